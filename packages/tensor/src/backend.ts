@@ -1,0 +1,127 @@
+// The Backend interface (the kernels every backend provides, dispatched by op name) and the registry of backends by name.
+import type { DType, TypedArray } from './dtype.js';
+import { BackendError } from './errors.js';
+import type { Tensor } from './tensor.js';
+import type { BinaryOp, UnaryOp } from './unary.js';
+
+export type ReduceOp = 'sum' | 'max' | 'min';
+export type ArgReduceOp = 'argmax' | 'argmin';
+
+/**
+ * What a backend implements. Ops in ops.ts validate the inputs, compute the output shape and dtype, then call one
+ * of these by name with tensors that live on this backend; each returns the new storage (the backend's own kind of
+ * handle: a typed array for `js`, a texture for `gpu`…), which ops.ts wraps in a Tensor.
+ * Kernels never receive JavaScript closures: a GPU backend cannot compile them.
+ */
+export interface Backend {
+  /** Registry name: `js`, `wasm`, `gpu`. */
+  readonly name: string;
+  /** Where the storage lives. */
+  readonly device: 'cpu' | 'gpu';
+
+  /** Takes ownership of a typed array of the tensor's dtype and returns storage holding it. */
+  fromArray(data: TypedArray): unknown;
+  /** The elements as a typed array (CPU backends may return their storage itself). */
+  read(storage: unknown, dtype: DType, size: number): TypedArray;
+  /** Frees the storage (a no-op where the garbage collector does it). */
+  dispose(storage: unknown): void;
+
+  /** y = f(x) elementwise, f named by `op` (see UNARY). */
+  unary(op: UnaryOp, x: Tensor, params: readonly number[]): unknown;
+  /** dx = dy · f'(x) elementwise, with y = f(x) given (see UNARY's df). */
+  unaryGrad(op: UnaryOp, x: Tensor, y: Tensor, dy: Tensor, params: readonly number[]): unknown;
+  /** out = f(a, b) with NumPy broadcasting to `outShape`; out has `outDType`. */
+  binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: readonly number[], outDType: DType): unknown;
+  /** out = cond ≠ 0 ? a : b, broadcasting all three to `outShape`. */
+  where(cond: Tensor, a: Tensor, b: Tensor, outShape: readonly number[]): unknown;
+  /** Reduces the sorted, distinct `axes` away (the caller reshapes for keepdims). */
+  reduce(op: ReduceOp, x: Tensor, axes: readonly number[]): unknown;
+  /** int32 index of the largest (smallest) element along `axis`, which is removed; first index wins ties. */
+  argReduce(op: ArgReduceOp, x: Tensor, axis: number): unknown;
+  /**
+   * Batched matmul: a is (Ba, M, K) or (Ba, K, M) with transA, b is (Bb, K, N) or (Bb, N, K) with transB;
+   * Ba and Bb are equal or 1 (broadcast); the result is (max(Ba, Bb), M, N). 2D inputs arrive with Ba = Bb = 1.
+   */
+  matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean, dims: MatmulDims): unknown;
+  /** Same elements, new shape (may share storage). */
+  reshape(x: Tensor, shape: readonly number[]): unknown;
+  /** out[i₀…] = x[i_perm…]: axis k of the result is axis perm[k] of x. */
+  transpose(x: Tensor, perm: readonly number[]): unknown;
+  broadcastTo(x: Tensor, shape: readonly number[]): unknown;
+  /** The box begin[k] ≤ i_k < begin[k] + size[k]. */
+  slice(x: Tensor, begin: readonly number[], size: readonly number[]): unknown;
+  concat(xs: readonly Tensor[], axis: number, outShape: readonly number[]): unknown;
+  /** out[i, …] = x[indices[i], …] along axis 0 (indices are int32, already range-checked). */
+  gather(x: Tensor, indices: Tensor): unknown;
+  /** The adjoint of gather: out (numRows, …) = 0, then out[indices[i], …] += updates[i, …]. */
+  scatterAdd(updates: Tensor, indices: Tensor, numRows: number): unknown;
+  cast(x: Tensor, dtype: DType): unknown;
+}
+
+export interface MatmulDims {
+  batchA: number;
+  batchB: number;
+  m: number;
+  n: number;
+  k: number;
+}
+
+interface Registration {
+  factory: () => Backend;
+  /** Higher wins when `cpu` picks the fastest CPU backend. */
+  cpuPriority: number;
+  instance?: Backend;
+}
+
+const registry = new Map<string, Registration>();
+let active: Backend | undefined;
+
+/**
+ * Registers a backend under `name`. `factory` is called on first use and may throw BackendError when the
+ * backend cannot run here. `cpuPriority` ranks CPU backends for the `cpu` alias (omit it for GPU backends).
+ */
+export function registerBackend(name: string, factory: () => Backend, cpuPriority = -1): void {
+  registry.set(name, { factory, cpuPriority });
+}
+
+/** Names of the registered backends, plus the alias `cpu`. */
+export function listBackends(): string[] {
+  return [...registry.keys(), 'cpu'];
+}
+
+function resolve(name: string): Backend {
+  let key = name;
+  if (name === 'cpu') {
+    const cpus = [...registry.entries()].filter(([, r]) => r.cpuPriority >= 0);
+    cpus.sort((x, y) => y[1].cpuPriority - x[1].cpuPriority);
+    if (cpus.length === 0) throw new BackendError('setBackend', 'no CPU backend is registered');
+    key = cpus[0][0];
+  }
+  const reg = registry.get(key);
+  if (!reg) {
+    throw new BackendError('setBackend', `unknown backend '${name}' (available: ${listBackends().join(', ')})`);
+  }
+  reg.instance ??= reg.factory();
+  return reg.instance;
+}
+
+/** Makes `name` (`js`, `cpu` = the fastest CPU backend, later `wasm`, `gpu`) the backend new tensors are made on. */
+export function setBackend(name: string): void {
+  active = resolve(name);
+}
+
+/** The active backend: the one set by setBackend, else the one named by the RILL_BACKEND environment variable, else `cpu`. */
+export function getBackend(): Backend {
+  if (!active) {
+    // No `node:` import: this reads process.env only where a `process` global exists (Node), so browsers work too.
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    const fromEnv = env?.RILL_BACKEND;
+    try {
+      active = resolve(fromEnv && fromEnv.length > 0 ? fromEnv : 'cpu');
+    } catch (e) {
+      if (e instanceof BackendError) throw new BackendError('RILL_BACKEND', e.message.replace(/^setBackend: /, ''));
+      throw e;
+    }
+  }
+  return active;
+}

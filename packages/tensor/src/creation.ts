@@ -1,0 +1,168 @@
+// Creating tensors: from nested arrays or typed arrays, constant fills, ranges, identity, and seeded random draws.
+import { allocate, dtypeOfArray, isDType, type DType, type TypedArray } from './dtype.js';
+import { DTypeError, ShapeError, ValueError, fmt } from './errors.js';
+import { fromArray } from './internal.js';
+import { getGenerator, type Generator } from './random.js';
+import { checkShape, sizeOf } from './shape.js';
+import type { NestedArray, Tensor } from './tensor.js';
+
+export interface CreateOptions {
+  /** Element type; `float32` unless the data is a Float64Array or Int32Array. */
+  dtype?: DType;
+}
+
+function checkDType(op: string, dtype: unknown): DType {
+  if (dtype === undefined) return 'float32';
+  if (!isDType(dtype)) throw new DTypeError(op, `unknown dtype '${String(dtype)}' (use float32, float64 or int32)`);
+  return dtype;
+}
+
+/** Shape of a nested array; throws ShapeError when it is ragged. */
+function inferShape(values: NestedArray, path: number[] = []): number[] {
+  if (!Array.isArray(values)) return [];
+  if (values.length === 0) return [0];
+  const inner = inferShape(values[0], [...path, 0]);
+  values.forEach((v, i) => {
+    const s = inferShape(v, [...path, i]);
+    if (s.length !== inner.length || s.some((d, j) => d !== inner[j])) {
+      throw new ShapeError('tensor', `ragged nested array: element [${[...path, i].join(',')}] has shape ${fmt(s)}, element [${[...path, 0].join(',')}] has ${fmt(inner)}`);
+    }
+  });
+  return [values.length, ...inner];
+}
+
+/** Copies values into `out`, checking that each is a number (and an integer for int32). */
+function fill(out: TypedArray, values: ArrayLike<unknown>, dtype: DType): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'number') throw new ValueError('tensor', `element ${i} is ${typeof v}, not a number`);
+    if (dtype === 'int32' && (!Number.isInteger(v) || v < -2147483648 || v > 2147483647)) {
+      throw new ValueError('tensor', `int32 data must be integers in the int32 range, element ${i} is ${v}`);
+    }
+    out[i] = v;
+  }
+}
+
+/**
+ * A tensor from a number, nested arrays, or a flat array / typed array with `shape`.
+ * The data is copied. dtype: the option, else the typed array's, else `float32`.
+ * @example tensor([[1, 2], [3, 4]])  // shape [2, 2], float32
+ * @example tensor(new Float64Array(6), { shape: [2, 3] })
+ */
+export function tensor(values: NestedArray | TypedArray, options: CreateOptions & { shape?: number[] } = {}): Tensor {
+  const dtype = checkDType('tensor', options.dtype ?? dtypeOfArray(values));
+  const typed = dtypeOfArray(values) !== undefined;
+  if (!typed && typeof values !== 'number' && !Array.isArray(values)) {
+    throw new ValueError('tensor', `values must be a number, nested arrays or a typed array, got ${typeof values}`);
+  }
+  const inferred = typed ? [(values as TypedArray).length] : inferShape(values as NestedArray);
+  const flat: ArrayLike<unknown> = typed
+    ? (values as TypedArray)
+    : Array.isArray(values)
+      ? (values as unknown[]).flat(Infinity)
+      : [values];
+  let shape = inferred;
+  if (options.shape !== undefined) {
+    checkShape('tensor', options.shape);
+    if (sizeOf(options.shape) !== flat.length) {
+      throw new ShapeError('tensor', `data has ${flat.length} elements but shape ${fmt(options.shape)} needs ${sizeOf(options.shape)}`);
+    }
+    shape = options.shape;
+  }
+  const data = allocate(dtype, flat.length);
+  fill(data, flat, dtype);
+  return fromArray(data, shape, dtype);
+}
+
+/** A tensor of `shape` with every element `value`. */
+export function full(shape: number[], value: number, options: CreateOptions = {}): Tensor {
+  checkShape('full', shape);
+  const dtype = checkDType('full', options.dtype);
+  if (typeof value !== 'number') throw new ValueError('full', `value must be a number, got ${typeof value}`);
+  if (dtype === 'int32' && !Number.isInteger(value)) throw new ValueError('full', `int32 value must be an integer, got ${value}`);
+  return fromArray(allocate(dtype, sizeOf(shape)).fill(value), shape, dtype);
+}
+
+export function zeros(shape: number[], options: CreateOptions = {}): Tensor {
+  return full(shape, 0, options);
+}
+
+export function ones(shape: number[], options: CreateOptions = {}): Tensor {
+  return full(shape, 1, options);
+}
+
+/** Values start, start + step, … below stop (above it for a negative step), as NumPy's arange. `arange(n)` is 0…n−1. */
+export function arange(start: number, stop?: number, step = 1, options: CreateOptions = {}): Tensor {
+  if (stop === undefined) [start, stop] = [0, start];
+  const dtype = checkDType('arange', options.dtype);
+  if (![start, stop, step].every(Number.isFinite)) throw new ValueError('arange', `start, stop and step must be finite, got ${start}, ${stop}, ${step}`);
+  if (step === 0) throw new ValueError('arange', 'step must not be 0');
+  const n = Math.max(0, Math.ceil((stop - start) / step));
+  const data = allocate(dtype, n);
+  for (let i = 0; i < n; i++) data[i] = start + i * step;
+  return fromArray(data, [n], dtype);
+}
+
+/** `num` evenly spaced values from start to stop, both included (NumPy's linspace). */
+export function linspace(start: number, stop: number, num: number, options: CreateOptions = {}): Tensor {
+  const dtype = checkDType('linspace', options.dtype);
+  if (!Number.isInteger(num) || num < 0) throw new ValueError('linspace', `num must be a non-negative integer, got ${num}`);
+  const data = allocate(dtype, num);
+  const step = num > 1 ? (stop - start) / (num - 1) : 0;
+  for (let i = 0; i < num; i++) data[i] = i === num - 1 && num > 1 ? stop : start + i * step;
+  return fromArray(data, [num], dtype);
+}
+
+/** The n×m identity (ones on the main diagonal). */
+export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
+  checkShape('eye', [n, m]);
+  const dtype = checkDType('eye', options.dtype);
+  const data = allocate(dtype, n * m);
+  for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
+  return fromArray(data, [n, m], dtype);
+}
+
+export interface RandomOptions extends CreateOptions {
+  /** Where the numbers come from; the global generator (see seed()) by default. */
+  generator?: Generator;
+}
+
+function floatDType(op: string, dtype: unknown): DType {
+  const d = checkDType(op, dtype);
+  if (d === 'int32') throw new DTypeError(op, 'draws floats; use randint for int32');
+  return d;
+}
+
+/** Uniform draws in [low, high) (default [0, 1)). */
+export function rand(shape: number[], options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+  checkShape('rand', shape);
+  const dtype = floatDType('rand', options.dtype);
+  const { low = 0, high = 1, generator = getGenerator() } = options;
+  if (!(Number.isFinite(low) && Number.isFinite(high) && low < high)) throw new ValueError('rand', `needs finite low < high, got ${low}, ${high}`);
+  const data = allocate(dtype, sizeOf(shape));
+  const draw = dtype === 'float32' ? () => generator.uniformFloat32() : () => generator.uniform();
+  for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * draw();
+  return fromArray(data, shape, dtype);
+}
+
+/** Normal draws N(mean, std²) (default standard normal), by Box–Muller. */
+export function randn(shape: number[], options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+  checkShape('randn', shape);
+  const dtype = floatDType('randn', options.dtype);
+  const { mean = 0, std = 1, generator = getGenerator() } = options;
+  if (!(Number.isFinite(mean) && Number.isFinite(std) && std >= 0)) throw new ValueError('randn', `needs finite mean and std ≥ 0, got ${mean}, ${std}`);
+  const data = allocate(dtype, sizeOf(shape));
+  generator.fillNormal(data, mean, std);
+  return fromArray(data, shape, dtype);
+}
+
+/** Uniform integers in [low, high), as int32. */
+export function randint(low: number, high: number, shape: number[], options: { generator?: Generator } = {}): Tensor {
+  checkShape('randint', shape);
+  const ok = Number.isInteger(low) && Number.isInteger(high) && low < high && low >= -(2 ** 31) && high <= 2 ** 31;
+  if (!ok) throw new ValueError('randint', `needs integers low < high within the int32 range, got ${low}, ${high}`);
+  const generator = options.generator ?? getGenerator();
+  const data = new Int32Array(sizeOf(shape));
+  for (let i = 0; i < data.length; i++) data[i] = generator.int(low, high);
+  return fromArray(data, shape, 'int32');
+}

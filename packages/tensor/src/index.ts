@@ -1,0 +1,86 @@
+// @rill/tensor: n-dimensional arrays on typed arrays, with hand-written kernels behind named backends.
+import './cpu/register.js';
+
+export { Tensor, memory, type NestedArray } from './tensor.js';
+export { tidy, keep, dispose } from './lifetime.js';
+export type { DType, TypedArray } from './dtype.js';
+export { RillError, ShapeError, DTypeError, AxisError, ValueError, DisposedError, BackendError } from './errors.js';
+export {
+  tensor,
+  zeros,
+  ones,
+  full,
+  arange,
+  linspace,
+  eye,
+  rand,
+  randn,
+  randint,
+  type CreateOptions,
+  type RandomOptions,
+} from './creation.js';
+export { Generator, seed, getGenerator, DEFAULT_SEED, type GeneratorState } from './random.js';
+export {
+  unary,
+  unaryGrad,
+  neg,
+  abs,
+  exp,
+  log,
+  sqrt,
+  square,
+  sin,
+  cos,
+  tanh,
+  sigmoid,
+  relu,
+  leakyRelu,
+  elu,
+  selu,
+  silu,
+  gelu,
+  geluTanh,
+  softplus,
+  clip,
+  binary,
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  gt,
+  lt,
+  ge,
+  le,
+  eq,
+  where,
+  sum,
+  mean,
+  max,
+  min,
+  variance,
+  variance as var,
+  argmax,
+  argmin,
+  matmul,
+  type Axes,
+  type MatmulOptions,
+} from './ops.js';
+export { reshape, transpose, broadcastTo, concat, stack, slice, gather, scatterAdd, cast } from './shapeops.js';
+export { UNARY, UNARY_OPS, BINARY, BINARY_OPS, SELU_ALPHA, SELU_LAMBDA, type UnaryOp, type BinaryOp, type UnaryDef } from './unary.js';
+export { erf, normalCdf, normalPdf } from './special.js';
+export {
+  registerBackend,
+  setBackend,
+  getBackend,
+  listBackends,
+  type Backend,
+  type MatmulDims,
+  type ReduceOp,
+  type ArgReduceOp,
+} from './backend.js';
+export { matmulReference, matmulBlocked, type MatmulArgs } from './cpu/matmul.js';
+export { createJsBackend } from './cpu/backend.js';
+export { broadcastShapes, sizeOf, stridesOf } from './shape.js';

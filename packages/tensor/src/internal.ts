@@ -1,0 +1,67 @@
+// Helpers every public op shares: argument checks, moving inputs onto the active backend, wrapping results.
+import { getBackend, type Backend } from './backend.js';
+import { allocate, type DType, type TypedArray } from './dtype.js';
+import { DTypeError, ValueError, fmt } from './errors.js';
+import { Tensor } from './tensor.js';
+
+/** A tensor, or a plain number standing for a scalar of the other operand's dtype. */
+export type TensorLike = Tensor | number;
+
+/** Checks that `x` is a live Tensor and puts it on the active backend; returns that backend. */
+export function input(op: string, x: unknown, name = 'input'): Tensor {
+  if (!(x instanceof Tensor)) {
+    throw new ValueError(op, `${name} must be a Tensor, got ${describe(x)}`);
+  }
+  const { backend } = x.storageFor(op); // throws DisposedError
+  const active = getBackend();
+  if (backend !== active) x.moveTo(active);
+  return x;
+}
+
+function describe(x: unknown): string {
+  if (Array.isArray(x)) return 'an array (wrap it with tensor())';
+  return x === null ? 'null' : typeof x;
+}
+
+/** Wraps storage returned by the active backend as a new Tensor. */
+export function wrap(storage: unknown, shape: readonly number[], dtype: DType, backend: Backend = getBackend()): Tensor {
+  return new Tensor(storage, shape, dtype, backend);
+}
+
+/** A new tensor on the active backend holding `data` (ownership passes to the backend). */
+export function fromArray(data: TypedArray, shape: readonly number[], dtype: DType): Tensor {
+  const backend = getBackend();
+  return new Tensor(backend.fromArray(data), shape, dtype, backend);
+}
+
+/** A scalar tensor of `dtype` (for numbers passed where a tensor is expected). */
+export function scalarOf(value: number, dtype: DType): Tensor {
+  const data = allocate(dtype, 1);
+  data[0] = value;
+  return fromArray(data, [], dtype);
+}
+
+/** Throws DTypeError unless all tensors share one dtype; returns it. */
+export function sameDType(op: string, ...ts: Tensor[]): DType {
+  const d = ts[0].dtype;
+  for (const t of ts) {
+    if (t.dtype !== d) {
+      throw new DTypeError(op, `dtypes differ: ${ts.map((x) => `${x.dtype}${fmt(x.shape)}`).join(', ')}; cast one first`);
+    }
+  }
+  return d;
+}
+
+/** Throws DTypeError for int32 where the op needs floats. */
+export function needFloat(op: string, x: Tensor): void {
+  if (x.dtype === 'int32') throw new DTypeError(op, `needs a float32 or float64 tensor, got int32${fmt(x.shape)}; cast it first`);
+}
+
+/** Storage handle of a tensor already put on the active backend by input(). */
+export function storage(x: Tensor, op: string): unknown {
+  return x.storageFor(op).storage;
+}
+
+export function isTensor(x: unknown): x is Tensor {
+  return x instanceof Tensor;
+}

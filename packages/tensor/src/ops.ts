@@ -1,0 +1,229 @@
+// Public elementwise, reduction and matmul ops: validate inputs (clear errors), then dispatch to the backend by op name.
+import { getBackend, type ArgReduceOp, type ReduceOp } from './backend.js';
+import type { DType } from './dtype.js';
+import { DTypeError, ShapeError, ValueError, fmt } from './errors.js';
+import { input, isTensor, needFloat, sameDType, scalarOf, wrap, type TensorLike } from './internal.js';
+import { tidy } from './lifetime.js';
+import { broadcastShapes, normalizeAxes, normalizeAxis, reducedShape, sizeOf } from './shape.js';
+import type { Tensor } from './tensor.js';
+import { UNARY, type BinaryOp, type UnaryOp } from './unary.js';
+
+// ---------------------------------------------------------------- unary
+
+/** The parameters of a unary op, with defaults filled in. */
+function unaryParams(op: UnaryOp, given: readonly number[]): number[] {
+  const def = UNARY[op] as { params?: readonly (readonly [string, number])[] };
+  const names = def.params ?? [];
+  return names.map(([name, fallback], i) => {
+    const v = given[i] ?? fallback;
+    if (typeof v !== 'number' || Number.isNaN(v)) throw new ValueError(op, `${name} must be a number, got ${String(v)}`);
+    return v;
+  });
+}
+
+function checkUnary(op: UnaryOp, x: unknown): Tensor {
+  if (!(op in UNARY)) throw new ValueError('unary', `unknown op '${String(op)}'`);
+  const t = input(op, x);
+  if (t.dtype === 'int32' && !(UNARY[op] as { int?: boolean }).int) needFloat(op, t);
+  return t;
+}
+
+/** y = f(x) elementwise for the unary op named `op` (see UNARY for the list and each op's parameters). */
+export function unary(op: UnaryOp, x: Tensor, ...params: number[]): Tensor {
+  const t = checkUnary(op, x);
+  return wrap(getBackend().unary(op, t, unaryParams(op, params)), t.shape, t.dtype);
+}
+
+/** dx = dy · f'(x) elementwise, given y = f(x): the backward kernel of a unary op (autograd uses it). */
+export function unaryGrad(op: UnaryOp, x: Tensor, y: Tensor, dy: Tensor, ...params: number[]): Tensor {
+  const t = checkUnary(op, x);
+  for (const [name, other] of [['y', y], ['dy', dy]] as const) {
+    const o = input(`${op}Grad`, other, name);
+    if (o.shape.length !== t.shape.length || o.shape.some((d, i) => d !== t.shape[i])) {
+      throw new ShapeError(`${op}Grad`, `${name} has shape ${fmt(o.shape)} but x has ${fmt(t.shape)}`);
+    }
+    sameDType(`${op}Grad`, t, o);
+  }
+  return wrap(getBackend().unaryGrad(op, t, y, dy, unaryParams(op, params)), t.shape, t.dtype);
+}
+
+export const neg = (x: Tensor) => unary('neg', x);
+export const abs = (x: Tensor) => unary('abs', x);
+export const exp = (x: Tensor) => unary('exp', x);
+export const log = (x: Tensor) => unary('log', x);
+export const sqrt = (x: Tensor) => unary('sqrt', x);
+export const square = (x: Tensor) => unary('square', x);
+export const sin = (x: Tensor) => unary('sin', x);
+export const cos = (x: Tensor) => unary('cos', x);
+export const tanh = (x: Tensor) => unary('tanh', x);
+export const sigmoid = (x: Tensor) => unary('sigmoid', x);
+export const relu = (x: Tensor) => unary('relu', x);
+/** x for x > 0, alpha·x otherwise. */
+export const leakyRelu = (x: Tensor, alpha = 0.01) => unary('leakyRelu', x, alpha);
+/** x for x > 0, alpha·(eˣ − 1) otherwise. */
+export const elu = (x: Tensor, alpha = 1) => unary('elu', x, alpha);
+export const selu = (x: Tensor) => unary('selu', x);
+export const silu = (x: Tensor) => unary('silu', x);
+/** Exact GELU, x·Φ(x). */
+export const gelu = (x: Tensor) => unary('gelu', x);
+/** GELU's tanh approximation. */
+export const geluTanh = (x: Tensor) => unary('geluTanh', x);
+export const softplus = (x: Tensor) => unary('softplus', x);
+/** Limits every element to [lo, hi]. */
+export function clip(x: Tensor, lo: number, hi: number): Tensor {
+  if (!(lo <= hi)) throw new ValueError('clip', `needs lo ≤ hi, got ${lo}, ${hi}`);
+  return unary('clip', x, lo, hi);
+}
+
+// ---------------------------------------------------------------- binary and where
+
+/** Turns a number into a scalar of the tensor's dtype (refusing a fraction for int32); checks tensors. */
+function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor, Tensor[]] {
+  const temps: Tensor[] = [];
+  const other = isTensor(a) ? input(op, a, 'a') : isTensor(b) ? input(op, b, 'b') : undefined;
+  const dtype: DType = other?.dtype ?? 'float32';
+  const lift = (x: TensorLike, name: string): Tensor => {
+    if (isTensor(x)) return input(op, x, name);
+    if (typeof x !== 'number') throw new ValueError(op, `${name} must be a Tensor or a number, got ${typeof x}`);
+    if (dtype === 'int32' && !Number.isInteger(x)) {
+      throw new DTypeError(op, `${x} is not an integer but the other operand is int32${fmt(other!.shape)}`);
+    }
+    const s = scalarOf(x, dtype);
+    temps.push(s);
+    return s;
+  };
+  return [lift(a, 'a'), lift(b, 'b'), temps];
+}
+
+/** out = f(a, b) with NumPy broadcasting, for the binary op named `op`; numbers act as scalars. */
+export function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
+  const [ta, tb, temps] = operands(op, a, b);
+  const dtype = sameDType(op, ta, tb);
+  if (dtype === 'int32' && (op === 'div' || op === 'pow')) {
+    throw new DTypeError(op, `int32 tensors are not supported (the result would be truncated); cast to float32 first`);
+  }
+  const shape = broadcastShapes(op, ta.shape, tb.shape);
+  const out = wrap(getBackend().binary(op, ta, tb, shape, dtype), shape, dtype);
+  for (const t of temps) t.dispose();
+  return out;
+}
+
+export const add = (a: TensorLike, b: TensorLike) => binary('add', a, b);
+export const sub = (a: TensorLike, b: TensorLike) => binary('sub', a, b);
+export const mul = (a: TensorLike, b: TensorLike) => binary('mul', a, b);
+export const div = (a: TensorLike, b: TensorLike) => binary('div', a, b);
+export const pow = (a: TensorLike, b: TensorLike) => binary('pow', a, b);
+export const maximum = (a: TensorLike, b: TensorLike) => binary('maximum', a, b);
+export const minimum = (a: TensorLike, b: TensorLike) => binary('minimum', a, b);
+/** 1 where a > b, else 0 (in the operands' dtype). */
+export const gt = (a: TensorLike, b: TensorLike) => binary('gt', a, b);
+export const lt = (a: TensorLike, b: TensorLike) => binary('lt', a, b);
+export const ge = (a: TensorLike, b: TensorLike) => binary('ge', a, b);
+export const le = (a: TensorLike, b: TensorLike) => binary('le', a, b);
+export const eq = (a: TensorLike, b: TensorLike) => binary('eq', a, b);
+
+/** a where cond ≠ 0, else b; all three broadcast together. The result has a's and b's (common) dtype. */
+export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  const c = input('where', cond, 'cond');
+  const [ta, tb, temps] = operands('where', a, b);
+  const dtype = sameDType('where', ta, tb);
+  const shape = broadcastShapes('where', c.shape, ta.shape, tb.shape);
+  const out = wrap(getBackend().where(c, ta, tb, shape), shape, dtype);
+  for (const t of temps) t.dispose();
+  return out;
+}
+
+// ---------------------------------------------------------------- reductions
+
+/** Axes to reduce: one axis, a list, or all (undefined). */
+export type Axes = number | number[] | undefined;
+
+function reduce(op: ReduceOp, x: Tensor, axis: Axes, keepdims: boolean): Tensor {
+  const t = input(op, x);
+  const axes = normalizeAxes(op, axis, t.rank);
+  if (op !== 'sum' && axes.some((a) => t.shape[a] === 0)) {
+    throw new ValueError(op, `cannot reduce an empty axis: shape ${fmt(t.shape)}, axes [${axes}]`);
+  }
+  const out = getBackend().reduce(op, t, axes);
+  return wrap(out, reducedShape(t.shape, axes, keepdims), t.dtype);
+}
+
+/** Σ over the given axes (all by default); keepdims keeps them as size 1. */
+export const sum = (x: Tensor, axis?: Axes, keepdims = false) => reduce('sum', x, axis, keepdims);
+export const max = (x: Tensor, axis?: Axes, keepdims = false) => reduce('max', x, axis, keepdims);
+export const min = (x: Tensor, axis?: Axes, keepdims = false) => reduce('min', x, axis, keepdims);
+
+/** Arithmetic mean over the given axes (all by default). */
+export function mean(x: Tensor, axis?: Axes, keepdims = false): Tensor {
+  const t = input('mean', x);
+  needFloat('mean', t);
+  const count = sizeOf(normalizeAxes('mean', axis, t.rank).map((a) => t.shape[a]));
+  return tidy(() => div(sum(t, axis, keepdims), count));
+}
+
+/** Population variance (ddof = 0, as NumPy's default): mean((x − mean(x))²), computed in two passes. */
+export function variance(x: Tensor, axis?: Axes, keepdims = false): Tensor {
+  const t = input('var', x);
+  needFloat('var', t);
+  return tidy(() => {
+    const d = sub(t, mean(t, axis, true));
+    return mean(mul(d, d), axis, keepdims);
+  });
+}
+
+function argReduce(op: ArgReduceOp, x: Tensor, axis?: number): Tensor {
+  const t = input(op, x);
+  if (axis === undefined) {
+    if (t.size === 0) throw new ValueError(op, `cannot reduce an empty tensor ${fmt(t.shape)}`);
+    return tidy(() => {
+      const flat = wrap(getBackend().reshape(t, [t.size]), [t.size], t.dtype);
+      return wrap(getBackend().argReduce(op, flat, 0), [], 'int32');
+    });
+  }
+  const a = normalizeAxis(op, axis, t.rank);
+  if (t.shape[a] === 0) throw new ValueError(op, `cannot reduce an empty axis: shape ${fmt(t.shape)}, axis ${a}`);
+  return wrap(getBackend().argReduce(op, t, a), reducedShape(t.shape, [a], false), 'int32');
+}
+
+/** int32 index of the largest element along `axis` (of the flattened tensor when axis is undefined); first wins ties. */
+export const argmax = (x: Tensor, axis?: number) => argReduce('argmax', x, axis);
+export const argmin = (x: Tensor, axis?: number) => argReduce('argmin', x, axis);
+
+// ---------------------------------------------------------------- matmul
+
+export interface MatmulOptions {
+  /** Use aᵀ: a is stored (…, K, M). */
+  transA?: boolean;
+  /** Use bᵀ: b is stored (…, N, K). */
+  transB?: boolean;
+}
+
+/**
+ * Matrix product op(a)·op(b) of 2D (M×K · K×N → M×N) or batched 3D tensors ((B, M, K) · (B, K, N) → (B, M, N));
+ * a batch of 1, or a 2D operand, broadcasts over the other's batch. Transposed operands are read in place.
+ */
+export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  const { transA = false, transB = false } = options;
+  const ta = input('matmul', a, 'a');
+  const tb = input('matmul', b, 'b');
+  const dtype = sameDType('matmul', ta, tb);
+  needFloat('matmul', ta);
+  const flags = `${transA ? 'ᵀ' : ''} @ ${fmt(tb.shape)}${transB ? 'ᵀ' : ''}`;
+  for (const t of [ta, tb]) {
+    if (t.rank !== 2 && t.rank !== 3) throw new ShapeError('matmul', `needs 2D or 3D tensors, got ${fmt(ta.shape)}${flags}`);
+  }
+  const [ra, ca] = ta.shape.slice(-2);
+  const [rb, cb] = tb.shape.slice(-2);
+  const [m, k] = transA ? [ca, ra] : [ra, ca];
+  const [kb, n] = transB ? [cb, rb] : [rb, cb];
+  if (k !== kb) throw new ShapeError('matmul', `inner dimensions differ: ${fmt(ta.shape)}${flags}`);
+  const batchA = ta.rank === 3 ? ta.shape[0] : 1;
+  const batchB = tb.rank === 3 ? tb.shape[0] : 1;
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) {
+    throw new ShapeError('matmul', `batch dimensions differ: ${fmt(ta.shape)}${flags}`);
+  }
+  const shape = ta.rank === 2 && tb.rank === 2 ? [m, n] : [Math.max(batchA, batchB), m, n];
+  const out = getBackend().matmul(ta, tb, transA, transB, { batchA, batchB, m, n, k });
+  return wrap(out, shape, dtype);
+}
+

@@ -1,0 +1,92 @@
+// Pure functions on shapes (number[]): sizes, strides, NumPy broadcasting, axis normalisation.
+import { AxisError, ShapeError, fmt } from './errors.js';
+
+export type Shape = readonly number[];
+
+/** Number of elements: the product of the dimensions (1 for a scalar, shape []). */
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Row-major strides: stride[i] = product of shape[i+1..]. */
+export function stridesOf(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+/** Throws ShapeError unless every dimension is a non-negative integer. */
+export function checkShape(op: string, shape: unknown): asserts shape is number[] {
+  if (!Array.isArray(shape)) throw new ShapeError(op, `shape must be an array of integers, got ${String(shape)}`);
+  for (const d of shape) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
+      throw new ShapeError(op, `dimensions must be non-negative integers, got [${shape.join(',')}]`);
+    }
+  }
+}
+
+/**
+ * NumPy broadcasting: align shapes on the right; each pair of dimensions must be equal or one of them 1.
+ * Reference: https://numpy.org/doc/stable/user/basics.broadcasting.html
+ */
+export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
+  const rank = Math.max(0, ...shapes.map((s) => s.length));
+  const out = new Array<number>(rank).fill(1);
+  for (const s of shapes) {
+    for (let i = 0; i < s.length; i++) {
+      const o = rank - s.length + i;
+      const d = s[i];
+      if (out[o] === 1) out[o] = d;
+      else if (d !== 1 && d !== out[o]) {
+        throw new ShapeError(op, `shapes cannot broadcast: ${shapes.map(fmt).join(' and ')}`);
+      }
+    }
+  }
+  return out;
+}
+
+/** Strides that read an input of `shape` as if it had `outShape`: 0 along broadcast (size-1 or missing) dims. */
+export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
+  const own = stridesOf(shape);
+  const lead = outShape.length - shape.length;
+  return outShape.map((_, i) => (i < lead || shape[i - lead] === 1 ? 0 : own[i - lead]));
+}
+
+/** Normalises one axis in [-rank, rank) to [0, rank); throws AxisError otherwise. */
+export function normalizeAxis(op: string, axis: number, rank: number): number {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    throw new AxisError(op, `axis ${axis} is out of range for rank ${rank} (allowed: ${-rank}..${rank - 1})`);
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+/** Normalises an axis, a list of axes or undefined (= all axes) to a sorted list without duplicates. */
+export function normalizeAxes(op: string, axes: number | readonly number[] | undefined, rank: number): number[] {
+  if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
+  const list = (typeof axes === 'number' ? [axes] : axes).map((a) => normalizeAxis(op, a, rank));
+  const sorted = [...list].sort((a, b) => a - b);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i] === sorted[i - 1]) throw new AxisError(op, `axis ${sorted[i]} is listed twice in [${axes}]`);
+  }
+  return sorted;
+}
+
+/** The shape after reducing `axes` (sorted, normalised): removed, or kept as 1 with keepdims. */
+export function reducedShape(shape: Shape, axes: readonly number[], keepdims: boolean): number[] {
+  const out: number[] = [];
+  shape.forEach((d, i) => {
+    if (!axes.includes(i)) out.push(d);
+    else if (keepdims) out.push(1);
+  });
+  return out;
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
