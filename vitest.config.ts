@@ -1,0 +1,19 @@
+// Vitest runs test/ against the packages' TypeScript sources (the pack test checks the built, packed output).
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@rill/tensor': src('tensor'),
+      '@rill/autograd': src('autograd'),
+      '@rill/flowmatch': src('flowmatch'),
+    },
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+  },
+});
