@@ -112,5 +112,4 @@ describe('matmul op', () => {
     expect(() => T.matmul(T.zeros([3]), T.zeros([3, 4]))).toThrow(/matmul: needs 2D or 3D tensors/);
     expect(() => T.matmul(T.zeros([2, 3], { dtype: 'int32' }), T.zeros([3, 4], { dtype: 'int32' }))).toThrow(T.DTypeError);
   });
-  });
 });

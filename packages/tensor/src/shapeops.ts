@@ -4,7 +4,7 @@ import { isDType, type DType } from './dtype.js';
 import { AxisError, DTypeError, ShapeError, ValueError, fmt } from './errors.js';
 import { fromArray, input, sameDType, wrap } from './internal.js';
 import { tidy } from './lifetime.js';
-import { broadcastShapes, checkShape, normalizeAxis, sameShape, sizeOf } from './shape.js';
+import { checkShape, normalizeAxis, sameShape, sizeOf } from './shape.js';
 import type { Tensor } from './tensor.js';
 
 /** Same elements in the same (row-major) order, new shape; one dimension may be −1 (inferred). */
@@ -39,8 +39,10 @@ export function transpose(x: Tensor, perm?: number[]): Tensor {
 export function broadcastTo(x: Tensor, shape: number[]): Tensor {
   const t = input('broadcastTo', x);
   checkShape('broadcastTo', shape);
-  const target = shape.length >= t.rank ? broadcastShapes('broadcastTo', t.shape, shape) : [];
-  if (!sameShape(target, shape)) throw new ShapeError('broadcastTo', `cannot broadcast ${fmt(t.shape)} to ${fmt(shape)}`);
+  const lead = shape.length - t.rank;
+  if (lead < 0 || t.shape.some((d, i) => d !== 1 && d !== shape[lead + i])) {
+    throw new ShapeError('broadcastTo', `cannot broadcast ${fmt(t.shape)} to ${fmt(shape)}`);
+  }
   return wrap(getBackend().broadcastTo(t, shape), shape, t.dtype);
 }
 
