@@ -1,0 +1,69 @@
+// Imports the packages the way a user does: pnpm pack each one, npm install the tarballs into an empty project,
+// then type-check and run a consumer from plain Node (the built dist/, not the sources the other tests use).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const PACKAGES = ['tensor', 'autograd', 'flowmatch'];
+const work = mkdtempSync(join(tmpdir(), 'rill-pack-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** pnpm as the test command runs it (npm_execpath), else the pinned version through npx. */
+function pnpm(args: string[], cwd: string): string {
+  const execPath = process.env.npm_execpath;
+  if (execPath && /pnpm/.test(execPath)) {
+    // pnpm 12 ships a native executable; older ones a JavaScript entry point.
+    const [cmd, pre] = /\.[cm]?js$/.test(execPath) ? [process.execPath, [execPath]] : [execPath, []];
+    return execFileSync(cmd, [...pre, ...args], { cwd, encoding: 'utf8' });
+  }
+  return execFileSync('npx', ['-y', 'pnpm@12.4.2', ...args], { cwd, encoding: 'utf8' });
+}
+
+const CONSUMER = `
+import * as T from '@rill/tensor';
+import { PACKAGE as AUTOGRAD } from '@rill/autograd';
+import { PACKAGE as FLOWMATCH } from '@rill/flowmatch';
+const a: T.Tensor = T.tensor([[1, 2], [3, 4]]);
+const c = T.matmul(a, a, { transB: true });
+const s: number = T.sum(T.relu(T.sub(a, 2))).item();
+console.log(JSON.stringify({ c: c.toArray(), s, backend: T.getBackend().name, names: [AUTOGRAD, FLOWMATCH] }));
+`;
+
+describe('packed packages', () => {
+  it('every package has been built (the test command runs tsc -b first)', () => {
+    for (const p of PACKAGES) expect(existsSync(join(root, 'packages', p, 'dist', 'index.js')), `packages/${p}/dist`).toBe(true);
+  });
+
+  it('pack, install with npm into an empty project, type-check and import from plain Node', () => {
+    const tarballs = join(work, 'tarballs');
+    for (const p of PACKAGES) pnpm(['pack', '--pack-destination', tarballs], join(root, 'packages', p));
+    const files = readdirSync(tarballs).filter((f) => f.endsWith('.tgz'));
+    expect(files.sort()).toEqual(['rill-autograd-0.1.0.tgz', 'rill-flowmatch-0.1.0.tgz', 'rill-tensor-0.1.0.tgz']);
+    const listing = execFileSync('tar', ['tzf', join(tarballs, 'rill-tensor-0.1.0.tgz')], { encoding: 'utf8' });
+    expect(listing).toMatch(/package\/dist\/index\.d\.ts/);
+    expect(listing).toMatch(/package\/README\.md/);
+    expect(listing).not.toMatch(/tsbuildinfo/);
+
+    const app = join(work, 'app');
+    execFileSync('mkdir', ['-p', app]);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...files.map((f) => join(tarballs, f))], { cwd: app });
+
+    // Types: the consumer compiles against the installed declarations with Node's ESM resolution.
+    writeFileSync(join(app, 'main.ts'), CONSUMER);
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, types: [] }, files: ['main.ts'] }),
+    );
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], { cwd: app, encoding: 'utf8' });
+
+    // Runtime: the same program as plain JavaScript.
+    writeFileSync(join(app, 'main.mjs'), CONSUMER.replace(/: T\.Tensor|: number/g, ''));
+    const out = JSON.parse(execFileSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' }));
+    expect(out).toEqual({ c: [[5, 11], [11, 25]], s: 3, backend: 'js', names: ['@rill/autograd', '@rill/flowmatch'] });
+  });
+});
