@@ -1,7 +1,9 @@
 // The main job until the `rill` CLI exists: a few tensor results, then matmul GFLOP/s of both CPU kernels.
 import * as T from '@rill/tensor';
 
-const show = (label, t) => console.log(`${label.padEnd(34)} ${JSON.stringify(t.toArray())}  shape=[${t.shape}]`);
+/** Nested values with float32 noise trimmed to 6 significant digits for display. */
+const round = (v) => (Array.isArray(v) ? v.map(round) : Number(v.toPrecision(6)));
+const show = (label, t) => console.log(`${label.padEnd(34)} ${JSON.stringify(round(t.toArray()))}  shape=[${t.shape}]`);
 
 console.log(`Rill @rill/tensor demo — backend: ${T.getBackend().name}\n`);
 const a = T.tensor([[1, 2, 3], [4, 5, 6]]);

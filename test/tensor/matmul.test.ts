@@ -113,3 +113,23 @@ describe('matmul op', () => {
     expect(() => T.matmul(T.zeros([2, 3], { dtype: 'int32' }), T.zeros([3, 4], { dtype: 'int32' }))).toThrow(T.DTypeError);
   });
 });
+
+describe('blocked kernel against the library reference kernel', () => {
+  it('gives bit-identical float64 results on odd sizes and every flag (same summation order, float64 accumulators)', () => {
+    const rng = testRandom(77);
+    for (const [tA, tB] of FLAGS) {
+      for (const m of ODD) {
+        for (const n of [1, 8, 33]) {
+          const k = ODD[(ODD.indexOf(m) + 3) % 5];
+          const a = Float32Array.from(randomValues(rng, m * k));
+          const b = Float32Array.from(randomValues(rng, k * n));
+          const ref = new Float32Array(m * n);
+          const got = new Float32Array(m * n);
+          T.matmulReference({ a, b, c: ref, m, n, k, transA: tA, transB: tB });
+          T.matmulBlocked({ a, b, c: got, m, n, k, transA: tA, transB: tB });
+          expect(Array.from(got)).toEqual(Array.from(ref));
+        }
+      }
+    }
+  });
+});
