@@ -532,3 +532,40 @@ describe('dtypes and argument checks', () => {
     expect(() => T.randint(0, 2, [-3])).toThrow(/^randint: dimensions must be non-negative integers, got \[-3\]$/);
   });
 });
+
+describe('regressions', () => {
+  it('rand never returns high: a draw that rounds up to high is redrawn (float32 and float64)', () => {
+    // From STATE_MAX_MAX the first float32 draw is 1 − 2^-24, and 1 + (1 − 2^-24) rounds (ties to even) to 2.
+    const g = new T.Generator(0);
+    g.setState(STATE_MAX_MAX);
+    // Outputs 1 and 2 are 0xffffffff (both round up to 2 and are redrawn); output 3 is 1746073089.
+    expect(T.rand([1], { low: 1, high: 2, generator: g }).data[0]).toBe(Math.fround(1 + (1746073089 >>> 8) / 2 ** 24));
+    g.setState(STATE_MAX_MAX);
+    // float64: outputs 1–2 give 1 − 2^-53 (1 + it rounds to 2, redrawn); outputs 3–4 give the next draw.
+    const next = ((1746073089 >>> 5) * 2 ** 26 + (1295838527 >>> 6)) / 2 ** 53;
+    expect(T.rand([1], { low: 1, high: 2, dtype: 'float64', generator: g }).data[0]).toBe(1 + next);
+  });
+
+  it('Generator.int checks its range instead of returning NaN or looping forever', () => {
+    const g = new T.Generator(0);
+    expect(() => g.int(5, 5)).toThrow(/Generator\.int: needs integers low < high/);
+    expect(() => g.int(0, 2 ** 33)).toThrow(T.ValueError);
+    expect(() => g.int(0, 2.5)).toThrow(T.ValueError);
+    expect(g.int(0, 2 ** 32)).toBeLessThan(2 ** 32);
+  });
+
+  it('setState reports unprintable garbage (BigInts, cycles) as ValueError, not TypeError', () => {
+    const g = new T.Generator(0);
+    expect(() => g.setState({ algorithm: 'xoshiro128**', state: [1n, 2n, 3n, 4n] } as unknown as GeneratorState)).toThrow(T.ValueError);
+    const cyclic: Record<string, unknown> = { algorithm: 'xoshiro128**' };
+    cyclic.state = cyclic;
+    expect(() => g.setState(cyclic as unknown as GeneratorState)).toThrow(T.ValueError);
+  });
+
+  it('seed() reseeds the global generator in place: earlier references stay the global one', () => {
+    const g = T.getGenerator();
+    T.seed(5);
+    expect(T.getGenerator()).toBe(g);
+    expect(g.nextUint32()).toBe(new T.Generator(5).nextUint32());
+  });
+});

@@ -74,21 +74,26 @@ export function tensor(values: NestedArray | TypedArray, options: CreateOptions 
   return fromArray(data, shape, dtype);
 }
 
-/** A tensor of `shape` with every element `value`. */
-export function full(shape: number[], value: number, options: CreateOptions = {}): Tensor {
-  checkShape('full', shape);
-  const dtype = checkDType('full', options.dtype);
-  if (typeof value !== 'number') throw new ValueError('full', `value must be a number, got ${typeof value}`);
-  if (dtype === 'int32' && !Number.isInteger(value)) throw new ValueError('full', `int32 value must be an integer, got ${value}`);
+/** A constant tensor, with errors naming the public op that asked for it. */
+function constant(op: string, shape: number[], value: number, options: CreateOptions): Tensor {
+  checkShape(op, shape);
+  const dtype = checkDType(op, options.dtype);
+  if (typeof value !== 'number') throw new ValueError(op, `value must be a number, got ${typeof value}`);
+  if (dtype === 'int32' && !Number.isInteger(value)) throw new ValueError(op, `int32 value must be an integer, got ${value}`);
   return fromArray(allocate(dtype, sizeOf(shape)).fill(value), shape, dtype);
 }
 
+/** A tensor of `shape` with every element `value`. */
+export function full(shape: number[], value: number, options: CreateOptions = {}): Tensor {
+  return constant('full', shape, value, options);
+}
+
 export function zeros(shape: number[], options: CreateOptions = {}): Tensor {
-  return full(shape, 0, options);
+  return constant('zeros', shape, 0, options);
 }
 
 export function ones(shape: number[], options: CreateOptions = {}): Tensor {
-  return full(shape, 1, options);
+  return constant('ones', shape, 1, options);
 }
 
 /** Values start, start + step, … below stop (above it for a negative step), as NumPy's arange. `arange(n)` is 0…n−1. */
@@ -141,7 +146,13 @@ export function rand(shape: number[], options: RandomOptions & { low?: number; h
   if (!(Number.isFinite(low) && Number.isFinite(high) && low < high)) throw new ValueError('rand', `needs finite low < high, got ${low}, ${high}`);
   const data = allocate(dtype, sizeOf(shape));
   const draw = dtype === 'float32' ? () => generator.uniformFloat32() : () => generator.uniform();
-  for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * draw();
+  const store = dtype === 'float32' ? Math.fround : (v: number) => v;
+  for (let i = 0; i < data.length; i++) {
+    // NB: low + (high − low)·u can round up to high itself (u near 1); such a draw is redrawn to keep [low, high).
+    let v = store(low + (high - low) * draw());
+    while (v >= high) v = store(low + (high - low) * draw());
+    data[i] = v;
+  }
   return fromArray(data, shape, dtype);
 }
 

@@ -92,20 +92,27 @@ function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor, Te
     temps.push(s);
     return s;
   };
-  return [lift(a, 'a'), lift(b, 'b'), temps];
+  try {
+    return [lift(a, 'a'), lift(b, 'b'), temps];
+  } catch (e) {
+    for (const t of temps) t.dispose();
+    throw e;
+  }
 }
 
 /** out = f(a, b) with NumPy broadcasting, for the binary op named `op`; numbers act as scalars. */
 export function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   const [ta, tb, temps] = operands(op, a, b);
-  const dtype = sameDType(op, ta, tb);
-  if (dtype === 'int32' && (op === 'div' || op === 'pow')) {
-    throw new DTypeError(op, `int32 tensors are not supported (the result would be truncated); cast to float32 first`);
+  try {
+    const dtype = sameDType(op, ta, tb);
+    if (dtype === 'int32' && (op === 'div' || op === 'pow')) {
+      throw new DTypeError(op, `int32 tensors are not supported (the result would be truncated); cast to float32 first`);
+    }
+    const shape = broadcastShapes(op, ta.shape, tb.shape);
+    return wrap(getBackend().binary(op, ta, tb, shape, dtype), shape, dtype);
+  } finally {
+    for (const t of temps) t.dispose(); // the scalars made for number operands, also when the op throws
   }
-  const shape = broadcastShapes(op, ta.shape, tb.shape);
-  const out = wrap(getBackend().binary(op, ta, tb, shape, dtype), shape, dtype);
-  for (const t of temps) t.dispose();
-  return out;
 }
 
 export const add = (a: TensorLike, b: TensorLike) => binary('add', a, b);
@@ -126,11 +133,13 @@ export const eq = (a: TensorLike, b: TensorLike) => binary('eq', a, b);
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const c = input('where', cond, 'cond');
   const [ta, tb, temps] = operands('where', a, b);
-  const dtype = sameDType('where', ta, tb);
-  const shape = broadcastShapes('where', c.shape, ta.shape, tb.shape);
-  const out = wrap(getBackend().where(c, ta, tb, shape), shape, dtype);
-  for (const t of temps) t.dispose();
-  return out;
+  try {
+    const dtype = sameDType('where', ta, tb);
+    const shape = broadcastShapes('where', c.shape, ta.shape, tb.shape);
+    return wrap(getBackend().where(c, ta, tb, shape), shape, dtype);
+  } finally {
+    for (const t of temps) t.dispose();
+  }
 }
 
 // ---------------------------------------------------------------- reductions

@@ -114,6 +114,9 @@ export class Generator {
    */
   int(low: number, high: number): number {
     const range = high - low;
+    if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high) || range < 1 || range > 4294967296) {
+      throw new ValueError('Generator.int', `needs integers low < high with high − low ≤ 2³², got ${low}, ${high}`);
+    }
     const limit = 4294967296 - (4294967296 % range); // largest multiple of range ≤ 2³²
     let x = this.nextUint32();
     while (x >= limit) x = this.nextUint32();
@@ -134,20 +137,29 @@ export class Generator {
       words.every((w) => Number.isInteger(w) && w >= 0 && w < 4294967296) &&
       words.some((w) => w !== 0);
     if (!ok) {
-      throw new ValueError('setState', `expected { algorithm: 'xoshiro128**', state: four uint32 words, not all 0 }, got ${JSON.stringify(state)}`);
+      throw new ValueError('setState', `expected { algorithm: 'xoshiro128**', state: four uint32 words, not all 0 }, got ${show(state)}`);
     }
     this.#s.set(words);
   }
 }
 
+/** A value as JSON where possible (BigInts and cycles cannot be), for error messages. */
+function show(x: unknown): string {
+  try {
+    return JSON.stringify(x) ?? String(x);
+  } catch {
+    return String(x);
+  }
+}
+
 /** The seed the global generator starts from, so that a script that never calls seed() is still reproducible. */
 export const DEFAULT_SEED = 0;
-let globalGenerator = new Generator(DEFAULT_SEED);
+const globalGenerator = new Generator(DEFAULT_SEED);
 
-/** Reseeds the global generator used by rand / randn / randint when no generator is passed. */
+/** Reseeds (in place) the global generator used by rand / randn / randint when no generator is passed. */
 export function seed(value: number): void {
   checkSeed('seed', value);
-  globalGenerator = new Generator(value);
+  globalGenerator.reseed(value);
 }
 
 /** The global generator (its getState / setState capture and restore the default stream). */

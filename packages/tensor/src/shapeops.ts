@@ -102,28 +102,39 @@ export function slice(x: Tensor, starts: number[], ends: (number | undefined)[] 
   return wrap(getBackend().slice(t, begin, size), size, t.dtype);
 }
 
-/** Indices as an int32 tensor on the active backend, each checked to lie in [0, rows). */
-function indexTensor(op: string, indices: Tensor | number[], rows: number): Tensor {
-  const idx = Array.isArray(indices) ? fromArray(Int32Array.from(indices), [indices.length], 'int32') : input(op, indices, 'indices');
+/**
+ * Runs fn with the indices as an int32 tensor on the active backend, each checked to lie in [0, rows).
+ * An index tensor made here from a number[] is disposed afterwards, also when fn or a check throws.
+ */
+function withIndices(op: string, indices: Tensor | number[], rows: number, fn: (idx: Tensor) => Tensor): Tensor {
+  if (Array.isArray(indices)) {
+    indices.forEach((v, i) => {
+      if (!Number.isInteger(v) || v < 0 || v >= rows) throw new ValueError(op, `index ${v} (at ${i}) is out of range for ${rows} rows`);
+    });
+    const idx = fromArray(Int32Array.from(indices), [indices.length], 'int32');
+    try {
+      return fn(idx);
+    } finally {
+      idx.dispose();
+    }
+  }
+  const idx = input(op, indices, 'indices');
   if (idx.dtype !== 'int32') throw new DTypeError(op, `indices must be int32, got ${idx.dtype}`);
   const data = idx.data;
   for (let i = 0; i < data.length; i++) {
-    if (data[i] < 0 || data[i] >= rows || (Array.isArray(indices) && data[i] !== indices[i])) {
-      throw new ValueError(op, `index ${Array.isArray(indices) ? indices[i] : data[i]} (at ${i}) is out of range for ${rows} rows`);
-    }
+    if (data[i] < 0 || data[i] >= rows) throw new ValueError(op, `index ${data[i]} (at ${i}) is out of range for ${rows} rows`);
   }
-  return idx;
+  return fn(idx);
 }
 
 /** Rows by index: out[i, …] = x[indices[i], …]; the result has shape [...indices.shape, ...x.shape.slice(1)]. */
 export function gather(x: Tensor, indices: Tensor | number[]): Tensor {
   const t = input('gather', x);
   if (t.rank === 0) throw new ShapeError('gather', 'needs a tensor with at least one axis, got a scalar');
-  const idx = indexTensor('gather', indices, t.shape[0]);
-  const shape = [...idx.shape, ...t.shape.slice(1)];
-  const out = wrap(getBackend().gather(t, idx), shape, t.dtype);
-  if (idx !== indices) idx.dispose();
-  return out;
+  return withIndices('gather', indices, t.shape[0], (idx) => {
+    const shape = [...idx.shape, ...t.shape.slice(1)];
+    return wrap(getBackend().gather(t, idx), shape, t.dtype);
+  });
 }
 
 /**
@@ -133,14 +144,13 @@ export function gather(x: Tensor, indices: Tensor | number[]): Tensor {
 export function scatterAdd(updates: Tensor, indices: Tensor | number[], numRows: number): Tensor {
   const u = input('scatterAdd', updates, 'updates');
   checkShape('scatterAdd', [numRows]);
-  const idx = indexTensor('scatterAdd', indices, numRows);
-  if (!sameShape(u.shape.slice(0, idx.rank), idx.shape)) {
-    throw new ShapeError('scatterAdd', `updates ${fmt(u.shape)} must start with the indices' shape ${fmt(idx.shape)}`);
-  }
-  const shape = [numRows, ...u.shape.slice(idx.rank)];
-  const out = wrap(getBackend().scatterAdd(u, idx, numRows), shape, u.dtype);
-  if (idx !== indices) idx.dispose();
-  return out;
+  return withIndices('scatterAdd', indices, numRows, (idx) => {
+    if (!sameShape(u.shape.slice(0, idx.rank), idx.shape)) {
+      throw new ShapeError('scatterAdd', `updates ${fmt(u.shape)} must start with the indices' shape ${fmt(idx.shape)}`);
+    }
+    const shape = [numRows, ...u.shape.slice(idx.rank)];
+    return wrap(getBackend().scatterAdd(u, idx, numRows), shape, u.dtype);
+  });
 }
 
 /** A copy in another dtype; to int32 rounds toward zero and refuses NaN, ±∞ and values outside the int32 range. */
