@@ -127,3 +127,16 @@ describe('cast', () => {
     expect(() => T.cast(T.tensor([NaN]), 'int32')).toThrow('cast: element 0 is NaN, which has no int32 value');
   });
 });
+
+describe('clone', () => {
+  it('copies into separate storage; the int32 extremes survive a cast round trip', () => {
+    const x = T.tensor([1, 2, 3]);
+    const y = T.clone(x);
+    expect(Array.from(y.data)).toEqual([1, 2, 3]);
+    x.dispose();
+    expect(Array.from(y.data)).toEqual([1, 2, 3]);
+    const extremes = T.tensor([-(2 ** 31), 2 ** 31 - 1], { dtype: 'float64' });
+    expect(Array.from(T.cast(extremes, 'int32').data)).toEqual([-(2 ** 31), 2 ** 31 - 1]);
+    expect(() => T.cast(T.tensor([2 ** 31], { dtype: 'float64' }), 'int32')).toThrow(T.ValueError);
+  });
+});

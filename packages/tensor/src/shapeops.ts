@@ -1,4 +1,4 @@
-// Public shape and data-movement ops: reshape, transpose, broadcastTo, concat, stack, slice, gather, scatterAdd, cast.
+// Public shape and data-movement ops: reshape, transpose, broadcastTo, concat, stack, slice, gather, scatterAdd, cast, clone.
 import { getBackend } from './backend.js';
 import { isDType, type DType } from './dtype.js';
 import { AxisError, DTypeError, ShapeError, ValueError, fmt } from './errors.js';
@@ -158,4 +158,10 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   const t = input('cast', x);
   if (!isDType(dtype)) throw new DTypeError('cast', `unknown dtype '${String(dtype)}' (use float32, float64 or int32)`);
   return wrap(getBackend().cast(t, dtype), t.shape, dtype);
+}
+
+/** A copy with its own storage (disposing one never affects the other). */
+export function clone(x: Tensor): Tensor {
+  const t = input('clone', x);
+  return wrap(getBackend().cast(t, t.dtype), t.shape, t.dtype);
 }

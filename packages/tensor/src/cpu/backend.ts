@@ -122,10 +122,11 @@ export function createJsBackend(matmulKernel: MatmulKernel = matmulBlocked, name
       const src = arr(x);
       if (dtype !== 'int32') out.set(src);
       for (let i = 0; dtype === 'int32' && i < src.length; i++) {
-        if (!Number.isFinite(src[i]) || Math.abs(src[i]) >= 2 ** 31) {
+        const v = Math.trunc(src[i]); // toward zero, like C
+        if (!(v >= -(2 ** 31) && v < 2 ** 31)) {
           throw new ValueError('cast', `element ${i} is ${src[i]}, which has no int32 value`);
         }
-        out[i] = Math.trunc(src[i]); // toward zero, like C
+        out[i] = v;
       }
       return out;
     },
