@@ -1,2 +1,7 @@
-// @rill/autograd: reverse-mode automatic differentiation on @rill/tensor (an empty shell until its issue lands).
-export const PACKAGE = '@rill/autograd';
+// @rill/autograd: reverse-mode automatic differentiation on @rill/tensor.
+export { Var, apply, noGrad, AutogradError, type OpDef, type Context, type VarLike, type BackwardOptions } from './engine.js';
+export * from './ops.js';
+export * from './ops-shape.js';
+export { variance as var } from './ops-shape.js';
+export { grad, valueAndGrad, vjp, jacobian, type VarFn } from './functional.js';
+export { gradcheck, GradcheckError, type GradcheckOptions, type GradcheckReport } from './gradcheck.js';
