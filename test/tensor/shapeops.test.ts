@@ -124,7 +124,7 @@ describe('cast', () => {
     expect(Array.from(i.data)).toEqual([1, -1, 2]);
     expect(T.cast(i, 'float32').dtype).toBe('float32');
     expect(T.cast(T.tensor([0.1], { dtype: 'float64' }), 'float32').item()).toBe(Math.fround(0.1));
-    expect(() => T.cast(T.tensor([NaN]), 'int32')).toThrow('cast: element 0 is NaN, which has no int32 value');
+    expect(() => T.cast(T.tensor([NaN]), 'int32')).toThrow('cast: element 0 of [1] is NaN, which has no int32 value');
   });
 });
 

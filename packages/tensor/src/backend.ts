@@ -11,7 +11,8 @@ export type ArgReduceOp = 'argmax' | 'argmin';
  * What a backend implements. Ops in ops.ts validate the inputs, compute the output shape and dtype, then call one
  * of these by name with tensors that live on this backend; each returns the new storage (the backend's own kind of
  * handle: a typed array for `js`, a texture for `gpu`…), which ops.ts wraps in a Tensor.
- * Kernels never receive JavaScript closures: a GPU backend cannot compile them.
+ * Kernels never receive JavaScript closures: a GPU backend cannot compile them. reshape needs no kernel: a reshaped
+ * tensor is a view over the same storage (see Tensor.view).
  */
 export interface Backend {
   /** Registry name: `js`, `wasm`, `gpu`. */
@@ -43,8 +44,6 @@ export interface Backend {
    * Ba and Bb are equal or 1 (broadcast); the result is (max(Ba, Bb), M, N). 2D inputs arrive with Ba = Bb = 1.
    */
   matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean, dims: MatmulDims): unknown;
-  /** Same elements, new shape (may share storage). */
-  reshape(x: Tensor, shape: readonly number[]): unknown;
   /** out[i₀…] = x[i_perm…]: axis k of the result is axis perm[k] of x. */
   transpose(x: Tensor, perm: readonly number[]): unknown;
   broadcastTo(x: Tensor, shape: readonly number[]): unknown;
@@ -68,7 +67,7 @@ export interface MatmulDims {
 
 interface Registration {
   factory: () => Backend;
-  /** Higher wins when `cpu` picks the fastest CPU backend. */
+  /** Higher wins when `cpu` picks the fastest CPU backend; negative: never picked (GPU backends). */
   cpuPriority: number;
   instance?: Backend;
 }

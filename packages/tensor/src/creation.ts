@@ -1,8 +1,8 @@
 // Creating tensors: from nested arrays or typed arrays, constant fills, ranges, identity, and seeded random draws.
 import { allocate, dtypeOfArray, isDType, type DType, type TypedArray } from './dtype.js';
 import { DTypeError, ShapeError, ValueError, fmt } from './errors.js';
-import { fromArray } from './internal.js';
-import { getGenerator, type Generator } from './random.js';
+import { fromArray, isInt32 } from './internal.js';
+import { Generator, getGenerator } from './random.js';
 import { checkShape, sizeOf } from './shape.js';
 import type { NestedArray, Tensor } from './tensor.js';
 
@@ -21,6 +21,9 @@ function checkDType(op: string, dtype: unknown): DType {
 function inferShape(values: NestedArray, path: number[] = []): number[] {
   if (!Array.isArray(values)) return [];
   if (values.length === 0) return [0];
+  for (let i = 0; i < values.length; i++) {
+    if (!(i in values)) throw new ValueError('tensor', `element [${[...path, i].join(',')}] is a hole in a sparse array`);
+  }
   const inner = inferShape(values[0], [...path, 0]);
   values.forEach((v, i) => {
     const s = inferShape(v, [...path, i]);
@@ -36,7 +39,7 @@ function fill(out: TypedArray, values: ArrayLike<unknown>, dtype: DType): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (typeof v !== 'number') throw new ValueError('tensor', `element ${i} is ${typeof v}, not a number`);
-    if (dtype === 'int32' && (!Number.isInteger(v) || v < -2147483648 || v > 2147483647)) {
+    if (dtype === 'int32' && !isInt32(v)) {
       throw new ValueError('tensor', `int32 data must be integers in the int32 range, element ${i} is ${v}`);
     }
     out[i] = v;
@@ -79,7 +82,7 @@ function constant(op: string, shape: number[], value: number, options: CreateOpt
   checkShape(op, shape);
   const dtype = checkDType(op, options.dtype);
   if (typeof value !== 'number') throw new ValueError(op, `value must be a number, got ${typeof value}`);
-  if (dtype === 'int32' && !Number.isInteger(value)) throw new ValueError(op, `int32 value must be an integer, got ${value}`);
+  if (dtype === 'int32' && !isInt32(value)) throw new ValueError(op, `value ${value} is not an int32 value`);
   return fromArray(allocate(dtype, sizeOf(shape)).fill(value), shape, dtype);
 }
 
@@ -104,7 +107,7 @@ export function arange(start: number, stop?: number, step = 1, options: CreateOp
   if (step === 0) throw new ValueError('arange', 'step must not be 0');
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const data = allocate(dtype, n);
-  for (let i = 0; i < n; i++) data[i] = start + i * step;
+  for (let i = 0; i < n; i++) data[i] = int32Checked('arange', dtype, start + i * step, i);
   return fromArray(data, [n], dtype);
 }
 
@@ -114,12 +117,13 @@ export function linspace(start: number, stop: number, num: number, options: Crea
   if (!Number.isInteger(num) || num < 0) throw new ValueError('linspace', `num must be a non-negative integer, got ${num}`);
   const data = allocate(dtype, num);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
-  for (let i = 0; i < num; i++) data[i] = i === num - 1 && num > 1 ? stop : start + i * step;
+  for (let i = 0; i < num; i++) data[i] = int32Checked('linspace', dtype, i === num - 1 && num > 1 ? stop : start + i * step, i);
   return fromArray(data, [num], dtype);
 }
 
-/** The n×m identity (ones on the main diagonal). */
-export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
+/** The n×m identity (ones on the main diagonal); `eye(n, { dtype })` works too. */
+export function eye(n: number, m: number | CreateOptions = n, options: CreateOptions = {}): Tensor {
+  if (typeof m === 'object') [m, options] = [n, m];
   checkShape('eye', [n, m]);
   const dtype = checkDType('eye', options.dtype);
   const data = allocate(dtype, n * m);
@@ -132,6 +136,19 @@ export interface RandomOptions extends CreateOptions {
   generator?: Generator;
 }
 
+/** For int32 tensors, refuses a value that int32 cannot hold (a fraction, or out of range); returns it otherwise. */
+function int32Checked(op: string, dtype: DType, v: number, i: number): number {
+  if (dtype === 'int32' && !isInt32(v)) throw new ValueError(op, `element ${i} would be ${v}, which is not an int32 value`);
+  return v;
+}
+
+/** The generator option, checked, or the global generator. */
+function generatorOf(op: string, options: { generator?: unknown }): Generator {
+  const g = options.generator ?? getGenerator();
+  if (!(g instanceof Generator)) throw new ValueError(op, 'the generator option must be a Generator');
+  return g;
+}
+
 function floatDType(op: string, dtype: unknown): DType {
   const d = checkDType(op, dtype);
   if (d === 'int32') throw new DTypeError(op, 'draws floats; use randint for int32');
@@ -142,7 +159,8 @@ function floatDType(op: string, dtype: unknown): DType {
 export function rand(shape: number[], options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
   checkShape('rand', shape);
   const dtype = floatDType('rand', options.dtype);
-  const { low = 0, high = 1, generator = getGenerator() } = options;
+  const { low = 0, high = 1 } = options;
+  const generator = generatorOf('rand', options);
   if (!(Number.isFinite(low) && Number.isFinite(high) && low < high)) throw new ValueError('rand', `needs finite low < high, got ${low}, ${high}`);
   const data = allocate(dtype, sizeOf(shape));
   const draw = dtype === 'float32' ? () => generator.uniformFloat32() : () => generator.uniform();
@@ -160,7 +178,8 @@ export function rand(shape: number[], options: RandomOptions & { low?: number; h
 export function randn(shape: number[], options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
   checkShape('randn', shape);
   const dtype = floatDType('randn', options.dtype);
-  const { mean = 0, std = 1, generator = getGenerator() } = options;
+  const { mean = 0, std = 1 } = options;
+  const generator = generatorOf('randn', options);
   if (!(Number.isFinite(mean) && Number.isFinite(std) && std >= 0)) throw new ValueError('randn', `needs finite mean and std ≥ 0, got ${mean}, ${std}`);
   const data = allocate(dtype, sizeOf(shape));
   generator.fillNormal(data, mean, std);
@@ -172,7 +191,7 @@ export function randint(low: number, high: number, shape: number[], options: { g
   checkShape('randint', shape);
   const ok = Number.isInteger(low) && Number.isInteger(high) && low < high && low >= -(2 ** 31) && high <= 2 ** 31;
   if (!ok) throw new ValueError('randint', `needs integers low < high within the int32 range, got ${low}, ${high}`);
-  const generator = options.generator ?? getGenerator();
+  const generator = generatorOf('randint', options);
   const data = new Int32Array(sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = generator.int(low, high);
   return fromArray(data, shape, 'int32');

@@ -1,32 +1,29 @@
 // The three element types a Tensor can hold, and the typed arrays that store them.
+import { ValueError } from './errors.js';
 
 /** `float32` is for work, `float64` for references and gradient checks, `int32` for indices. */
 export type DType = 'float32' | 'float64' | 'int32';
 
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
-/** Maps a dtype to the typed array that stores it. */
-export type ArrayFor<D extends DType> = D extends 'float32'
-  ? Float32Array
-  : D extends 'float64'
-    ? Float64Array
-    : Int32Array;
-
-export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
-
 export function isDType(x: unknown): x is DType {
   return x === 'float32' || x === 'float64' || x === 'int32';
 }
 
-/** A zero-filled typed array of `size` elements for `dtype`. */
+/** A zero-filled typed array of `size` elements for `dtype`; a size beyond what the engine can hold is a ValueError. */
 export function allocate(dtype: DType, size: number): TypedArray {
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(size);
-    case 'float64':
-      return new Float64Array(size);
-    case 'int32':
-      return new Int32Array(size);
+  try {
+    switch (dtype) {
+      case 'float32':
+        return new Float32Array(size);
+      case 'float64':
+        return new Float64Array(size);
+      case 'int32':
+        return new Int32Array(size);
+    }
+  } catch (e) {
+    if (e instanceof RangeError) throw new ValueError('allocate', `cannot allocate ${size} ${dtype} elements (${e.message})`);
+    throw e;
   }
 }
 
@@ -36,8 +33,4 @@ export function dtypeOfArray(a: unknown): DType | undefined {
   if (a instanceof Float64Array) return 'float64';
   if (a instanceof Int32Array) return 'int32';
   return undefined;
-}
-
-export function isFloat(dtype: DType): boolean {
-  return dtype !== 'int32';
 }

@@ -70,7 +70,7 @@ export {
 } from './ops.js';
 export { reshape, transpose, broadcastTo, concat, stack, slice, gather, scatterAdd, cast, clone } from './shapeops.js';
 export { UNARY, UNARY_OPS, BINARY, BINARY_OPS, SELU_ALPHA, SELU_LAMBDA, type UnaryOp, type BinaryOp, type UnaryDef } from './unary.js';
-export { erf, normalCdf, normalPdf } from './special.js';
+export { erf, erfc, normalCdf, normalPdf } from './special.js';
 export {
   registerBackend,
   setBackend,

@@ -7,7 +7,7 @@ import { Tensor } from './tensor.js';
 /** A tensor, or a plain number standing for a scalar of the other operand's dtype. */
 export type TensorLike = Tensor | number;
 
-/** Checks that `x` is a live Tensor and puts it on the active backend; returns that backend. */
+/** Checks that `x` is a live Tensor and puts it on the active backend; returns the tensor. */
 export function input(op: string, x: unknown, name = 'input'): Tensor {
   if (!(x instanceof Tensor)) {
     throw new ValueError(op, `${name} must be a Tensor, got ${describe(x)}`);
@@ -57,9 +57,10 @@ export function needFloat(op: string, x: Tensor): void {
   if (x.dtype === 'int32') throw new DTypeError(op, `needs a float32 or float64 tensor, got int32${fmt(x.shape)}; cast it first`);
 }
 
-/** Storage handle of a tensor already put on the active backend by input(). */
-export function storage(x: Tensor, op: string): unknown {
-  return x.storageFor(op).storage;
+/** Whether v is an int32 value (an integer in [−2³¹, 2³¹)); ±∞ passes with allowInfinite (clip's open bounds). */
+export function isInt32(v: number, allowInfinite = false): boolean {
+  if (allowInfinite && (v === Infinity || v === -Infinity)) return true;
+  return Number.isInteger(v) && v >= -2147483648 && v <= 2147483647;
 }
 
 export function isTensor(x: unknown): x is Tensor {

@@ -1,12 +1,12 @@
 // Public elementwise, reduction and matmul ops: validate inputs (clear errors), then dispatch to the backend by op name.
 import { getBackend, type ArgReduceOp, type ReduceOp } from './backend.js';
 import type { DType } from './dtype.js';
-import { DTypeError, ShapeError, ValueError, fmt } from './errors.js';
-import { input, isTensor, needFloat, sameDType, scalarOf, wrap, type TensorLike } from './internal.js';
+import { AxisError, DTypeError, ShapeError, ValueError, fmt } from './errors.js';
+import { input, isInt32, isTensor, needFloat, sameDType, scalarOf, wrap, type TensorLike } from './internal.js';
 import { tidy } from './lifetime.js';
 import { broadcastShapes, normalizeAxes, normalizeAxis, reducedShape, sizeOf } from './shape.js';
-import type { Tensor } from './tensor.js';
-import { UNARY, type BinaryOp, type UnaryOp } from './unary.js';
+import { Tensor } from './tensor.js';
+import { BINARY, BINARY_OPS, UNARY, UNARY_OPS, type BinaryOp, type UnaryOp } from './unary.js';
 
 // ---------------------------------------------------------------- unary
 
@@ -22,7 +22,7 @@ function unaryParams(op: UnaryOp, given: readonly number[]): number[] {
 }
 
 function checkUnary(op: UnaryOp, x: unknown): Tensor {
-  if (!(op in UNARY)) throw new ValueError('unary', `unknown op '${String(op)}'`);
+  if (!Object.hasOwn(UNARY, op)) throw new ValueError('unary', `unknown op '${String(op)}' (known: ${UNARY_OPS.join(' ')})`);
   const t = input(op, x);
   if (t.dtype === 'int32' && !(UNARY[op] as { int?: boolean }).int) needFloat(op, t);
   return t;
@@ -72,6 +72,9 @@ export const softplus = (x: Tensor) => unary('softplus', x);
 /** Limits every element to [lo, hi]. */
 export function clip(x: Tensor, lo: number, hi: number): Tensor {
   if (!(lo <= hi)) throw new ValueError('clip', `needs lo ≤ hi, got ${lo}, ${hi}`);
+  if (x instanceof Tensor && x.dtype === 'int32' && !(isInt32(lo, true) && isInt32(hi, true))) {
+    throw new DTypeError('clip', `bounds of an int32 clip must be integers, got ${lo}, ${hi}`);
+  }
   return unary('clip', x, lo, hi);
 }
 
@@ -85,8 +88,8 @@ function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor, Te
   const lift = (x: TensorLike, name: string): Tensor => {
     if (isTensor(x)) return input(op, x, name);
     if (typeof x !== 'number') throw new ValueError(op, `${name} must be a Tensor or a number, got ${typeof x}`);
-    if (dtype === 'int32' && !Number.isInteger(x)) {
-      throw new DTypeError(op, `${x} is not an integer but the other operand is int32${fmt(other!.shape)}`);
+    if (dtype === 'int32' && !isInt32(x)) {
+      throw new DTypeError(op, `${x} is not an int32 value but the other operand is int32${fmt(other!.shape)}`);
     }
     const s = scalarOf(x, dtype);
     temps.push(s);
@@ -102,6 +105,7 @@ function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor, Te
 
 /** out = f(a, b) with NumPy broadcasting, for the binary op named `op`; numbers act as scalars. */
 export function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
+  if (!Object.hasOwn(BINARY, op)) throw new ValueError('binary', `unknown op '${String(op)}' (known: ${BINARY_OPS.join(' ')})`);
   const [ta, tb, temps] = operands(op, a, b);
   try {
     const dtype = sameDType(op, ta, tb);
@@ -149,7 +153,7 @@ export type Axes = number | number[] | undefined;
 
 function reduce(op: ReduceOp, x: Tensor, axis: Axes, keepdims: boolean): Tensor {
   const t = input(op, x);
-  const axes = normalizeAxes(op, axis, t.rank);
+  const axes = normalizeAxes(op, axis, t.shape);
   if (op !== 'sum' && axes.some((a) => t.shape[a] === 0)) {
     throw new ValueError(op, `cannot reduce an empty axis: shape ${fmt(t.shape)}, axes [${axes}]`);
   }
@@ -166,7 +170,7 @@ export const min = (x: Tensor, axis?: Axes, keepdims = false) => reduce('min', x
 export function mean(x: Tensor, axis?: Axes, keepdims = false): Tensor {
   const t = input('mean', x);
   needFloat('mean', t);
-  const count = sizeOf(normalizeAxes('mean', axis, t.rank).map((a) => t.shape[a]));
+  const count = sizeOf(normalizeAxes('mean', axis, t.shape).map((a) => t.shape[a]));
   return tidy(() => div(sum(t, axis, keepdims), count));
 }
 
@@ -174,29 +178,35 @@ export function mean(x: Tensor, axis?: Axes, keepdims = false): Tensor {
 export function variance(x: Tensor, axis?: Axes, keepdims = false): Tensor {
   const t = input('var', x);
   needFloat('var', t);
+  normalizeAxes('var', axis, t.shape); // report bad axes as var's, not mean's
   return tidy(() => {
     const d = sub(t, mean(t, axis, true));
     return mean(mul(d, d), axis, keepdims);
   });
 }
 
-function argReduce(op: ArgReduceOp, x: Tensor, axis?: number): Tensor {
+function argReduce(op: ArgReduceOp, x: Tensor, axis: number | undefined, keepdims: boolean): Tensor {
   const t = input(op, x);
+  if (axis !== undefined && typeof axis !== 'number') {
+    throw new AxisError(op, `takes one axis (or none for the flattened tensor), got ${JSON.stringify(axis)}`);
+  }
   if (axis === undefined) {
     if (t.size === 0) throw new ValueError(op, `cannot reduce an empty tensor ${fmt(t.shape)}`);
-    return tidy(() => {
-      const flat = wrap(getBackend().reshape(t, [t.size]), [t.size], t.dtype);
-      return wrap(getBackend().argReduce(op, flat, 0), [], 'int32');
-    });
+    const flat = tidy(() => wrap(getBackend().argReduce(op, Tensor.view(t, [t.size]), 0), [], 'int32'));
+    return keepdims ? Tensor.view(flat, t.shape.map(() => 1)) : flat;
   }
-  const a = normalizeAxis(op, axis, t.rank);
+  const a = normalizeAxis(op, axis, t.shape);
   if (t.shape[a] === 0) throw new ValueError(op, `cannot reduce an empty axis: shape ${fmt(t.shape)}, axis ${a}`);
-  return wrap(getBackend().argReduce(op, t, a), reducedShape(t.shape, [a], false), 'int32');
+  return wrap(getBackend().argReduce(op, t, a), reducedShape(t.shape, [a], keepdims), 'int32');
 }
 
-/** int32 index of the largest element along `axis` (of the flattened tensor when axis is undefined); first wins ties. */
-export const argmax = (x: Tensor, axis?: number) => argReduce('argmax', x, axis);
-export const argmin = (x: Tensor, axis?: number) => argReduce('argmin', x, axis);
+/**
+ * int32 index of the largest element along `axis` (of the flattened tensor when axis is undefined); the first wins
+ * ties and NaN counts as the largest. keepdims keeps the reduced axis (all axes, when flattened) as size 1.
+ */
+export const argmax = (x: Tensor, axis?: number, keepdims = false) => argReduce('argmax', x, axis, keepdims);
+/** int32 index of the smallest element, as argmax. */
+export const argmin = (x: Tensor, axis?: number, keepdims = false) => argReduce('argmin', x, axis, keepdims);
 
 // ---------------------------------------------------------------- matmul
 
@@ -217,21 +227,23 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const tb = input('matmul', b, 'b');
   const dtype = sameDType('matmul', ta, tb);
   needFloat('matmul', ta);
-  const flags = `${transA ? 'ᵀ' : ''} @ ${fmt(tb.shape)}${transB ? 'ᵀ' : ''}`;
+  // The operands as messages show them, e.g. `[2,3]ᵀ @ [4,5]` (ᵀ marks a transposed operand).
+  const shown = `${fmt(ta.shape)}${transA ? 'ᵀ' : ''} @ ${fmt(tb.shape)}${transB ? 'ᵀ' : ''}`;
   for (const t of [ta, tb]) {
-    if (t.rank !== 2 && t.rank !== 3) throw new ShapeError('matmul', `needs 2D or 3D tensors, got ${fmt(ta.shape)}${flags}`);
+    if (t.rank !== 2 && t.rank !== 3) throw new ShapeError('matmul', `needs 2D or 3D tensors, got ${shown}`);
   }
   const [ra, ca] = ta.shape.slice(-2);
   const [rb, cb] = tb.shape.slice(-2);
   const [m, k] = transA ? [ca, ra] : [ra, ca];
   const [kb, n] = transB ? [cb, rb] : [rb, cb];
-  if (k !== kb) throw new ShapeError('matmul', `inner dimensions differ: ${fmt(ta.shape)}${flags}`);
+  if (k !== kb) throw new ShapeError('matmul', `inner dimensions differ: ${shown}`);
   const batchA = ta.rank === 3 ? ta.shape[0] : 1;
   const batchB = tb.rank === 3 ? tb.shape[0] : 1;
   if (batchA !== batchB && batchA !== 1 && batchB !== 1) {
-    throw new ShapeError('matmul', `batch dimensions differ: ${fmt(ta.shape)}${flags}`);
+    throw new ShapeError('matmul', `batch dimensions differ: ${shown}`);
   }
-  const shape = ta.rank === 2 && tb.rank === 2 ? [m, n] : [Math.max(batchA, batchB), m, n];
+  const batch = batchA === 1 ? batchB : batchA; // a batch of 1 broadcasts (also against a batch of 0)
+  const shape = ta.rank === 2 && tb.rank === 2 ? [m, n] : [batch, m, n];
   const out = getBackend().matmul(ta, tb, transA, transB, { batchA, batchB, m, n, k });
   return wrap(out, shape, dtype);
 }

@@ -23,7 +23,7 @@ export function stridesOf(shape: Shape): number[] {
 
 /** Throws ShapeError unless every dimension is a non-negative integer. */
 export function checkShape(op: string, shape: unknown): asserts shape is number[] {
-  if (!Array.isArray(shape)) throw new ShapeError(op, `shape must be an array of integers, got ${String(shape)}`);
+  if (!Array.isArray(shape)) throw new ShapeError(op, `shape must be an array of integers, got ${JSON.stringify(shape)}`);
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
       throw new ShapeError(op, `dimensions must be non-negative integers, got [${shape.join(',')}]`);
@@ -58,18 +58,22 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
   return outShape.map((_, i) => (i < lead || shape[i - lead] === 1 ? 0 : own[i - lead]));
 }
 
-/** Normalises one axis in [-rank, rank) to [0, rank); throws AxisError otherwise. */
-export function normalizeAxis(op: string, axis: number, rank: number): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw new AxisError(op, `axis ${axis} is out of range for rank ${rank} (allowed: ${-rank}..${rank - 1})`);
+/** Normalises one axis of a tensor of `shape` from [-rank, rank) to [0, rank); throws AxisError otherwise. */
+export function normalizeAxis(op: string, axis: number, shape: Shape): number {
+  const rank = shape.length;
+  if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    throw new AxisError(op, `axis ${String(axis)} is out of range for shape ${fmt(shape)} (allowed: ${-rank}..${rank - 1})`);
   }
   return axis < 0 ? axis + rank : axis;
 }
 
 /** Normalises an axis, a list of axes or undefined (= all axes) to a sorted list without duplicates. */
-export function normalizeAxes(op: string, axes: number | readonly number[] | undefined, rank: number): number[] {
-  if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
-  const list = (typeof axes === 'number' ? [axes] : axes).map((a) => normalizeAxis(op, a, rank));
+export function normalizeAxes(op: string, axes: number | readonly number[] | undefined, shape: Shape): number[] {
+  if (axes === undefined) return Array.from({ length: shape.length }, (_, i) => i);
+  if (typeof axes !== 'number' && !Array.isArray(axes)) {
+    throw new AxisError(op, `axes must be a number, an array of numbers or undefined, got ${JSON.stringify(axes)}`);
+  }
+  const list = (typeof axes === 'number' ? [axes] : axes).map((a) => normalizeAxis(op, a, shape));
   const sorted = [...list].sort((a, b) => a - b);
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i] === sorted[i - 1]) throw new AxisError(op, `axis ${sorted[i]} is listed twice in [${axes}]`);

@@ -5,11 +5,12 @@ import { AxisError, DTypeError, ShapeError, ValueError, fmt } from './errors.js'
 import { fromArray, input, sameDType, wrap } from './internal.js';
 import { tidy } from './lifetime.js';
 import { checkShape, normalizeAxis, sameShape, sizeOf } from './shape.js';
-import type { Tensor } from './tensor.js';
+import { Tensor } from './tensor.js';
 
 /** Same elements in the same (row-major) order, new shape; one dimension may be −1 (inferred). */
 export function reshape(x: Tensor, shape: number[]): Tensor {
   const t = input('reshape', x);
+  if (!Array.isArray(shape)) throw new ShapeError('reshape', `shape must be an array of integers, got ${JSON.stringify(shape)}`);
   const unknown = shape.filter((d) => d === -1).length;
   if (unknown > 1) throw new ShapeError('reshape', `only one dimension may be -1, got ${fmt(shape)}`);
   const known = shape.filter((d) => d !== -1);
@@ -20,7 +21,7 @@ export function reshape(x: Tensor, shape: number[]): Tensor {
   if (sizeOf(full) !== t.size) {
     throw new ShapeError('reshape', `cannot reshape ${fmt(t.shape)} (${t.size} elements) to ${fmt(shape)} (${sizeOf(full)})`);
   }
-  return wrap(getBackend().reshape(t, full), full, t.dtype);
+  return Tensor.view(t, full); // same elements in the same order: share the storage
 }
 
 /** Permutes the axes: axis k of the result is axis perm[k] of x (default: all axes reversed, a matrix transpose). */
@@ -53,7 +54,7 @@ export function concat(xs: Tensor[], axis = 0): Tensor {
   const dtype = sameDType('concat', ...ts);
   const rank = ts[0].rank;
   if (rank === 0) throw new ShapeError('concat', 'cannot concatenate scalars; use stack');
-  const a = normalizeAxis('concat', axis, rank);
+  const a = normalizeAxis('concat', axis, ts[0].shape);
   for (const t of ts) {
     if (t.rank !== rank || t.shape.some((d, i) => i !== a && d !== ts[0].shape[i])) {
       throw new ShapeError('concat', `shapes differ outside axis ${a}: ${ts.map((u) => fmt(u.shape)).join(', ')}`);
@@ -68,22 +69,27 @@ export function concat(xs: Tensor[], axis = 0): Tensor {
 export function stack(xs: Tensor[], axis = 0): Tensor {
   if (!Array.isArray(xs) || xs.length === 0) throw new ValueError('stack', 'needs a non-empty array of tensors');
   const ts = xs.map((x, i) => input('stack', x, `tensor ${i}`));
+  sameDType('stack', ...ts);
   for (const t of ts) {
     if (!sameShape(t.shape, ts[0].shape)) {
       throw new ShapeError('stack', `shapes differ: ${ts.map((u) => fmt(u.shape)).join(', ')}`);
     }
   }
-  const a = normalizeAxis('stack', axis, ts[0].rank + 1);
+  const a = normalizeAxis('stack', axis, [ts.length, ...ts[0].shape]); // the result has one more axis
   const expanded = [...ts[0].shape.slice(0, a), 1, ...ts[0].shape.slice(a)];
   return tidy(() => concat(ts.map((t) => reshape(t, expanded)), a));
 }
 
 /**
- * The box starts[k] ≤ i_k < ends[k] on each axis (Python's x[s₀:e₀, s₁:e₁, …]). Axes not listed are taken whole;
- * an end of undefined means the end of the axis; negative values count from the end.
+ * The box starts[k] ≤ i_k < ends[k] on each axis, like Python's x[s₀:e₀, s₁:e₁, …] except that bounds outside the
+ * axis are an error (Python clamps them). Axes not listed are taken whole; an end of undefined means the end of the
+ * axis; negative values count from the end.
  */
 export function slice(x: Tensor, starts: number[], ends: (number | undefined)[] = []): Tensor {
   const t = input('slice', x);
+  if (!Array.isArray(starts) || !Array.isArray(ends)) {
+    throw new ValueError('slice', `starts and ends must be arrays (one entry per axis), got ${JSON.stringify(starts)}, ${JSON.stringify(ends)}`);
+  }
   if (starts.length > t.rank || ends.length > t.rank) {
     throw new ShapeError('slice', `got ${Math.max(starts.length, ends.length)} ranges for ${fmt(t.shape)}`);
   }
@@ -109,7 +115,8 @@ export function slice(x: Tensor, starts: number[], ends: (number | undefined)[] 
 function withIndices(op: string, indices: Tensor | number[], rows: number, fn: (idx: Tensor) => Tensor): Tensor {
   if (Array.isArray(indices)) {
     indices.forEach((v, i) => {
-      if (!Number.isInteger(v) || v < 0 || v >= rows) throw new ValueError(op, `index ${v} (at ${i}) is out of range for ${rows} rows`);
+      if (!Number.isInteger(v)) throw new ValueError(op, `index ${v} (at ${i}) is not an integer`);
+      if (v < 0 || v >= rows) throw new ValueError(op, `index ${v} (at ${i}) is out of range for ${rows} rows`);
     });
     const idx = fromArray(Int32Array.from(indices), [indices.length], 'int32');
     try {

@@ -14,7 +14,19 @@ let liveBytes = 0;
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
 
 /**
- * An immutable n-dimensional array. Create one with `tensor()`, `zeros()`, `randn()`… never with `new`.
+ * A backend's storage, shared by a tensor and the reshaped views of it (same elements, same order), with a count of
+ * the live tensors using it: disposing one view never frees the data under the others.
+ */
+interface Storage {
+  backend: Backend;
+  data: unknown;
+  refs: number;
+  bytes: number;
+}
+
+/**
+ * An n-dimensional array. Create one with `tensor()`, `zeros()`, `randn()`… never with `new`. Ops never modify
+ * their inputs; treat `data` as read-only too (a reshaped view shares it).
  * Element (i, j, k) of a [I, J, K] tensor sits at `data[(i * J + j) * K + k]` (row-major, contiguous).
  */
 export class Tensor {
@@ -23,20 +35,34 @@ export class Tensor {
   readonly dtype: DType;
   /** Number of elements: the product of `shape`. */
   readonly size: number;
-  #storage: unknown;
-  #backend: Backend;
+  #storage: Storage;
   #disposed = false;
 
   /** @internal Use the creation functions; backends call this with storage they own. */
-  constructor(storage: unknown, shape: readonly number[], dtype: DType, backend: Backend) {
-    this.#storage = storage;
+  constructor(data: unknown, shape: readonly number[], dtype: DType, backend: Backend, shared?: Storage) {
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
     this.size = sizeOf(shape);
-    this.#backend = backend;
+    if (shared) {
+      shared.refs++;
+      this.#storage = shared;
+    } else {
+      this.#storage = { backend, data, refs: 1, bytes: this.size * BYTES[dtype] };
+      liveBytes += this.#storage.bytes;
+    }
     liveTensors++;
-    liveBytes += this.size * BYTES[dtype];
     track(this);
+  }
+
+  /** @internal A tensor of another shape (same size) over the same storage: what reshape returns. */
+  static view(source: Tensor, shape: readonly number[]): Tensor {
+    const s = source.#live('reshape');
+    return new Tensor(s.data, shape, source.dtype, s.backend, s);
+  }
+
+  #live(op: string): Storage {
+    if (this.#disposed) throw new DisposedError(op, `tensor ${fmt(this.shape)} ${this.dtype} was disposed`);
+    return this.#storage;
   }
 
   /** Number of dimensions. */
@@ -46,18 +72,18 @@ export class Tensor {
 
   /** Name of the backend holding the data (`js`, later `wasm` or `gpu`). */
   get backend(): string {
-    return this.#backend.name;
+    return this.#storage.backend.name;
   }
 
   /** Where the data lives: `cpu` or `gpu`. */
   get device(): string {
-    return this.#backend.device;
+    return this.#storage.backend.device;
   }
 
   /** @internal The backend object and its storage, for ops and backends only. */
   storageFor(op: string): { backend: Backend; storage: unknown } {
-    if (this.#disposed) throw new DisposedError(op, `tensor ${fmt(this.shape)} ${this.dtype} was disposed`);
-    return { backend: this.#backend, storage: this.#storage };
+    const s = this.#live(op);
+    return { backend: s.backend, storage: s.data };
   }
 
   /**
@@ -74,12 +100,14 @@ export class Tensor {
    * Ops call this when a tensor made on one backend meets the active one.
    */
   moveTo(target: Backend): void {
-    const { backend, storage } = this.storageFor('moveTo');
-    if (backend === target) return;
-    const copy = backend.read(storage, this.dtype, this.size).slice();
-    this.#storage = target.fromArray(copy);
-    this.#backend = target;
-    backend.dispose(storage);
+    const s = this.#live('moveTo');
+    if (s.backend === target) return;
+    const copy = s.backend.read(s.data, this.dtype, this.size).slice();
+    const old = s.backend;
+    const oldData = s.data;
+    s.data = target.fromArray(copy); // views share s, so they move too
+    s.backend = target;
+    old.dispose(oldData);
   }
 
   /** The elements as nested arrays (a number for a scalar). */
@@ -103,10 +131,13 @@ export class Tensor {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    this.#backend.dispose(this.#storage);
-    this.#storage = undefined;
+    const s = this.#storage;
+    if (--s.refs === 0) {
+      s.backend.dispose(s.data);
+      s.data = undefined;
+      liveBytes -= s.bytes;
+    }
     liveTensors--;
-    liveBytes -= this.size * BYTES[this.dtype];
     untrack(this);
   }
 
@@ -121,7 +152,7 @@ export class Tensor {
   }
 }
 
-/** How many tensors are alive (created and not yet disposed), and the bytes their elements take. */
+/** How many tensors are alive (created and not yet disposed), and the bytes their storage takes (views count once). */
 export function memory(): { numTensors: number; numBytes: number } {
   return { numTensors: liveTensors, numBytes: liveBytes };
 }

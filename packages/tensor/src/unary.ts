@@ -1,6 +1,6 @@
 // The elementwise op tables: each unary op's f(x) beside its derivative df(x, y) (y = f(x)), and each binary op's f(a, b).
 // Backends dispatch on these names; the CPU kernels call these functions, the GPU backend writes its own by the same names.
-import { erf, normalCdf, normalPdf } from './special.js';
+import { normalCdf, normalPdf } from './special.js';
 
 /** One unary op: the forward function and its derivative dy/dx, given x and y = f(x). `p` holds the op's parameters. */
 export interface UnaryDef {
@@ -18,8 +18,8 @@ export const SELU_LAMBDA = 1.0507009873554805;
 const SQRT_2_OVER_PI = 0.7978845608028654; // √(2/π)
 const GELU_C = 0.044715;
 
-/** Logistic sigmoid σ(x) = 1 / (1 + e^(−x)), written so that neither branch overflows. */
-export function sigmoid(x: number): number {
+/** The logistic function σ(x) = 1 / (1 + e^(−x)) on one number, written so that neither branch overflows. */
+export function logistic(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));
   const e = Math.exp(x);
   return e / (1 + e);
@@ -35,7 +35,7 @@ export const UNARY = {
   sin: { f: (x) => Math.sin(x), df: (x) => Math.cos(x) },
   cos: { f: (x) => Math.cos(x), df: (x) => -Math.sin(x) },
   tanh: { f: (x) => Math.tanh(x), df: (_x, y) => 1 - y * y },
-  sigmoid: { f: sigmoid, df: (_x, y) => y * (1 - y) },
+  sigmoid: { f: logistic, df: (_x, y) => y * (1 - y) },
   // NB: the derivative at the kink x = 0 is taken as 0 (PyTorch's convention).
   relu: { f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0), int: true },
   leakyRelu: {
@@ -56,9 +56,9 @@ export const UNARY = {
   },
   // silu(x) = x σ(x) ("swish"); derivative σ(x) (1 + x (1 − σ(x))).
   silu: {
-    f: (x) => x * sigmoid(x),
+    f: (x) => x * logistic(x),
     df: (x) => {
-      const s = sigmoid(x);
+      const s = logistic(x);
       return s * (1 + x * (1 - s));
     },
   },
@@ -75,7 +75,7 @@ export const UNARY = {
     },
   },
   // softplus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^(−|x|)) (no overflow); derivative σ(x).
-  softplus: { f: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))), df: (x) => sigmoid(x) },
+  softplus: { f: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))), df: (x) => logistic(x) },
   // NB: like PyTorch's clamp, the derivative is 1 on the closed interval [lo, hi] and 0 outside it.
   clip: {
     f: (x, p) => (x < p[0] ? p[0] : x > p[1] ? p[1] : x),
@@ -107,4 +107,3 @@ export const BINARY = {
 export type BinaryOp = keyof typeof BINARY;
 export const BINARY_OPS = Object.keys(BINARY) as BinaryOp[];
 
-export { erf };

@@ -1,7 +1,7 @@
 // The `js` backend: plain TypeScript kernels over typed arrays (the storage of a tensor is its typed array).
 import type { Backend, MatmulDims } from '../backend.js';
 import { allocate, type DType, type TypedArray } from '../dtype.js';
-import { ValueError } from '../errors.js';
+import { ValueError, fmt } from '../errors.js';
 import { sizeOf, stridesOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { binaryKernel, unaryGradKernel, unaryKernel, whereKernel } from './elementwise.js';
@@ -56,7 +56,7 @@ export function createJsBackend(matmulKernel: MatmulKernel = matmulBlocked, name
       return out;
     },
     matmul(a, b, transA, transB, { batchA, batchB, m, n, k }: MatmulDims) {
-      const batch = Math.max(batchA, batchB);
+      const batch = batchA === 1 ? batchB : batchA; // a batch of 1 broadcasts
       const out = allocate(a.dtype, batch * m * n);
       for (let i = 0; i < batch; i++) {
         matmulKernel({
@@ -75,7 +75,6 @@ export function createJsBackend(matmulKernel: MatmulKernel = matmulBlocked, name
       }
       return out;
     },
-    reshape: (x) => arr(x), // same elements in the same order: share the array
     transpose(x, perm) {
       const src = stridesOf(x.shape);
       const outShape = perm.map((p) => x.shape[p]);
@@ -120,11 +119,14 @@ export function createJsBackend(matmulKernel: MatmulKernel = matmulBlocked, name
     cast(x, dtype: DType) {
       const out = allocate(dtype, x.size);
       const src = arr(x);
-      if (dtype !== 'int32') out.set(src);
-      for (let i = 0; dtype === 'int32' && i < src.length; i++) {
+      if (dtype !== 'int32') {
+        out.set(src); // float64 → float32 rounds to nearest
+        return out;
+      }
+      for (let i = 0; i < src.length; i++) {
         const v = Math.trunc(src[i]); // toward zero, like C
         if (!(v >= -(2 ** 31) && v < 2 ** 31)) {
-          throw new ValueError('cast', `element ${i} is ${src[i]}, which has no int32 value`);
+          throw new ValueError('cast', `element ${i} of ${fmt(x.shape)} is ${src[i]}, which has no int32 value`);
         }
         out[i] = v;
       }

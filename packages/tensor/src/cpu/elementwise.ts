@@ -5,10 +5,12 @@ import { BINARY, UNARY, type BinaryOp, type UnaryOp } from '../unary.js';
 import { forEachRow } from './iterate.js';
 
 // NB: every kernel computes in JavaScript numbers (float64) and rounds when it stores into a Float32Array.
+// int32 results wrap around modulo 2³² as in C (an Int32Array store does that); products use Math.imul, which is
+// exact where a float64 product of two large int32 values would lose bits.
 
 /** out[i] = f(x[i]) for the unary op named `op`. */
 export function unaryKernel(op: UnaryOp, x: TypedArray, out: TypedArray, params: readonly number[]): void {
-  const f = UNARY[op].f as (x: number, p: readonly number[]) => number;
+  const f = x instanceof Int32Array && op === 'square' ? (v: number) => Math.imul(v, v) : (UNARY[op].f as (x: number, p: readonly number[]) => number);
   for (let i = 0; i < x.length; i++) out[i] = f(x[i], params);
 }
 
@@ -35,7 +37,7 @@ export function binaryKernel(
   out: TypedArray,
   outShape: readonly number[],
 ): void {
-  const f = BINARY[op];
+  const f = out instanceof Int32Array && op === 'mul' ? Math.imul : BINARY[op];
   if (sameShape(aShape, outShape) && sameShape(bShape, outShape)) {
     for (let i = 0; i < out.length; i++) out[i] = f(a[i], b[i]);
     return;

@@ -17,7 +17,7 @@ export function forEachRow(
   const rank = shape.length;
   const total = shape.reduce((p, d) => p * d, 1);
   if (total === 0) return;
-  const offsets = new Float64Array(strides.length);
+  const offsets = new Float64Array(strides.length); // integer offsets; float64 holds them exactly beyond 2³¹
   if (rank === 0) {
     row(0, offsets);
     return;

@@ -58,31 +58,31 @@ export function matmulBlocked(args: MatmulArgs): void {
   const n8 = n - (n % 8);
   for (let i = 0; i < m4; i += 4) {
     for (let j = 0; j < n8; j += 8) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c04 = 0, c05 = 0, c06 = 0, c07 = 0; // prettier-ignore
-      let c10 = 0, c11 = 0, c12 = 0, c13 = 0, c14 = 0, c15 = 0, c16 = 0, c17 = 0; // prettier-ignore
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c24 = 0, c25 = 0, c26 = 0, c27 = 0; // prettier-ignore
-      let c30 = 0, c31 = 0, c32 = 0, c33 = 0, c34 = 0, c35 = 0, c36 = 0, c37 = 0; // prettier-ignore
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c04 = 0, c05 = 0, c06 = 0, c07 = 0;
+      let c10 = 0, c11 = 0, c12 = 0, c13 = 0, c14 = 0, c15 = 0, c16 = 0, c17 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c24 = 0, c25 = 0, c26 = 0, c27 = 0;
+      let c30 = 0, c31 = 0, c32 = 0, c33 = 0, c34 = 0, c35 = 0, c36 = 0, c37 = 0;
       let pa = aOffset + i * ai; // op(A)[i, p]
       let pb = bOffset + j * bj; // op(B)[p, j]
       for (let p = 0; p < k; p++) {
-        const a0 = a[pa], a1 = a[pa + ai], a2 = a[pa + 2 * ai], a3 = a[pa + 3 * ai]; // prettier-ignore
-        const b0 = b[pb], b1 = b[pb + bj], b2 = b[pb + 2 * bj], b3 = b[pb + 3 * bj]; // prettier-ignore
-        const b4 = b[pb + 4 * bj], b5 = b[pb + 5 * bj], b6 = b[pb + 6 * bj], b7 = b[pb + 7 * bj]; // prettier-ignore
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3; c04 += a0 * b4; c05 += a0 * b5; c06 += a0 * b6; c07 += a0 * b7; // prettier-ignore
-        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3; c14 += a1 * b4; c15 += a1 * b5; c16 += a1 * b6; c17 += a1 * b7; // prettier-ignore
-        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3; c24 += a2 * b4; c25 += a2 * b5; c26 += a2 * b6; c27 += a2 * b7; // prettier-ignore
-        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3; c34 += a3 * b4; c35 += a3 * b5; c36 += a3 * b6; c37 += a3 * b7; // prettier-ignore
+        const a0 = a[pa], a1 = a[pa + ai], a2 = a[pa + 2 * ai], a3 = a[pa + 3 * ai];
+        const b0 = b[pb], b1 = b[pb + bj], b2 = b[pb + 2 * bj], b3 = b[pb + 3 * bj];
+        const b4 = b[pb + 4 * bj], b5 = b[pb + 5 * bj], b6 = b[pb + 6 * bj], b7 = b[pb + 7 * bj];
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3; c04 += a0 * b4; c05 += a0 * b5; c06 += a0 * b6; c07 += a0 * b7;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3; c14 += a1 * b4; c15 += a1 * b5; c16 += a1 * b6; c17 += a1 * b7;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3; c24 += a2 * b4; c25 += a2 * b5; c26 += a2 * b6; c27 += a2 * b7;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3; c34 += a3 * b4; c35 += a3 * b5; c36 += a3 * b6; c37 += a3 * b7;
         pa += ap;
         pb += bp;
       }
       let o = cOffset + i * n + j;
-      c[o] = c00; c[o + 1] = c01; c[o + 2] = c02; c[o + 3] = c03; c[o + 4] = c04; c[o + 5] = c05; c[o + 6] = c06; c[o + 7] = c07; // prettier-ignore
+      c[o] = c00; c[o + 1] = c01; c[o + 2] = c02; c[o + 3] = c03; c[o + 4] = c04; c[o + 5] = c05; c[o + 6] = c06; c[o + 7] = c07;
       o += n;
-      c[o] = c10; c[o + 1] = c11; c[o + 2] = c12; c[o + 3] = c13; c[o + 4] = c14; c[o + 5] = c15; c[o + 6] = c16; c[o + 7] = c17; // prettier-ignore
+      c[o] = c10; c[o + 1] = c11; c[o + 2] = c12; c[o + 3] = c13; c[o + 4] = c14; c[o + 5] = c15; c[o + 6] = c16; c[o + 7] = c17;
       o += n;
-      c[o] = c20; c[o + 1] = c21; c[o + 2] = c22; c[o + 3] = c23; c[o + 4] = c24; c[o + 5] = c25; c[o + 6] = c26; c[o + 7] = c27; // prettier-ignore
+      c[o] = c20; c[o + 1] = c21; c[o + 2] = c22; c[o + 3] = c23; c[o + 4] = c24; c[o + 5] = c25; c[o + 6] = c26; c[o + 7] = c27;
       o += n;
-      c[o] = c30; c[o + 1] = c31; c[o + 2] = c32; c[o + 3] = c33; c[o + 4] = c34; c[o + 5] = c35; c[o + 6] = c36; c[o + 7] = c37; // prettier-ignore
+      c[o] = c30; c[o + 1] = c31; c[o + 2] = c32; c[o + 3] = c33; c[o + 4] = c34; c[o + 5] = c35; c[o + 6] = c36; c[o + 7] = c37;
     }
   }
   // Edges: the last n − n8 columns of every row, then the last m − m4 rows over all columns.

@@ -3,4 +3,4 @@ import { registerBackend } from '../backend.js';
 import { createJsBackend, createJsReferenceBackend } from './backend.js';
 
 registerBackend('js', () => createJsBackend(), 10);
-registerBackend('js-reference', () => createJsReferenceBackend());
+registerBackend('js-reference', () => createJsReferenceBackend(), 0);
