@@ -1,4 +1,5 @@
 // Independent float64 references for the tests: index arithmetic, broadcasting, reductions, matmul, test data.
+import type { BinaryOp } from '@rill/tensor';
 
 /** A small seeded PRNG for test inputs (mulberry32), independent of the library's generator. */
 export function testRandom(seed: number): () => number {
@@ -134,3 +135,19 @@ export function erfRef(x: number): number {
 
 /** Rounds every value to float32, as a kernel storing into a Float32Array does. */
 export const f32 = (xs: ArrayLike<number>) => Array.from(Float32Array.from(xs));
+
+/** Independent float64 definitions of every binary op (pow on positive bases). */
+export const BINARY_REF: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: (a, b) => Math.exp(b * Math.log(a)),
+  maximum: (a, b) => (a > b ? a : b),
+  minimum: (a, b) => (a < b ? a : b),
+  gt: (a, b) => Number(a > b),
+  lt: (a, b) => Number(a < b),
+  ge: (a, b) => Number(a >= b),
+  le: (a, b) => Number(a <= b),
+  eq: (a, b) => Number(a === b),
+};

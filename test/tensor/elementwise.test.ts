@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
 import { expectClose } from '../helpers/close.js';
-import { erfRef, f32, randomValues, testRandom, zipRef } from '../helpers/reference.js';
+import { BINARY_REF, erfRef, f32, randomValues, testRandom, zipRef } from '../helpers/reference.js';
 
 const SELU_ALPHA = 1.6732632423543772848170429916717; // Klambauer et al. (2017)
 const SELU_LAMBDA = 1.0507009873554804934193349852946;
@@ -99,20 +99,6 @@ describe('unary ops', () => {
   });
 });
 
-const BINARY_REF: Record<T.BinaryOp, (a: number, b: number) => number> = {
-  add: (a, b) => a + b,
-  sub: (a, b) => a - b,
-  mul: (a, b) => a * b,
-  div: (a, b) => a / b,
-  pow: (a, b) => Math.exp(b * Math.log(a)), // inputs are positive for pow
-  maximum: (a, b) => (a > b ? a : b),
-  minimum: (a, b) => (a < b ? a : b),
-  gt: (a, b) => Number(a > b),
-  lt: (a, b) => Number(a < b),
-  ge: (a, b) => Number(a >= b),
-  le: (a, b) => Number(a <= b),
-  eq: (a, b) => Number(a === b),
-};
 
 const SHAPE_PAIRS: [number[], number[]][] = [
   [[5, 6], [5, 6]],

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
-import { broadcastShapeRef, readBroadcast, reduceRef, size, unravel } from '../helpers/reference.js';
+import { BINARY_REF, broadcastShapeRef, readBroadcast, reduceRef, size, unravel } from '../helpers/reference.js';
 
 /** Shapes of rank ≤ maxRank with dimensions 1–4, and sometimes 0 (empty tensors). */
 const dims = (maxRank: number, minDim = 0) =>
@@ -99,20 +99,6 @@ describe('reshape and transpose (properties)', () => {
   });
 });
 
-const BINARY_REF: Record<T.BinaryOp, (a: number, b: number) => number> = {
-  add: (a, b) => a + b,
-  sub: (a, b) => a - b,
-  mul: (a, b) => a * b,
-  div: (a, b) => a / b,
-  pow: (a, b) => Math.exp(b * Math.log(a)),
-  maximum: (a, b) => (a > b ? a : b),
-  minimum: (a, b) => (a < b ? a : b),
-  gt: (a, b) => Number(a > b),
-  lt: (a, b) => Number(a < b),
-  ge: (a, b) => Number(a >= b),
-  le: (a, b) => Number(a <= b),
-  eq: (a, b) => Number(a === b),
-};
 
 describe('every binary op, where and the reductions on random shapes (properties)', () => {
   it('binary ops match the float64 reference on random broadcast pairs (float32 within rtol 1e-6)', () => {
