@@ -15,5 +15,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
+    // The autograd heap test calls global.gc() to measure heapUsed after collection.
+    execArgv: ['--expose-gc'],
   },
 });

@@ -132,7 +132,7 @@ export class Var {
           throw new AutogradError('backward', `the graph through '${v.#node.op.name}' was freed by an earlier backward(); pass { retainGraph: true } to the first call`);
         }
         const { op, parents, ctx } = v.#node;
-        const inputGrads = op.vjp(dy, ctx);
+        const inputGrads = vjpOf(op, dy, ctx);
         parents.forEach((p, i) => {
           const g = inputGrads[i];
           if (p === null || !p.requiresGrad || g === null || g === undefined) return;
@@ -153,6 +153,20 @@ export class Var {
 
   toString(): string {
     return `Var(${this.value.toString()}${this.op ? `, op=${this.op}` : ''}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+/** Runs an op's VJP, explaining the usual cause when a value it saved was disposed before backward(). */
+function vjpOf(op: OpDef<unknown>, dy: Tensor, ctx: Context<unknown>): (Tensor | number | null)[] {
+  try {
+    return op.vjp(dy, ctx);
+  } catch (e) {
+    if (!(e instanceof T.DisposedError)) throw e;
+    throw new AutogradError(
+      'backward',
+      `a value '${op.name}' saved for the backward pass was disposed before backward() (${e.message}); ` +
+        'run the forward pass and backward() inside the same tidy()',
+    );
   }
 }
 

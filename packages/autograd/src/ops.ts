@@ -60,7 +60,7 @@ export const mulOp = binary('mul', T.mul, (dy, { inputs: [a, b] }) => [T.mul(dy,
 export const divOp = binary('div', T.div, (dy, { inputs: [, b], output: y }) => [T.div(dy, b), T.neg(T.div(T.mul(dy, y), b))]);
 // d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db  (the db term is only finite for a > 0)
 export const powOp = binary('pow', T.pow, (dy, { inputs: [a, b], output: y }) => [
-  T.mul(dy, T.mul(b, T.pow(a, T.sub(b, 1)))),
+  typeof a === 'number' ? null : T.mul(dy, T.mul(b, T.pow(a, typeof b === 'number' ? b - 1 : T.sub(b, 1)))),
   typeof b === 'number' ? null : T.mul(dy, T.mul(y, T.log(typeof a === 'number' ? T.full([], a, { dtype: y.dtype }) : a))),
 ]);
 // maximum/minimum: the gradient goes to the selected input; on ties it is split in half (PyTorch's convention).
