@@ -115,6 +115,23 @@ export const CASES: GradCase[] = [
   { name: 'scatterAdd', f: (u) => A.scatterAdd(u, idx, 4), shapes: [[5, 2]] },
   { name: 'linear (composite)', f: (x, w, b) => A.linear(x, w, b), shapes: [[4, 3], [3, 5], [5]] },
   { name: 'mse (composite)', f: (a, b) => A.mse(a, b), shapes: [[4, 2], [4, 2]] },
+  { name: 'pow with a negative base and an integer exponent', f: (a) => A.pow(a, 3), shapes: [[4]], range: [-2, -0.5] },
+  { name: 'leakyRelu and elu with their default parameters', f: (x) => A.add(A.leakyRelu(x), A.elu(x)), shapes: [[6]], kinks: [0] },
+  { name: 'gather with 2-D int32 tensor indices', f: (x) => A.gather(x, T.tensor([[2, 0], [2, 2]], { dtype: 'int32' })), shapes: [[3, 2]] },
+  { name: 'concat of a Var with a constant tensor', f: (x) => A.concat([x, T.ones([2, 2], { dtype: x.dtype })], 0), shapes: [[1, 2]] },
+  { name: 'where with number branches and a Var condition', f: (x) => A.add(A.where(A.gt(x, 0), x, 0.5), A.where(x, 1, x)), shapes: [[5]], kinks: [0] },
+  { name: 'slice with omitted starts and ends', f: (x) => A.slice(x, [], [undefined, 2]), shapes: [[3, 4]] },
+  ...[
+    [true, false],
+    [false, true],
+    [true, true],
+  ].map(([transA, transB]) => ({
+    name: `matmul batch-1 broadcast transA=${transA} transB=${transB}`,
+    f: (a: A.Var, b: A.Var) => A.matmul(a, b, { transA, transB }),
+    shapes: [transA ? [1, 4, 3] : [1, 3, 4], transB ? [2, 5, 4] : [2, 4, 5]],
+  })),
+  { name: 'cast to float64 and back, and clone', f: (x) => A.cast(A.clone(A.cast(x, 'float64')), x.dtype), shapes: [[2, 3]] },
+  { name: 'the generic unary and binary', f: (a, b) => A.binary('mul', A.unary('leakyRelu', a, 0.3), b), shapes: [[3], [3]], kinks: [0] },
   { name: 'the same input used three times', f: (x) => A.add(A.mul(x, A.sin(x)), x), shapes: [[6]] },
   { name: 'a diamond: two paths from x meet again', f: (x) => { const h = A.tanh(x); return A.mul(A.exp(h), A.square(h)); }, shapes: [[2, 2]] },
 ];

@@ -17,7 +17,7 @@ describe('grad and valueAndGrad', () => {
     expect(A.grad(f)(x, y)[1].toArray()).toEqual([1, 4]);
   });
 
-  it('do not mutate state: Vars passed in keep grad null; repeated calls give the same answer', () => {
+  it('Vars passed in keep grad null; repeated calls give the same answer (captured Vars: see contract.test.ts)', () => {
     const v = new A.Var(f64([3]), { requiresGrad: true });
     const g = A.grad((x) => A.sum(A.exp(x)));
     const first = g(v)[0].item();

@@ -2,31 +2,37 @@
 import * as T from '@rill/tensor';
 import { Tensor } from '@rill/tensor';
 
-/** What an op's VJP sees: the input values of the forward call (tensors or plain numbers), its output, its attributes. */
+/**
+ * What an op's VJP sees: the input values of the forward call (tensors or plain numbers), its output, its
+ * attributes, and which inputs need a gradient (a VJP may skip the others and return null for them).
+ */
 export interface Context<A> {
   inputs: (Tensor | number)[];
   output: Tensor;
   attrs: A;
+  needsGrad: boolean[];
 }
 
 /**
  * A differentiable op, defined once: `forward` computes the output from input values; `vjp` maps the output's
  * gradient dy to one gradient per input, the vector-Jacobian product dyᵀ·∂y/∂xᵢ (null where none flows).
- * With `broadcasts`, an input's gradient may have the broadcast (output) shape: the engine sums it back.
+ * An op that broadcasts its inputs returns their gradients in the broadcast shape and says which shape that is
+ * (`broadcasts: true` means the output's shape); the engine then sums each back to its input's shape.
  */
 export interface OpDef<A = undefined> {
   name: string;
   forward(inputs: (Tensor | number)[], attrs: A): Tensor;
-  vjp(dy: Tensor, ctx: Context<A>): (Tensor | number | null)[];
-  broadcasts?: boolean;
+  vjp(dy: Tensor, ctx: Context<A>): (Tensor | null)[];
+  broadcasts?: true | ((input: number, ctx: Context<A>) => readonly number[]);
 }
 
-/** How a non-leaf Var was made. Dropped (freed) after backward unless retainGraph. */
+/** How a non-leaf Var was made: kept in a module-private map, dropped when backward() has used it (unless retainGraph). */
 interface Node {
   op: OpDef<unknown>;
   parents: (Var | null)[]; // null where the input was a constant (Tensor or number)
-  ctx: Context<unknown>;
+  ctx: Context<unknown> | null; // null once freed
 }
+const nodes = new WeakMap<Var, Node>();
 
 /** A thrown error from the engine (graph misuse, bad seeds, a VJP returning a wrong shape); names the op. */
 export class AutogradError extends T.RillError {}
@@ -54,47 +60,58 @@ export interface BackwardOptions {
  * the op and parents that made it. Leaves (no parents) with `requiresGrad` receive `.grad` from backward().
  */
 export class Var {
-  readonly value: Tensor;
-  /** ∂(what backward started from)/∂this, accumulated over backward() calls; leaves only. */
+  #value: Tensor;
+  /** ∂(what backward started from)/∂this, summed over backward() calls; leaves only. Each call replaces the tensor. */
   grad: Tensor | null = null;
   readonly requiresGrad: boolean;
-  #node: Node | null = null;
-  #freed = false;
 
   constructor(value: Tensor, options: { requiresGrad?: boolean } = {}) {
     if (!(value instanceof Tensor)) throw new AutogradError('Var', `value must be a Tensor, got ${typeof value}`);
-    this.value = value;
+    this.#value = value;
     this.requiresGrad = options.requiresGrad ?? false;
+    if (this.requiresGrad && value.dtype === 'int32') throw new AutogradError('Var', 'an int32 Var cannot require gradients (cast it to a float dtype)');
+  }
+
+  /** The tensor this Var holds. */
+  get value(): Tensor {
+    return this.#value;
+  }
+
+  /**
+   * Replaces a leaf's value (how optimizers update parameters): same shape and dtype required; the previous value
+   * is disposed unless `disposePrevious` is false. Recorded graphs keep the values they saw.
+   */
+  assign(value: Tensor, options: { disposePrevious?: boolean } = {}): void {
+    if (!this.isLeaf) throw new AutogradError('assign', `only a leaf can be assigned; this Var was made by '${this.op}'`);
+    if (value.shape.join() !== this.#value.shape.join() || value.dtype !== this.#value.dtype) {
+      throw new AutogradError('assign', `new value is ${value.dtype}[${value.shape}] but the Var holds ${this.dtype}[${this.shape}]`);
+    }
+    const previous = this.#value;
+    this.#value = value;
+    if (options.disposePrevious ?? true) previous.dispose();
   }
 
   get shape(): readonly number[] {
-    return this.value.shape;
+    return this.#value.shape;
   }
 
   get dtype(): T.DType {
-    return this.value.dtype;
+    return this.#value.dtype;
   }
 
   /** True for Vars made by the user (no op recorded). */
   get isLeaf(): boolean {
-    return this.#node === null;
+    return !nodes.has(this);
   }
 
   /** Name of the op that made this Var, or null for a leaf. */
   get op(): string | null {
-    return this.#node?.op.name ?? null;
-  }
-
-  /** @internal Records how the Var was made; called by apply(). */
-  static fromOp(value: Tensor, node: Node): Var {
-    const v = new Var(value, { requiresGrad: true });
-    v.#node = node;
-    return v;
+    return nodes.get(this)?.op.name ?? null;
   }
 
   /** A Var with the same value and no history: gradients stop here. */
   detach(): Var {
-    return new Var(this.value);
+    return new Var(this.#value);
   }
 
   /** Disposes and clears the accumulated gradient. */
@@ -104,67 +121,97 @@ export class Var {
   }
 
   /**
-   * Backpropagates from this Var: for every leaf with requiresGrad, leaf.grad += ∂(seedᵀ·this)/∂leaf.
-   * `seed` defaults to 1 and may be omitted only for a one-element Var.
+   * Backpropagates from this Var: for every leaf with requiresGrad, leaf.grad += ∂(seedᵀ·this)/∂leaf (a new tensor;
+   * the previous one is disposed). `seed` defaults to 1 and may be omitted only for a one-element Var.
+   * Also callable as backward({ retainGraph: true }).
    */
-  backward(seed?: Tensor, options: BackwardOptions = {}): void {
-    if (!this.requiresGrad) throw new AutogradError('backward', 'this Var does not require gradients (no input had requiresGrad)');
-    if (seed === undefined && this.value.size !== 1) {
-      throw new AutogradError('backward', `needs a seed gradient for a non-scalar output of shape [${this.shape}]`);
-    }
-    if (seed !== undefined && (seed.shape.join() !== this.shape.join() || seed.dtype !== this.dtype)) {
-      throw new AutogradError('backward', `seed is ${seed.dtype}[${seed.shape}] but the output is ${this.dtype}[${this.shape}]`);
-    }
-    // Everything made during the walk is disposed when it ends, except the leaves' gradients (kept).
-    T.tidy(() => {
-      const grads = new Map<Var, Tensor>([[this, seed ?? T.ones([...this.shape], { dtype: this.dtype })]]);
-      // Reverse topological order: a Var is processed only after every Var that uses it has sent its gradient.
-      for (const v of topologicalOrder(this).reverse()) {
-        const dy = grads.get(v);
-        if (dy === undefined) continue;
-        if (v.#node === null) {
-          const total = v.grad ? T.add(v.grad, dy) : T.clone(dy);
-          v.grad?.dispose();
-          v.grad = T.keep(total);
-          continue;
-        }
-        if (v.#freed) {
-          throw new AutogradError('backward', `the graph through '${v.#node.op.name}' was freed by an earlier backward(); pass { retainGraph: true } to the first call`);
-        }
-        const { op, parents, ctx } = v.#node;
-        const inputGrads = vjpOf(op, dy, ctx);
-        parents.forEach((p, i) => {
-          const g = inputGrads[i];
-          if (p === null || !p.requiresGrad || g === null || g === undefined) return;
-          const fitted = fitToShape(op, g, p, ctx.inputs[i]);
-          const prev = grads.get(p);
-          grads.set(p, prev ? T.add(prev, fitted) : fitted); // a Var used twice receives the sum (+=)
-        });
-        if (!options.retainGraph) v.#freed = true;
+  backward(seed?: Tensor | BackwardOptions, options: BackwardOptions = {}): void {
+    if (seed !== undefined && !(seed instanceof Tensor)) [seed, options] = [undefined, seed];
+    const leaves = backpropagate(this, seed, options.retainGraph ?? false, null);
+    // Only now, after the whole walk succeeded, touch the leaves: a failed backward changes nothing.
+    for (const [leaf, g] of leaves) {
+      if (leaf.grad === null) {
+        leaf.grad = T.keep(g);
+        continue;
       }
-      return undefined;
-    });
-  }
-
-  /** @internal The parents of a recorded Var (for the topological sort). */
-  static parentsOf(v: Var): (Var | null)[] {
-    return v.#freed ? [] : (v.#node?.parents ?? []);
+      const total = T.keep(T.add(leaf.grad, g));
+      leaf.grad.dispose();
+      g.dispose();
+      leaf.grad = total;
+    }
   }
 
   toString(): string {
-    return `Var(${this.value.toString()}${this.op ? `, op=${this.op}` : ''}${this.requiresGrad ? ', requiresGrad' : ''})`;
+    return `Var(${this.#value.toString()}${this.op ? `, op=${this.op}` : ''}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
 }
 
+/**
+ * The backward walk. Returns ∂(seedᵀ·root)/∂leaf for the leaves reached (only `only`'s, when given), as tensors that
+ * belong to the caller's tidy scope; every other tensor made on the way is disposed. Leaves' .grad is not touched.
+ */
+export function backpropagate(root: Var, seed: Tensor | undefined, retainGraph: boolean, only: Var[] | null): Map<Var, Tensor> {
+  if (!root.requiresGrad) throw new AutogradError('backward', 'this Var does not require gradients (no input had requiresGrad)');
+  if (seed === undefined && root.value.size !== 1) {
+    throw new AutogradError('backward', `needs a seed gradient for a non-scalar output of shape [${root.shape}]`);
+  }
+  if (seed !== undefined && (seed.shape.join() !== root.shape.join() || seed.dtype !== root.dtype)) {
+    throw new AutogradError('backward', `seed is ${seed.dtype}[${seed.shape}] but the output is ${root.dtype}[${root.shape}]`);
+  }
+  const order = topologicalOrder(root).reverse();
+  for (const v of order) {
+    if (nodes.get(v)?.ctx === null) {
+      throw new AutogradError('backward', `the graph through '${v.op}' was freed by an earlier backward(); pass { retainGraph: true } to the first call`);
+    }
+  }
+  const wanted = only ? new Set(only) : null;
+  const leafGrads = T.tidy(() => {
+    const grads = new Map<Var, Tensor>([[root, seed ?? T.ones([...root.shape], { dtype: root.dtype })]]);
+    const result = new Map<Var, Tensor>();
+    const handedOut = new Set<Tensor>();
+    // Reverse topological order: a Var is processed only after every Var that uses it has sent its gradient.
+    for (const v of order) {
+      const dy = grads.get(v);
+      const node = nodes.get(v);
+      if (dy === undefined) continue;
+      if (node === undefined) {
+        // Each leaf gets a tensor of its own (not the caller's seed, not one shared with another leaf).
+        if (!wanted || wanted.has(v)) {
+          const g = dy === seed || handedOut.has(dy) ? T.clone(dy) : dy;
+          result.set(v, g);
+          handedOut.add(g);
+        }
+        continue;
+      }
+      const inputGrads = vjpOf(node, dy);
+      node.parents.forEach((p, i) => {
+        const g = inputGrads[i];
+        if (p === null || !p.requiresGrad || g === null || g === undefined) return;
+        const fitted = fitToShape(node, g, i, p);
+        const prev = grads.get(p);
+        grads.set(p, prev ? T.add(prev, fitted) : fitted); // a Var used twice receives the sum (+=)
+      });
+    }
+    return result; // the leaves' gradients leave the scope; everything else made here is disposed
+  });
+  if (!retainGraph) {
+    for (const v of order) {
+      const node = nodes.get(v);
+      if (node) [node.ctx, node.parents] = [null, []]; // drop the saved values and the links
+    }
+  }
+  return leafGrads;
+}
+
 /** Runs an op's VJP, explaining the usual cause when a value it saved was disposed before backward(). */
-function vjpOf(op: OpDef<unknown>, dy: Tensor, ctx: Context<unknown>): (Tensor | number | null)[] {
+function vjpOf(node: Node, dy: Tensor): (Tensor | null)[] {
   try {
-    return op.vjp(dy, ctx);
+    return node.op.vjp(dy, node.ctx!);
   } catch (e) {
     if (!(e instanceof T.DisposedError)) throw e;
     throw new AutogradError(
       'backward',
-      `a value '${op.name}' saved for the backward pass was disposed before backward() (${e.message}); ` +
+      `a value '${node.op.name}' saved for the backward pass was disposed before backward() (${e.message}); ` +
         'run the forward pass and backward() inside the same tidy()',
     );
   }
@@ -174,10 +221,10 @@ function vjpOf(op: OpDef<unknown>, dy: Tensor, ctx: Context<unknown>): (Tensor |
 function topologicalOrder(root: Var): Var[] {
   const order: Var[] = [];
   const visited = new Set<Var>([root]);
-  const stack: [Var, number][] = [[root, 0]];
+  const stack: [Var, number][] = [[root, 0]]; // each entry: a Var and the index of the next parent to visit
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
-    const parents = Var.parentsOf(top[0]);
+    const parents = nodes.get(top[0])?.parents ?? [];
     if (top[1] < parents.length) {
       const p = parents[top[1]++];
       if (p && p.requiresGrad && !visited.has(p)) {
@@ -193,22 +240,21 @@ function topologicalOrder(root: Var): Var[] {
 }
 
 /**
- * The ONE place broadcasting is undone. If the op broadcasts its inputs, a gradient of the broadcast shape is summed
- * over the axes the input was stretched along (new leading axes, and axes of size 1), back to the input's shape.
- * Any other shape mismatch is a bug in the op's VJP and is reported with the op's name.
+ * The ONE place broadcasting is undone. If the op broadcast input i, its gradient comes in the broadcast shape and is
+ * summed over the axes the input was stretched along (new leading axes, and axes of size 1) back to the input's
+ * shape. Any other shape is a bug in the op's VJP and is reported with the op's name.
  */
-function fitToShape(op: OpDef<unknown>, g: Tensor | number, parent: Var, input: Tensor | number): Tensor {
+function fitToShape(node: Node, grad: Tensor, i: number, parent: Var): Tensor {
   const shape = parent.shape;
-  let grad = typeof g === 'number' ? T.full([...shape], g, { dtype: parent.dtype }) : g;
   if (grad.shape.join() === shape.join()) return grad;
-  if (op.broadcasts) {
+  const { op, ctx } = node;
+  const stretched = op.broadcasts === true ? ctx!.output.shape : op.broadcasts?.(i, ctx!);
+  if (stretched && grad.shape.join() === stretched.join()) {
     const lead = grad.rank - shape.length;
-    const axes = grad.shape.map((_, i) => i).filter((i) => i < lead || (shape[i - lead] === 1 && grad.shape[i] !== 1));
-    if (lead >= 0) grad = T.reshape(T.sum(grad, axes, true), [...grad.shape.map((d, i) => (axes.includes(i) ? 1 : d))].slice(lead));
-    if (grad.shape.join() === shape.join()) return grad;
+    const axes = grad.shape.map((_, k) => k).filter((k) => k < lead || (shape[k - lead] === 1 && grad.shape[k] !== 1));
+    return T.reshape(T.sum(grad, axes), [...shape]);
   }
-  const inShape = input instanceof Tensor ? input.shape : shape;
-  throw new AutogradError(op.name, `gradient has shape [${grad.shape}] but the input has shape [${inShape}]`);
+  throw new AutogradError(op.name, `gradient has shape [${grad.shape}] but the input has shape [${shape}]`);
 }
 
 /** A Var, Tensor or number, as accepted by every op. */
@@ -218,8 +264,10 @@ export type VarLike = Var | Tensor | number;
 export function apply<A>(op: OpDef<A>, inputs: VarLike[], attrs: A): Var {
   const values = inputs.map((x) => (x instanceof Var ? x.value : x));
   const output = op.forward(values, attrs);
-  const needsGrad = recording && inputs.some((x) => x instanceof Var && x.requiresGrad);
-  if (!needsGrad) return new Var(output);
+  const needsGrad = inputs.map((x) => x instanceof Var && x.requiresGrad);
+  if (!recording || !needsGrad.some(Boolean)) return new Var(output);
+  const v = new Var(output, { requiresGrad: true });
   const parents = inputs.map((x) => (x instanceof Var ? x : null));
-  return Var.fromOp(output, { op: op as OpDef<unknown>, parents, ctx: { inputs: values, output, attrs } });
+  nodes.set(v, { op: op as OpDef<unknown>, parents, ctx: { inputs: values, output, attrs, needsGrad } });
+  return v;
 }

@@ -1,7 +1,7 @@
 // Functional transforms: grad, valueAndGrad, vjp and jacobian of a function of Vars, without touching any state.
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
-import { AutogradError, Var } from './engine.js';
+import { AutogradError, backpropagate, Var } from './engine.js';
 
 /** A function of Vars returning one Var, as the transforms accept it. */
 export type VarFn = (...xs: Var[]) => Var;
@@ -9,17 +9,18 @@ export type VarFn = (...xs: Var[]) => Var;
 /** Fresh leaves for the arguments: the caller's tensors (or Vars) are never given gradients. */
 const leaves = (xs: (Tensor | Var)[]) => xs.map((x) => new Var(x instanceof Var ? x.value : x, { requiresGrad: true }));
 
-/** Takes each leaf's gradient (zeros where none flowed) and leaves the leaf without one. */
-function takeGrads(xs: Var[]): Tensor[] {
-  return xs.map((x) => {
-    const g = x.grad ?? T.zeros([...x.shape], { dtype: x.dtype });
-    x.grad = null;
-    return g;
-  });
+/**
+ * ∂(cotangentᵀ·out)/∂x for each of the leaves xs (zeros where nothing flows), computed without writing any Var's
+ * .grad — also not of Vars that f captured, like model parameters. The results belong to the caller's tidy scope.
+ */
+function gradientsOf(out: Var, xs: Var[], cotangent: Tensor | undefined, retainGraph: boolean): Tensor[] {
+  const got = out.requiresGrad ? backpropagate(out, cotangent, retainGraph, xs) : new Map<Var, Tensor>();
+  return xs.map((x) => got.get(x) ?? T.zeros([...x.shape], { dtype: x.dtype }));
 }
 
 /**
  * The value of f and its gradients with respect to every argument (in argument order), for a scalar-valued f.
+ * Nothing is mutated: Vars that f closes over (parameters) keep their .grad.
  * @example valueAndGrad((x, y) => sum(mul(x, y)))(a, b)  // { value: Σ a·b, grads: [b, a] }
  */
 export function valueAndGrad(f: VarFn): (...xs: (Tensor | Var)[]) => { value: Tensor; grads: Tensor[] } {
@@ -29,9 +30,7 @@ export function valueAndGrad(f: VarFn): (...xs: (Tensor | Var)[]) => { value: Te
     if (out.value.size !== 1) {
       throw new AutogradError('grad', `f must return a single value, got shape [${out.shape}]; use vjp for other outputs`);
     }
-    if (!out.requiresGrad) return { value: out.value, grads: takeGrads(inputs) }; // f ignored its inputs
-    out.backward();
-    return { value: out.value, grads: takeGrads(inputs) };
+    return { value: out.value, grads: gradientsOf(out, inputs, undefined, false) };
   };
 }
 
@@ -51,8 +50,10 @@ export function vjp(f: VarFn, ...xs: (Tensor | Var)[]): { value: Tensor; vjp: (c
   return {
     value: out.value,
     vjp: (cotangent) => {
-      if (out.requiresGrad) out.backward(cotangent, { retainGraph: true });
-      return takeGrads(inputs);
+      if (!(cotangent instanceof T.Tensor) || cotangent.shape.join() !== out.shape.join()) {
+        throw new AutogradError('vjp', `the cotangent must have the output's shape [${out.shape}], got [${cotangent?.shape}]`);
+      }
+      return gradientsOf(out, inputs, cotangent, true);
     },
   };
 }
@@ -62,15 +63,17 @@ export function vjp(f: VarFn, ...xs: (Tensor | Var)[]): { value: Tensor; vjp: (c
  * (so: for small outputs, e.g. the exact divergence of a 2D velocity field, or a flow layer's log-determinant test).
  */
 export function jacobian(f: (x: Var) => Var, x: Tensor | Var): Tensor {
-  const { value, vjp: pullback } = vjp(f as VarFn, x);
-  const xv = x instanceof Var ? x.value : x;
-  const rows = new Float64Array(value.size * xv.size);
-  for (let i = 0; i < value.size; i++) {
-    const oneHot = T.tidy(() => T.reshape(T.scatterAdd(T.ones([1], { dtype: value.dtype }), [i], value.size), [...value.shape]));
-    const [row] = pullback(oneHot);
-    rows.set(row.data, i * xv.size);
-    row.dispose();
-    oneHot.dispose();
-  }
-  return T.tensor(rows, { shape: [...value.shape, ...xv.shape], dtype: value.dtype });
+  return T.tidy(() => {
+    const { value, vjp: pullback } = vjp(f as VarFn, x);
+    const xv = x instanceof Var ? x.value : x;
+    const rows = new Float64Array(value.size * xv.size);
+    for (let i = 0; i < value.size; i++) {
+      T.tidy(() => {
+        const oneHot = T.reshape(T.scatterAdd(T.ones([1], { dtype: value.dtype }), [i], value.size), [...value.shape]);
+        rows.set(pullback(oneHot)[0].data, i * xv.size);
+        return undefined;
+      });
+    }
+    return T.tensor(rows, { shape: [...value.shape, ...xv.shape], dtype: value.dtype });
+  });
 }

@@ -1,21 +1,16 @@
 // Differentiable reductions, matmul and shape ops: forward beside VJP, as in ops.ts.
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
-import { apply, type OpDef, type Var, type VarLike } from './engine.js';
+import { apply, Var, type OpDef, type VarLike } from './engine.js';
 import { add, div, square, sub } from './ops.js';
 
 type In = Tensor | number;
-const t = (x: In) => x as Tensor;
-
-/** Axes as @rill/tensor normalises them (sorted, non-negative); undefined means all. */
-function axesOf(axis: T.Axes, rank: number): number[] {
-  if (axis === undefined) return Array.from({ length: rank }, (_, i) => i);
-  return (typeof axis === 'number' ? [axis] : axis).map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
-}
+/** A type assertion (no conversion): for inputs that the op only accepts as tensors. */
+const asTensor = (x: In) => x as Tensor;
 
 /** The shape of x with the reduced axes kept as 1: dy reshaped to it broadcasts back over x. */
 const keptShape = (x: Tensor, axis: T.Axes) => {
-  const axes = axesOf(axis, x.rank);
+  const axes = T.normalizeAxes('sum', axis, x.shape);
   return x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
 };
 
@@ -26,8 +21,8 @@ type ReduceAttrs = { axis: T.Axes; keepdims: boolean };
 /** y = Σ x over axes; every x element contributes once, so dx = dy broadcast back over the reduced axes. */
 export const sumOp: OpDef<ReduceAttrs> = {
   name: 'sum',
-  forward: ([x], { axis, keepdims }) => T.sum(t(x), axis, keepdims),
-  vjp: (dy, { inputs: [x], attrs: { axis } }) => [T.broadcastTo(T.reshape(dy, keptShape(t(x), axis)), [...t(x).shape])],
+  forward: ([x], { axis, keepdims }) => T.sum(asTensor(x), axis, keepdims),
+  vjp: (dy, { inputs: [x], attrs: { axis } }) => [T.broadcastTo(T.reshape(dy, keptShape(asTensor(x), axis)), [...asTensor(x).shape])],
 };
 
 /**
@@ -36,10 +31,10 @@ export const sumOp: OpDef<ReduceAttrs> = {
  */
 const extremumOp = (name: 'max' | 'min'): OpDef<ReduceAttrs> => ({
   name,
-  forward: ([x], { axis, keepdims }) => T[name](t(x), axis, keepdims),
+  forward: ([x], { axis, keepdims }) => T[name](asTensor(x), axis, keepdims),
   vjp: (dy, { inputs: [x], output: y, attrs: { axis } }) => {
-    const shape = keptShape(t(x), axis);
-    const hits = T.eq(t(x), T.reshape(y, shape)); // 1 at every position holding the extremum
+    const shape = keptShape(asTensor(x), axis);
+    const hits = T.eq(asTensor(x), T.reshape(y, shape)); // 1 at every position holding the extremum
     const share = T.div(hits, T.sum(hits, axis, true));
     return [T.mul(share, T.reshape(dy, shape))];
   },
@@ -51,23 +46,32 @@ export const sum = (x: VarLike, axis?: T.Axes, keepdims = false) => apply(sumOp,
 export const max = (x: VarLike, axis?: T.Axes, keepdims = false) => apply(maxOp, [x], { axis, keepdims });
 export const min = (x: VarLike, axis?: T.Axes, keepdims = false) => apply(minOp, [x], { axis, keepdims });
 
-/** Composite: mean = sum / count (its gradient follows from sum's and div's). */
+/** Composite: mean = sum / count (its gradient follows from sum's and div's; graphs show it as `div`). */
 export function mean(x: VarLike, axis?: T.Axes, keepdims = false): Var {
-  const shape = valueOf(x).shape;
-  const count = axesOf(axis, shape.length).reduce((p, a) => p * shape[a], 1);
+  const v = floatValue('mean', x);
+  const count = T.normalizeAxes('mean', axis, v.shape).reduce((p, a) => p * v.shape[a], 1);
   return div(sum(x, axis, keepdims), count);
 }
 
-/** Composite: population variance mean((x − mean x)²), ddof = 0. */
+/** Composite: population variance mean((x − mean x)²), ddof = 0 (graphs show it as `div`). */
 export function variance(x: VarLike, axis?: T.Axes, keepdims = false): Var {
+  T.normalizeAxes('var', axis, floatValue('var', x).shape);
   const d = sub(x, mean(x, axis, true));
   return mean(square(d), axis, keepdims);
 }
 
 /** The tensor behind a Var or Tensor argument (ops that need its shape do not accept plain numbers). */
-function valueOf(x: VarLike): Tensor {
-  if (typeof x === 'number') throw new T.ValueError('mean', 'needs a Var or a Tensor, got a number');
-  return 'value' in x ? x.value : x;
+function valueOf(op: string, x: VarLike): Tensor {
+  if (x instanceof Var) return x.value;
+  if (x instanceof T.Tensor) return x;
+  throw new T.ValueError(op, `needs a Var or a Tensor, got ${typeof x}`);
+}
+
+/** valueOf, refusing int32 where the op needs floats. */
+function floatValue(op: string, x: VarLike): Tensor {
+  const v = valueOf(op, x);
+  if (v.dtype === 'int32') throw new T.DTypeError(op, `needs a float32 or float64 tensor, got int32[${v.shape}]; cast it first`);
+  return v;
 }
 
 // ---------------------------------------------------------------- matmul
@@ -80,19 +84,24 @@ function valueOf(x: VarLike): Tensor {
  */
 export const matmulOp: OpDef<T.MatmulOptions> = {
   name: 'matmul',
-  forward: ([a, b], opts) => T.matmul(t(a), t(b), opts),
-  vjp: (dy, { inputs: [a, b], attrs: { transA = false, transB = false } }) => {
-    const A = t(a);
-    const B = t(b);
-    const dA = transA
-      ? T.matmul(B, dy, { transA: transB, transB: true }) // op(B)·dYᵀ
-      : T.matmul(dy, B, { transB: !transB }); // dY·op(B)ᵀ
-    const dB = transB
-      ? T.matmul(dy, A, { transA: true, transB: transA }) // dYᵀ·op(A)
-      : T.matmul(A, dy, { transA: !transA }); // op(A)ᵀ·dY
+  forward: ([a, b], opts) => T.matmul(asTensor(a), asTensor(b), opts),
+  vjp: (dy, { inputs: [a, b], attrs: { transA = false, transB = false }, needsGrad: [ga, gb] }) => {
+    const A = asTensor(a);
+    const B = asTensor(b);
+    const dA = !ga
+      ? null
+      : transA
+        ? T.matmul(B, dy, { transA: transB, transB: true }) // op(B)·dYᵀ
+        : T.matmul(dy, B, { transB: !transB }); // dY·op(B)ᵀ
+    const dB = !gb
+      ? null
+      : transB
+        ? T.matmul(dy, A, { transA: true, transB: transA }) // dYᵀ·op(A)
+        : T.matmul(A, dy, { transA: !transA }); // op(A)ᵀ·dY
     return [dA, dB];
   },
-  broadcasts: true,
+  // A 2D operand, or a batch of 1, used by every matrix of the batch gets a (batch, rows, cols) gradient.
+  broadcasts: (i, { inputs, output }) => [output.shape[0], ...asTensor(inputs[i]).shape.slice(-2)],
 };
 export const matmul = (a: VarLike, b: VarLike, options: T.MatmulOptions = {}) => apply(matmulOp, [a, b], options);
 
@@ -107,16 +116,16 @@ export const mse = (a: VarLike, b: VarLike) => mean(square(sub(a, b)));
 /** Same elements, new shape: the gradient is dy with x's shape. */
 export const reshapeOp: OpDef<number[]> = {
   name: 'reshape',
-  forward: ([x], shape) => T.reshape(t(x), shape),
-  vjp: (dy, { inputs: [x] }) => [T.reshape(dy, [...t(x).shape])],
+  forward: ([x], shape) => T.reshape(asTensor(x), shape),
+  vjp: (dy, { inputs: [x] }) => [T.reshape(dy, [...asTensor(x).shape])],
 };
 
 /** Axis k of y is axis perm[k] of x, so dx = transpose(dy, perm⁻¹). */
 export const transposeOp: OpDef<number[] | undefined> = {
   name: 'transpose',
-  forward: ([x], perm) => T.transpose(t(x), perm),
+  forward: ([x], perm) => T.transpose(asTensor(x), perm),
   vjp: (dy, { inputs: [x], attrs: perm }) => {
-    const p = perm ?? t(x).shape.map((_, i) => t(x).rank - 1 - i);
+    const p = perm ?? asTensor(x).shape.map((_, i) => asTensor(x).rank - 1 - i);
     const inverse: number[] = [];
     p.forEach((axis, k) => (inverse[axis] = k));
     return [T.transpose(dy, inverse)];
@@ -126,7 +135,7 @@ export const transposeOp: OpDef<number[] | undefined> = {
 /** Copies along broadcast axes: dx = dy summed back over them, which is exactly what the engine's broadcasting undo does. */
 export const broadcastToOp: OpDef<number[]> = {
   name: 'broadcastTo',
-  forward: ([x], shape) => T.broadcastTo(t(x), shape),
+  forward: ([x], shape) => T.broadcastTo(asTensor(x), shape),
   vjp: (dy) => [dy],
   broadcasts: true,
 };
@@ -134,12 +143,12 @@ export const broadcastToOp: OpDef<number[]> = {
 /** Each input's gradient is its slab of dy along the axis. */
 export const concatOp: OpDef<number> = {
   name: 'concat',
-  forward: (xs, axis) => T.concat(xs.map(t), axis),
+  forward: (xs, axis) => T.concat(xs.map(asTensor), axis),
   vjp: (dy, { inputs, attrs: axis }) => {
     const a = axis < 0 ? axis + dy.rank : axis;
     let start = 0;
     return inputs.map((x) => {
-      const len = t(x).shape[a];
+      const len = asTensor(x).shape[a];
       const starts = dy.shape.map((_, i) => (i === a ? start : 0));
       const ends = dy.shape.map((d, i) => (i === a ? start + len : d));
       start += len;
@@ -151,9 +160,9 @@ export const concatOp: OpDef<number> = {
 /** The box of x; dx is dy placed back into zeros of x's shape (padding with zeros along each axis). */
 export const sliceOp: OpDef<{ starts: number[]; ends: (number | undefined)[] }> = {
   name: 'slice',
-  forward: ([x], { starts, ends }) => T.slice(t(x), starts, ends),
+  forward: ([x], { starts, ends }) => T.slice(asTensor(x), starts, ends),
   vjp: (dy, { inputs: [x], attrs: { starts } }) => {
-    const shape = t(x).shape;
+    const shape = asTensor(x).shape;
     let g = dy;
     shape.forEach((dim, i) => {
       const s = starts[i] === undefined ? 0 : starts[i] < 0 ? starts[i] + dim : starts[i];
@@ -170,15 +179,15 @@ export const sliceOp: OpDef<{ starts: number[]; ends: (number | undefined)[] }> 
 /** Rows by index; rows taken several times receive the sum of their gradients: dx = scatterAdd(dy, indices). */
 export const gatherOp: OpDef = {
   name: 'gather',
-  forward: ([x, idx]) => T.gather(t(x), t(idx)),
-  vjp: (dy, { inputs: [x, idx] }) => [T.scatterAdd(dy, t(idx), t(x).shape[0]), null],
+  forward: ([x, idx]) => T.gather(asTensor(x), asTensor(idx)),
+  vjp: (dy, { inputs: [x, idx] }) => [T.scatterAdd(dy, asTensor(idx), asTensor(x).shape[0]), null],
 };
 
 /** The adjoint of gather, so its VJP is gather. */
 export const scatterAddOp: OpDef<number> = {
   name: 'scatterAdd',
-  forward: ([u, idx], rows) => T.scatterAdd(t(u), t(idx), rows),
-  vjp: (dy, { inputs: [, idx] }) => [T.gather(dy, t(idx)), null],
+  forward: ([u, idx], rows) => T.scatterAdd(asTensor(u), asTensor(idx), rows),
+  vjp: (dy, { inputs: [, idx] }) => [T.gather(dy, asTensor(idx)), null],
 };
 
 export const reshape = (x: VarLike, shape: number[]) => apply(reshapeOp, [x], shape);
@@ -195,8 +204,23 @@ export const scatterAdd = (updates: VarLike, indices: Tensor | number[], numRows
 
 /** Composite: stack = reshape each input to have a new size-1 axis, then concat along it. */
 export function stack(xs: VarLike[], axis = 0): Var {
-  const shape = valueOf(xs[0]).shape;
-  const a = axis < 0 ? axis + shape.length + 1 : axis;
+  if (!Array.isArray(xs) || xs.length === 0) throw new T.ValueError('stack', 'needs a non-empty array of tensors');
+  const values = xs.map((x) => valueOf('stack', x));
+  const shape = values[0].shape;
+  if (values.some((v) => v.shape.join() !== shape.join())) throw new T.ShapeError('stack', `shapes differ: ${values.map((v) => `[${v.shape}]`).join(', ')}`);
+  const a = T.normalizeAxis('stack', axis, [xs.length, ...shape]);
   return concat(xs.map((x) => reshape(x, [...shape.slice(0, a), 1, ...shape.slice(a)])), a);
 }
 
+/** A copy in another dtype: between float dtypes the gradient is cast back; to int32 the result is a constant. */
+export const castOp: OpDef<T.DType> = {
+  name: 'cast',
+  forward: ([x], dtype) => T.cast(asTensor(x), dtype),
+  vjp: (dy, { inputs: [x] }) => [T.cast(dy, asTensor(x).dtype)],
+};
+export const cast = (x: VarLike, dtype: T.DType): Var =>
+  dtype === 'int32' ? new Var(T.cast(valueOf('cast', x), dtype)) : apply(castOp, [x], dtype);
+
+/** A copy with its own storage; the gradient passes through unchanged. */
+export const cloneOp: OpDef = { name: 'clone', forward: ([x]) => T.clone(asTensor(x)), vjp: (dy) => [dy] };
+export const clone = (x: VarLike): Var => apply(cloneOp, [x], undefined);

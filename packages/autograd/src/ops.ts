@@ -5,20 +5,28 @@ import type { Tensor } from '@rill/tensor';
 import { apply, Var, type OpDef, type VarLike } from './engine.js';
 
 type In = Tensor | number;
-const t = (x: In) => x as Tensor; // inputs that an op only accepts as tensors
+/** A type assertion (no conversion): for inputs that the op only accepts as tensors. */
+const asTensor = (x: In) => x as Tensor;
 
 // ---------------------------------------------------------------- unary (one entry serves every activation)
 
-/** y = f(x) for any op in @rill/tensor's UNARY table; dx = dy · f'(x), by the derivative kernel beside f. */
-export const unaryOp: OpDef<{ op: T.UnaryOp; params: number[] }> = {
+/**
+ * y = f(x) for any op in @rill/tensor's UNARY table; dx = dy · f'(x), by the derivative kernel written beside f
+ * there (packages/tensor/src/unary.ts: each activation's f and df side by side, with references).
+ */
+const unaryTemplate: OpDef<{ op: T.UnaryOp; params: number[] }> = {
   name: 'unary',
-  forward: ([x], { op, params }) => T.unary(op, t(x), ...params),
-  vjp: (dy, { inputs: [x], output: y, attrs: { op, params } }) => [T.unaryGrad(op, t(x), y, dy, ...params)],
+  forward: ([x], { op, params }) => T.unary(op, asTensor(x), ...params),
+  vjp: (dy, { inputs: [x], output: y, attrs: { op, params } }) => [T.unaryGrad(op, asTensor(x), y, dy, ...params)],
 };
 
 /** One OpDef per activation name (so graphs and errors show `selu`, not `unary`), all sharing unaryOp's code. */
-const UNARY_DEFS = Object.fromEntries(T.UNARY_OPS.map((op) => [op, { ...unaryOp, name: op }])) as Record<T.UnaryOp, typeof unaryOp>;
-const unary = (op: T.UnaryOp, x: VarLike, ...params: number[]): Var => apply(UNARY_DEFS[op], [x], { op, params });
+const UNARY_DEFS = Object.fromEntries(T.UNARY_OPS.map((op) => [op, { ...unaryTemplate, name: op }])) as Record<T.UnaryOp, typeof unaryTemplate>;
+/** y = f(x) for the unary op named `op`, recorded for backward (the same call as @rill/tensor's unary). */
+export function unary(op: T.UnaryOp, x: VarLike, ...params: number[]): Var {
+  if (!Object.hasOwn(UNARY_DEFS, op)) throw new T.ValueError('unary', `unknown op '${String(op)}' (known: ${T.UNARY_OPS.join(' ')})`);
+  return apply(UNARY_DEFS[op], [x], { op, params });
+}
 
 export const neg = (x: VarLike) => unary('neg', x);
 export const abs = (x: VarLike) => unary('abs', x);
@@ -39,11 +47,14 @@ export const gelu = (x: VarLike) => unary('gelu', x);
 export const geluTanh = (x: VarLike) => unary('geluTanh', x);
 export const softplus = (x: VarLike) => unary('softplus', x);
 /** Limits x to [lo, hi]; the gradient passes where lo ≤ x ≤ hi. */
-export const clip = (x: VarLike, lo: number, hi: number) => unary('clip', x, lo, hi);
+export function clip(x: VarLike, lo: number, hi: number): Var {
+  if (!(lo <= hi)) throw new T.ValueError('clip', `needs lo ≤ hi, got ${lo}, ${hi}`);
+  return unary('clip', x, lo, hi);
+}
 
 // ---------------------------------------------------------------- binary (inputs broadcast; the engine sums gradients back)
 
-const binary = (name: string, forward: (a: In, b: In) => Tensor, vjp: OpDef['vjp']): OpDef => ({
+const binaryDef = (name: string, forward: (a: In, b: In) => Tensor, vjp: OpDef['vjp']): OpDef => ({
   name,
   forward: ([a, b]) => forward(a, b),
   vjp,
@@ -51,25 +62,31 @@ const binary = (name: string, forward: (a: In, b: In) => Tensor, vjp: OpDef['vjp
 });
 
 // d(a + b) = da + db
-export const addOp = binary('add', T.add, (dy) => [dy, dy]);
+export const addOp = binaryDef('add', T.add, (dy) => [dy, dy]);
 // d(a − b) = da − db
-export const subOp = binary('sub', T.sub, (dy) => [dy, T.neg(dy)]);
+export const subOp = binaryDef('sub', T.sub, (dy) => [dy, T.neg(dy)]);
 // d(a·b) = b·da + a·db
-export const mulOp = binary('mul', T.mul, (dy, { inputs: [a, b] }) => [T.mul(dy, b), T.mul(dy, a)]);
+export const mulOp = binaryDef('mul', T.mul, (dy, { inputs: [a, b], needsGrad: [ga, gb] }) => [ga ? T.mul(dy, b) : null, gb ? T.mul(dy, a) : null]);
 // d(a/b) = da/b − (a/b²)·db = da/b − (y/b)·db
-export const divOp = binary('div', T.div, (dy, { inputs: [, b], output: y }) => [T.div(dy, b), T.neg(T.div(T.mul(dy, y), b))]);
-// d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db  (the db term is only finite for a > 0)
-export const powOp = binary('pow', T.pow, (dy, { inputs: [a, b], output: y }) => [
-  typeof a === 'number' ? null : T.mul(dy, T.mul(b, T.pow(a, typeof b === 'number' ? b - 1 : T.sub(b, 1)))),
-  typeof b === 'number' ? null : T.mul(dy, T.mul(y, T.log(typeof a === 'number' ? T.full([], a, { dtype: y.dtype }) : a))),
+export const divOp = binaryDef('div', T.div, (dy, { inputs: [, b], output: y, needsGrad: [ga, gb] }) => [
+  ga ? T.div(dy, b) : null,
+  gb ? T.neg(T.div(T.mul(dy, y), b)) : null,
+]);
+/** A tensor for a number operand, so that the elementwise masks below work with either. */
+const lift = (x: In, like: Tensor) => (typeof x === 'number' ? T.full([], x, { dtype: like.dtype }) : x);
+// d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db. As PyTorch does, the da term is 0 where b = 0 (not 0·0⁻¹ = NaN at a = 0), and the
+// db term is 0 where a = 0 (its limit for b > 0; ln 0 = −∞ would give NaN).
+export const powOp = binaryDef('pow', T.pow, (dy, { inputs: [a, b], output: y, needsGrad: [ga, gb] }) => [
+  ga ? T.mul(dy, T.where(T.eq(lift(b, y), 0), 0, T.mul(b, T.pow(a, typeof b === 'number' ? b - 1 : T.sub(b, 1))))) : null,
+  gb ? T.mul(dy, T.where(T.eq(lift(a, y), 0), 0, T.mul(y, T.log(lift(a, y))))) : null,
 ]);
 // maximum/minimum: the gradient goes to the selected input; on ties it is split in half (PyTorch's convention).
 const pick = (dy: Tensor, a: In, b: In, first: (a: In, b: In) => Tensor): [Tensor, Tensor] => {
   const share = T.add(first(a, b), T.mul(T.eq(a, b), 0.5)); // 1 where a wins, ½ on ties, 0 where b wins
   return [T.mul(dy, share), T.mul(dy, T.sub(1, share))];
 };
-export const maximumOp = binary('maximum', T.maximum, (dy, { inputs: [a, b] }) => pick(dy, a, b, T.gt));
-export const minimumOp = binary('minimum', T.minimum, (dy, { inputs: [a, b] }) => pick(dy, a, b, T.lt));
+export const maximumOp = binaryDef('maximum', T.maximum, (dy, { inputs: [a, b] }) => pick(dy, a, b, T.gt));
+export const minimumOp = binaryDef('minimum', T.minimum, (dy, { inputs: [a, b] }) => pick(dy, a, b, T.lt));
 
 export const add = (a: VarLike, b: VarLike) => apply(addOp, [a, b], undefined);
 export const sub = (a: VarLike, b: VarLike) => apply(subOp, [a, b], undefined);
@@ -82,8 +99,8 @@ export const minimum = (a: VarLike, b: VarLike) => apply(minimumOp, [a, b], unde
 /** where(cond, a, b): the gradient flows to a where cond ≠ 0 and to b elsewhere; cond gets none. */
 export const whereOp: OpDef = {
   name: 'where',
-  forward: ([c, a, b]) => T.where(t(c), a, b),
-  vjp: (dy, { inputs: [c] }) => [null, T.where(t(c), dy, 0), T.where(t(c), 0, dy)],
+  forward: ([c, a, b]) => T.where(asTensor(c), a, b),
+  vjp: (dy, { inputs: [c] }) => [null, T.where(asTensor(c), dy, 0), T.where(asTensor(c), 0, dy)],
   broadcasts: true,
 };
 export const where = (cond: VarLike, a: VarLike, b: VarLike) => apply(whereOp, [cond, a, b], undefined);
@@ -97,5 +114,15 @@ export const lt = (a: VarLike, b: VarLike) => new Var(T.lt(value(a), value(b)));
 export const ge = (a: VarLike, b: VarLike) => new Var(T.ge(value(a), value(b)));
 export const le = (a: VarLike, b: VarLike) => new Var(T.le(value(a), value(b)));
 export const eq = (a: VarLike, b: VarLike) => new Var(T.eq(value(a), value(b)));
-export const argmax = (x: VarLike, axis?: number) => new Var(T.argmax(t(value(x)), axis));
-export const argmin = (x: VarLike, axis?: number) => new Var(T.argmin(t(value(x)), axis));
+export const argmax = (x: VarLike, axis?: number, keepdims = false) => new Var(T.argmax(asTensor(value(x)), axis, keepdims));
+export const argmin = (x: VarLike, axis?: number, keepdims = false) => new Var(T.argmin(asTensor(value(x)), axis, keepdims));
+
+const DIFFERENTIABLE_BINARY = { add, sub, mul, div, pow, maximum, minimum } as const;
+const COMPARISONS = { gt, lt, ge, le, eq } as const;
+
+/** out = f(a, b) for the binary op named `op` (the same call as @rill/tensor's binary); comparisons give constants. */
+export function binary(op: T.BinaryOp, a: VarLike, b: VarLike): Var {
+  if (Object.hasOwn(DIFFERENTIABLE_BINARY, op)) return DIFFERENTIABLE_BINARY[op as keyof typeof DIFFERENTIABLE_BINARY](a, b);
+  if (Object.hasOwn(COMPARISONS, op)) return COMPARISONS[op as keyof typeof COMPARISONS](a, b);
+  throw new T.ValueError('binary', `unknown op '${String(op)}' (known: ${T.BINARY_OPS.join(' ')})`);
+}

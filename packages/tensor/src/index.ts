@@ -83,4 +83,4 @@ export {
 } from './backend.js';
 export { matmulReference, matmulBlocked, type MatmulArgs } from './cpu/matmul.js';
 export { createJsBackend } from './cpu/backend.js';
-export { broadcastShapes, sizeOf, stridesOf } from './shape.js';
+export { broadcastShapes, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from './shape.js';

@@ -26,7 +26,7 @@ export function keep<T extends Disposable>(t: T): T {
   return t;
 }
 
-/** Collects the disposables in a result: a tensor, or arrays / plain objects / Maps holding tensors. */
+/** Collects the disposables in a result: a tensor, or arrays / objects / Maps holding tensors (also behind a `value` getter). */
 function collect(x: unknown, out: Set<Disposable>, seen = new Set<unknown>()): void {
   if (x === null || typeof x !== 'object' || seen.has(x)) return;
   seen.add(x);
@@ -36,6 +36,8 @@ function collect(x: unknown, out: Set<Disposable>, seen = new Set<unknown>()): v
   }
   const values = x instanceof Map ? [...x.values()] : Array.isArray(x) ? x : Object.values(x);
   for (const v of values) collect(v, out, seen);
+  // A wrapper exposing its tensor through a `value` getter (an autograd Var) keeps that tensor too.
+  if ('value' in x && !Object.hasOwn(x, 'value')) collect((x as { value: unknown }).value, out, seen);
 }
 
 /**

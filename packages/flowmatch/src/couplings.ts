@@ -1,0 +1,91 @@
+// Couplings of a minibatch of source samples x0 with data z: independent (I-CFM) or minibatch optimal transport (OT-CFM).
+import * as T from '@rill/tensor';
+import type { Generator, Tensor } from '@rill/tensor';
+import { linearSumAssignment } from './assignment.js';
+
+export type CouplingName = 'independent' | 'ot' | 'sinkhorn';
+export const COUPLINGS: readonly CouplingName[] = ['independent', 'ot', 'sinkhorn'];
+
+export interface CouplingOptions {
+  /** Sinkhorn: entropic regularisation as a fraction of the mean cost (default 0.05). */
+  reg?: number;
+  /** Sinkhorn: iterations (default 100). */
+  iterations?: number;
+  /** Sinkhorn draws pairs from the plan with this generator. */
+  generator?: Generator;
+}
+
+/** Squared Euclidean costs ‖x0ᵢ − zⱼ‖² between the rows of two (n, d) batches, row-major (n, n). */
+function costs(x0: Float64Array, z: Float64Array, n: number, d: number): Float64Array {
+  const c = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += (x0[i * d + k] - z[j * d + k]) ** 2;
+      c[i * n + j] = s;
+    }
+  return c;
+}
+
+/**
+ * Pairs the rows of x0 and z, returning z reordered (x0 stays): `independent` keeps the order (the batches are already
+ * independent draws); `ot` solves the exact minibatch OT problem — the permutation minimising Σ‖x0ᵢ − z_π(i)‖² —
+ * by linear assignment (Tong et al., "Improving and generalizing flow-based generative models with minibatch optimal
+ * transport", 2024, OT-CFM); `sinkhorn` draws n pairs (i, j) from the entropic OT plan (Cuturi, "Sinkhorn
+ * Distances", 2013), as torchcfm's OTPlanSampler does with method="sinkhorn" — then x0 is reordered too.
+ */
+export function couple(name: CouplingName, x0: Tensor, z: Tensor, options: CouplingOptions = {}): { x0: Tensor; z: Tensor } {
+  if (!COUPLINGS.includes(name)) throw new T.ValueError('couple', `unknown coupling '${String(name)}' (known: ${COUPLINGS.join(', ')})`);
+  if (x0.rank !== 2 || x0.shape.join() !== z.shape.join()) {
+    throw new T.ShapeError('couple', `needs x0 and z of the same (n, d) shape, got [${x0.shape}] and [${z.shape}]`);
+  }
+  if (name === 'independent') return { x0, z };
+  const [n, d] = x0.shape;
+  const c = costs(Float64Array.from(x0.data), Float64Array.from(z.data), n, d);
+  if (name === 'ot') return { x0, z: T.gather(z, Array.from(linearSumAssignment(c, n))) };
+  const plan = sinkhornPlan(c, n, options.reg ?? 0.05, options.iterations ?? 100);
+  const g = options.generator ?? T.getGenerator();
+  const rows: number[] = [];
+  const cols: number[] = [];
+  const cdf = new Float64Array(n * n);
+  plan.reduce((acc, p, k) => (cdf[k] = acc + p), 0);
+  for (let s = 0; s < n; s++) {
+    const u = g.uniform() * cdf[n * n - 1];
+    let lo = 0;
+    let hi = n * n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid] > u) hi = mid;
+      else lo = mid + 1;
+    }
+    rows.push(Math.floor(lo / n));
+    cols.push(lo % n);
+  }
+  return { x0: T.gather(x0, rows), z: T.gather(z, cols) };
+}
+
+/**
+ * The entropic OT plan between two uniform measures of n points: P = diag(a) K diag(b) with K = exp(−C / ε),
+ * ε = reg · mean(C), scaled by alternating a ← (1/n) / (K b), b ← (1/n) / (Kᵀ a). Computed in the log domain
+ * (log-sum-exp) so that small ε does not underflow.
+ */
+export function sinkhornPlan(cost: Float64Array, n: number, reg: number, iterations: number): Float64Array {
+  const eps = reg * (cost.reduce((s, v) => s + v, 0) / cost.length || 1);
+  const f = new Float64Array(n); // log a
+  const g = new Float64Array(n); // log b
+  const logMarginal = -Math.log(n);
+  const lse = (get: (k: number) => number) => {
+    let m = -Infinity;
+    for (let k = 0; k < n; k++) m = Math.max(m, get(k));
+    let s = 0;
+    for (let k = 0; k < n; k++) s += Math.exp(get(k) - m);
+    return m + Math.log(s);
+  };
+  for (let it = 0; it < iterations; it++) {
+    for (let i = 0; i < n; i++) f[i] = logMarginal - lse((j) => g[j] - cost[i * n + j] / eps);
+    for (let j = 0; j < n; j++) g[j] = logMarginal - lse((i) => f[i] - cost[i * n + j] / eps);
+  }
+  const plan = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) plan[i * n + j] = Math.exp(f[i] + g[j] - cost[i * n + j] / eps);
+  return plan;
+}

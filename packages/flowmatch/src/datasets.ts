@@ -1,0 +1,185 @@
+// Seeded 2D toy datasets, each defined exactly as in the reference projects (definitions next to the code).
+import * as T from '@rill/tensor';
+import type { Generator, Tensor } from '@rill/tensor';
+
+export interface DatasetOptions {
+  /** Where the randomness comes from (default: the global generator). */
+  generator?: Generator;
+  dtype?: T.DType;
+}
+
+type Sampler = (n: number, g: Generator) => Float64Array; // n points, row-major (n, 2)
+
+/** Evenly spaced values from a to b inclusive (NumPy's linspace), as the arcs of the moons use. */
+const linspace = (a: number, b: number, n: number) => Array.from({ length: n }, (_, i) => (n === 1 ? a : a + ((b - a) * i) / (n - 1)));
+
+/** The arcs of make_moons: the first ⌊n/2⌋ points on the outer arc (cos a, sin a), the rest on the inner arc (1 − cos a, 1 − sin a − ½), a evenly spaced in [0, π]. */
+function moonArcs(n: number): Float64Array {
+  const out = new Float64Array(2 * n);
+  const nOut = Math.floor(n / 2);
+  linspace(0, Math.PI, nOut).forEach((a, i) => out.set([Math.cos(a), Math.sin(a)], 2 * i));
+  linspace(0, Math.PI, n - nOut).forEach((a, i) => out.set([1 - Math.cos(a), 1 - Math.sin(a) - 0.5], 2 * (nOut + i)));
+  return out;
+}
+
+/**
+ * moons (torchcfm's tutorial, `sample_moons`): the make_moons arcs, plus u ~ U[0, 0.2) added to BOTH coordinates of a
+ * point (the same u: NumPy adds an (n, 1) column), then x ↦ 3x − 1. Points come in arc order (outer, then inner).
+ */
+const moons: Sampler = (n, g) => {
+  const x = moonArcs(n);
+  for (let i = 0; i < n; i++) {
+    const u = 0.2 * g.uniform();
+    x[2 * i] = 3 * (x[2 * i] + u) - 1;
+    x[2 * i + 1] = 3 * (x[2 * i + 1] + u) - 1;
+  }
+  return x;
+};
+
+/** moons-sklearn (scikit-learn's make_moons(n, noise=σ), unscaled): the arcs plus N(0, σ²) on each coordinate, shuffled. */
+const moonsSklearn = (sigma: number): Sampler => (n, g) => {
+  const arcs = moonArcs(n);
+  const noise = new Float64Array(2 * n);
+  g.fillNormal(noise, 0, sigma);
+  return shuffled(arcs.map((v, i) => v + noise[i]), n, g);
+};
+
+/** Rows of an (n, 2) array in a random order (Fisher–Yates). */
+function shuffled(x: Float64Array, n: number, g: Generator): Float64Array {
+  for (let i = n - 1; i > 0; i--) {
+    const j = g.int(0, i + 1);
+    [x[2 * i], x[2 * j]] = [x[2 * j], x[2 * i]];
+    [x[2 * i + 1], x[2 * j + 1]] = [x[2 * j + 1], x[2 * i + 1]];
+  }
+  return x;
+}
+
+/** Isotropic Gaussian mixture: each point picks a centre uniformly (or by `weights`) and adds N(0, std²) per coordinate. */
+function mixture(centres: [number, number][], std: number, weights?: number[]): Sampler {
+  const w = weights ?? centres.map(() => 1);
+  const total = w.reduce((a, b) => a + b, 0);
+  return (n, g) => {
+    const x = new Float64Array(2 * n);
+    const z = new Float64Array(2 * n);
+    g.fillNormal(z);
+    for (let i = 0; i < n; i++) {
+      let r = g.uniform() * total;
+      let k = 0;
+      while (k < w.length - 1 && r >= w[k]) r -= w[k++];
+      x[2 * i] = centres[k][0] + std * z[2 * i];
+      x[2 * i + 1] = centres[k][1] + std * z[2 * i + 1];
+    }
+    return x;
+  };
+}
+
+/**
+ * 8 Gaussians (torchcfm's tutorial): centres (±1, 0), (0, ±1), (±1/√2, ±1/√2), all × 5; each point picks one
+ * uniformly; covariance √0.1 · I, i.e. standard deviation 0.1^¼ ≈ 0.562.
+ */
+const EIGHT = [
+  [1, 0], [-1, 0], [0, 1], [0, -1], [Math.SQRT1_2, Math.SQRT1_2], [Math.SQRT1_2, -Math.SQRT1_2], [-Math.SQRT1_2, Math.SQRT1_2], [-Math.SQRT1_2, -Math.SQRT1_2],
+].map(([a, b]) => [5 * a, 5 * b] as [number, number]);
+const eightGaussians = mixture(EIGHT, Math.sqrt(Math.sqrt(0.1)));
+
+/**
+ * checkerboard (Meta's flow_matching 2D notebook): x₁ ~ U[−2, 2); x₂ = U[0, 1) − 2·randint{0, 1} + (⌊x₁⌋ mod 2);
+ * then both / 0.45. Python's mod is non-negative; JavaScript's % keeps the sign, so mod is ((k % 2) + 2) % 2.
+ * The result fills 8 of the 16 unit squares of [−2, 2)² (before the scaling) in a checkerboard pattern.
+ */
+const checkerboard: Sampler = (n, g) => {
+  const x = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const x1 = 4 * g.uniform() - 2;
+    const x2 = g.uniform() - 2 * g.int(0, 2) + (((Math.floor(x1) % 2) + 2) % 2);
+    x[2 * i] = x1 / 0.45;
+    x[2 * i + 1] = x2 / 0.45;
+  }
+  return x;
+};
+
+/** circles (Rill's own): half the points on the circle of radius 3, half on radius 1.5, angle uniform, plus N(0, 0.1²) per coordinate. */
+const circles: Sampler = (n, g) => {
+  const x = new Float64Array(2 * n);
+  const z = new Float64Array(2 * n);
+  g.fillNormal(z, 0, 0.1);
+  for (let i = 0; i < n; i++) {
+    const r = i < n / 2 ? 3 : 1.5;
+    const a = 2 * Math.PI * g.uniform();
+    x[2 * i] = r * Math.cos(a) + z[2 * i];
+    x[2 * i + 1] = r * Math.sin(a) + z[2 * i + 1];
+  }
+  return x;
+};
+
+/**
+ * spirals (Rill's own, after FFJORD's 2spirals): θ = 3π·√u with u ~ U[0, 1); arm one at (−θ cos θ, θ sin θ), arm two
+ * its point reflection; each point picks an arm with probability ½; plus N(0, 0.1²); then all / 3 (so |x| ≲ 3.2).
+ */
+const spirals: Sampler = (n, g) => {
+  const x = new Float64Array(2 * n);
+  const z = new Float64Array(2 * n);
+  g.fillNormal(z, 0, 0.1);
+  for (let i = 0; i < n; i++) {
+    const theta = 3 * Math.PI * Math.sqrt(g.uniform());
+    const arm = g.uniform() < 0.5 ? 1 : -1;
+    x[2 * i] = (arm * -theta * Math.cos(theta) + z[2 * i]) / 3;
+    x[2 * i + 1] = (arm * theta * Math.sin(theta) + z[2 * i + 1]) / 3;
+  }
+  return x;
+};
+
+/**
+ * swiss roll 2D (scikit-learn's make_swiss_roll(n, noise=1.0) keeping coordinates x and z, then / 5, as FFJORD does):
+ * t = 1.5π(1 + 2u), u ~ U[0, 1); (t cos t, t sin t) plus N(0, 1) per coordinate; / 5.
+ */
+const swissroll: Sampler = (n, g) => {
+  const x = new Float64Array(2 * n);
+  const z = new Float64Array(2 * n);
+  g.fillNormal(z);
+  for (let i = 0; i < n; i++) {
+    const t = 1.5 * Math.PI * (1 + 2 * g.uniform());
+    x[2 * i] = (t * Math.cos(t) + z[2 * i]) / 5;
+    x[2 * i + 1] = (t * Math.sin(t) + z[2 * i + 1]) / 5;
+  }
+  return x;
+};
+
+/** Gaussian mixture (Rill's default): 3 components at (−2, 0), (2, 0), (0, 2√3) with std 0.5. */
+const gmm = mixture([[-2, 0], [2, 0], [0, 2 * Math.sqrt(3)]], 0.5);
+
+export const DATASETS = {
+  moons,
+  'moons-sklearn': moonsSklearn(0.05),
+  '8gaussians': eightGaussians,
+  checkerboard,
+  circles,
+  spirals,
+  swissroll,
+  gmm,
+} satisfies Record<string, Sampler>;
+
+export type DatasetName = keyof typeof DATASETS;
+export const DATASET_NAMES = Object.keys(DATASETS) as DatasetName[];
+
+/** `n` points of a named 2D dataset as an (n, 2) tensor (float32 by default), drawn from the generator. */
+export function sampleDataset(name: DatasetName, n: number, options: DatasetOptions = {}): Tensor {
+  if (!Object.hasOwn(DATASETS, name)) {
+    throw new T.ValueError('dataset', `unknown dataset '${String(name)}' (known: ${DATASET_NAMES.join(', ')})`);
+  }
+  if (!Number.isInteger(n) || n < 1) throw new T.ValueError('dataset', `n must be a positive integer, got ${n}`);
+  const g = options.generator ?? T.getGenerator();
+  return T.tensor(DATASETS[name](n, g), { shape: [n, 2], dtype: options.dtype ?? 'float32' });
+}
+
+/** make_moons with a chosen noise level σ (scikit-learn's definition; see moons-sklearn). */
+export function sampleMoonsSklearn(n: number, sigma: number, options: DatasetOptions = {}): Tensor {
+  const g = options.generator ?? T.getGenerator();
+  return T.tensor(moonsSklearn(sigma)(n, g), { shape: [n, 2], dtype: options.dtype ?? 'float32' });
+}
+
+/** A mixture of isotropic Gaussians with your own centres, standard deviation and weights. */
+export function sampleMixture(n: number, centres: [number, number][], std: number, options: DatasetOptions & { weights?: number[] } = {}): Tensor {
+  const g = options.generator ?? T.getGenerator();
+  return T.tensor(mixture(centres, std, options.weights)(n, g), { shape: [n, 2], dtype: options.dtype ?? 'float32' });
+}

@@ -1,0 +1,218 @@
+// Neural-network building blocks on @rill/autograd: Linear, Activation, Sequential, and the MLP velocity field.
+import * as A from '@rill/autograd';
+import { Var, type VarLike } from '@rill/autograd';
+import * as T from '@rill/tensor';
+import type { Generator, Tensor } from '@rill/tensor';
+
+/** Anything with trainable parameters, addressable by name (for optimizers, checkpoints and EMA). */
+export interface Module {
+  /** Trainable parameters in a fixed order. */
+  parameters(): Var[];
+  /** name → parameter, e.g. `layers.0.weight`. */
+  namedParameters(): [string, Var][];
+}
+
+export interface InitOptions {
+  generator?: Generator;
+  dtype?: T.DType;
+}
+
+/**
+ * y = x·W + b with x: (B, in), W: (in, out), b: (out). Init as PyTorch's nn.Linear: W and b ~ U(−1/√in, 1/√in)
+ * (its kaiming_uniform with a = √5 reduces to this bound). NB: W is stored (in, out), PyTorch's transpose.
+ */
+export class Linear implements Module {
+  readonly weight: Var;
+  readonly bias: Var;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: InitOptions = {},
+  ) {
+    const bound = 1 / Math.sqrt(inFeatures);
+    const init = (shape: number[]) =>
+      new Var(T.rand(shape, { low: -bound, high: bound, generator: options.generator, dtype: options.dtype }), { requiresGrad: true });
+    this.weight = init([inFeatures, outFeatures]);
+    this.bias = init([outFeatures]);
+  }
+
+  forward(x: VarLike): Var {
+    return A.linear(x, this.weight, this.bias);
+  }
+
+  parameters(): Var[] {
+    return [this.weight, this.bias];
+  }
+
+  namedParameters(): [string, Var][] {
+    return [['weight', this.weight], ['bias', this.bias]];
+  }
+}
+
+export const ACTIVATIONS = { selu: A.selu, silu: A.silu, relu: A.relu, tanh: A.tanh, gelu: A.gelu } as const;
+export type ActivationName = keyof typeof ACTIVATIONS;
+
+/** An activation as a layer (no parameters). */
+export class Activation implements Module {
+  constructor(readonly name: ActivationName) {
+    if (!Object.hasOwn(ACTIVATIONS, name)) {
+      throw new T.ValueError('Activation', `unknown activation '${String(name)}' (known: ${Object.keys(ACTIVATIONS).join(', ')})`);
+    }
+  }
+  forward(x: VarLike): Var {
+    return ACTIVATIONS[this.name](x);
+  }
+  parameters(): Var[] {
+    return [];
+  }
+  namedParameters(): [string, Var][] {
+    return [];
+  }
+}
+
+type Layer = Linear | Activation;
+
+/** Layers applied in order; parameters are named `<index>.weight`, `<index>.bias`. */
+export class Sequential implements Module {
+  constructor(readonly layers: Layer[]) {}
+  forward(x: VarLike): Var {
+    let h: VarLike = x;
+    for (const layer of this.layers) h = layer.forward(h);
+    return h as Var;
+  }
+  parameters(): Var[] {
+    return this.layers.flatMap((l) => l.parameters());
+  }
+  namedParameters(): [string, Var][] {
+    return this.layers.flatMap((l, i) => l.namedParameters().map(([n, p]) => [`${i}.${n}`, p] as [string, Var]));
+  }
+}
+
+/**
+ * How the MLP sees time. `concat`: raw t appended to x (the reference recipes). `sinusoidal`: [sin(2ᵏπt), cos(2ᵏπt)]
+ * for k = 0…K−1. `fourier`: random Fourier features [sin(2π f t), cos(2π f t)] with K frequencies f ~ N(0, scale²)
+ * fixed at init (Tancik et al., "Fourier Features Let Networks Learn High Frequency Functions", 2020).
+ */
+export type TimeEmbedding = { kind: 'concat' } | { kind: 'sinusoidal'; features: number } | { kind: 'fourier'; features: number; scale?: number };
+
+export interface MLPConfig {
+  /** Data dimension D (2 for the toy datasets). */
+  dim: number;
+  /** Hidden widths, e.g. [64, 64, 64]. */
+  hidden: number[];
+  activation?: ActivationName;
+  time?: TimeEmbedding;
+}
+
+/**
+ * The velocity field u_θ(x, t): an MLP from [x, embed(t)] to a velocity of x's dimension.
+ * x: (B, D), t: a number (one time for the batch) or (B, 1) → (B, D).
+ */
+export class MLP implements Module {
+  readonly config: Required<MLPConfig>;
+  readonly net: Sequential;
+  /** Frequencies of the time features (fixed, not trained); empty for `concat`. */
+  readonly frequencies: number[];
+
+  constructor(config: MLPConfig, options: InitOptions = {}) {
+    const { dim, hidden, activation = 'selu', time = { kind: 'concat' } } = config;
+    if (!Number.isInteger(dim) || dim < 1) throw new T.ValueError('MLP', `dim must be a positive integer, got ${dim}`);
+    if (!Array.isArray(hidden) || hidden.some((w) => !Number.isInteger(w) || w < 1)) {
+      throw new T.ValueError('MLP', `hidden widths must be positive integers, got [${hidden}]`);
+    }
+    this.config = { dim, hidden: [...hidden], activation, time };
+    const g = options.generator ?? T.getGenerator();
+    if (time.kind === 'concat') this.frequencies = [];
+    else if (time.kind === 'sinusoidal') this.frequencies = Array.from({ length: time.features }, (_, k) => 2 ** k);
+    else {
+      const f = new Float64Array(time.features);
+      g.fillNormal(f, 0, time.scale ?? 1);
+      this.frequencies = Array.from(f);
+    }
+    const inWidth = dim + (time.kind === 'concat' ? 1 : 2 * this.frequencies.length);
+    const widths = [inWidth, ...hidden, dim];
+    const layers: Layer[] = [];
+    for (let i = 0; i + 1 < widths.length; i++) {
+      layers.push(new Linear(widths[i], widths[i + 1], { ...options, generator: g }));
+      if (i + 2 < widths.length) layers.push(new Activation(activation));
+    }
+    this.net = new Sequential(layers);
+  }
+
+  /** The time input for a batch of B: (B, 1) raw t, or (B, 2K) features. */
+  embedTime(t: number | VarLike, batch: number, dtype: T.DType): VarLike {
+    const tt: VarLike = typeof t === 'number' ? T.full([batch, 1], t, { dtype }) : t;
+    if (this.frequencies.length === 0) return tt;
+    const f = T.tensor(this.frequencies.map((v) => 2 * Math.PI * v), { shape: [1, this.frequencies.length], dtype });
+    const angles = A.mul(tt, f); // (B, 1) · (1, K) → (B, K)
+    return A.concat([A.sin(angles), A.cos(angles)], 1);
+  }
+
+  /** u_θ(x, t): x (B, D), t a number or (B, 1) → (B, D). */
+  forward(x: VarLike, t: number | VarLike): Var {
+    const xv = x instanceof Var ? x.value : (x as Tensor);
+    if (xv.rank !== 2 || xv.shape[1] !== this.config.dim) {
+      throw new T.ShapeError('MLP', `expects x of shape (B, ${this.config.dim}), got [${xv.shape}]`);
+    }
+    return this.net.forward(A.concat([x, this.embedTime(t, xv.shape[0], xv.dtype)], 1));
+  }
+
+  parameters(): Var[] {
+    return this.net.parameters();
+  }
+
+  namedParameters(): [string, Var][] {
+    return this.net.namedParameters().map(([n, p]) => [`net.${n}`, p]);
+  }
+
+  /** Number of trainable scalars. */
+  get parameterCount(): number {
+    return this.parameters().reduce((s, p) => s + p.value.size, 0);
+  }
+}
+
+/** A module's parameter values by name (the tensors themselves: copy them to keep a snapshot). */
+export function stateDict(m: Module): Record<string, Tensor> {
+  return Object.fromEntries(m.namedParameters().map(([n, p]) => [n, p.value]));
+}
+
+/** Loads copies of `state`'s tensors into a module's parameters; names, shapes and dtypes must match exactly. */
+export function loadStateDict(m: Module, state: Record<string, Tensor>): void {
+  const named = m.namedParameters();
+  const expected = named.map(([n]) => n).sort().join(', ');
+  const given = Object.keys(state).sort().join(', ');
+  if (expected !== given) throw new T.ValueError('loadStateDict', `parameter names differ: expected [${expected}], got [${given}]`);
+  for (const [name, p] of named) {
+    const v = state[name];
+    if (v.shape.join() !== p.shape.join() || v.dtype !== p.dtype) {
+      throw new T.ShapeError('loadStateDict', `${name} is ${v.dtype}[${v.shape}] but the model has ${p.dtype}[${p.shape}]`);
+    }
+    p.assign(T.keep(T.clone(v)));
+  }
+}
+
+/**
+ * Exponential moving average of the parameters for sampling: shadow ← decay · shadow + (1 − decay) · θ after each
+ * step. `copyTo(model)` loads the averaged weights into another model of the same shape.
+ */
+export class EMA {
+  readonly shadow: Map<string, Tensor>;
+  constructor(
+    readonly source: Module,
+    readonly decay = 0.999,
+  ) {
+    if (!(decay > 0 && decay < 1)) throw new T.ValueError('EMA', `decay must be in (0, 1), got ${decay}`);
+    this.shadow = new Map(source.namedParameters().map(([n, p]) => [n, T.keep(T.clone(p.value))]));
+  }
+  update(): void {
+    for (const [name, p] of this.source.namedParameters()) {
+      const old = this.shadow.get(name)!;
+      this.shadow.set(name, T.keep(T.tidy(() => T.add(T.mul(old, this.decay), T.mul(p.value, 1 - this.decay)))));
+      old.dispose();
+    }
+  }
+  copyTo(target: Module): void {
+    loadStateDict(target, Object.fromEntries(this.shadow));
+  }
+}

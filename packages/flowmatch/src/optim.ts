@@ -1,0 +1,193 @@
+// Optimizers (SGD with momentum, Adam, AdamW), gradient-norm clipping and learning-rate schedules.
+import type { Var } from '@rill/autograd';
+import * as T from '@rill/tensor';
+import type { Tensor } from '@rill/tensor';
+
+/** An optimizer's state, for checkpoints: the step count and named slot tensors (one list per parameter). */
+export interface OptimizerState {
+  kind: string;
+  step: number;
+  slots: Record<string, Tensor[]>;
+}
+
+export interface Optimizer {
+  readonly params: Var[];
+  /** Learning rate used by the next step (schedules set it). */
+  lr: number;
+  /** Number of steps taken. */
+  readonly stepCount: number;
+  /** Updates every parameter from its .grad (parameters without one are skipped). */
+  step(): void;
+  zeroGrad(): void;
+  state(): OptimizerState;
+  loadState(state: OptimizerState): void;
+}
+
+/** Slot tensors (momentum, moments) start at zero with each parameter's shape, kept across tidy scopes. */
+const zerosLike = (p: Var) => T.keep(T.zeros([...p.shape], { dtype: p.dtype }));
+
+/** Replaces a kept tensor by a new value computed in a tidy scope, disposing the old one. */
+function replace(list: Tensor[], i: number, compute: () => Tensor): Tensor {
+  const next = T.keep(T.tidy(compute));
+  list[i].dispose();
+  list[i] = next;
+  return next;
+}
+
+abstract class Base implements Optimizer {
+  lr: number;
+  protected t = 0;
+  protected slots: Record<string, Tensor[]>;
+
+  constructor(
+    readonly params: Var[],
+    lr: number,
+    slotNames: string[],
+    readonly kind: string,
+  ) {
+    if (!(lr >= 0)) throw new T.ValueError(kind, `lr must be ≥ 0, got ${lr}`);
+    this.lr = lr;
+    this.slots = Object.fromEntries(slotNames.map((n) => [n, params.map(zerosLike)]));
+  }
+
+  get stepCount(): number {
+    return this.t;
+  }
+
+  step(): void {
+    this.t++;
+    this.params.forEach((p, i) => {
+      if (p.grad) p.assign(T.keep(T.tidy(() => this.update(p.value, p.grad!, i))));
+    });
+  }
+
+  /** The new value of parameter i, given its value and gradient (runs inside tidy). */
+  protected abstract update(value: Tensor, grad: Tensor, i: number): Tensor;
+
+  zeroGrad(): void {
+    for (const p of this.params) p.zeroGrad();
+  }
+
+  state(): OptimizerState {
+    return { kind: this.kind, step: this.t, slots: this.slots };
+  }
+
+  loadState(state: OptimizerState): void {
+    if (state.kind !== this.kind) throw new T.ValueError('loadState', `optimizer state is for ${state.kind}, this is ${this.kind}`);
+    for (const [name, list] of Object.entries(this.slots)) {
+      const given = state.slots[name];
+      if (!given || given.length !== list.length) throw new T.ValueError('loadState', `${this.kind} state lacks slot '${name}' for ${list.length} parameters`);
+      list.forEach((old, i) => {
+        if (given[i].shape.join() !== old.shape.join()) throw new T.ShapeError('loadState', `slot ${name}[${i}] is [${given[i].shape}], expected [${old.shape}]`);
+        list[i] = T.keep(T.clone(given[i]));
+        old.dispose();
+      });
+    }
+    this.t = state.step;
+  }
+}
+
+/**
+ * SGD with momentum μ (PyTorch's form): b ← μ b + g;  θ ← θ − lr · b.  With weightDecay, g ← g + λ θ first (L2).
+ */
+export class SGD extends Base {
+  constructor(params: Var[], options: { lr: number; momentum?: number; weightDecay?: number }) {
+    super(params, options.lr, ['momentum'], 'sgd');
+    this.momentum = options.momentum ?? 0;
+    this.weightDecay = options.weightDecay ?? 0;
+  }
+  readonly momentum: number;
+  readonly weightDecay: number;
+
+  protected update(value: Tensor, grad: Tensor, i: number): Tensor {
+    const g = this.weightDecay ? T.add(grad, T.mul(value, this.weightDecay)) : grad;
+    const b = this.momentum ? replace(this.slots.momentum, i, () => T.add(T.mul(this.slots.momentum[i], this.momentum), g)) : g;
+    return T.sub(value, T.mul(b, this.lr));
+  }
+}
+
+export interface AdamOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+}
+
+/**
+ * Adam (Kingma & Ba 2015, Algorithm 1), with bias correction:
+ * m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;  m̂ = m / (1 − β₁ᵗ);  v̂ = v / (1 − β₂ᵗ);  θ ← θ − lr · m̂ / (√v̂ + ε).
+ * weightDecay here is L2 (g ← g + λ θ), as torch.optim.Adam; AdamW decouples it.
+ */
+export class Adam extends Base {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+
+  constructor(params: Var[], options: AdamOptions, kind = 'adam') {
+    super(params, options.lr, ['m', 'v'], kind);
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0;
+  }
+
+  protected adamDirection(grad: Tensor, i: number): Tensor {
+    const { beta1: b1, beta2: b2 } = this;
+    const m = replace(this.slots.m, i, () => T.add(T.mul(this.slots.m[i], b1), T.mul(grad, 1 - b1)));
+    const v = replace(this.slots.v, i, () => T.add(T.mul(this.slots.v[i], b2), T.mul(T.square(grad), 1 - b2)));
+    const mHat = T.div(m, 1 - b1 ** this.t);
+    const vHat = T.div(v, 1 - b2 ** this.t);
+    return T.div(mHat, T.add(T.sqrt(vHat), this.eps));
+  }
+
+  protected update(value: Tensor, grad: Tensor, i: number): Tensor {
+    const g = this.weightDecay ? T.add(grad, T.mul(value, this.weightDecay)) : grad;
+    return T.sub(value, T.mul(this.adamDirection(g, i), this.lr));
+  }
+}
+
+/**
+ * AdamW (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", 2019; torch.optim.AdamW's order):
+ * θ ← θ − lr · λ θ, then the Adam step on the raw gradient.
+ */
+export class AdamW extends Adam {
+  constructor(params: Var[], options: AdamOptions) {
+    super(params, { weightDecay: 0.01, ...options }, 'adamw');
+  }
+  protected override update(value: Tensor, grad: Tensor, i: number): Tensor {
+    const decayed = T.mul(value, 1 - this.lr * this.weightDecay);
+    return T.sub(decayed, T.mul(this.adamDirection(grad, i), this.lr));
+  }
+}
+
+/**
+ * Scales all gradients together so that their global L2 norm is at most maxNorm (PyTorch's clip_grad_norm_:
+ * factor maxNorm / (norm + 1e-6) when norm > maxNorm). Returns the norm before clipping.
+ */
+export function clipGradNorm(params: Var[], maxNorm: number): number {
+  const withGrad = params.filter((p) => p.grad);
+  const norm = Math.sqrt(withGrad.reduce((s, p) => s + T.tidy(() => T.sum(T.square(p.grad!)).item()), 0));
+  if (norm > maxNorm) {
+    const factor = maxNorm / (norm + 1e-6);
+    for (const p of withGrad) {
+      const scaled = T.keep(T.mul(p.grad!, factor));
+      p.grad!.dispose();
+      p.grad = scaled;
+    }
+  }
+  return norm;
+}
+
+/** A learning-rate schedule: the rate for step s (0-based) of `total`. */
+export type Schedule = (step: number) => number;
+
+export const constantLr = (lr: number): Schedule => () => lr;
+
+/** Cosine decay from lr to minLr over `total` steps: minLr + (lr − minLr)(1 + cos(π s / total)) / 2. */
+export const cosineLr = (lr: number, total: number, minLr = 0): Schedule => (s) =>
+  minLr + ((lr - minLr) * (1 + Math.cos((Math.PI * Math.min(s, total)) / total))) / 2;
+
+/** Linear warm-up over the first `warmup` steps (rate × (s + 1) / warmup), then `after`. */
+export const warmupLr = (warmup: number, after: Schedule): Schedule => (s) => (s < warmup ? (after(s) * (s + 1)) / warmup : after(s));

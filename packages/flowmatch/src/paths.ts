@@ -1,0 +1,132 @@
+// Gaussian probability paths x_t = α_t z + β_t x0 (t = 0 noise, t = 1 data) and their conditional velocities.
+import * as T from '@rill/tensor';
+import type { Generator, Tensor } from '@rill/tensor';
+
+/** A noise schedule: α_t scales the data point z, β_t the source sample x0; with their time derivatives. */
+export interface Scheduler {
+  name: string;
+  alpha(t: number): number;
+  beta(t: number): number;
+  dAlpha(t: number): number;
+  dBeta(t: number): number;
+  /** Training samples t in [0, tMax]: 1, or 1 − ε where β̇ blows up at t = 1. */
+  tMax: number;
+  /** The source distribution the path needs: `any` (an interpolant between two distributions) or `normal` (N(0, I)). */
+  source: 'any' | 'normal';
+}
+
+/**
+ * CondOT (Lipman et al., "Flow Matching for Generative Modeling", 2023, eq. 20–23; torchcfm's I-CFM):
+ * α_t = t, β_t = 1 − (1 − σ_min) t, so α̇ = 1, β̇ = −(1 − σ_min). With σ_min = 0 the path is the straight line from x0
+ * to z and the target velocity is z − x0. Works from any source distribution.
+ */
+export function linear(sigmaMin = 0): Scheduler {
+  if (!(sigmaMin >= 0 && sigmaMin < 1)) throw new T.ValueError('linear', `sigmaMin must be in [0, 1), got ${sigmaMin}`);
+  return {
+    name: sigmaMin === 0 ? 'linear' : `linear(σ_min=${sigmaMin})`,
+    alpha: (t) => t,
+    beta: (t) => 1 - (1 - sigmaMin) * t,
+    dAlpha: () => 1,
+    dBeta: () => -(1 - sigmaMin),
+    tMax: 1,
+    source: 'any',
+  };
+}
+
+/** Cosine (trigonometric interpolant): α_t = sin(πt/2), β_t = cos(πt/2); α̇ = (π/2) cos(πt/2), β̇ = −(π/2) sin(πt/2). */
+export function cosine(): Scheduler {
+  const h = Math.PI / 2;
+  return {
+    name: 'cosine',
+    alpha: (t) => Math.sin(h * t),
+    beta: (t) => Math.cos(h * t),
+    dAlpha: (t) => h * Math.cos(h * t),
+    dBeta: (t) => -h * Math.sin(h * t),
+    tMax: 1,
+    source: 'any',
+  };
+}
+
+/**
+ * Variance-preserving (the diffusion schedule of score-based SDEs, written in flow-matching time; Lipman et al. 2023,
+ * eq. 18–19): with b(s) = b_min + s (b_max − b_min) and B(s) = ∫₀ˢ b = s b_min + ½ s² (b_max − b_min),
+ * α_t = exp(−½ B(1 − t)), β_t = √(1 − α_t²); α̇_t = ½ b(1 − t) α_t, β̇_t = −α_t α̇_t / β_t.
+ * NB: β_1 = 0, so β̇ blows up as t → 1: training samples t in [0, 1 − ε] (ε = 1e-3 by default). α_0 ≈ 0.006, not 0:
+ * the t = 0 marginal is only approximately N(0, I), and the path requires the standard normal source.
+ */
+export function vp(options: { betaMin?: number; betaMax?: number; epsilon?: number } = {}): Scheduler {
+  const { betaMin = 0.1, betaMax = 20, epsilon = 1e-3 } = options;
+  const b = (s: number) => betaMin + s * (betaMax - betaMin);
+  const B = (s: number) => s * betaMin + 0.5 * s * s * (betaMax - betaMin);
+  const alpha = (t: number) => Math.exp(-0.5 * B(1 - t));
+  const dAlpha = (t: number) => 0.5 * b(1 - t) * alpha(t);
+  const beta = (t: number) => Math.sqrt(1 - alpha(t) ** 2);
+  return { name: 'vp', alpha, beta, dAlpha, dBeta: (t) => (-alpha(t) * dAlpha(t)) / beta(t), tMax: 1 - epsilon, source: 'normal' };
+}
+
+export const SCHEDULERS = { linear, cosine, vp };
+
+/** One training sample of the path: the point x_t and the conditional target velocity u_t(x | z). */
+export interface PathSample {
+  /** x_t = α_t z + β_t x0 (+ σ ε): (B, D). */
+  xt: Tensor;
+  /** u_t(x | z) = α̇_t z + β̇_t x0: (B, D). */
+  ut: Tensor;
+}
+
+/**
+ * A Gaussian conditional path built on a scheduler, with optional constant noise σ on x_t (torchcfm's I-CFM σ).
+ * The target velocity is computed in the general form α̇_t z + β̇_t x0 — never as (…)/β_t, which is singular where
+ * β_t = 0 and wrong once noise is added to x_t.
+ */
+export class GaussianPath {
+  constructor(
+    readonly scheduler: Scheduler,
+    readonly sigma = 0,
+  ) {
+    if (!(sigma >= 0)) throw new T.ValueError('GaussianPath', `sigma must be ≥ 0, got ${sigma}`);
+  }
+
+  /** Which source distribution this path requires (see Scheduler.source). */
+  get source(): 'any' | 'normal' {
+    return this.scheduler.source;
+  }
+
+  /** t ~ U[0, tMax] for a batch: (B, 1). */
+  sampleTimes(batch: number, generator: Generator, dtype: T.DType = 'float32'): Tensor {
+    return T.rand([batch, 1], { low: 0, high: this.scheduler.tMax, generator, dtype });
+  }
+
+  /**
+   * x_t and u_t for data z: (B, D), source samples x0: (B, D) and times t: (B, 1). With σ > 0 the noise ε is drawn
+   * from `generator` (it is needed then).
+   */
+  sample(z: Tensor, x0: Tensor, t: Tensor, generator?: Generator): PathSample {
+    if (z.rank !== 2 || x0.shape.join() !== z.shape.join() || t.shape.join() !== `${z.shape[0]},1`) {
+      throw new T.ShapeError('GaussianPath.sample', `needs z (B, D), x0 (B, D) and t (B, 1), got [${z.shape}], [${x0.shape}], [${t.shape}]`);
+    }
+    const s = this.scheduler;
+    const tv = t.data;
+    const coef = (f: (t: number) => number) => T.tensor(Array.from(tv, f), { shape: [...t.shape], dtype: t.dtype });
+    return T.tidy(() => {
+      let xt = T.add(T.mul(coef(s.alpha), z), T.mul(coef(s.beta), x0));
+      if (this.sigma > 0) {
+        if (!generator) throw new T.ValueError('GaussianPath.sample', 'sigma > 0 needs a generator for the noise');
+        xt = T.add(xt, T.randn([...z.shape], { std: this.sigma, generator, dtype: z.dtype }));
+      }
+      const ut = T.add(T.mul(coef(s.dAlpha), z), T.mul(coef(s.dBeta), x0));
+      return { xt, ut };
+    });
+  }
+
+  /**
+   * log-density of the path's t = 0 marginal for the standard normal source: x_0 = α_0 z + β_0 x0 + σε, taken as
+   * N(0, (β_0² + σ²) I) — exact when α_0 = 0 (linear, cosine), an approximation for vp (α_0 ≈ 0.006).
+   */
+  sourceLogProb(x: Tensor): Tensor {
+    const s = this.scheduler;
+    const variance = s.beta(0) ** 2 + this.sigma ** 2;
+    const d = x.shape[1];
+    return T.tidy(() => T.sub(T.mul(T.sum(T.square(x), 1), -0.5 / variance), 0.5 * d * Math.log(2 * Math.PI * variance)));
+  }
+}

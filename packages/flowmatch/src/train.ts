@@ -1,0 +1,263 @@
+// The training loop: a Trainer holds model, path, optimizer, EMA and generator; step() is sample → loss → backward → update.
+import * as T from '@rill/tensor';
+import type { Tensor } from '@rill/tensor';
+import type { Checkpoint } from './checkpoint.js';
+import { couple, type CouplingName } from './couplings.js';
+import { DATASET_NAMES, sampleDataset, type DatasetName } from './datasets.js';
+import { cfmLoss } from './loss.js';
+import { EMA, MLP, loadStateDict, stateDict, type ActivationName, type TimeEmbedding } from './nn.js';
+import { Adam, AdamW, SGD, clipGradNorm, constantLr, cosineLr, warmupLr, type Optimizer, type Schedule } from './optim.js';
+import { GaussianPath, SCHEDULERS } from './paths.js';
+
+/** Everything that defines a training run; plain JSON, stored in every checkpoint. */
+export interface TrainConfig {
+  /** A dataset name, or `custom` for points passed to the Trainer. */
+  data: DatasetName | 'custom';
+  /** `normal` (N(0, I)), a dataset name, or `custom`. */
+  source: 'normal' | DatasetName | 'custom';
+  dim: number;
+  steps: number;
+  batch: number;
+  hidden: number[];
+  activation: ActivationName;
+  time: TimeEmbedding;
+  optimizer: 'adam' | 'adamw' | 'sgd';
+  lr: number;
+  weightDecay: number;
+  momentum: number;
+  schedule: 'constant' | 'cosine';
+  warmup: number;
+  clipNorm: number | null;
+  path: 'linear' | 'cosine' | 'vp';
+  sigma: number;
+  sigmaMin: number;
+  coupling: CouplingName;
+  /** EMA decay, or 0 for no EMA. */
+  ema: number;
+  seed: number;
+  /** Size of the fixed held-out batch the validation loss is computed on. */
+  validationSize: number;
+}
+
+/** torchcfm's 2D tutorial recipe, from standard normal noise to moons: MLP 3→64→64→64→2 SELU, batch 256, Adam 1e-3, σ = 0.01. */
+export const DEFAULT_CONFIG: TrainConfig = {
+  data: 'moons',
+  source: 'normal',
+  dim: 2,
+  steps: 20_000,
+  batch: 256,
+  hidden: [64, 64, 64],
+  activation: 'selu',
+  time: { kind: 'concat' },
+  optimizer: 'adam',
+  lr: 1e-3,
+  weightDecay: 0,
+  momentum: 0.9,
+  schedule: 'constant',
+  warmup: 0,
+  clipNorm: null,
+  path: 'linear',
+  sigma: 0.01,
+  sigmaMin: 0,
+  coupling: 'independent',
+  ema: 0,
+  seed: 0,
+  validationSize: 1024,
+};
+
+/** User data for `custom` data or source: rows are drawn uniformly with replacement. */
+export interface CustomPoints {
+  data?: Tensor;
+  source?: Tensor;
+}
+
+export function makePath(config: Pick<TrainConfig, 'path' | 'sigma' | 'sigmaMin'>): GaussianPath {
+  const scheduler = config.path === 'linear' ? SCHEDULERS.linear(config.sigmaMin) : config.path === 'cosine' ? SCHEDULERS.cosine() : SCHEDULERS.vp();
+  return new GaussianPath(scheduler, config.sigma);
+}
+
+export function makeModel(config: Pick<TrainConfig, 'dim' | 'hidden' | 'activation' | 'time'>, generator?: T.Generator): MLP {
+  return new MLP({ dim: config.dim, hidden: config.hidden, activation: config.activation, time: config.time }, { generator });
+}
+
+function makeOptimizer(config: TrainConfig, model: MLP): Optimizer {
+  const params = model.parameters();
+  if (config.optimizer === 'sgd') return new SGD(params, { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay });
+  if (config.optimizer === 'adamw') return new AdamW(params, { lr: config.lr, weightDecay: config.weightDecay });
+  return new Adam(params, { lr: config.lr, weightDecay: config.weightDecay });
+}
+
+function makeSchedule(config: TrainConfig): Schedule {
+  const base = config.schedule === 'cosine' ? cosineLr(config.lr, config.steps) : constantLr(config.lr);
+  return config.warmup > 0 ? warmupLr(config.warmup, base) : base;
+}
+
+/** Checks a config for values that cannot work, naming the field. */
+export function validateConfig(c: TrainConfig): void {
+  const bad = (field: string, why: string) => {
+    throw new T.ValueError('config', `${field} ${why}`);
+  };
+  const posInt = (field: keyof TrainConfig) => {
+    if (!Number.isInteger(c[field]) || (c[field] as number) < 1) bad(field, `must be a positive integer, got ${String(c[field])}`);
+  };
+  posInt('steps');
+  posInt('batch');
+  posInt('dim');
+  posInt('validationSize');
+  if (c.data !== 'custom' && !DATASET_NAMES.includes(c.data)) bad('data', `'${c.data}' is not a dataset (known: ${DATASET_NAMES.join(', ')}, or a CSV file)`);
+  if (c.source !== 'normal' && c.source !== 'custom' && !DATASET_NAMES.includes(c.source)) bad('source', `'${c.source}' is not normal or a dataset`);
+  if (!(c.lr > 0)) bad('lr', `must be positive, got ${c.lr}`);
+  if (!(c.sigma >= 0)) bad('sigma', `must be ≥ 0, got ${c.sigma}`);
+  if (!(c.ema === 0 || (c.ema > 0 && c.ema < 1))) bad('ema', `must be 0 (off) or a decay in (0, 1), got ${c.ema}`);
+  if (c.clipNorm !== null && !(c.clipNorm > 0)) bad('clipNorm', `must be positive, got ${c.clipNorm}`);
+  if (c.path === 'vp' && c.source !== 'normal') bad('source', `must be normal for the vp path (it is a diffusion path from N(0, I)), got ${c.source}`);
+}
+
+/**
+ * One training run. Deterministic: the model is initialised from and every batch drawn from one Generator seeded by
+ * config.seed, so the same config gives the same losses; a checkpoint restores the generator's state too, so
+ * resuming reproduces the uninterrupted run bit for bit.
+ */
+export class Trainer {
+  readonly config: TrainConfig;
+  readonly model: MLP;
+  readonly path: GaussianPath;
+  readonly optimizer: Optimizer;
+  readonly ema: EMA | null;
+  readonly generator: T.Generator;
+  readonly losses: number[] = [];
+  step = 0;
+  #schedule: Schedule;
+  #custom: CustomPoints;
+  #validation: { z: Tensor; x0: Tensor; t: Tensor; noise: T.GeneratorState } | null = null;
+
+  constructor(config: Partial<TrainConfig> = {}, custom: CustomPoints = {}) {
+    this.config = { ...DEFAULT_CONFIG, ...config };
+    validateConfig(this.config);
+    for (const [field, pts] of [['data', custom.data], ['source', custom.source]] as const) {
+      if (this.config[field] === 'custom' && !pts) throw new T.ValueError('config', `${field} is custom but no points were given`);
+      if (pts && (pts.rank !== 2 || pts.shape[1] !== this.config.dim)) {
+        throw new T.ShapeError('config', `${field} points must be (n, ${this.config.dim}), got [${pts.shape}]`);
+      }
+    }
+    this.#custom = custom;
+    this.generator = new T.Generator(this.config.seed);
+    this.model = makeModel(this.config, this.generator);
+    this.path = makePath(this.config);
+    this.optimizer = makeOptimizer(this.config, this.model);
+    this.ema = this.config.ema > 0 ? new EMA(this.model, this.config.ema) : null;
+    this.#schedule = makeSchedule(this.config);
+  }
+
+  /** n points of the data (z) or the source (x0), drawn from `g`. */
+  draw(which: 'data' | 'source', n: number, g: T.Generator = this.generator): Tensor {
+    const name = this.config[which];
+    if (name === 'normal') return T.randn([n, this.config.dim], { generator: g });
+    if (name === 'custom') {
+      const pts = this.#custom[which]!;
+      return T.gather(pts, Array.from({ length: n }, () => g.int(0, pts.shape[0])));
+    }
+    return sampleDataset(name, n, { generator: g });
+  }
+
+  /** One step: draw z and x0, couple them, sample t and the path, loss, backward, clip, optimizer step, EMA. Returns the loss. */
+  trainStep(): number {
+    const { batch, coupling, clipNorm } = this.config;
+    const g = this.generator;
+    const loss = T.tidy(() => {
+      const paired = couple(coupling, this.draw('source', batch), this.draw('data', batch), { generator: g });
+      const t = this.path.sampleTimes(batch, g);
+      const l = cfmLoss(this.model, this.path, paired.z, paired.x0, t, g);
+      l.backward();
+      return l.value.item();
+    });
+    if (clipNorm !== null) clipGradNorm(this.model.parameters(), clipNorm);
+    this.optimizer.lr = this.#schedule(this.step);
+    this.optimizer.step();
+    this.optimizer.zeroGrad();
+    this.ema?.update();
+    this.step++;
+    this.losses.push(loss);
+    return loss;
+  }
+
+  /** The loss on a fixed held-out batch (drawn once from its own generator), without recording a graph. */
+  validationLoss(): number {
+    if (!this.#validation) {
+      const g = new T.Generator(this.config.seed + 1_000_003);
+      const n = this.config.validationSize;
+      this.#validation = {
+        z: T.keep(this.draw('data', n, g)),
+        x0: T.keep(this.draw('source', n, g)),
+        t: T.keep(this.path.sampleTimes(n, g)),
+        noise: g.getState(),
+      };
+    }
+    const v = this.#validation;
+    const g = new T.Generator(0);
+    g.setState(v.noise); // the same σ-noise every time
+    return T.tidy(() => cfmLoss(this.model, this.path, v.z, v.x0, v.t, g).value.item());
+  }
+
+  /** Everything needed to resume (or to sample from the model): a Checkpoint to encode as a `.rill` file. */
+  checkpoint(meta: Record<string, unknown> = {}): Checkpoint {
+    const tensors: Record<string, Tensor> = {};
+    for (const [n, t] of Object.entries(stateDict(this.model))) tensors[`model.${n}`] = t;
+    const opt = this.optimizer.state();
+    for (const [slot, list] of Object.entries(opt.slots)) list.forEach((t, i) => (tensors[`optim.${slot}.${i}`] = t));
+    if (this.ema) for (const [n, t] of this.ema.shadow) tensors[`ema.${n}`] = t;
+    tensors['history.loss'] = T.tensor(this.losses, { dtype: 'float32' });
+    return {
+      kind: 'cfm',
+      config: { ...this.config } as unknown as Record<string, unknown>,
+      step: this.step,
+      rng: this.generator.getState(),
+      tensors,
+      meta: { optimizer: opt.kind, optimizerStep: opt.step, ...meta },
+    };
+  }
+
+  /** Rebuilds a Trainer from a checkpoint, with the model, optimizer, EMA and generator exactly as they were. */
+  static fromCheckpoint(ckpt: Checkpoint, custom: CustomPoints = {}): Trainer {
+    if (ckpt.kind !== 'cfm') throw new T.ValueError('checkpoint', `holds a '${ckpt.kind}' model, not a flow-matching (cfm) one`);
+    const trainer = new Trainer(ckpt.config as unknown as TrainConfig, custom);
+    const pick = (prefix: string) =>
+      Object.fromEntries(Object.entries(ckpt.tensors).filter(([n]) => n.startsWith(prefix)).map(([n, t]) => [n.slice(prefix.length), t]));
+    loadStateDict(trainer.model, pick('model.'));
+    const slots: Record<string, Tensor[]> = {};
+    for (const [name, t] of Object.entries(pick('optim.'))) {
+      const [slot, i] = name.split('.');
+      (slots[slot] ??= [])[Number(i)] = t;
+    }
+    trainer.optimizer.loadState({ kind: String(ckpt.meta?.optimizer ?? trainer.config.optimizer), step: Number(ckpt.meta?.optimizerStep ?? ckpt.step), slots });
+    if (trainer.ema) {
+      for (const [n, t] of Object.entries(pick('ema.'))) {
+        trainer.ema.shadow.get(n)?.dispose();
+        trainer.ema.shadow.set(n, T.keep(T.clone(t)));
+      }
+    }
+    if (ckpt.rng) trainer.generator.setState(ckpt.rng);
+    trainer.step = ckpt.step;
+    const history = ckpt.tensors['history.loss'];
+    if (history) trainer.losses.push(...Array.from(history.data));
+    return trainer;
+  }
+
+  /** The model to sample from: a copy holding the EMA weights when EMA is on, else the model itself. */
+  samplingModel(): MLP {
+    if (!this.ema) return this.model;
+    const copy = makeModel(this.config, new T.Generator(0));
+    this.ema.copyTo(copy);
+    return copy;
+  }
+}
+
+/** The model stored in a checkpoint (its EMA weights when `ema` is true and the checkpoint has them). */
+export function modelFromCheckpoint(ckpt: Checkpoint, options: { ema?: boolean } = {}): MLP {
+  if (ckpt.kind !== 'cfm') throw new T.ValueError('checkpoint', `holds a '${ckpt.kind}' model, not a flow-matching (cfm) one`);
+  const config = { ...DEFAULT_CONFIG, ...(ckpt.config as Partial<TrainConfig>) };
+  const model = makeModel(config, new T.Generator(0));
+  const prefix = options.ema && Object.keys(ckpt.tensors).some((n) => n.startsWith('ema.')) ? 'ema.' : 'model.';
+  loadStateDict(model, Object.fromEntries(Object.entries(ckpt.tensors).filter(([n]) => n.startsWith(prefix)).map(([n, t]) => [n.slice(prefix.length), t])));
+  return model;
+}
