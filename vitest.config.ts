@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       '@rill/tensor': src('tensor'),
       '@rill/autograd': src('autograd'),
+      '@rill/flowmatch/node': fileURLToPath(new URL('./packages/flowmatch/src/node.ts', import.meta.url)),
       '@rill/flowmatch': src('flowmatch'),
     },
   },

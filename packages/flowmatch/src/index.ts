@@ -1,2 +1,17 @@
-// @rill/flowmatch: conditional flow matching on @rill/autograd (an empty shell until its issue lands).
-export const PACKAGE = '@rill/flowmatch';
+// @rill/flowmatch: conditional flow matching on @rill/autograd — model, paths, couplings, loss, optimizers, samplers,
+// likelihood, datasets, metrics, checkpoints. Browser-safe; file helpers live in '@rill/flowmatch/node'.
+export { Linear, Activation, Sequential, MLP, EMA, ACTIVATIONS, stateDict, loadStateDict } from './nn.js';
+export type { Module, InitOptions, ActivationName, TimeEmbedding, MLPConfig } from './nn.js';
+export { GaussianPath, SCHEDULERS, linear, cosine, vp, type Scheduler, type PathSample } from './paths.js';
+export { couple, sinkhornPlan, COUPLINGS, type CouplingName, type CouplingOptions } from './couplings.js';
+export { linearSumAssignment } from './assignment.js';
+export { cfmLoss, type VelocityModel } from './loss.js';
+export { SGD, Adam, AdamW, clipGradNorm, constantLr, cosineLr, warmupLr } from './optim.js';
+export type { Optimizer, OptimizerState, AdamOptions, Schedule } from './optim.js';
+export { solve, fieldOf, METHODS, FIXED_STEP, type Field, type Model, type Method, type SolveOptions, type SolveResult } from './solvers.js';
+export { logProb, standardNormalLogProb, type DiffField, type LogProbOptions } from './likelihood.js';
+export { DATASETS, DATASET_NAMES, sampleDataset, sampleMoonsSklearn, sampleMixture, type DatasetName, type DatasetOptions } from './datasets.js';
+export { parseCsv, toCsv, type ParsedCsv } from './csv.js';
+export { wasserstein2, mmd2, energyDistance, dataFloor } from './metrics.js';
+export { encodeCheckpoint, decodeCheckpoint, crc32, CheckpointError, FORMAT_VERSION, type Checkpoint } from './checkpoint.js';
+export { Trainer, DEFAULT_CONFIG, validateConfig, makeModel, makePath, modelFromCheckpoint, type TrainConfig, type CustomPoints } from './train.js';

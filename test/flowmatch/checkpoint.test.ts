@@ -1,0 +1,89 @@
+// The `.rill` format: round trip, CRC-32, clear errors for truncated / corrupted / wrong-version files, atomic writes.
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as F from '@rill/flowmatch';
+import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from '@rill/flowmatch/node';
+import * as T from '@rill/tensor';
+
+const sample = (): F.Checkpoint => ({
+  kind: 'cfm',
+  config: { hidden: [4, 4], note: 'ü → ✓' },
+  step: 42,
+  rng: new T.Generator(3).getState(),
+  tensors: {
+    'model.w': T.tensor([[1.5, -2], [3.25, 1e-30]]),
+    'model.b': T.tensor([0.1, 0.2, 0.3], { dtype: 'float64' }),
+    'index.i': T.tensor([7, -9], { dtype: 'int32' }),
+    'empty.e': T.zeros([0, 3]),
+  },
+  meta: { wall: 1.5 },
+});
+
+describe('encode / decode', () => {
+  it('CRC-32 of "123456789" is 0xCBF43926 (the standard check value)', () => {
+    expect(F.crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+  });
+
+  it('round-trips every field and tensor bit for bit, starting with the RILL magic and version 1', () => {
+    const bytes = F.encodeCheckpoint(sample());
+    expect(Array.from(bytes.slice(0, 4))).toEqual([0x52, 0x49, 0x4c, 0x4c]);
+    expect(new DataView(bytes.buffer).getUint32(4, true)).toBe(1);
+    const back = F.decodeCheckpoint(bytes);
+    const orig = sample();
+    expect(back.kind).toBe('cfm');
+    expect(back.config).toEqual(orig.config);
+    expect(back.step).toBe(42);
+    expect(back.rng).toEqual(orig.rng);
+    expect(back.meta).toEqual({ wall: 1.5 });
+    for (const [name, t] of Object.entries(orig.tensors)) {
+      expect(back.tensors[name].dtype).toBe(t.dtype);
+      expect(back.tensors[name].shape).toEqual(t.shape);
+      expect(Array.from(back.tensors[name].data)).toEqual(Array.from(t.data));
+    }
+  });
+
+  it('truncated, corrupted, wrong-version and foreign files are CheckpointErrors naming the source', () => {
+    const bytes = F.encodeCheckpoint(sample());
+    const err = (b: Uint8Array) => () => F.decodeCheckpoint(b, 'm.rill');
+    expect(err(bytes.slice(0, bytes.length - 5))).toThrow(/^m\.rill: truncated/);
+    expect(err(bytes.slice(0, 20))).toThrow(/^m\.rill: truncated \(the header is incomplete\)/);
+    const flipped = bytes.slice();
+    flipped[flipped.length - 3] ^= 0x10;
+    expect(err(flipped)).toThrow('m.rill: corrupted (payload checksum mismatch)');
+    const header = bytes.slice();
+    header[12] = 0x5d; // damage the JSON: its opening brace becomes ]
+    expect(err(header)).toThrow(F.CheckpointError);
+    const v2 = bytes.slice();
+    new DataView(v2.buffer).setUint32(4, 2, true);
+    expect(err(v2)).toThrow('m.rill: format version 2 is not supported (this Rill reads version 1)');
+    expect(err(new TextEncoder().encode('x0,x1\n1,2\n'))).toThrow('m.rill: not a .rill file (bad magic bytes)');
+    const longer = new Uint8Array(bytes.length + 8);
+    longer.set(bytes);
+    expect(err(longer)).toThrow(/unexpected trailing bytes/);
+  });
+});
+
+describe('files', () => {
+  it('saveCheckpoint / loadCheckpoint round-trip; a missing file is a clear error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rill-ckpt-'));
+    const path = join(dir, 'model.rill');
+    saveCheckpoint(path, sample());
+    expect(loadCheckpoint(path).step).toBe(42);
+    expect(readdirSync(dir)).toEqual(['model.rill']); // no temp file left behind
+    expect(() => loadCheckpoint(join(dir, 'nope.rill'))).toThrow(/nope\.rill: cannot read the file \(ENOENT\)/);
+  });
+
+  it('a failed atomic write leaves the previous file untouched and no temp file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rill-atomic-'));
+    const path = join(dir, 'out.csv');
+    writeFileSync(path, 'good');
+    // Writing into a directory path fails at the rename step (the target is a directory).
+    const asDir = join(dir, 'sub');
+    writeFileAtomic(join(dir, 'x.txt'), 'fine');
+    expect(() => writeFileAtomic(join(asDir, 'deep', 'f.txt'), 'data')).toThrow();
+    expect(readFileSync(path, 'utf8')).toBe('good');
+    expect(readdirSync(dir).sort()).toEqual(['out.csv', 'x.txt']);
+  });
+});
