@@ -26,13 +26,20 @@ function pnpm(args: string[], cwd: string): string {
 const CONSUMER = `
 import * as T from '@rill/tensor';
 import * as A from '@rill/autograd';
-import { PACKAGE as FLOWMATCH } from '@rill/flowmatch';
+import * as F from '@rill/flowmatch';
+import { saveCheckpoint, loadCheckpoint } from '@rill/flowmatch/node';
 const a: T.Tensor = T.tensor([[1, 2], [3, 4]]);
 const c = T.matmul(a, a, { transB: true });
 const s: number = T.sum(T.relu(T.sub(a, 2))).item();
 // d/dx Σ x² = 2x, through the packed autograd engine.
 const [g] = A.grad((x: A.Var) => A.sum(A.square(x)))(T.tensor([1, -2, 3]));
-console.log(JSON.stringify({ c: c.toArray(), s, g: g.toArray(), backend: T.getBackend().name, names: [FLOWMATCH] }));
+// Two training steps and a checkpoint file through the packed flowmatch (and its /node entry).
+const trainer = new F.Trainer({ hidden: [8], batch: 16, steps: 2, seed: 1 });
+trainer.trainStep();
+const loss: number = trainer.trainStep();
+saveCheckpoint('model.rill', trainer.checkpoint());
+const step = loadCheckpoint('model.rill').step;
+console.log(JSON.stringify({ c: c.toArray(), s, g: g.toArray(), backend: T.getBackend().name, finite: Number.isFinite(loss), step }));
 `;
 
 describe('packed packages', () => {
@@ -68,6 +75,6 @@ describe('packed packages', () => {
     // Runtime: the same program as plain JavaScript.
     writeFileSync(join(app, 'main.mjs'), CONSUMER.replace(/: T\.Tensor|: number|: A\.Var/g, ''));
     const out = JSON.parse(execFileSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' }));
-    expect(out).toEqual({ c: [[5, 11], [11, 25]], s: 3, g: [2, -4, 6], backend: 'js', names: ['@rill/flowmatch'] });
+    expect(out).toEqual({ c: [[5, 11], [11, 25]], s: 3, g: [2, -4, 6], backend: 'js', finite: true, step: 2 });
   });
 });
