@@ -59,7 +59,7 @@ export function logProb(field: DiffField, x: Tensor, options: LogProbOptions = {
   const [batch, dim] = x.shape;
   const probe =
     divergence === 'hutchinson'
-      ? T.keep(T.sub(T.mul(T.cast(T.randint(0, 2, [batch, dim], { generator: options.generator }), x.dtype), 2), 1))
+      ? T.keep(T.tidy(() => T.sub(T.mul(T.cast(T.randint(0, 2, [batch, dim], { generator: options.generator }), x.dtype), 2), 1)))
       : null;
   // The augmented state [x, ℓ]: (B, D + 1).
   const augmented = (state: Tensor, t: number) => {
@@ -67,7 +67,7 @@ export function logProb(field: DiffField, x: Tensor, options: LogProbOptions = {
     const { u, div } = velocityAndDivergence(field, xs, t, probe);
     return T.concat([u, T.reshape(div, [batch, 1])], 1);
   };
-  const start = T.concat([x, T.zeros([batch, 1], { dtype: x.dtype })], 1);
+  const start = T.tidy(() => T.concat([x, T.zeros([batch, 1], { dtype: x.dtype })], 1));
   const { x: end, nfe } = solve(augmented, start, { method, steps, t0: 1, t1: 0, rtol, atol });
   const result = T.tidy(() => {
     const noise = T.slice(end, [0, 0], [batch, dim]);

@@ -105,6 +105,9 @@ export class GaussianPath {
     if (z.rank !== 2 || x0.shape.join() !== z.shape.join() || t.shape.join() !== `${z.shape[0]},1`) {
       throw new T.ShapeError('GaussianPath.sample', `needs z (B, D), x0 (B, D) and t (B, 1), got [${z.shape}], [${x0.shape}], [${t.shape}]`);
     }
+    if (z.dtype !== x0.dtype || t.dtype !== z.dtype) {
+      throw new T.DTypeError('GaussianPath.sample', `z, x0 and t must share a dtype, got ${z.dtype}, ${x0.dtype}, ${t.dtype}`);
+    }
     const s = this.scheduler;
     const tv = t.data;
     const coef = (f: (t: number) => number) => T.tensor(Array.from(tv, f), { shape: [...t.shape], dtype: t.dtype });

@@ -75,6 +75,7 @@ export function solve(f: Field, x: Tensor, options: SolveOptions = {}): SolveRes
   const lo = Math.min(t0, t1);
   const hi = Math.max(t0, t1);
   for (const s of times) if (!(s >= lo && s <= hi)) throw new T.ValueError('solve', `requested time ${s} is outside [${lo}, ${hi}]`);
+  if (t0 === t1) return { x: T.clone(x), nfe: 0, trajectory: times.map(() => T.clone(x)), accepted: 0, rejected: 0 };
   return method === 'dopri5' ? dopri5(f, x, options) : fixed(method, f, x, options);
 }
 
@@ -92,7 +93,7 @@ function fixed(method: (typeof FIXED_STEP)[number], f: Field, x0: Tensor, option
   let t = t0;
   let nfe = 0;
   const capture = () => {
-    // Requested times are served at the nearest grid time at or before them (exact when they lie on the grid).
+    // A requested time is served at the nearest grid time (exact when it lies on the grid; within h/2 otherwise).
     while (pending.length > 0 && dir * (pending[0][0] - t) < 1e-12 + Math.abs(h) / 2) trajectory[pending.shift()![1]] = T.keep(T.clone(x));
   };
   capture();
@@ -143,7 +144,11 @@ function dopri5(f: Field, x0: Tensor, options: SolveOptions): SolveResult {
 
   let x = x0;
   let t = t0;
-  let k1 = T.keep(feval(x, t));
+  // The first stage; a clone when the field hands back its input, so that disposing stages never disposes x0.
+  let k1 = T.keep(T.tidy(() => {
+    const k = feval(x, t);
+    return k === x ? T.clone(k) : k;
+  }));
   // Initial step size (Hairer et al. I, §II.4, "starting step size").
   let h = T.tidy(() => {
     const scale = T.add(T.mul(T.abs(x), rtol), atol);
@@ -170,7 +175,8 @@ function dopri5(f: Field, x0: Tensor, options: SolveOptions): SolveResult {
       const scale = T.add(T.mul(T.maximum(T.abs(x), T.abs(xNew)), rtol), atol);
       return { xNew, k7: k[6], err: rms(err, scale) };
     });
-    const factor = Math.min(10, Math.max(0.2, 0.9 * result.err ** -0.2));
+    // NB: a NaN error (a trial stage left the field's domain) counts as a failure: shrink by the largest factor.
+    const factor = Number.isFinite(result.err) ? Math.min(10, Math.max(0.2, 0.9 * result.err ** -0.2)) : 0.2;
     if (result.err <= 1) {
       accepted++;
       if (x !== x0) x.dispose();
