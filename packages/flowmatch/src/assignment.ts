@@ -1,4 +1,5 @@
 // Exact linear assignment (min-cost perfect matching) by shortest augmenting paths, for OT couplings and W2.
+import { ValueError } from '@rill/tensor';
 
 /**
  * Solves min over permutations π of Σᵢ cost[i, π(i)] for an n×n cost matrix (row-major), returning π as
@@ -12,7 +13,12 @@
  * O(n³) in the worst case; on random point clouds much less (n = 2000 takes a few seconds in plain JavaScript).
  */
 export function linearSumAssignment(cost: ArrayLike<number>, n: number): Int32Array {
-  if (cost.length !== n * n) throw new RangeError(`linearSumAssignment: cost has ${cost.length} entries, expected ${n}×${n}`);
+  if (!Number.isInteger(n) || n < 0) throw new ValueError('linearSumAssignment', `n must be a non-negative integer, got ${n}`);
+  if (cost.length !== n * n) throw new ValueError('linearSumAssignment', `cost has ${cost.length} entries, expected ${n}×${n}`);
+  for (let k = 0; k < cost.length; k++) {
+    // +∞ marks a forbidden pair (as in SciPy); NaN and −∞ have no meaning as costs.
+    if (Number.isNaN(cost[k]) || cost[k] === -Infinity) throw new ValueError('linearSumAssignment', `cost[${Math.floor(k / n)}, ${k % n}] is ${cost[k]}`);
+  }
   const u = new Float64Array(n);
   const v = new Float64Array(n);
   const colForRow = new Int32Array(n).fill(-1);
@@ -53,7 +59,7 @@ export function linearSumAssignment(cost: ArrayLike<number>, n: number): Int32Ar
         }
       }
       minVal = lowest;
-      if (minVal === Infinity) throw new RangeError('linearSumAssignment: no finite assignment (infinite or NaN costs)');
+      if (minVal === Infinity) throw new ValueError('linearSumAssignment', 'no assignment with a finite cost exists (too many +∞ entries)');
       const j = remaining[best];
       colSeen[j] = 1;
       remaining[best] = remaining[--numRemaining];

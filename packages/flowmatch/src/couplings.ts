@@ -43,7 +43,10 @@ export function couple(name: CouplingName, x0: Tensor, z: Tensor, options: Coupl
   const [n, d] = x0.shape;
   const c = costs(Float64Array.from(x0.data), Float64Array.from(z.data), n, d);
   if (name === 'ot') return { x0, z: T.gather(z, Array.from(linearSumAssignment(c, n))) };
-  const plan = sinkhornPlan(c, n, options.reg ?? 0.05, options.iterations ?? 100);
+  const { reg = 0.05, iterations = 100 } = options;
+  if (!(reg > 0) || !Number.isFinite(reg)) throw new T.ValueError('couple', `sinkhorn needs a positive, finite reg, got ${reg}`);
+  if (!Number.isInteger(iterations) || iterations < 1) throw new T.ValueError('couple', `sinkhorn needs a positive integer number of iterations, got ${iterations}`);
+  const plan = sinkhornPlan(c, n, reg, iterations);
   const g = options.generator ?? T.getGenerator();
   const rows: number[] = [];
   const cols: number[] = [];

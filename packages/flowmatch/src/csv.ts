@@ -18,8 +18,14 @@ export function parseCsv(text: string, source = 'csv'): ParsedCsv {
   const lines = text.split(/\r?\n/).map((l, i) => ({ line: i + 1, fields: l.split(',').map((f) => f.trim()) }));
   const rows = lines.filter((l) => !(l.fields.length === 1 && l.fields[0] === ''));
   if (rows.length === 0) throw new T.ValueError(source, 'the file is empty');
-  const isNumber = (f: string) => f !== '' && Number.isFinite(Number(f));
-  const hasHeader = !rows[0].fields.every(isNumber);
+  // Plain decimal numbers only (JavaScript's Number() would also take hex, binary and Infinity).
+  const isNumber = (f: string) => /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(f);
+  const numeric = rows[0].fields.filter(isNumber).length;
+  if (numeric > 0 && numeric < rows[0].fields.length) {
+    const bad = rows[0].fields.find((f) => !isNumber(f));
+    throw new T.ValueError(source, `line ${rows[0].line} mixes numbers and text ('${bad}'): a header row must be all names, a data row all numbers`);
+  }
+  const hasHeader = numeric === 0;
   const columns = hasHeader ? rows[0].fields : rows[0].fields.map((_, i) => `x${i}`);
   const body = hasHeader ? rows.slice(1) : rows;
   if (body.length === 0) throw new T.ValueError(source, 'has a header but no data rows');
@@ -41,6 +47,7 @@ export function toCsv(points: Tensor): string {
   const [n, d] = points.shape;
   const data = points.data;
   const lines = [Array.from({ length: d }, (_, i) => `x${i}`).join(',')];
-  for (let i = 0; i < n; i++) lines.push(Array.from(data.subarray(i * d, (i + 1) * d)).join(','));
+  const show = (v: number) => (Object.is(v, -0) ? '-0' : String(v)); // String(-0) would lose the sign
+  for (let i = 0; i < n; i++) lines.push(Array.from(data.subarray(i * d, (i + 1) * d), show).join(','));
   return `${lines.join('\n')}\n`;
 }

@@ -167,19 +167,35 @@ export function sampleDataset(name: DatasetName, n: number, options: DatasetOpti
   if (!Object.hasOwn(DATASETS, name)) {
     throw new T.ValueError('dataset', `unknown dataset '${String(name)}' (known: ${DATASET_NAMES.join(', ')})`);
   }
-  if (!Number.isInteger(n) || n < 1) throw new T.ValueError('dataset', `n must be a positive integer, got ${n}`);
+  checkCount('dataset', n);
   const g = options.generator ?? T.getGenerator();
   return T.tensor(DATASETS[name](n, g), { shape: [n, 2], dtype: options.dtype ?? 'float32' });
 }
 
+/** Throws ValueError naming `op` unless n is a positive integer. */
+function checkCount(op: string, n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new T.ValueError(op, `n must be a positive integer, got ${n}`);
+}
+
 /** make_moons with a chosen noise level σ (scikit-learn's definition; see moons-sklearn). */
 export function sampleMoonsSklearn(n: number, sigma: number, options: DatasetOptions = {}): Tensor {
+  checkCount('sampleMoonsSklearn', n);
+  if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new T.ValueError('sampleMoonsSklearn', `sigma must be finite and ≥ 0, got ${sigma}`);
   const g = options.generator ?? T.getGenerator();
   return T.tensor(moonsSklearn(sigma)(n, g), { shape: [n, 2], dtype: options.dtype ?? 'float32' });
 }
 
 /** A mixture of isotropic Gaussians with your own centres, standard deviation and weights. */
 export function sampleMixture(n: number, centres: [number, number][], std: number, options: DatasetOptions & { weights?: number[] } = {}): Tensor {
+  checkCount('sampleMixture', n);
+  if (!Array.isArray(centres) || centres.length === 0 || centres.some((c) => c.length !== 2 || !c.every(Number.isFinite))) {
+    throw new T.ValueError('sampleMixture', 'centres must be a non-empty list of finite [x, y] pairs');
+  }
+  if (!(std >= 0) || !Number.isFinite(std)) throw new T.ValueError('sampleMixture', `std must be finite and ≥ 0, got ${std}`);
+  const w = options.weights;
+  if (w && (w.length !== centres.length || w.some((v) => !(v >= 0) || !Number.isFinite(v)) || !(w.reduce((a, b) => a + b, 0) > 0))) {
+    throw new T.ValueError('sampleMixture', `weights must be ${centres.length} finite non-negative numbers with a positive sum, got [${w}]`);
+  }
   const g = options.generator ?? T.getGenerator();
   return T.tensor(mixture(centres, std, options.weights)(n, g), { shape: [n, 2], dtype: options.dtype ?? 'float32' });
 }

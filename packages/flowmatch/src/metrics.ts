@@ -4,11 +4,13 @@ import type { Tensor } from '@rill/tensor';
 import { linearSumAssignment } from './assignment.js';
 
 /** Rows of a (n, d) tensor as a float64 array, with shape checks that name the metric. */
-function points(op: string, x: Tensor, y: Tensor): { a: Float64Array; b: Float64Array; n: number; m: number; d: number } {
+function points(op: string, x: Tensor, y: Tensor, minPoints = 2): { a: Float64Array; b: Float64Array; n: number; m: number; d: number } {
   if (x.rank !== 2 || y.rank !== 2 || x.shape[1] !== y.shape[1]) {
     throw new T.ShapeError(op, `needs two (n, d) point clouds of the same d, got [${x.shape}] and [${y.shape}]`);
   }
-  if (x.shape[0] < 2 || y.shape[0] < 2) throw new T.ValueError(op, `needs at least 2 points in each cloud, got ${x.shape[0]} and ${y.shape[0]}`);
+  if (x.shape[0] < minPoints || y.shape[0] < minPoints) {
+    throw new T.ValueError(op, `needs at least ${minPoints} points in each cloud, got ${x.shape[0]} and ${y.shape[0]}`);
+  }
   return { a: Float64Array.from(x.data), b: Float64Array.from(y.data), n: x.shape[0], m: y.shape[0], d: x.shape[1] };
 }
 
@@ -27,7 +29,7 @@ function sqDist(a: Float64Array, i: number, b: Float64Array, j: number, d: numbe
  * W2 = sqrt(min over permutations π of (1/n) Σᵢ ‖xᵢ − y_π(i)‖²), solved exactly by linear assignment.
  */
 export function wasserstein2(x: Tensor, y: Tensor): number {
-  const { a, b, n, m, d } = points('wasserstein2', x, y);
+  const { a, b, n, m, d } = points('wasserstein2', x, y, 1);
   if (n !== m) throw new T.ShapeError('wasserstein2', `needs clouds of equal size, got ${n} and ${m} points`);
   const cost = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) cost[i * n + j] = sqDist(a, i, b, j, d);
