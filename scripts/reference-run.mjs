@@ -1,12 +1,13 @@
 // The reference run recorded in the README: torchcfm's 2D recipe (MLP 3→64→64→64→2 SELU, batch 256, Adam 1e-3,
 // I-CFM σ = 0.01) from standard normal noise to moons, then W2 against fresh data for every solver.
-// Usage: npx pnpm@12.4.2 build && node scripts/reference-run.mjs [steps=20000] [seed=0]
+// Usage: npx pnpm@12.4.2 build && node scripts/reference-run.mjs [steps=20000] [seed=0] [ema decay, e.g. 0.999; 0 = off]
 import * as F from '@rill/flowmatch';
 import * as T from '@rill/tensor';
 
 const steps = Number(process.argv[2] ?? 20000);
 const seed = Number(process.argv[3] ?? 0);
-const trainer = new F.Trainer({ ...F.DEFAULT_CONFIG, steps, seed });
+const ema = Number(process.argv[4] ?? 0);
+const trainer = new F.Trainer({ ...F.DEFAULT_CONFIG, steps, seed, ema });
 const t0 = performance.now();
 for (let i = 1; i <= steps; i++) {
   trainer.trainStep();
@@ -17,7 +18,7 @@ const g = new T.Generator(2024);
 const data = F.sampleDataset('moons', 2000, { generator: g });
 const floor = F.wasserstein2(data, F.sampleDataset('moons', 2000, { generator: g }));
 const noise = T.randn([2000, 2], { generator: g });
-const field = F.fieldOf(trainer.model);
+const field = F.fieldOf(trainer.samplingModel()); // the EMA weights when EMA is on
 const solvers = {};
 for (const [method, options] of [
   ['euler', { steps: 100 }],
@@ -30,4 +31,4 @@ for (const [method, options] of [
   const r = F.solve(field, noise, { method, ...options });
   solvers[method] = { w2: +F.wasserstein2(r.x, data).toFixed(4), nfe: r.nfe, seconds: +((performance.now() - s0) / 1000).toFixed(2) };
 }
-console.log(JSON.stringify({ steps, seed, trainSeconds: +trainSeconds.toFixed(1), stepsPerSecond: +(steps / trainSeconds).toFixed(1), validationLoss: +trainer.validationLoss().toFixed(4), floor: +floor.toFixed(4), noiseW2: +F.wasserstein2(noise, data).toFixed(4), solvers }, null, 1));
+console.log(JSON.stringify({ steps, seed, ema, trainSeconds: +trainSeconds.toFixed(1), stepsPerSecond: +(steps / trainSeconds).toFixed(1), validationLoss: +trainer.validationLoss().toFixed(4), floor: +floor.toFixed(4), noiseW2: +F.wasserstein2(noise, data).toFixed(4), solvers }, null, 1));
