@@ -71,7 +71,7 @@ describe('state dicts and EMA', () => {
   it('stateDict / loadStateDict copy parameters between models; mismatches are refused', () => {
     const a = new F.MLP({ dim: 2, hidden: [5] }, { generator: new T.Generator(1) });
     const b = new F.MLP({ dim: 2, hidden: [5] }, { generator: new T.Generator(2) });
-    F.loadStateDict(b, F.stateDict(a));
+    b.loadStateDict(a.stateDict());
     const x = T.randn([4, 2]);
     expect(Array.from(b.forward(x, 0.3).value.data)).toEqual(Array.from(a.forward(x, 0.3).value.data));
     expect(() => F.loadStateDict(new F.MLP({ dim: 2, hidden: [6] }), F.stateDict(a))).toThrow(/loadStateDict: net.0.weight is float32\[3,5\] but the model has float32\[3,6\]/);

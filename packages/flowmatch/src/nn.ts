@@ -166,6 +166,16 @@ export class MLP implements Module {
     return this.net.namedParameters().map(([n, p]) => [`net.${n}`, p]);
   }
 
+  /** The parameter values by name (see the free function stateDict). */
+  stateDict(): Record<string, Tensor> {
+    return stateDict(this);
+  }
+
+  /** Loads copies of the given values into the parameters (see the free function loadStateDict). */
+  loadStateDict(state: Record<string, Tensor>): void {
+    loadStateDict(this, state);
+  }
+
   /** Number of trainable scalars. */
   get parameterCount(): number {
     return this.parameters().reduce((s, p) => s + p.value.size, 0);
