@@ -1,0 +1,53 @@
+// What the commands share: datasets or CSV files as point sets, loading models, writing outputs atomically.
+import { existsSync } from 'node:fs';
+import * as T from '@rill/tensor';
+import type { Tensor } from '@rill/tensor';
+import type { Checkpoint } from '../checkpoint.js';
+import { DATASET_NAMES, sampleDataset, type DatasetName } from '../datasets.js';
+import { loadCheckpoint, readCsv, writeFileAtomic } from '../node.js';
+import { modelFromCheckpoint, type TrainConfig } from '../train.js';
+import type { MLP } from '../nn.js';
+import { UsageError } from './flags.js';
+import { figure, type Chart } from './plot/svg.js';
+import { svgToPng } from './plot/png.js';
+
+/** True for a known dataset name. */
+export const isDataset = (s: string): s is DatasetName => (DATASET_NAMES as readonly string[]).includes(s);
+
+/** Points from a CSV file, checked to be (n, dim) with at least one row; errors name the flag and the file. */
+export function readPoints(command: string, flag: string, path: string, dim?: number): Tensor {
+  if (!existsSync(path)) {
+    throw new UsageError(`rill ${command}: --${flag} '${path}' is neither a dataset (${DATASET_NAMES.join(', ')}) nor an existing CSV file`);
+  }
+  const { points } = readCsv(path);
+  if (dim !== undefined && points.shape[1] !== dim) {
+    throw new UsageError(`rill ${command}: ${path} has ${points.shape[1]} columns but the model works in ${dim} dimensions`);
+  }
+  return points;
+}
+
+/** n points of a named dataset (drawn from `generator`), or the rows of a CSV file. */
+export function loadPoints(command: string, flag: string, spec: string, n: number, generator: T.Generator, dim?: number): Tensor {
+  if (isDataset(spec)) {
+    if (dim !== undefined && dim !== 2) throw new UsageError(`rill ${command}: --${flag} ${spec} is 2-dimensional but the model works in ${dim} dimensions`);
+    return sampleDataset(spec, n, { generator });
+  }
+  return readPoints(command, flag, spec, dim);
+}
+
+/** A model file: the checkpoint and its model (EMA weights when present, unless raw). */
+export function loadModel(command: string, path: string, raw = false): { ckpt: Checkpoint; model: MLP; config: TrainConfig } {
+  const ckpt = loadCheckpoint(path);
+  if (ckpt.kind !== 'cfm') throw new UsageError(`rill ${command}: ${path} holds a '${ckpt.kind}' model, which this command cannot use`);
+  return { ckpt, model: modelFromCheckpoint(ckpt, { ema: !raw }), config: ckpt.config as unknown as TrainConfig };
+}
+
+/** Renders charts side by side to a PNG file (atomically); returns the pixel size. */
+export function writeFigure(path: string, charts: Chart[], w?: number, h?: number): { width: number; height: number } {
+  const fig = figure(charts, w, h);
+  writeFileAtomic(path, svgToPng(fig.svg));
+  return { width: fig.width, height: fig.height };
+}
+
+/** Seconds since `start` (a performance.now() value), as text. */
+export const seconds = (start: number) => `${((performance.now() - start) / 1000).toFixed(2)} s`;

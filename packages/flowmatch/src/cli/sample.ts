@@ -1,0 +1,95 @@
+// `rill sample`: draw points from a trained model by integrating its velocity field from noise (t = 0) to data (t = 1).
+import * as A from '@rill/autograd';
+import * as T from '@rill/tensor';
+import { writeCsv } from '../node.js';
+import { fieldOf, METHODS, solve, type Method, type SolveOptions } from '../solvers.js';
+import type { Flag, Values } from './flags.js';
+import { isDataset, loadModel, seconds, writeFigure } from './io.js';
+import { sampleDataset } from '../datasets.js';
+import type { Layer } from './plot/svg.js';
+
+export const SOLVER_FLAGS: Flag[] = [
+  { name: 'solver', kind: 'choice', choices: METHODS, default: 'dopri5', help: 'ODE solver' },
+  { name: 'steps', kind: 'int', min: 1, default: 100, help: 'steps of a fixed-step solver' },
+  { name: 'rtol', kind: 'number', above: 0, default: 1e-5, help: 'dopri5 relative tolerance' },
+  { name: 'atol', kind: 'number', above: 0, default: 1e-5, help: 'dopri5 absolute tolerance' },
+];
+
+export const SAMPLE_FLAGS: Flag[] = [
+  { name: 'model', kind: 'string', required: true, help: 'a .rill model file' },
+  { name: 'n', kind: 'int', min: 1, max: 1_000_000, default: 2000, help: 'number of samples' },
+  ...SOLVER_FLAGS,
+  { name: 'seed', kind: 'int', min: 0, default: 0, help: 'seed of the noise' },
+  { name: 'out', kind: 'string', default: 'samples.csv', help: 'CSV file for the samples (header x0,x1,…)' },
+  { name: 'png', kind: 'string', help: 'draw data vs samples to this PNG' },
+  { name: 'trajectories', kind: 'string', help: 'draw trajectories from noise to data to this PNG' },
+  { name: 'field', kind: 'string', help: 'draw the velocity field at t = 0, ½, 0.9 to this PNG' },
+  { name: 'raw', kind: 'bool', default: false, help: 'use the raw weights even when the model has EMA weights' },
+];
+
+export const solverOptions = (v: Values): SolveOptions => ({
+  method: v.solver as Method,
+  steps: Number(v.steps),
+  rtol: Number(v.rtol),
+  atol: Number(v.atol),
+});
+
+export async function sample(v: Values): Promise<number> {
+  const { model, config } = loadModel('sample', String(v.model), Boolean(v.raw));
+  const g = new T.Generator(Number(v.seed));
+  const noise = T.randn([Number(v.n), config.dim], { generator: g });
+  const start = performance.now();
+  const field = fieldOf(model);
+  const { x, nfe } = solve(field, noise, solverOptions(v));
+  writeCsv(String(v.out), x);
+  console.log(`sampled ${v.n} points with ${v.solver}: NFE ${nfe}, ${seconds(start)} → ${v.out}`);
+  if (config.dim !== 2 && (v.png || v.trajectories || v.field)) {
+    console.log(`figures skipped: the model is ${config.dim}-dimensional (figures are drawn for 2D data)`);
+    return 0;
+  }
+  const data = isDataset(config.data) ? sampleDataset(config.data, Number(v.n), { generator: new T.Generator(Number(v.seed) + 1) }) : null;
+  const view = { equal: true, xLabel: 'x₀', yLabel: 'x₁' };
+  if (v.png) {
+    const layers: Layer[] = [];
+    if (data) layers.push({ kind: 'scatter', xy: data.data, color: '#1f77b4', label: `data (${config.data})`, opacity: 0.5 });
+    layers.push({ kind: 'scatter', xy: x.data, color: '#d62728', label: 'samples', opacity: 0.5 });
+    const size = writeFigure(String(v.png), [{ title: `Samples (${v.solver}, NFE ${nfe})`, ...view, layers }]);
+    console.log(`data vs samples → ${v.png} (${size.width}×${size.height})`);
+  }
+  if (v.trajectories) {
+    const k = Math.min(300, Number(v.n));
+    const times = Array.from({ length: 33 }, (_, i) => i / 32);
+    const few = T.slice(noise, [0], [k]);
+    const { trajectory } = solve(field, few, { ...solverOptions(v), times });
+    const paths = Array.from({ length: k }, (_, i) => Float64Array.from(trajectory.flatMap((t) => [t.data[2 * i], t.data[2 * i + 1]])));
+    const size = writeFigure(String(v.trajectories), [
+      {
+        title: 'Trajectories from noise (t = 0) to data (t = 1)',
+        ...view,
+        layers: [
+          ...(data ? [{ kind: 'scatter' as const, xy: data.data, color: '#9ecae1', label: 'data', radius: 1.2, opacity: 0.5 }] : []),
+          { kind: 'paths', xy: paths, color: '#555555' },
+          { kind: 'scatter', xy: trajectory[0].data, color: '#7f7f7f', label: 't = 0 (noise)', radius: 1.8 },
+          { kind: 'scatter', xy: trajectory[times.length - 1].data, color: '#d62728', label: 't = 1 (samples)', radius: 1.8 },
+        ],
+      },
+    ], 560, 520);
+    console.log(`trajectories → ${v.trajectories} (${size.width}×${size.height})`);
+  }
+  if (v.field) {
+    const span = data ? Math.max(...Array.from(data.data, Math.abs)) * 1.1 : 4;
+    const grid = 17;
+    const pts = new Float32Array(grid * grid * 2);
+    for (let j = 0; j < grid; j++)
+      for (let i = 0; i < grid; i++) pts.set([-span + (2 * span * i) / (grid - 1), -span + (2 * span * j) / (grid - 1)], 2 * (j * grid + i));
+    const points = T.tensor(pts, { shape: [grid * grid, 2] });
+    const charts = [0, 0.5, 0.9].map((t) => {
+      const u = A.noGrad(() => model.forward(points, t).value);
+      return { title: `u_θ(x, t = ${t})`, ...view, x: [-span, span] as [number, number], y: [-span, span] as [number, number],
+        layers: [{ kind: 'arrows' as const, xy: pts, uv: u.data, color: '#1f4e9a', scale: (span / grid) * 0.35 }] };
+    });
+    const size = writeFigure(String(v.field), charts, 420, 420);
+    console.log(`velocity field → ${v.field} (${size.width}×${size.height})`);
+  }
+  return 0;
+}
