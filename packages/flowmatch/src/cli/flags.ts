@@ -23,10 +23,17 @@ export type Values = Record<string, string | number | boolean | number[] | undef
 
 /** Parses argv against the flags: unknown flags, missing values, bad numbers and choices become UsageErrors. */
 export function parseFlags(command: string, flags: Flag[], argv: string[]): Values {
+  // A value that starts with '-' (a negative number) would read as a flag: attach it as --name=value.
+  const valued = new Set(flags.filter((f) => f.kind !== 'bool').map((f) => `--${f.name}`));
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (valued.has(argv[i]) && /^-[\d.]/.test(argv[i + 1] ?? '')) args.push(`${argv[i]}=${argv[++i]}`);
+    else args.push(argv[i]);
+  }
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args,
       options: Object.fromEntries(flags.map((f) => [f.name, { type: f.kind === 'bool' ? 'boolean' : 'string' }])),
       strict: true,
       allowPositionals: false,

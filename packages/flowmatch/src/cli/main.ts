@@ -33,9 +33,13 @@ const USAGE = [
 /** Runs rill with the given arguments; returns the exit code (0 ok, 2 bad usage or input, 130 interrupted). */
 export async function run(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    process.stderr.write(`${USAGE}\n`); // called with nothing: the usage, as an error
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     console.log(USAGE);
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   try {
