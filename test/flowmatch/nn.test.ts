@@ -45,18 +45,34 @@ describe('MLP', () => {
     expectClose(both, [...ref, ...ref], { rtol: 1e-14 });
   });
 
-  it('sinusoidal time features are [sin(2ᵏπt), cos(2ᵏπt)]; fourier features are seeded', () => {
+  it('sinusoidal time features are [sin(2ᵏπt), cos(2ᵏπt)] (t = 0 and t = 1 differ); fourier features are seeded', () => {
     const m = new F.MLP({ dim: 2, hidden: [8], time: { kind: 'sinusoidal', features: 3 } }, { dtype: 'float64' });
-    const emb = m.embedTime(0.1, 1, 'float64') as A.Var;
-    expectClose(emb.value.data, [1, 2, 4].flatMap((k) => [Math.sin(2 * Math.PI * k * 0.1)]).concat([1, 2, 4].map((k) => Math.cos(2 * Math.PI * k * 0.1))), {
-      rtol: 1e-14,
-      atol: 1e-15,
-    });
+    const emb = (t: number) => Array.from((m.embedTime(t, 1, 'float64') as A.Var).value.data);
+    const ref = (t: number) => [...[1, 2, 4].map((k) => Math.sin(k * Math.PI * t)), ...[1, 2, 4].map((k) => Math.cos(k * Math.PI * t))];
+    expectClose(emb(0.1), ref(0.1), { rtol: 1e-14, atol: 1e-15 });
+    expect(emb(1)[3]).toBeCloseTo(-1, 12); // cos(π) = −1 at t = 1, +1 at t = 0
+    expect(emb(0)[3]).toBe(1);
     expect((m.net.layers[0] as F.Linear).inFeatures).toBe(2 + 6);
     const f1 = new F.MLP({ dim: 2, hidden: [8], time: { kind: 'fourier', features: 4 } }, { generator: new T.Generator(5) });
     const f2 = new F.MLP({ dim: 2, hidden: [8], time: { kind: 'fourier', features: 4 } }, { generator: new T.Generator(5) });
     expect(f1.frequencies).toEqual(f2.frequencies);
     expect(f1.frequencies).toHaveLength(4);
+  });
+
+  it('Fourier frequencies travel with the state dict, so a rebuilt model (EMA copy, checkpoint) computes the same', () => {
+    const a = new F.MLP({ dim: 2, hidden: [8], time: { kind: 'fourier', features: 3 } }, { generator: new T.Generator(7) });
+    const b = new F.MLP({ dim: 2, hidden: [8], time: { kind: 'fourier', features: 3 } }, { generator: new T.Generator(0) });
+    expect(b.frequencies).not.toEqual(a.frequencies);
+    b.loadStateDict(a.stateDict());
+    expect(b.frequencies).toEqual(a.frequencies);
+    const x = T.randn([4, 2]);
+    expect(Array.from(b.forward(x, 0.3).value.data)).toEqual(Array.from(a.forward(x, 0.3).value.data));
+    const tr = new F.Trainer({ hidden: [8], batch: 16, seed: 7, ema: 0.5, time: { kind: 'fourier', features: 3 } });
+    tr.trainStep();
+    const ckpt = F.decodeCheckpoint(F.encodeCheckpoint(tr.checkpoint()));
+    for (const m of [tr.samplingModel(), F.modelFromCheckpoint(ckpt, { ema: true }), F.modelFromCheckpoint(ckpt)]) {
+      expect(m.frequencies).toEqual(tr.model.frequencies);
+    }
   });
 
   it('refuses bad configs and inputs with errors naming the MLP', () => {

@@ -90,6 +90,21 @@ describe('validation, custom data and config checks', () => {
     expect(() => new F.Trainer({ path: 'vp', source: 'moons' })).toThrow(/config: source must be normal for the vp path/);
     expect(() => new F.Trainer({ ema: 1.5 })).toThrow(/config: ema must be 0 \(off\) or a decay in \(0, 1\)/);
     expect(() => new F.Trainer({ data: 'custom' })).toThrow('config: data is custom but no points were given');
-    expect(() => new F.Trainer({ data: 'custom', dim: 2 }, { data: T.zeros([5, 3]) })).toThrow('config: data points must be (n, 2), got [5,3]');
+    expect(() => new F.Trainer({ data: 'custom', dim: 2 }, { data: T.zeros([5, 3]) })).toThrow('config: data points must be (n ≥ 1, 2), got [5,3]');
+    expect(() => new F.Trainer({ data: 'custom' }, { data: T.zeros([0, 2]) })).toThrow(/config: data points must be \(n ≥ 1, 2\)/);
+    expect(() => new F.Trainer({ data: 'custom' }, { data: T.tensor([[NaN, 1]]) })).toThrow('config: data points contain NaN or ±∞');
+    // Typos are refused, not silently replaced by a default (a misspelt path used to train vp).
+    expect(() => new F.Trainer({ path: 'lin' as F.TrainConfig['path'] })).toThrow("config: path must be one of linear, cosine, vp, got 'lin'");
+    expect(() => new F.Trainer({ optimizer: 'adm' as F.TrainConfig['optimizer'] })).toThrow(/config: optimizer must be one of adam, adamw, sgd/);
+    expect(() => new F.Trainer({ schedule: 'cos' as F.TrainConfig['schedule'] })).toThrow(/config: schedule must be one of constant, cosine/);
+    expect(() => new F.Trainer({ warmup: 0.5 })).toThrow(/config: warmup must be a non-negative integer/);
+    expect(() => new F.Trainer({ lr: Infinity })).toThrow(/config: lr must be positive and finite/);
+    expect(() => new F.Trainer({ dim: 3 })).toThrow('config: dim must be 2 for the built-in 2D datasets, got 3');
+    expect(() => new F.Trainer({ time: { kind: 'sin' } as unknown as F.TimeEmbedding })).toThrow(/MLP: time.kind must be concat, sinusoidal or fourier/);
+  });
+
+  it('float64 custom points are trained on in float32', () => {
+    const tr = new F.Trainer({ ...small, data: 'custom', seed: 2 }, { data: T.tensor([[1, 2], [3, 4]], { dtype: 'float64' }) });
+    expect(Number.isFinite(tr.trainStep())).toBe(true);
   });
 });

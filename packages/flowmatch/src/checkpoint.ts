@@ -109,6 +109,13 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
   } catch {
     return fail('corrupted (the header is not valid JSON)');
   }
+  const wellFormed =
+    header !== null && typeof header === 'object' && typeof header.kind === 'string' && Number.isInteger(header.step) && header.step >= 0 &&
+    header.config !== null && typeof header.config === 'object' && Array.isArray(header.tensors) && Number.isInteger(header.payloadBytes) &&
+    Number.isInteger(header.crc32) &&
+    header.tensors.every((e) => typeof e?.name === 'string' && Array.isArray(e.shape) && e.shape.every((d) => Number.isInteger(d) && d >= 0) &&
+      Number.isInteger(e.offset) && Number.isInteger(e.bytes) && e.bytes === e.shape.reduce((p, d) => p * d, 1) * (BYTES[e.dtype] ?? NaN));
+  if (!wellFormed) fail('corrupted (the header does not describe a checkpoint)');
   const start = Math.ceil((12 + headerLength) / 8) * 8;
   if (bytes.length < start + header.payloadBytes) fail(`truncated (${bytes.length} bytes, expected ${start + header.payloadBytes})`);
   if (bytes.length > start + header.payloadBytes) fail(`has ${bytes.length - start - header.payloadBytes} unexpected trailing bytes`);

@@ -28,11 +28,13 @@ function costs(x0: Float64Array, z: Float64Array, n: number, d: number): Float64
 }
 
 /**
- * Pairs the rows of x0 and z, returning z reordered (x0 stays): `independent` keeps the order (the batches are already
+ * Pairs the rows of x0 (source samples) and z (data) — NB: source first here, while paths and the loss take
+ * (z, x0), data first, as in x_t = α_t z + β_t x0 — returning z reordered (x0 stays): `independent` keeps the order (the batches are already
  * independent draws); `ot` solves the exact minibatch OT problem — the permutation minimising Σ‖x0ᵢ − z_π(i)‖² —
  * by linear assignment (Tong et al., "Improving and generalizing flow-based generative models with minibatch optimal
  * transport", 2024, OT-CFM); `sinkhorn` draws n pairs (i, j) from the entropic OT plan (Cuturi, "Sinkhorn
- * Distances", 2013), as torchcfm's OTPlanSampler does with method="sinkhorn" — then x0 is reordered too.
+ * Distances", 2013), as torchcfm's OTPlanSampler does with method="sinkhorn" (NB: here `reg` is relative to the mean
+ * cost, torchcfm's is absolute) — then x0 is reordered too.
  */
 export function couple(name: CouplingName, x0: Tensor, z: Tensor, options: CouplingOptions = {}): { x0: Tensor; z: Tensor } {
   if (!COUPLINGS.includes(name)) throw new T.ValueError('couple', `unknown coupling '${String(name)}' (known: ${COUPLINGS.join(', ')})`);
@@ -42,6 +44,7 @@ export function couple(name: CouplingName, x0: Tensor, z: Tensor, options: Coupl
   if (name === 'independent') return { x0, z };
   const [n, d] = x0.shape;
   const c = costs(Float64Array.from(x0.data), Float64Array.from(z.data), n, d);
+  if (c.some((v) => !Number.isFinite(v))) throw new T.ValueError('couple', 'x0 or z contains NaN or ±∞');
   if (name === 'ot') return { x0, z: T.gather(z, Array.from(linearSumAssignment(c, n))) };
   const { reg = 0.05, iterations = 100 } = options;
   if (!(reg > 0) || !Number.isFinite(reg)) throw new T.ValueError('couple', `sinkhorn needs a positive, finite reg, got ${reg}`);
@@ -50,8 +53,9 @@ export function couple(name: CouplingName, x0: Tensor, z: Tensor, options: Coupl
   const g = options.generator ?? T.getGenerator();
   const rows: number[] = [];
   const cols: number[] = [];
-  const cdf = new Float64Array(n * n);
-  plan.reduce((acc, p, k) => (cdf[k] = acc + p), 0);
+  const cdf = new Float64Array(n * n); // running sums of the plan: drawing a pair = inverting this CDF
+  let acc = 0;
+  plan.forEach((p, k) => (cdf[k] = acc += p));
   for (let s = 0; s < n; s++) {
     const u = g.uniform() * cdf[n * n - 1];
     let lo = 0;
@@ -73,7 +77,8 @@ export function couple(name: CouplingName, x0: Tensor, z: Tensor, options: Coupl
  * (log-sum-exp) so that small ε does not underflow.
  */
 export function sinkhornPlan(cost: Float64Array, n: number, reg: number, iterations: number): Float64Array {
-  const eps = reg * (cost.reduce((s, v) => s + v, 0) / cost.length || 1);
+  const meanCost = cost.reduce((s, v) => s + v, 0) / cost.length;
+  const eps = reg * (meanCost > 0 ? meanCost : 1);
   const f = new Float64Array(n); // log a
   const g = new Float64Array(n); // log b
   const logMarginal = -Math.log(n);

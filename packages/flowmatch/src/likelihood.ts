@@ -15,8 +15,13 @@ export interface LogProbOptions {
   steps?: number;
   rtol?: number;
   atol?: number;
-  /** log p₀ of the noise end (B, D) → (B); default: standard normal. Pass the path's sourceLogProb for σ > 0 or vp. */
+  /**
+   * log p₀ of the noise end (B, D) → (B). Default: the path's t = 0 marginal when `path` is given, else N(0, I).
+   * Only meaningful for models trained from the standard normal source.
+   */
   sourceLogProb?: (x: Tensor) => Tensor;
+  /** The path the model was trained on: its t = 0 marginal (with σ) is then the default sourceLogProb. */
+  path?: { sourceLogProb(x: Tensor): Tensor };
   /** For Hutchinson's probe vectors (Rademacher ±1, drawn once per solve as in FFJORD). */
   generator?: Generator;
 }
@@ -53,9 +58,15 @@ function velocityAndDivergence(field: DiffField, x: Tensor, t: number, probe: Te
  * [x, ℓ] with dℓ/dt = ∇·u from t = 1 (ℓ = 0) back to t = 0 gives x₀ and ℓ₀ = −∫₀¹ ∇·u dt, so
  * log p₁(x) = log p₀(x₀) + ℓ₀. Returns (B) log-densities and the NFE.
  */
-export function logProb(field: DiffField, x: Tensor, options: LogProbOptions = {}): { logProb: Tensor; nfe: number; noise: Tensor } {
+export function logProb(
+  model: DiffField | { forward(x: Var, t: number): Var },
+  x: Tensor,
+  options: LogProbOptions = {},
+): { logProb: Tensor; nfe: number; noise: Tensor } {
+  const field: DiffField = typeof model === 'function' ? model : (v, t) => model.forward(v, t);
   if (x.rank !== 2) throw new T.ShapeError('logProb', `needs points of shape (B, D), got [${x.shape}]`);
   const { divergence = 'exact', method = 'rk4', steps = 50, rtol, atol } = options;
+  if (divergence !== 'exact' && divergence !== 'hutchinson') throw new T.ValueError('logProb', `divergence must be exact or hutchinson, got '${divergence}'`);
   const [batch, dim] = x.shape;
   const probe =
     divergence === 'hutchinson'
@@ -72,7 +83,7 @@ export function logProb(field: DiffField, x: Tensor, options: LogProbOptions = {
   const result = T.tidy(() => {
     const noise = T.slice(end, [0, 0], [batch, dim]);
     const ell = T.reshape(T.slice(end, [0, dim], [batch, dim + 1]), [batch]);
-    const logP0 = (options.sourceLogProb ?? standardNormalLogProb)(noise);
+    const logP0 = (options.sourceLogProb ?? (options.path ? (v: Tensor) => options.path!.sourceLogProb(v) : standardNormalLogProb))(noise);
     return { logProb: T.add(logP0, ell), noise };
   });
   probe?.dispose();

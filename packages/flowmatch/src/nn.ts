@@ -90,9 +90,10 @@ export class Sequential implements Module {
 }
 
 /**
- * How the MLP sees time. `concat`: raw t appended to x (the reference recipes). `sinusoidal`: [sin(2ᵏπt), cos(2ᵏπt)]
- * for k = 0…K−1. `fourier`: random Fourier features [sin(2π f t), cos(2π f t)] with K frequencies f ~ N(0, scale²)
- * fixed at init (Tancik et al., "Fourier Features Let Networks Learn High Frequency Functions", 2020).
+ * How the MLP sees time. `concat`: raw t appended to x (the reference recipes). `sinusoidal`: [sin(ωₖt), cos(ωₖt)]
+ * with ωₖ = 2ᵏπ, k = 0…K−1 (ω₀ = π: half a period over [0, 1], so t = 0 and t = 1 get different features).
+ * `fourier`: random Fourier features with ω = 2πf, K frequencies f ~ N(0, scale²) drawn at init and saved with the
+ * weights (Tancik et al., "Fourier Features Let Networks Learn High Frequency Functions", 2020).
  */
 export type TimeEmbedding = { kind: 'concat' } | { kind: 'sinusoidal'; features: number } | { kind: 'fourier'; features: number; scale?: number };
 
@@ -112,8 +113,8 @@ export interface MLPConfig {
 export class MLP implements Module {
   readonly config: Required<MLPConfig>;
   readonly net: Sequential;
-  /** Frequencies of the time features (fixed, not trained); empty for `concat`. */
-  readonly frequencies: number[];
+  /** Angular frequencies ω of the time features (fixed, not trained, saved in the state dict); empty for `concat`. */
+  frequencies: number[];
 
   constructor(config: MLPConfig, options: InitOptions = {}) {
     const { dim, hidden, activation = 'selu', time = { kind: 'concat' } } = config;
@@ -123,12 +124,18 @@ export class MLP implements Module {
     }
     this.config = { dim, hidden: [...hidden], activation, time };
     const g = options.generator ?? T.getGenerator();
+    if (!['concat', 'sinusoidal', 'fourier'].includes(time?.kind)) {
+      throw new T.ValueError('MLP', `time.kind must be concat, sinusoidal or fourier, got ${JSON.stringify(time)}`);
+    }
+    if (time.kind !== 'concat' && (!Number.isInteger(time.features) || time.features < 1)) {
+      throw new T.ValueError('MLP', `time.features must be a positive integer, got ${time.features}`);
+    }
     if (time.kind === 'concat') this.frequencies = [];
-    else if (time.kind === 'sinusoidal') this.frequencies = Array.from({ length: time.features }, (_, k) => 2 ** k);
+    else if (time.kind === 'sinusoidal') this.frequencies = Array.from({ length: time.features }, (_, k) => 2 ** k * Math.PI);
     else {
       const f = new Float64Array(time.features);
       g.fillNormal(f, 0, time.scale ?? 1);
-      this.frequencies = Array.from(f);
+      this.frequencies = Array.from(f, (v) => 2 * Math.PI * v);
     }
     const inWidth = dim + (time.kind === 'concat' ? 1 : 2 * this.frequencies.length);
     const widths = [inWidth, ...hidden, dim];
@@ -144,7 +151,7 @@ export class MLP implements Module {
   embedTime(t: number | VarLike, batch: number, dtype: T.DType): VarLike {
     const tt: VarLike = typeof t === 'number' ? T.full([batch, 1], t, { dtype }) : t;
     if (this.frequencies.length === 0) return tt;
-    const f = T.tensor(this.frequencies.map((v) => 2 * Math.PI * v), { shape: [1, this.frequencies.length], dtype });
+    const f = T.tensor(this.frequencies, { shape: [1, this.frequencies.length], dtype });
     const angles = A.mul(tt, f); // (B, 1) · (1, K) → (B, K)
     return A.concat([A.sin(angles), A.cos(angles)], 1);
   }
@@ -166,9 +173,26 @@ export class MLP implements Module {
     return this.net.namedParameters().map(([n, p]) => [`net.${n}`, p]);
   }
 
-  /** The parameter values by name (see the free function stateDict). */
+  /** The parameter values by name, plus `time.frequencies` for sinusoidal / Fourier features (see stateDict). */
   stateDict(): Record<string, Tensor> {
     return stateDict(this);
+  }
+
+  /** Fixed tensors that are part of the model but not trained: the time features' frequencies. */
+  buffers(): Record<string, Tensor> {
+    return this.frequencies.length ? { 'time.frequencies': T.tensor(this.frequencies, { dtype: 'float64' }) } : {};
+  }
+
+  loadBuffers(buffers: Record<string, Tensor>): void {
+    const f = buffers['time.frequencies'];
+    if (this.frequencies.length === 0) return;
+    if (!f || f.size !== this.frequencies.length) throw new T.ValueError('loadStateDict', `time.frequencies: expected ${this.frequencies.length} values`);
+    this.frequencies = Array.from(f.data);
+  }
+
+  /** Disposes the parameters (for models made only to sample, e.g. samplingModel()). */
+  dispose(): void {
+    for (const p of this.parameters()) p.value.dispose();
   }
 
   /** Loads copies of the given values into the parameters (see the free function loadStateDict). */
@@ -182,13 +206,28 @@ export class MLP implements Module {
   }
 }
 
-/** A module's parameter values by name (the tensors themselves: copy them to keep a snapshot). */
+/** A module with fixed, untrained tensors saved alongside its parameters (the MLP's time frequencies). */
+interface WithBuffers {
+  buffers(): Record<string, Tensor>;
+  loadBuffers(b: Record<string, Tensor>): void;
+}
+const hasBuffers = (m: Module): m is Module & WithBuffers => typeof (m as Partial<WithBuffers>).buffers === 'function';
+
+/**
+ * A module's parameter values by name (the tensors themselves: copy them to keep a snapshot), plus its buffers.
+ * NB: Linear weights are stored (in, out), the transpose of PyTorch's (out, in).
+ */
 export function stateDict(m: Module): Record<string, Tensor> {
-  return Object.fromEntries(m.namedParameters().map(([n, p]) => [n, p.value]));
+  return { ...Object.fromEntries(m.namedParameters().map(([n, p]) => [n, p.value])), ...(hasBuffers(m) ? m.buffers() : {}) };
 }
 
-/** Loads copies of `state`'s tensors into a module's parameters; names, shapes and dtypes must match exactly. */
+/** Loads copies of `state`'s tensors into a module's parameters (and buffers); names, shapes and dtypes must match. */
 export function loadStateDict(m: Module, state: Record<string, Tensor>): void {
+  if (hasBuffers(m)) {
+    const buffers = m.buffers();
+    m.loadBuffers(state);
+    state = Object.fromEntries(Object.entries(state).filter(([n]) => !(n in buffers)));
+  }
   const named = m.namedParameters();
   const expected = named.map(([n]) => n).sort().join(', ');
   const given = Object.keys(state).sort().join(', ');
@@ -205,6 +244,8 @@ export function loadStateDict(m: Module, state: Record<string, Tensor>): void {
 /**
  * Exponential moving average of the parameters for sampling: shadow ← decay · shadow + (1 − decay) · θ after each
  * step. `copyTo(model)` loads the averaged weights into another model of the same shape.
+ * NB: no bias correction or warm-up: after s steps a fraction decayˢ of the average is still the initial weights
+ * (with 0.999: 5 % after 3 000 steps), so use a decay whose horizon 1/(1 − decay) is well below the step count.
  */
 export class EMA {
   readonly shadow: Map<string, Tensor>;
@@ -223,6 +264,6 @@ export class EMA {
     }
   }
   copyTo(target: Module): void {
-    loadStateDict(target, Object.fromEntries(this.shadow));
+    loadStateDict(target, { ...Object.fromEntries(this.shadow), ...(hasBuffers(this.source) ? this.source.buffers() : {}) });
   }
 }

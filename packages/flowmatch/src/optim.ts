@@ -23,6 +23,11 @@ export interface Optimizer {
   loadState(state: OptimizerState): void;
 }
 
+/** Throws ValueError unless lo ≤ v < hi (v finite). */
+function inRange(op: string, name: string, v: number, lo: number, hi: number): void {
+  if (!(v >= lo && v < hi) || !Number.isFinite(v)) throw new T.ValueError(op, `${name} must be in [${lo}, ${hi}), got ${v}`);
+}
+
 /** Slot tensors (momentum, moments) start at zero with each parameter's shape, kept across tidy scopes. */
 const zerosLike = (p: Var) => T.keep(T.zeros([...p.shape], { dtype: p.dtype }));
 
@@ -78,7 +83,9 @@ abstract class Base implements Optimizer {
       const given = state.slots[name];
       if (!given || given.length !== list.length) throw new T.ValueError('loadState', `${this.kind} state lacks slot '${name}' for ${list.length} parameters`);
       list.forEach((old, i) => {
-        if (given[i].shape.join() !== old.shape.join()) throw new T.ShapeError('loadState', `slot ${name}[${i}] is [${given[i].shape}], expected [${old.shape}]`);
+        if (given[i].shape.join() !== old.shape.join() || given[i].dtype !== old.dtype) {
+          throw new T.ShapeError('loadState', `slot ${name}[${i}] is ${given[i].dtype}[${given[i].shape}], expected ${old.dtype}[${old.shape}]`);
+        }
         list[i] = T.keep(T.clone(given[i]));
         old.dispose();
       });
@@ -95,6 +102,8 @@ export class SGD extends Base {
     super(params, options.lr, ['momentum'], 'sgd');
     this.momentum = options.momentum ?? 0;
     this.weightDecay = options.weightDecay ?? 0;
+    inRange('sgd', 'momentum', this.momentum, 0, 1);
+    inRange('sgd', 'weightDecay', this.weightDecay, 0, Infinity);
   }
   readonly momentum: number;
   readonly weightDecay: number;
@@ -131,6 +140,10 @@ export class Adam extends Base {
     this.beta2 = options.beta2 ?? 0.999;
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
+    inRange(kind, 'beta1', this.beta1, 0, 1);
+    inRange(kind, 'beta2', this.beta2, 0, 1);
+    inRange(kind, 'eps', this.eps, 0, Infinity);
+    inRange(kind, 'weightDecay', this.weightDecay, 0, Infinity);
   }
 
   protected adamDirection(grad: Tensor, i: number): Tensor {
@@ -167,6 +180,7 @@ export class AdamW extends Adam {
  * factor maxNorm / (norm + 1e-6) when norm > maxNorm). Returns the norm before clipping.
  */
 export function clipGradNorm(params: Var[], maxNorm: number): number {
+  if (!(maxNorm > 0)) throw new T.ValueError('clipGradNorm', `maxNorm must be positive, got ${maxNorm}`);
   const withGrad = params.filter((p) => p.grad);
   const norm = Math.sqrt(withGrad.reduce((s, p) => s + T.tidy(() => T.sum(T.square(p.grad!)).item()), 0));
   if (norm > maxNorm) {
@@ -186,8 +200,10 @@ export type Schedule = (step: number) => number;
 export const constantLr = (lr: number): Schedule => () => lr;
 
 /** Cosine decay from lr to minLr over `total` steps: minLr + (lr − minLr)(1 + cos(π s / total)) / 2. */
-export const cosineLr = (lr: number, total: number, minLr = 0): Schedule => (s) =>
-  minLr + ((lr - minLr) * (1 + Math.cos((Math.PI * Math.min(s, total)) / total))) / 2;
+export function cosineLr(lr: number, total: number, minLr = 0): Schedule {
+  if (!Number.isInteger(total) || total < 1) throw new T.ValueError('cosineLr', `total must be a positive integer, got ${total}`);
+  return (s) => minLr + ((lr - minLr) * (1 + Math.cos((Math.PI * Math.min(s, total)) / total))) / 2;
+}
 
 /** Linear warm-up over the first `warmup` steps (rate × (s + 1) / warmup), then `after`. */
 export const warmupLr = (warmup: number, after: Schedule): Schedule => (s) => (s < warmup ? (after(s) * (s + 1)) / warmup : after(s));

@@ -56,6 +56,8 @@ export function cosine(): Scheduler {
  */
 export function vp(options: { betaMin?: number; betaMax?: number; epsilon?: number } = {}): Scheduler {
   const { betaMin = 0.1, betaMax = 20, epsilon = 1e-3 } = options;
+  if (!(betaMin > 0 && betaMax >= betaMin && Number.isFinite(betaMax))) throw new T.ValueError('vp', `needs 0 < betaMin ≤ betaMax, got ${betaMin}, ${betaMax}`);
+  if (!(epsilon > 0 && epsilon < 1)) throw new T.ValueError('vp', `epsilon must be in (0, 1), got ${epsilon}`);
   const b = (s: number) => betaMin + s * (betaMax - betaMin);
   const B = (s: number) => s * betaMin + 0.5 * s * s * (betaMax - betaMin);
   const alpha = (t: number) => Math.exp(-0.5 * B(1 - t));
@@ -84,7 +86,7 @@ export class GaussianPath {
     readonly scheduler: Scheduler,
     readonly sigma = 0,
   ) {
-    if (!(sigma >= 0)) throw new T.ValueError('GaussianPath', `sigma must be ≥ 0, got ${sigma}`);
+    if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new T.ValueError('GaussianPath', `sigma must be finite and ≥ 0, got ${sigma}`);
   }
 
   /** Which source distribution this path requires (see Scheduler.source). */
@@ -110,6 +112,9 @@ export class GaussianPath {
     }
     const s = this.scheduler;
     const tv = t.data;
+    for (const v of tv) {
+      if (!(v >= 0 && v <= s.tMax)) throw new T.ValueError('GaussianPath.sample', `t must lie in [0, ${s.tMax}] for the ${s.name} path, got ${v}`);
+    }
     const coef = (f: (t: number) => number) => T.tensor(Array.from(tv, f), { shape: [...t.shape], dtype: t.dtype });
     return T.tidy(() => {
       let xt = T.add(T.mul(coef(s.alpha), z), T.mul(coef(s.beta), x0));

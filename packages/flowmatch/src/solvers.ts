@@ -9,10 +9,10 @@ export type Field = (x: Tensor, t: number) => Tensor;
 /** Anything with a forward(x, t) returning a Var (an MLP), or a function of Vars. */
 export type Model = { forward(x: A.VarLike, t: number): A.Var } | ((x: A.Var, t: number) => A.Var);
 
-/** A model as a Field: evaluated under noGrad (sampling never records a graph). */
+/** A model as a Field: evaluated under noGrad (sampling never records a graph) and tidy (intermediates are freed). */
 export function fieldOf(model: Model): Field {
   const f = typeof model === 'function' ? model : (x: A.Var, t: number) => model.forward(x, t);
-  return (x, t) => A.noGrad(() => f(new A.Var(x), t).value);
+  return (x, t) => T.tidy(() => A.noGrad(() => f(new A.Var(x), t).value));
 }
 
 export const FIXED_STEP = ['euler', 'midpoint', 'heun', 'rk4'] as const;
@@ -71,6 +71,8 @@ const EVALS: Record<(typeof FIXED_STEP)[number], number> = { euler: 1, midpoint:
 /** Integrates dx/dt = f(x, t) from t0 to t1 starting at x. Runs each step in tidy: memory stays flat. */
 export function solve(f: Field, x: Tensor, options: SolveOptions = {}): SolveResult {
   const { method = 'rk4', t0 = 0, t1 = 1, times = [] } = options;
+  if (typeof f !== 'function') throw new T.ValueError('solve', 'the field must be a function (x, t) → dx/dt; wrap a model with fieldOf(model)');
+  if (!Number.isFinite(t0) || !Number.isFinite(t1)) throw new T.ValueError('solve', `t0 and t1 must be finite, got ${t0}, ${t1}`);
   if (!METHODS.includes(method)) throw new T.ValueError('solve', `unknown method '${String(method)}' (known: ${METHODS.join(', ')})`);
   const lo = Math.min(t0, t1);
   const hi = Math.max(t0, t1);
@@ -85,27 +87,29 @@ const sortedTimes = (times: number[], dir: number) => times.map((s, i) => [s, i]
 function fixed(method: (typeof FIXED_STEP)[number], f: Field, x0: Tensor, options: SolveOptions): SolveResult {
   const { steps = 100, t0 = 0, t1 = 1, times = [] } = options;
   if (!Number.isInteger(steps) || steps < 1) throw new T.ValueError('solve', `steps must be a positive integer, got ${steps}`);
+  const dir = Math.sign(t1 - t0);
+  // The time grid: `steps` equal steps, plus every requested time that falls between two grid points (the step that
+  // crosses it is split in two), so the trajectory is exact at the requested times.
   const h = (t1 - t0) / steps;
-  const dir = Math.sign(t1 - t0) || 1;
+  const grid = Array.from({ length: steps + 1 }, (_, i) => (i === steps ? t1 : t0 + i * h));
+  const extra = times.filter((s) => !grid.some((g) => Math.abs(g - s) <= 1e-12 * Math.max(1, Math.abs(s))));
+  const nodes = [...grid, ...extra].sort((a, b) => dir * (a - b));
   const pending = sortedTimes(times, dir);
   const trajectory: Tensor[] = new Array(times.length);
   let x = x0;
-  let t = t0;
   let nfe = 0;
-  const capture = () => {
-    // A requested time is served at the nearest grid time (exact when it lies on the grid; within h/2 otherwise).
-    while (pending.length > 0 && dir * (pending[0][0] - t) < 1e-12 + Math.abs(h) / 2) trajectory[pending.shift()![1]] = T.keep(T.clone(x));
+  const capture = (t: number) => {
+    while (pending.length > 0 && Math.abs(pending[0][0] - t) <= 1e-12 * Math.max(1, Math.abs(t))) trajectory[pending.shift()![1]] = T.keep(T.clone(x));
   };
-  capture();
-  for (let i = 0; i < steps; i++) {
-    const next = T.keep(T.tidy(() => fixedStep(method, f, x, t, h)));
+  capture(nodes[0]);
+  for (let i = 0; i + 1 < nodes.length; i++) {
+    const next = T.keep(T.tidy(() => fixedStep(method, f, x, nodes[i], nodes[i + 1] - nodes[i])));
     if (x !== x0) x.dispose();
     x = next;
     nfe += EVALS[method];
-    t = t0 + (i + 1) * h;
-    capture();
+    capture(nodes[i + 1]);
   }
-  return { x, nfe, trajectory, accepted: steps, rejected: 0 };
+  return { x, nfe, trajectory, accepted: nodes.length - 1, rejected: 0 };
 }
 
 // Dormand–Prince 5(4) tableau (Dormand & Prince, J. Comput. Appl. Math. 6, 1980; Hairer et al. I, Table II.5.2).
@@ -164,6 +168,9 @@ function dopri5(f: Field, x0: Tensor, options: SolveOptions): SolveResult {
   while (pending.length > 0 && pending[0][0] === t0) trajectory[pending.shift()![1]] = T.keep(T.clone(x));
   while (dir * (t1 - t) > 1e-12) {
     if (accepted + rejected >= maxSteps) throw new T.ValueError('solve', `dopri5 took more than ${maxSteps} steps (reached t = ${t}); loosen rtol/atol`);
+    if (!(h > 1e-14 * Math.max(1, Math.abs(t1 - t0)))) {
+      throw new T.ValueError('solve', `dopri5's step size fell to ${h} at t = ${t}: the field returns NaN or ±∞ there, or is too stiff`);
+    }
     const target = pending.length > 0 ? pending[0][0] : t1;
     const reaches = Math.abs(target - t) <= h; // this step lands exactly on the next requested time (or t1)
     const step = dir * (reaches ? Math.abs(target - t) : h);
@@ -185,7 +192,8 @@ function dopri5(f: Field, x0: Tensor, options: SolveOptions): SolveResult {
       k1 = T.keep(result.k7);
       t = reaches ? target : t + step;
       while (pending.length > 0 && Math.abs(pending[0][0] - t) < 1e-12) trajectory[pending.shift()![1]] = T.keep(T.clone(x));
-      h = Math.abs(step) * factor;
+      // After a step shortened to land on a requested time, keep the longer step the controller had proposed.
+      h = Math.max(Math.abs(step) * factor, reaches ? h : 0);
     } else {
       rejected++;
       result.xNew.dispose();
@@ -194,5 +202,5 @@ function dopri5(f: Field, x0: Tensor, options: SolveOptions): SolveResult {
     }
   }
   k1.dispose();
-  return { x, nfe, trajectory, accepted, rejected };
+  return { x: x === x0 ? T.clone(x0) : x, nfe, trajectory, accepted, rejected };
 }

@@ -2,7 +2,7 @@
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 import type { Checkpoint } from './checkpoint.js';
-import { couple, type CouplingName } from './couplings.js';
+import { COUPLINGS, couple, type CouplingName } from './couplings.js';
 import { DATASET_NAMES, sampleDataset, type DatasetName } from './datasets.js';
 import { cfmLoss } from './loss.js';
 import { EMA, MLP, loadStateDict, stateDict, type ActivationName, type TimeEmbedding } from './nn.js';
@@ -71,11 +71,14 @@ export interface CustomPoints {
   source?: Tensor;
 }
 
+/** The probability path a config names (linear with its σ_min, cosine or vp), with the I-CFM noise σ. */
 export function makePath(config: Pick<TrainConfig, 'path' | 'sigma' | 'sigmaMin'>): GaussianPath {
-  const scheduler = config.path === 'linear' ? SCHEDULERS.linear(config.sigmaMin) : config.path === 'cosine' ? SCHEDULERS.cosine() : SCHEDULERS.vp();
-  return new GaussianPath(scheduler, config.sigma);
+  const make = { linear: () => SCHEDULERS.linear(config.sigmaMin), cosine: () => SCHEDULERS.cosine(), vp: () => SCHEDULERS.vp() }[config.path];
+  if (!make) throw new T.ValueError('config', `path must be linear, cosine or vp, got '${config.path}'`);
+  return new GaussianPath(make(), config.sigma);
 }
 
+/** The MLP velocity field a config describes, initialised from `generator`. */
 export function makeModel(config: Pick<TrainConfig, 'dim' | 'hidden' | 'activation' | 'time'>, generator?: T.Generator): MLP {
   return new MLP({ dim: config.dim, hidden: config.hidden, activation: config.activation, time: config.time }, { generator });
 }
@@ -106,8 +109,22 @@ export function validateConfig(c: TrainConfig): void {
   posInt('validationSize');
   if (c.data !== 'custom' && !DATASET_NAMES.includes(c.data)) bad('data', `'${c.data}' is not a dataset (known: ${DATASET_NAMES.join(', ')}, or a CSV file)`);
   if (c.source !== 'normal' && c.source !== 'custom' && !DATASET_NAMES.includes(c.source)) bad('source', `'${c.source}' is not normal or a dataset`);
-  if (!(c.lr > 0)) bad('lr', `must be positive, got ${c.lr}`);
-  if (!(c.sigma >= 0)) bad('sigma', `must be ≥ 0, got ${c.sigma}`);
+  const oneOf = (field: keyof TrainConfig, allowed: readonly string[]) => {
+    if (!allowed.includes(c[field] as string)) bad(field, `must be one of ${allowed.join(', ')}, got '${String(c[field])}'`);
+  };
+  oneOf('path', ['linear', 'cosine', 'vp']);
+  oneOf('optimizer', ['adam', 'adamw', 'sgd']);
+  oneOf('schedule', ['constant', 'cosine']);
+  oneOf('coupling', COUPLINGS);
+  if (!(c.lr > 0) || !Number.isFinite(c.lr)) bad('lr', `must be positive and finite, got ${c.lr}`);
+  if (!Number.isInteger(c.warmup) || c.warmup < 0) bad('warmup', `must be a non-negative integer, got ${c.warmup}`);
+  if (!(c.weightDecay >= 0) || !Number.isFinite(c.weightDecay)) bad('weightDecay', `must be finite and ≥ 0, got ${c.weightDecay}`);
+  if (!(c.momentum >= 0 && c.momentum < 1)) bad('momentum', `must be in [0, 1), got ${c.momentum}`);
+  if (!(c.sigmaMin >= 0 && c.sigmaMin < 1)) bad('sigmaMin', `must be in [0, 1), got ${c.sigmaMin}`);
+  if (c.dim !== 2 && (DATASET_NAMES as readonly string[]).some((d) => d === c.data || d === c.source)) {
+    bad('dim', `must be 2 for the built-in 2D datasets, got ${c.dim}`);
+  }
+  if (!(c.sigma >= 0) || !Number.isFinite(c.sigma)) bad('sigma', `must be finite and ≥ 0, got ${c.sigma}`);
   if (!(c.ema === 0 || (c.ema > 0 && c.ema < 1))) bad('ema', `must be 0 (off) or a decay in (0, 1), got ${c.ema}`);
   if (c.clipNorm !== null && !(c.clipNorm > 0)) bad('clipNorm', `must be positive, got ${c.clipNorm}`);
   if (c.path === 'vp' && c.source !== 'normal') bad('source', `must be normal for the vp path (it is a diffusion path from N(0, I)), got ${c.source}`);
@@ -134,13 +151,16 @@ export class Trainer {
   constructor(config: Partial<TrainConfig> = {}, custom: CustomPoints = {}) {
     this.config = { ...DEFAULT_CONFIG, ...config };
     validateConfig(this.config);
+    this.#custom = {};
     for (const [field, pts] of [['data', custom.data], ['source', custom.source]] as const) {
       if (this.config[field] === 'custom' && !pts) throw new T.ValueError('config', `${field} is custom but no points were given`);
-      if (pts && (pts.rank !== 2 || pts.shape[1] !== this.config.dim)) {
-        throw new T.ShapeError('config', `${field} points must be (n, ${this.config.dim}), got [${pts.shape}]`);
+      if (!pts) continue;
+      if (pts.rank !== 2 || pts.shape[1] !== this.config.dim || pts.shape[0] < 1) {
+        throw new T.ShapeError('config', `${field} points must be (n ≥ 1, ${this.config.dim}), got [${pts.shape}]`);
       }
+      if (Array.from(pts.data).some((v) => !Number.isFinite(v))) throw new T.ValueError('config', `${field} points contain NaN or ±∞`);
+      this.#custom[field] = pts.dtype === 'float32' ? pts : T.keep(T.cast(pts, 'float32')); // training runs in float32
     }
-    this.#custom = custom;
     this.generator = new T.Generator(this.config.seed);
     this.model = makeModel(this.config, this.generator);
     this.path = makePath(this.config);
@@ -199,6 +219,17 @@ export class Trainer {
     return T.tidy(() => cfmLoss(this.model, this.path, v.z, v.x0, v.t, g).value.item());
   }
 
+  #history: Tensor | null = null;
+
+  /** The loss history as one kept tensor, rebuilt only when it has grown (so checkpoints do not leak tensors). */
+  #historyTensor(): Tensor {
+    if (this.#history?.size !== this.losses.length) {
+      this.#history?.dispose();
+      this.#history = T.keep(T.tensor(this.losses, { dtype: 'float32' }));
+    }
+    return this.#history;
+  }
+
   /** Everything needed to resume (or to sample from the model): a Checkpoint to encode as a `.rill` file. */
   checkpoint(meta: Record<string, unknown> = {}): Checkpoint {
     const tensors: Record<string, Tensor> = {};
@@ -206,7 +237,7 @@ export class Trainer {
     const opt = this.optimizer.state();
     for (const [slot, list] of Object.entries(opt.slots)) list.forEach((t, i) => (tensors[`optim.${slot}.${i}`] = t));
     if (this.ema) for (const [n, t] of this.ema.shadow) tensors[`ema.${n}`] = t;
-    tensors['history.loss'] = T.tensor(this.losses, { dtype: 'float32' });
+    tensors['history.loss'] = this.#historyTensor();
     return {
       kind: 'cfm',
       config: { ...this.config } as unknown as Record<string, unknown>,
@@ -229,6 +260,15 @@ export class Trainer {
       const [slot, i] = name.split('.');
       (slots[slot] ??= [])[Number(i)] = t;
     }
+    for (const [slot, list] of Object.entries(slots)) {
+      if (list.filter(Boolean).length !== trainer.model.parameters().length) {
+        throw new T.ValueError('checkpoint', `optimizer slot '${slot}' has ${list.filter(Boolean).length} of ${trainer.model.parameters().length} tensors`);
+      }
+    }
+    if (!ckpt.rng) throw new T.ValueError('checkpoint', 'has no RNG state, so the run cannot resume exactly');
+    if (trainer.ema && trainer.ema.shadow.size !== Object.keys(pick('ema.')).length) {
+      throw new T.ValueError('checkpoint', `the config has EMA but the file holds ${Object.keys(pick('ema.')).length} of ${trainer.ema.shadow.size} EMA tensors`);
+    }
     trainer.optimizer.loadState({ kind: String(ckpt.meta?.optimizer ?? trainer.config.optimizer), step: Number(ckpt.meta?.optimizerStep ?? ckpt.step), slots });
     if (trainer.ema) {
       for (const [n, t] of Object.entries(pick('ema.'))) {
@@ -243,7 +283,7 @@ export class Trainer {
     return trainer;
   }
 
-  /** The model to sample from: a copy holding the EMA weights when EMA is on, else the model itself. */
+  /** The model to sample from: a new copy holding the EMA weights when EMA is on (dispose() it), else the model itself. */
   samplingModel(): MLP {
     if (!this.ema) return this.model;
     const copy = makeModel(this.config, new T.Generator(0));
@@ -257,7 +297,10 @@ export function modelFromCheckpoint(ckpt: Checkpoint, options: { ema?: boolean }
   if (ckpt.kind !== 'cfm') throw new T.ValueError('checkpoint', `holds a '${ckpt.kind}' model, not a flow-matching (cfm) one`);
   const config = { ...DEFAULT_CONFIG, ...(ckpt.config as Partial<TrainConfig>) };
   const model = makeModel(config, new T.Generator(0));
-  const prefix = options.ema && Object.keys(ckpt.tensors).some((n) => n.startsWith('ema.')) ? 'ema.' : 'model.';
-  loadStateDict(model, Object.fromEntries(Object.entries(ckpt.tensors).filter(([n]) => n.startsWith(prefix)).map(([n, t]) => [n.slice(prefix.length), t])));
+  const pick = (prefix: string) =>
+    Object.fromEntries(Object.entries(ckpt.tensors).filter(([n]) => n.startsWith(prefix)).map(([n, t]) => [n.slice(prefix.length), t]));
+  const weights = options.ema && Object.keys(ckpt.tensors).some((n) => n.startsWith('ema.')) ? pick('ema.') : {};
+  // EMA weights replace the raw ones; the buffers (time frequencies) always come from the model.
+  loadStateDict(model, { ...pick('model.'), ...weights });
   return model;
 }
