@@ -76,5 +76,13 @@ describe('packed packages', () => {
     writeFileSync(join(app, 'main.mjs'), CONSUMER.replace(/: T\.Tensor|: number|: A\.Var/g, ''));
     const out = JSON.parse(execFileSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' }));
     expect(out).toEqual({ c: [[5, 11], [11, 25]], s: 3, g: [2, -4, 6], backend: 'js', finite: true, step: 2 });
+
+    // The CLI: `npx rill` finds the packed package's bin in this project (no download), and it works on the model.
+    const help = spawnSync('npx', ['--no-install', 'rill', '--help'], { cwd: app, encoding: 'utf8' });
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toContain('rill — conditional flow matching from the command line');
+    const sampled = spawnSync('npx', ['--no-install', 'rill', 'sample', '--model', 'model.rill', '--n', '10', '--solver', 'euler', '--steps', '5'], { cwd: app, encoding: 'utf8' });
+    expect(sampled.status, sampled.stderr).toBe(0);
+    expect(sampled.stdout).toMatch(/sampled 10 points with euler: NFE 5/);
   });
 });
