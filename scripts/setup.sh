@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sourced by main.sh and test.sh: checks Node, finds the pinned pnpm (via npx if it is not installed), installs the
-# lockfile's dependencies. Sets PNPM to the command to run pnpm with.
+# Sourced by main.sh and test.sh: checks Node, installs the system packages the native `gl` build needs (gpu.js's
+# headless WebGL; Xvfb to run it), finds the pinned pnpm (via npx if it is not installed), installs the lockfile's
+# dependencies. Sets PNPM to the command to run pnpm with.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -10,6 +11,21 @@ if [ "$node_major" -lt 20 ]; then
   echo "Rill needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))" >&2
   exit 1
 fi
+
+# Debian packages for building `gl` from source and running it under Xvfb + Mesa (see ../shared/REFERENCE.md).
+GL_PACKAGES="build-essential python3 pkg-config libx11-dev libxi-dev libxext-dev libgl1-mesa-dev libglu1-mesa-dev mesa-common-dev xvfb xauth"
+missing=""
+for p in $GL_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing system packages:$missing"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+  else
+    echo "warning: missing system packages for the GPU backend:$missing (install them with apt-get as root); the CPU path works without them" >&2
+  fi
+fi
+
 if command -v pnpm >/dev/null 2>&1 && [ "$(pnpm --version 2>/dev/null)" = "$PNPM_VERSION" ]; then
   PNPM=(pnpm)
 else

@@ -104,7 +104,7 @@ describe('backend registry', () => {
   });
 
   it('an unknown name is a BackendError that lists the available ones', () => {
-    expect(() => T.setBackend('tpu')).toThrow(/setBackend: unknown backend 'tpu' \(available: js, js-reference, cpu\)/);
+    expect(() => T.setBackend('tpu')).toThrow(/setBackend: unknown backend 'tpu' \(available: gpu, js, js-reference, cpu\)/);
   });
 
   it('a tensor made on one backend moves to the active one when an op uses it', () => {

@@ -15,7 +15,7 @@ export interface VelocityModel {
  * Its gradient equals that of regressing the unknown marginal velocity (Lipman et al., Theorem 2).
  * z, x0: (B, D); t: (B, 1). Returns a scalar Var; call backward() on it.
  */
-export function cfmLoss(model: VelocityModel, path: GaussianPath, z: Tensor, x0: Tensor, t: Tensor, generator?: Generator): Var {
-  const { xt, ut } = path.sample(z, x0, t, generator);
+export function cfmLoss(model: VelocityModel, path: GaussianPath, z: Tensor, x0: Tensor, t: Tensor, generator?: Generator, tValues?: ArrayLike<number>): Var {
+  const { xt, ut } = path.sample(z, x0, t, generator, tValues);
   return A.mse(model.forward(xt, t), ut);
 }

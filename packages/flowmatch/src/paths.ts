@@ -100,10 +100,25 @@ export class GaussianPath {
   }
 
   /**
+   * The same float32 draws as sampleTimes, as host numbers: the trainer builds the path's coefficients from them on the
+   * CPU, so a GPU backend never has to read t back.
+   */
+  sampleTimeValues(batch: number, generator: Generator): Float32Array {
+    const out = new Float32Array(batch);
+    const high = this.scheduler.tMax;
+    for (let i = 0; i < batch; i++) {
+      let v = Math.fround(high * generator.uniformFloat32());
+      while (v >= high) v = Math.fround(high * generator.uniformFloat32()); // as T.rand: never t = tMax
+      out[i] = v;
+    }
+    return out;
+  }
+
+  /**
    * x_t and u_t for data z: (B, D), source samples x0: (B, D) and times t: (B, 1). With σ > 0 the noise ε is drawn
    * from `generator` (it is needed then).
    */
-  sample(z: Tensor, x0: Tensor, t: Tensor, generator?: Generator): PathSample {
+  sample(z: Tensor, x0: Tensor, t: Tensor, generator?: Generator, tValues?: ArrayLike<number>): PathSample {
     if (z.rank !== 2 || x0.shape.join() !== z.shape.join() || t.shape.join() !== `${z.shape[0]},1`) {
       throw new T.ShapeError('GaussianPath.sample', `needs z (B, D), x0 (B, D) and t (B, 1), got [${z.shape}], [${x0.shape}], [${t.shape}]`);
     }
@@ -111,8 +126,8 @@ export class GaussianPath {
       throw new T.DTypeError('GaussianPath.sample', `z, x0 and t must share a dtype, got ${z.dtype}, ${x0.dtype}, ${t.dtype}`);
     }
     const s = this.scheduler;
-    const tv = t.data;
-    for (const v of tv) {
+    const tv = tValues ?? t.data; // host copies of t spare a device read-back
+    for (const v of Array.from(tv)) {
       if (!(v >= 0 && v <= s.tMax)) throw new T.ValueError('GaussianPath.sample', `t must lie in [0, ${s.tMax}] for the ${s.name} path, got ${v}`);
     }
     const coef = (f: (t: number) => number) => T.tensor(Array.from(tv, f), { shape: [...t.shape], dtype: t.dtype });

@@ -186,8 +186,9 @@ export class Trainer {
     const g = this.generator;
     const loss = T.tidy(() => {
       const paired = couple(coupling, this.draw('source', batch), this.draw('data', batch), { generator: g });
-      const t = this.path.sampleTimes(batch, g);
-      const l = cfmLoss(this.model, this.path, paired.z, paired.x0, t, g);
+      const tValues = this.path.sampleTimeValues(batch, g);
+      const t = T.tensor(tValues, { shape: [batch, 1] });
+      const l = cfmLoss(this.model, this.path, paired.z, paired.x0, t, g, tValues);
       l.backward();
       return l.value.item();
     });

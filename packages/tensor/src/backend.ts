@@ -75,6 +75,16 @@ interface Registration {
 const registry = new Map<string, Registration>();
 let active: Backend | undefined;
 
+// `gpu` needs an asynchronous start (loading gpu.js, creating a GL context): until initGpu() has run, selecting it
+// explains how. initGpu() replaces this entry with the real backend, or with the CPU (after one warning) when there
+// is no GL context.
+registry.set('gpu', {
+  cpuPriority: -1,
+  factory: () => {
+    throw new BackendError('setBackend', "the gpu backend is not started: `await initGpu()` from '@rill/tensor/gpu' first");
+  },
+});
+
 /**
  * Registers a backend under `name`. `factory` is called on first use and may throw BackendError when the
  * backend cannot run here. `cpuPriority` ranks CPU backends for the `cpu` alias (omit it for GPU backends).

@@ -33,8 +33,13 @@ export const TRAIN_FLAGS: Flag[] = [
   { name: 'png', kind: 'string', help: 'also draw the loss curve to this PNG file' },
 ];
 
-/** Chooses the backend by the names used everywhere (js, cpu, later wasm, gpu); an unavailable one is a UsageError. */
-export function useBackend(command: string, name: string): void {
+/** Chooses the backend by the names used everywhere (js, cpu, gpu, later wasm); an unavailable one is a UsageError. */
+export async function useBackend(command: string, name: string): Promise<void> {
+  if (name === 'gpu') {
+    const { initGpu } = await import('@rill/tensor/gpu'); // loads gpu.js only when asked for
+    const info = await initGpu();
+    if (info) process.stderr.write(`gpu backend: ${info.renderer} (${info.version})\n`);
+  }
   try {
     T.setBackend(name);
   } catch (e) {
@@ -67,7 +72,7 @@ function resolveInputs(v: Values): { config: Partial<TrainConfig>; custom: Custo
 }
 
 export async function train(v: Values): Promise<number> {
-  useBackend('train', String(v.backend));
+  await useBackend('train', String(v.backend));
   const out = String(v.out);
   const { config: inputs, custom } = resolveInputs(v);
   let trainer: Trainer;

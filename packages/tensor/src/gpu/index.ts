@@ -1,0 +1,77 @@
+// @rill/tensor/gpu: registers the gpu.js backend `gpu`. gpu.js is an optional dependency loaded here by dynamic import,
+// so users of the CPU backends never need it (nor the native `gl` build it uses in Node).
+import { getBackend, registerBackend, setBackend } from '../backend.js';
+import { BackendError } from '../errors.js';
+import { createGpuBackend, gpuTextureCount, type GpuInstance } from './backend.js';
+
+export { gpuTextureCount };
+
+export interface GpuInfo {
+  /** The GL renderer and version strings (under Xvfb + Mesa: software rendering by llvmpipe). */
+  renderer: string;
+  version: string;
+  /** The gpu.js kernel mode actually running: 'gpu' for a GL context. */
+  mode: string;
+}
+
+let info: GpuInfo | null = null;
+
+/**
+ * Loads gpu.js, creates a GL context (Node: gpu.js `headlessgl` mode, which needs a display, e.g. Xvfb; browsers:
+ * WebGL2, else WebGL) and registers the backend as `gpu`. Returns what it found, or null when no GL context is
+ * available — then it warns once and `gpu` falls back to the CPU (tensors say `device: 'cpu'`), instead of gpu.js
+ * silently running its CPU fallback while claiming to be a GPU. With `require: true` (or RILL_REQUIRE_GPU=1) it throws.
+ */
+export async function initGpu(options: { require?: boolean } = {}): Promise<GpuInfo | null> {
+  if (info) return info;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const required = options.require ?? env?.RILL_REQUIRE_GPU === '1';
+  const inNode = typeof (globalThis as { window?: unknown }).window === 'undefined';
+  let gpu: GpuInstance;
+  try {
+    const module = (await import('gpu.js')) as unknown as { GPU?: new (s: object) => GpuInstance; default?: { GPU: new (s: object) => GpuInstance } };
+    const GPU = module.GPU ?? module.default!.GPU;
+    gpu = new GPU({ mode: inNode ? 'headlessgl' : 'webgl2' });
+  } catch (e) {
+    return unavailable(`no GL context (${(e as Error).message.split('\n')[0]}); in Node run under a display, e.g. xvfb-run`, required);
+  }
+  const backend = createGpuBackend(gpu);
+  // Probe: one tiny kernel must run in GL mode, never gpu.js's CPU or WebAssembly fallback.
+  const probe = backend.fromArray(new Float32Array([1, 2])) as { texture: { toArray(): ArrayLike<number> } };
+  const mode = backend.kernelMode();
+  const ok = mode === 'gpu' && Array.from(probe.texture.toArray()).join() === '1,2';
+  backend.dispose(probe);
+  if (!ok) return unavailable(`gpu.js runs in '${mode}' mode, not on a GL context`, required);
+  const gl = (gpu as unknown as { context?: WebGLLike }).context;
+  info = { renderer: glString(gl, 'RENDERER'), version: glString(gl, 'VERSION'), mode };
+  registerBackend('gpu', () => backend);
+  return info;
+}
+
+/**
+ * No GL: throw when required; else warn once and let `gpu` name the CPU, so setBackend('gpu') and RILL_BACKEND=gpu
+ * keep working — on tensors whose `device` says `cpu`, never on gpu.js's CPU fallback claiming to be a GPU.
+ */
+function unavailable(why: string, required: boolean): null {
+  if (required) throw new BackendError('gpu', why);
+  console.warn(`rill: the gpu backend is unavailable: ${why}. Using the CPU.`);
+  registerBackend('gpu', () => {
+    setBackend('cpu');
+    return getBackend();
+  });
+  return null;
+}
+
+interface WebGLLike {
+  getParameter(p: number): unknown;
+  getExtension(name: string): Record<string, number> | null;
+  RENDERER: number;
+  VERSION: number;
+}
+
+function glString(gl: WebGLLike | undefined, what: 'RENDERER' | 'VERSION'): string {
+  if (!gl) return 'unknown';
+  const debug = gl.getExtension('WEBGL_debug_renderer_info');
+  const unmasked = what === 'RENDERER' && debug ? String(gl.getParameter(debug.UNMASKED_RENDERER_WEBGL)) : '';
+  return [String(gl.getParameter(gl[what])), unmasked].filter(Boolean).join(' / ');
+}

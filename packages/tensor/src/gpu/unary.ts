@@ -1,0 +1,56 @@
+// Each unary op and its derivative as GLSL-ready expressions for gpu.js kernels: the GPU twin of ../unary.ts, by name.
+// In the expressions, x is the input, y = f(x), p0 and p1 the op's parameters. Reference for each formula: ../unary.ts.
+import type { UnaryOp } from '../unary.js';
+
+/** f(x) and df(x, y) per op; both are spliced into a kernel function's source. */
+export const GPU_UNARY: Record<UnaryOp, { f: string; df: string }> = {
+  neg: { f: '-x', df: '-1.0' },
+  abs: { f: 'Math.abs(x)', df: 'Math.sign(x)' },
+  exp: { f: 'Math.exp(x)', df: 'y' },
+  log: { f: 'Math.log(x)', df: '1.0 / x' },
+  sqrt: { f: 'Math.sqrt(x)', df: '0.5 / y' },
+  square: { f: 'x * x', df: '2.0 * x' },
+  sin: { f: 'Math.sin(x)', df: 'Math.cos(x)' },
+  cos: { f: 'Math.cos(x)', df: '-Math.sin(x)' },
+  tanh: { f: 'Math.tanh(x)', df: '1.0 - y * y' },
+  sigmoid: { f: 'logistic(x)', df: 'y * (1.0 - y)' },
+  relu: { f: 'Math.max(x, 0.0)', df: '(x > 0.0 ? 1.0 : 0.0)' },
+  leakyRelu: { f: '(x > 0.0 ? x : p0 * x)', df: '(x > 0.0 ? 1.0 : p0)' },
+  elu: { f: '(x > 0.0 ? x : p0 * (Math.exp(x) - 1.0))', df: '(x > 0.0 ? 1.0 : y + p0)' },
+  selu: {
+    f: '(x > 0.0 ? 1.0507009873554805 * x : 1.7580993408473766 * (Math.exp(x) - 1.0))', // λ and λα
+    df: '(x > 0.0 ? 1.0507009873554805 : y + 1.7580993408473766)',
+  },
+  silu: { f: 'x * logistic(x)', df: 'logistic(x) * (1.0 + x * (1.0 - logistic(x)))' },
+  gelu: { f: 'x * normalCdf(x)', df: 'normalCdf(x) + x * 0.3989422804014327 * Math.exp(-0.5 * x * x)' },
+  geluTanh: {
+    f: '0.5 * x * (1.0 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))',
+    df: 'geluTanhGrad(x)',
+  },
+  softplus: { f: 'Math.max(x, 0.0) + Math.log(1.0 + Math.exp(-Math.abs(x)))', df: 'logistic(x)' },
+  clip: { f: 'Math.min(Math.max(x, p0), p1)', df: '(x >= p0 && x <= p1 ? 1.0 : 0.0)' },
+};
+
+/** Helper functions the expressions call, registered with gpu.js (plain functions: gpu.js translates them to GLSL). */
+export const GPU_HELPERS: ((...args: number[]) => number)[] = [
+  function logistic(x: number): number {
+    return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+  },
+  // erf by Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7: float32 precision; the CPU kernels use a float64 series).
+  function erfApprox(x: number): number {
+    const ax = Math.abs(x);
+    const t = 1 / (1 + 0.3275911 * ax);
+    const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    return Math.sign(x) * (1 - poly * Math.exp(-ax * ax));
+  },
+  function normalCdf(x: number): number {
+    return 0.5 * (1 + erfApprox(x * 0.7071067811865476));
+  },
+  function geluTanhGrad(x: number): number {
+    const t = Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x));
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * 0.7978845608028654 * (1 + 3 * 0.044715 * x * x);
+  },
+];
+
+// gpu.js resolves helper calls by name when it translates a kernel; these declarations only satisfy TypeScript.
+declare function erfApprox(x: number): number;

@@ -1,0 +1,193 @@
+// The gpu.js backend on a real GL context (in CI: Xvfb + Mesa llvmpipe, which runs the GLSL on the CPU): parity with
+// the float64 CPU reference, device residency, texture lifetimes, training, and the fallback without GL.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as F from '@rill/flowmatch';
+import * as T from '@rill/tensor';
+import { gpuTextureCount, initGpu } from '@rill/tensor/gpu';
+import { expectClose, matmulAtol } from '../helpers/close.js';
+import { matmulRef, opMatrix, randomValues, testRandom, zipRef, BINARY_REF } from '../helpers/reference.js';
+
+// With RILL_REQUIRE_GPU=1 (the README's test command) a missing GL context throws here and fails the file.
+const info = await initGpu();
+const available = info !== null;
+if (info) console.log(`gpu backend: GL renderer '${info.renderer}', version '${info.version}', gpu.js mode '${info.mode}' (software rendering under Xvfb + Mesa llvmpipe)`);
+
+/** Runs fn with the gpu backend active, then restores the CPU. */
+function onGpu<R>(fn: () => R): R {
+  T.setBackend('gpu');
+  try {
+    return fn();
+  } finally {
+    T.setBackend('cpu');
+  }
+}
+
+const ODD = [1, 3, 17, 65, 257];
+
+describe.runIf(available)('parity with the CPU float64 reference (rtol 1e-4)', () => {
+  const domain: Partial<Record<T.UnaryOp, [number, number]>> = { log: [0.1, 4], sqrt: [0.1, 4] };
+  const params: Partial<Record<T.UnaryOp, number[]>> = { leakyRelu: [0.2], elu: [0.7], clip: [-0.5, 0.7] };
+  it('every activation and its derivative, on odd sizes', () => {
+    for (const op of T.UNARY_OPS) {
+      for (const n of ODD) {
+        const [lo, hi] = domain[op] ?? [-4, 4];
+        const xs = Float32Array.from(randomValues(testRandom(n), n, lo, hi));
+        const dys = Float32Array.from(randomValues(testRandom(n + 1), n));
+        const p = params[op] ?? [];
+        const x64 = T.tensor(Float64Array.from(xs));
+        const ref = T.unary(op, x64, ...p).data;
+        const refGrad = T.unaryGrad(op, x64, T.unary(op, x64, ...p), T.tensor(Float64Array.from(dys)), ...p).data;
+        const [y, g] = onGpu(() => {
+          const x = T.tensor(xs);
+          const yy = T.unary(op, x, ...p);
+          return [yy.data, T.unaryGrad(op, x, yy, T.tensor(dys), ...p).data];
+        });
+        expectClose(y, ref, { rtol: 1e-4, atol: 2e-6 });
+        expectClose(g, refGrad, { rtol: 1e-4, atol: 2e-5 });
+      }
+    }
+  });
+
+  it('every binary op with broadcasting, and where', () => {
+    for (const op of T.BINARY_OPS) {
+      for (const [sa, sb] of [[[17, 3], [17, 3]], [[3, 1], [1, 65]], [[2, 3, 4], [4]], [[], [5, 3]]] as number[][][]) {
+        const rng = testRandom(sa.length * 7 + sb.length);
+        const draw = (n: number) => randomValues(rng, n, op === 'pow' ? 0.5 : -3, 3).map((v) => (op === 'div' && Math.abs(v) < 0.2 ? 1 : Math.fround(Math.round(v * 4) / 4)));
+        const av = draw(sa.reduce((p, d) => p * d, 1));
+        const bv = draw(sb.reduce((p, d) => p * d, 1));
+        const ref = zipRef(BINARY_REF[op], av, sa, bv, sb);
+        const got = onGpu(() => T.binary(op, T.tensor(av, { shape: sa }), T.tensor(bv, { shape: sb })));
+        expect(got.shape).toEqual(ref.shape);
+        expectClose(onGpu(() => got.data), ref.data, { rtol: 1e-4, atol: 1e-6 });
+      }
+    }
+    const w = onGpu(() => T.where(T.tensor([[1], [0], [1]]), T.tensor([[1, 2, 3, 4]]), -1).toArray());
+    expect(w).toEqual([[1, 2, 3, 4], [-1, -1, -1, -1], [1, 2, 3, 4]]);
+  });
+
+  it('matmul with every transpose flag on odd sizes, batched, and K beyond gpu.js’s default loop limit', () => {
+    const rng = testRandom(9);
+    const cases: [number, number, number][] = [...ODD.map((m, i) => [m, ODD[(i + 1) % 5], ODD[(i + 2) % 5]] as [number, number, number]), [3, 5, 1100]];
+    for (const [m, n, k] of cases) {
+      for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]]) {
+        const a = Float32Array.from(randomValues(rng, m * k));
+        const b = Float32Array.from(randomValues(rng, k * n));
+        const got = onGpu(() => T.matmul(T.tensor(a, { shape: tA ? [k, m] : [m, k] }), T.tensor(b, { shape: tB ? [n, k] : [k, n] }), { transA: tA, transB: tB }).data);
+        const atol = matmulAtol(opMatrix(a, m, k, tA), opMatrix(b, k, n, tB), m, n, k);
+        expectClose(got, matmulRef(a, b, m, n, k, tA, tB), { rtol: 1e-4, atol });
+      }
+    }
+    const batched = onGpu(() => T.matmul(T.ones([1, 2, 3]), T.reshape(T.arange(24), [4, 3, 2])).shape);
+    expect(batched).toEqual([4, 2, 2]);
+  });
+
+  it('reductions, arg-reductions and the shape ops agree with the CPU', () => {
+    const values = randomValues(testRandom(4), 3 * 17 * 5, -2, 2).map(Math.fround);
+    const check = (f: (x: T.Tensor) => T.Tensor) => {
+      const cpu = f(T.tensor(values, { shape: [3, 17, 5] }));
+      const gpu = onGpu(() => {
+        const r = f(T.tensor(values, { shape: [3, 17, 5] }));
+        return { shape: r.shape, data: r.data };
+      });
+      expect(gpu.shape).toEqual(cpu.shape);
+      expectClose(gpu.data, cpu.data, { rtol: 1e-4, atol: 1e-5 });
+    };
+    for (const axis of [undefined, 0, 1, 2, [0, 2]]) {
+      check((x) => T.sum(x, axis, true));
+      check((x) => T.max(x, axis));
+      check((x) => T.min(x, axis));
+      check((x) => T.mean(x, axis));
+    }
+    check((x) => T.argmax(x, 1));
+    check((x) => T.argmin(x, 2));
+    check((x) => T.transpose(x, [2, 0, 1]));
+    check((x) => T.broadcastTo(T.slice(x, [0, 0, 0], [1, 17, 5]), [4, 17, 5]));
+    check((x) => T.slice(x, [1, 2, 1], [3, 9, 4]));
+    check((x) => T.concat([x, T.mul(x, 2), x], 1));
+    check((x) => T.stack([x, x], 0));
+    check((x) => T.gather(x, [2, 0, 2]));
+    check((x) => T.scatterAdd(x, [1, 1, 0], 4));
+    check((x) => T.cast(T.mul(x, 3), 'int32'));
+    check((x) => T.reshape(x, [51, 5]));
+  });
+});
+
+describe.runIf(available)('device residency and lifetimes', () => {
+  afterAll(() => T.setBackend('cpu'));
+
+  it('tensors show their device; a training step reads nothing back but its loss', () => {
+    const trainer = new F.Trainer({ hidden: [16, 16], batch: 32, seed: 1 });
+    T.setBackend('gpu');
+    const t = T.zeros([2]);
+    expect(t.device).toBe('gpu');
+    trainer.trainStep(); // moves the parameters to the GPU on first use
+    const backend = T.getBackend();
+    const read = backend.read;
+    let reads = 0;
+    backend.read = (...args) => {
+      reads++;
+      return read.apply(backend, args);
+    };
+    try {
+      trainer.trainStep();
+    } finally {
+      backend.read = read;
+    }
+    expect(reads).toBe(1); // loss.item()
+    T.setBackend('cpu');
+  });
+
+  it('a 200-step training loop does not grow the number of live textures', () => {
+    const trainer = new F.Trainer({ hidden: [16, 16], batch: 32, seed: 2, ema: 0.9 });
+    T.setBackend('gpu');
+    const counts: number[] = [];
+    for (let step = 0; step < 200; step++) {
+      trainer.trainStep();
+      if (step >= 5) counts.push(gpuTextureCount());
+    }
+    T.setBackend('cpu');
+    expect(Math.max(...counts)).toBe(Math.min(...counts));
+  });
+
+  it('dispose and tidy release textures', () => {
+    T.setBackend('gpu');
+    const before = gpuTextureCount();
+    const kept = T.tidy(() => T.add(T.ones([10]), T.ones([10])));
+    expect(gpuTextureCount()).toBe(before + 1);
+    kept.dispose();
+    expect(gpuTextureCount()).toBe(before);
+    T.setBackend('cpu');
+  });
+});
+
+describe.runIf(available)('training on the GPU', () => {
+  it('30 steps track the CPU run’s losses within float32 tolerance', () => {
+    const config = { hidden: [16, 16], batch: 64, seed: 5 };
+    const cpu = new F.Trainer(config);
+    for (let i = 0; i < 30; i++) cpu.trainStep();
+    const gpu = new F.Trainer(config);
+    T.setBackend('gpu');
+    try {
+      for (let i = 0; i < 30; i++) gpu.trainStep();
+    } finally {
+      T.setBackend('cpu');
+    }
+    expectClose(gpu.losses, cpu.losses, { rtol: 2e-3, atol: 1e-4 });
+  });
+});
+
+describe('without a GL context', () => {
+  const script = fileURLToPath(new URL('./no-gl.mjs', import.meta.url));
+  const env = { ...process.env, DISPLAY: '' };
+  it('initGpu warns once and returns null, and `gpu` then names the CPU; with RILL_REQUIRE_GPU=1 it throws', () => {
+    const soft = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...env, RILL_REQUIRE_GPU: '' } });
+    expect(soft.status, soft.stderr).toBe(0);
+    expect(soft.stdout.trim()).toBe('null js cpu');
+    expect(soft.stderr).toMatch(/^rill: the gpu backend is unavailable: .*Using the CPU\.\n$/);
+    const hard = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...env, RILL_REQUIRE_GPU: '1' } });
+    expect(hard.status).toBe(3);
+    expect(hard.stdout).toMatch(/^BackendError gpu: no GL context/);
+  });
+});
