@@ -151,6 +151,21 @@ describe.runIf(available)('device residency and lifetimes', () => {
     expect(Math.max(...counts)).toBe(Math.min(...counts));
   });
 
+  it('.to() copies between devices: to("gpu") uploads, to("cpu") reads back', () => {
+    const host = T.tensor([[1, 2], [3, 4]]);
+    const dev = host.to('gpu');
+    expect([host.device, dev.device]).toEqual(['cpu', 'gpu']);
+    const back = T.tidy(() => {
+      T.setBackend('gpu');
+      const r = T.mul(dev, 2);
+      T.setBackend('cpu');
+      return r.to('cpu');
+    });
+    expect(back.device).toBe('cpu');
+    expect(back.toArray()).toEqual([[2, 4], [6, 8]]);
+    expect(T.tensor([1]).to('js').backend).toBe('js');
+  });
+
   it('dispose and tidy release textures', () => {
     T.setBackend('gpu');
     const before = gpuTextureCount();

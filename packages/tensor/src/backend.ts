@@ -114,6 +114,11 @@ function resolve(name: string): Backend {
   return reg.instance;
 }
 
+/** The backend registered under `name` (or the `cpu` alias), without making it active. */
+export function backendByName(name: string): Backend {
+  return resolve(name);
+}
+
 /** Makes `name` (`js`, `cpu` = the fastest CPU backend, later `wasm`, `gpu`) the backend new tensors are made on. */
 export function setBackend(name: string): void {
   active = resolve(name);

@@ -1,5 +1,5 @@
 // Tensor: an n-dimensional array (contiguous row-major storage owned by a backend, a shape and a dtype).
-import type { Backend } from './backend.js';
+import { backendByName, type Backend } from './backend.js';
 import type { DType, TypedArray } from './dtype.js';
 import { DisposedError, ValueError, fmt } from './errors.js';
 import { sizeOf } from './shape.js';
@@ -108,6 +108,17 @@ export class Tensor {
     s.data = target.fromArray(copy); // views share s, so they move too
     s.backend = target;
     old.dispose(oldData);
+  }
+
+  /**
+   * A copy of this tensor on another backend: `.to('cpu')` brings GPU data back to the CPU (one read-back),
+   * `.to('gpu')` uploads. The original stays where it is.
+   */
+  to(name: string): Tensor {
+    const { backend, storage } = this.storageFor('to');
+    const target = backendByName(name);
+    const copy = backend.read(storage, this.dtype, this.size).slice();
+    return new Tensor(target.fromArray(copy), this.shape, this.dtype, target);
   }
 
   /** The elements as nested arrays (a number for a scalar). */
