@@ -1,18 +1,46 @@
-// Runs the benchmark suites and prints a table: `pnpm bench` (about a minute), `pnpm bench --quick` (seconds);
-// `--gpu` adds the gpu.js backend (needs a GL context: in Node, run under xvfb-run).
-import { cpus } from 'node:os';
+// `npx pnpm@12.4.2 bench [--quick] [--gpu]`: Rill next to TensorFlow.js in one run; prints tables and the target
+// ratios, writes benchmarks/results/<date>.json and .md. See benchmarks/README.md for what each number means.
+import { fileURLToPath } from 'node:url';
 import { initGpu } from '@rill/tensor/gpu';
 import { gpuSuite } from './gpu.js';
-import { matmulSuite } from './matmul.js';
-import { printTable } from './report.js';
+import { initPeers, PEERS, PEER_VERSIONS, peerMatmul, peerTrainStep } from './peers.js';
+import { meta, printTable, writeResults, type Ratio, type Row } from './report.js';
+import { matmulShapes, rillElementwiseTasks, rillMatmulTasks, rillTrainTask } from './suites.js';
+import { measure } from './timing.js';
 
 const quick = process.argv.includes('--quick');
-console.log(`Rill benchmarks${quick ? ' (quick)' : ''} — ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, V8 ${process.versions.v8}`);
-printTable(await matmulSuite(quick));
+const m = meta(quick, PEER_VERSIONS);
+console.log(`Rill benchmarks${quick ? ' (quick)' : ''} — ${m.cpu} (${m.cores} cores), Node ${m.node}, V8 ${m.v8}, commit ${m.commit}`);
+await initPeers();
+
+const section = async (title: string, tasks: Parameters<typeof measure>[0]) => {
+  console.log(`\n${title}`);
+  const rows = await measure(tasks, quick);
+  printTable(rows);
+  return rows;
+};
+const rows: Row[] = [];
+const shapes = matmulShapes(quick);
+rows.push(...(await section('matmul (float32, one thread)', [...rillMatmulTasks(quick), ...PEERS.flatMap((p) => shapes.map(([mm, k, n, label]) => peerMatmul(p, mm, k, n, label)))])));
+rows.push(...(await section('elementwise and reductions', rillElementwiseTasks())));
+rows.push(...(await section('training step (reference recipe)', [64, 256].flatMap((w) => [rillTrainTask(w), ...PEERS.map((p) => peerTrainStep(p, w))]))));
+
 if (process.argv.includes('--gpu')) {
   const info = await initGpu({ require: true });
-  const software = /llvmpipe|swiftshader|ANGLE|software/i.test(`${info!.renderer} ${info!.version}`) && !process.env.RILL_REAL_GPU;
-  const label = software ? '(software rendering)' : '';
+  const software = !process.env.RILL_REAL_GPU;
   console.log(`\ngpu backend: GL renderer '${info!.renderer}', version '${info!.version}'${software ? ' — software rendering (Mesa llvmpipe under Xvfb): not GPU speed' : ''}`);
-  printTable(await gpuSuite(quick, label));
+  const gpuRows = await gpuSuite(quick, software ? '(software rendering)' : '');
+  printTable(gpuRows);
+  rows.push(...gpuRows);
 }
+
+const find = (name: string) => rows.find((r) => r.name === name)!.median;
+const ratios: Ratio[] = [
+  { target: 'matmul 256³ vs tfjs-backend-cpu', rill: find('rill matmul op (js) 256³'), peer: find('tfjs-backend-cpu matmul 256³'), ratio: 0, goal: 5 },
+  { target: 'training step W=64 vs tfjs-backend-wasm', rill: find('rill js training step W=64 B=256'), peer: find('tfjs-backend-wasm training step W=64 B=256'), ratio: 0, goal: 1.5 },
+  { target: 'training step W=256 vs tfjs-backend-wasm', rill: find('rill js training step W=256 B=256'), peer: find('tfjs-backend-wasm training step W=256 B=256'), ratio: 0, goal: 2 },
+].map((r) => ({ ...r, ratio: r.rill / r.peer }));
+console.log('\ntargets (Rill / peer, higher is better)');
+for (const r of ratios) console.log(`  ${r.target.padEnd(42)} ${r.ratio.toFixed(2)}×  (goal ≥ ${r.goal}×) ${r.ratio >= r.goal ? 'met' : 'NOT met'}`);
+const path = writeResults(fileURLToPath(new URL('../results', import.meta.url)), m, rows, ratios);
+console.log(`\nwrote ${path} and its .json`);
