@@ -115,3 +115,21 @@ describe('small API points', () => {
     expect(Math.abs(y[1] / (-10 * 7.619853024160527e-24) - 1)).toBeLessThan(1e-12);
   });
 });
+
+describe('the js backend recycles the arrays of disposed tensors', () => {
+  it('a result reuses a disposed array of the same dtype and size, never one a live view still holds', () => {
+    const x = T.ones([1000]);
+    const y = T.mul(x, 2);
+    const yData = y.data;
+    y.dispose();
+    const z = T.mul(x, 3);
+    expect(z.data).toBe(yData); // recycled, and fully overwritten
+    expect(Array.from(z.data.slice(0, 3))).toEqual([3, 3, 3]);
+    const view = T.reshape(z, [10, 100]);
+    z.dispose(); // the view keeps the storage alive: it must not be handed out
+    const w = T.mul(x, 4);
+    expect(w.data).not.toBe(yData);
+    expect(view.data[0]).toBe(3);
+    expect(w.data[999]).toBe(4);
+  });
+});

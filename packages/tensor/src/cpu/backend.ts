@@ -1,6 +1,7 @@
 // The `js` backend: plain TypeScript kernels over typed arrays (the storage of a tensor is its typed array).
 import type { Backend, MatmulDims } from '../backend.js';
-import { allocate, type DType, type TypedArray } from '../dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
+import { ArrayPool } from './pool.js';
 import { ValueError, fmt } from '../errors.js';
 import { sizeOf, stridesOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -18,12 +19,15 @@ export type MatmulKernel = (args: MatmulArgs) => void;
 
 /** Creates a `js` backend; `matmulKernel` picks the CPU matmul variant (the blocked one unless told otherwise). */
 export function createJsBackend(matmulKernel: MatmulKernel = matmulBlocked, name = 'js'): Backend {
+  const pool = new ArrayPool();
+  // Every kernel below writes all of its output, so outputs may come from the pool (uncleared).
+  const allocate = (dtype: DType, size: number) => pool.take(dtype, size);
   return {
     name,
     device: 'cpu',
     fromArray: (data) => data,
     read: (storage) => storage as TypedArray,
-    dispose: () => {},
+    dispose: (storage) => pool.give(storage as TypedArray),
 
     unary(op, x, params) {
       const out = allocate(x.dtype, x.size);
@@ -51,7 +55,7 @@ export function createJsBackend(matmulKernel: MatmulKernel = matmulBlocked, name
       return out;
     },
     argReduce(op, x, axis) {
-      const out = new Int32Array(sizeOf(x.shape.filter((_, i) => i !== axis)));
+      const out = allocate('int32', sizeOf(x.shape.filter((_, i) => i !== axis))) as Int32Array;
       argReduceKernel(op, arr(x), x.shape, axis, out);
       return out;
     },
