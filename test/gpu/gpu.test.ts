@@ -206,3 +206,82 @@ describe('without a GL context', () => {
     expect(hard.stdout).toMatch(/^BackendError gpu: no GL context/);
   });
 });
+
+describe.runIf(available)('edge cases found in review', () => {
+  afterAll(() => T.setBackend('cpu'));
+  const cpuAndGpu = (f: () => T.Tensor) => {
+    const cpu = f();
+    const gpu = onGpu(() => {
+      const r = f();
+      return { shape: r.shape, data: r.data };
+    });
+    return { cpu, gpu };
+  };
+
+  it('large tensors are right (precision tactic): 40 000 draws, a 300×300 add, a 256³ matmul', () => {
+    for (const f of [
+      () => T.randn([40000], { generator: new T.Generator(1) }),
+      () => T.add(T.randn([300, 300], { generator: new T.Generator(2) }), 1),
+      () => T.relu(T.matmul(T.randn([256, 256], { generator: new T.Generator(3) }), T.randn([256, 256], { generator: new T.Generator(4) }))),
+    ]) {
+      const { cpu, gpu } = cpuAndGpu(f);
+      expectClose(gpu.data, cpu.data, { rtol: 1e-4, atol: 1e-3 });
+    }
+  });
+
+  it('clone (a texture copy) and uploads do not share a kernel: values stay right in any order', () => {
+    const out = onGpu(() => {
+      const a = T.clone(T.tensor([1, 2, 3]));
+      const b = T.tensor([7, 8, 9, 10]);
+      const c = T.clone(b);
+      return [a.toArray(), c.toArray(), T.tensor([11, 12, 13]).toArray()];
+    });
+    expect(out).toEqual([[1, 2, 3], [7, 8, 9, 10], [11, 12, 13]]);
+  });
+
+  it('empty inputs: sums, K = 0 products, scatterAdd without indices, concat with an empty part — and kernels keep working', () => {
+    const got = onGpu(() => [
+      T.sum(T.zeros([0, 3])).item(),
+      T.sum(T.zeros([0, 3]), 0).toArray(),
+      T.matmul(T.zeros([2, 0]), T.zeros([0, 3])).toArray(),
+      T.scatterAdd(T.zeros([0, 3]), [], 2).toArray(),
+      T.concat([T.ones([1, 2]), T.zeros([0, 2]), T.ones([1, 2])], 0).toArray(),
+      T.sum(T.ones([2, 3])).item(),
+    ]);
+    expect(got).toEqual([0, [0, 0, 0], [[0, 0, 0], [0, 0, 0]], [[0, 0, 0], [0, 0, 0]], [[1, 1], [1, 1]], 6]);
+  });
+
+  it('tanh and geluTanh stay finite for large inputs; pow takes negative bases with integer exponents', () => {
+    const x = T.tensor([100, -100, 30]);
+    const [tanh, gelu, grad] = onGpu(() => [T.tanh(x).toArray(), T.geluTanh(x).toArray(), T.unaryGrad('tanh', x, T.tanh(x), T.ones([3])).toArray()]);
+    expect(tanh).toEqual([1, -1, 1]);
+    expectClose(gelu as number[], [100, -0, 30], { rtol: 1e-6, atol: 1e-6 });
+    expect(grad).toEqual([0, 0, 0]);
+    const p = onGpu(() => T.pow(T.tensor([-2, -3, 0, 4]), T.tensor([2, 3, 0, 0.5])).toArray()) as number[];
+    expectClose(p, [4, -27, 1, 2], { rtol: 1e-6 });
+  });
+
+  it('what the GPU cannot do exactly is refused clearly: int32 cast of NaN, ≥ 2²⁴ elements, loops past 65 535, big int32s', () => {
+    onGpu(() => {
+      expect(() => T.cast(T.tensor([1, NaN]), 'int32')).toThrow('cast: element 1 of [2] is NaN, which has no int32 value');
+      expect(() => T.sum(T.ones([70000]))).toThrow(/sum: the gpu backend handles at most 65535 reduced elements per output element, got 70000/);
+      expect(() => T.matmul(T.ones([1, 70000]), T.ones([70000, 1]))).toThrow(/matmul: the gpu backend handles at most 65535 terms/);
+      expect(() => T.tensor([2 ** 30], { dtype: 'int32' })).toThrow(/gpu: int32 values beyond ±2²⁴ are not exact/);
+      expect(() => T.zeros([2 ** 24 + 8])).toThrow(/gpu: tensors of 2²⁴ = 16777216 elements or more are not supported/);
+    });
+  });
+
+  it('EMA (which clones weights) trains on the GPU as on the CPU', () => {
+    const config = { hidden: [16, 16], batch: 64, seed: 6, ema: 0.9 };
+    const cpu = new F.Trainer(config);
+    for (let i = 0; i < 10; i++) cpu.trainStep();
+    const gpu = new F.Trainer(config);
+    T.setBackend('gpu');
+    try {
+      for (let i = 0; i < 10; i++) gpu.trainStep();
+    } finally {
+      T.setBackend('cpu');
+    }
+    expectClose(gpu.losses, cpu.losses, { rtol: 2e-3, atol: 1e-4 });
+  });
+});

@@ -1,6 +1,6 @@
 // @rill/tensor/gpu: registers the gpu.js backend `gpu`. gpu.js is an optional dependency loaded here by dynamic import,
 // so users of the CPU backends never need it (nor the native `gl` build it uses in Node).
-import { getBackend, registerBackend, setBackend } from '../backend.js';
+import { backendByName, registerBackend } from '../backend.js';
 import { BackendError } from '../errors.js';
 import { createGpuBackend, gpuTextureCount, type GpuInstance } from './backend.js';
 
@@ -15,6 +15,7 @@ export interface GpuInfo {
 }
 
 let info: GpuInfo | null = null;
+let warned = false;
 
 /**
  * Loads gpu.js, creates a GL context (Node: gpu.js `headlessgl` mode, which needs a display, e.g. Xvfb; browsers:
@@ -54,11 +55,9 @@ export async function initGpu(options: { require?: boolean } = {}): Promise<GpuI
  */
 function unavailable(why: string, required: boolean): null {
   if (required) throw new BackendError('gpu', why);
-  console.warn(`rill: the gpu backend is unavailable: ${why}. Using the CPU.`);
-  registerBackend('gpu', () => {
-    setBackend('cpu');
-    return getBackend();
-  });
+  if (!warned) console.warn(`rill: the gpu backend is unavailable: ${why}. Using the CPU.`);
+  warned = true;
+  registerBackend('gpu', () => backendByName('cpu'));
   return null;
 }
 

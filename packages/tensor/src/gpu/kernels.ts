@@ -28,6 +28,15 @@ function offsets(shape: string, strides: string[]): string {
 /** Copies an uploaded array into a texture. */
 export const UPLOAD = `function (a) { return a[this.thread.x]; }`;
 
+/**
+ * Copies a texture (clone, casts that keep the values). NB: a kernel of its own — gpu.js compiles a kernel for the
+ * argument types of its first call, so one kernel must not be fed both arrays (UPLOAD) and textures.
+ */
+export const COPY = `function (t) { return t[this.thread.x]; }`;
+
+/** A constant: the zeros of an empty reduction or product. */
+export const FILL = `function (v) { return v; }`;
+
 export const unarySource = (op: UnaryOp) => `function (a, p0, p1) {
   const x = a[this.thread.x];
   return ${GPU_UNARY[op].f};
@@ -44,7 +53,7 @@ const BINARY_EXPR: Record<BinaryOp, string> = {
   sub: 'u - v',
   mul: 'u * v',
   div: 'u / v',
-  pow: 'Math.pow(u, v)',
+  pow: 'powSafe(u, v)',
   maximum: 'Math.max(u, v)',
   minimum: 'Math.min(u, v)',
   gt: '(u > v ? 1.0 : 0.0)',

@@ -12,7 +12,7 @@ export const GPU_UNARY: Record<UnaryOp, { f: string; df: string }> = {
   square: { f: 'x * x', df: '2.0 * x' },
   sin: { f: 'Math.sin(x)', df: 'Math.cos(x)' },
   cos: { f: 'Math.cos(x)', df: '-Math.sin(x)' },
-  tanh: { f: 'Math.tanh(x)', df: '1.0 - y * y' },
+  tanh: { f: 'tanhStable(x)', df: '1.0 - y * y' },
   sigmoid: { f: 'logistic(x)', df: 'y * (1.0 - y)' },
   relu: { f: 'Math.max(x, 0.0)', df: '(x > 0.0 ? 1.0 : 0.0)' },
   leakyRelu: { f: '(x > 0.0 ? x : p0 * x)', df: '(x > 0.0 ? 1.0 : p0)' },
@@ -24,7 +24,7 @@ export const GPU_UNARY: Record<UnaryOp, { f: string; df: string }> = {
   silu: { f: 'x * logistic(x)', df: 'logistic(x) * (1.0 + x * (1.0 - logistic(x)))' },
   gelu: { f: 'x * normalCdf(x)', df: 'normalCdf(x) + x * 0.3989422804014327 * Math.exp(-0.5 * x * x)' },
   geluTanh: {
-    f: '0.5 * x * (1.0 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))',
+    f: '0.5 * x * (1.0 + tanhStable(0.7978845608028654 * (x + 0.044715 * x * x * x)))',
     df: 'geluTanhGrad(x)',
   },
   softplus: { f: 'Math.max(x, 0.0) + Math.log(1.0 + Math.exp(-Math.abs(x)))', df: 'logistic(x)' },
@@ -43,14 +43,28 @@ export const GPU_HELPERS: ((...args: number[]) => number)[] = [
     const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
     return Math.sign(x) * (1 - poly * Math.exp(-ax * ax));
   },
+  // uᵛ as the CPU computes it: GLSL's pow is undefined for u < 0 (and for 0⁰); a negative base needs an integer v.
+  function powSafe(u: number, v: number): number {
+    if (u > 0) return Math.pow(u, v);
+    if (u === 0) return v === 0 ? 1 : v > 0 ? 0 : 1 / 0;
+    if (Math.floor(v) !== v) return 0 / 0;
+    const r = Math.pow(-u, v);
+    return v - 2 * Math.floor(v / 2) > 0.5 ? -r : r; // odd integer exponent: negative
+  },
   function normalCdf(x: number): number {
     return 0.5 * (1 + erfApprox(x * 0.7071067811865476));
   },
+  // tanh(x) = sign(x)·(1 − e^(−2|x|)) / (1 + e^(−2|x|)): gpu.js's WebGL1 tanh overflows (NaN) for large |x|.
+  function tanhStable(x: number): number {
+    const e = Math.exp(-2 * Math.abs(x));
+    return (Math.sign(x) * (1 - e)) / (1 + e);
+  },
   function geluTanhGrad(x: number): number {
-    const t = Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x));
+    const t = tanhStable(0.7978845608028654 * (x + 0.044715 * x * x * x));
     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * 0.7978845608028654 * (1 + 3 * 0.044715 * x * x);
   },
 ];
 
 // gpu.js resolves helper calls by name when it translates a kernel; these declarations only satisfy TypeScript.
 declare function erfApprox(x: number): number;
+declare function tanhStable(x: number): number;
