@@ -7,6 +7,7 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 export default defineConfig({
   resolve: {
     alias: {
+      '@rill/tensor/threads': fileURLToPath(new URL('./packages/tensor/src/threads/index.ts', import.meta.url)),
       '@rill/tensor/gpu': fileURLToPath(new URL('./packages/tensor/src/gpu/index.ts', import.meta.url)),
       '@rill/tensor': src('tensor'),
       '@rill/autograd': src('autograd'),

@@ -32,6 +32,17 @@ export function rillMatmulTasks(quick: boolean): Task[] {
       tasks.push({ name: `rill ${kernel.name} ${label}`, group: `rill ${kernel.name}`, unit: 'GFLOP/s', work, fn: () => kernel({ a: a.data, b: b.data, c, m, n, k, transA: false, transB: false }) });
     }
     tasks.push({ name: `rill matmul op (js) ${label}`, group: 'rill js', unit: 'GFLOP/s', work, fn: () => T.matmul(a, b).dispose() });
+    tasks.push({
+      name: `rill matmul op (js-threads) ${label}`,
+      group: 'rill js-threads',
+      unit: 'GFLOP/s',
+      work,
+      fn: () => {
+        T.setBackend('js-threads');
+        T.matmul(a, b).dispose();
+        T.setBackend('js');
+      },
+    });
   }
   return tasks;
 }
@@ -54,7 +65,17 @@ export function rillElementwiseTasks(): Task[] {
 }
 
 /** The reference recipe's training step (moons, N(0, I), MLP 3→W→W→W→2 SELU, batch 256, Adam 1e-3, σ = 0.01). */
-export function rillTrainTask(width: number): Task {
+export function rillTrainTask(width: number, backend: 'js' | 'js-threads'): Task {
   const trainer = new F.Trainer({ hidden: [width, width, width], seed: 0 });
-  return { name: `rill js training step W=${width} B=256`, group: 'rill js', unit: 'steps/s', work: 1, fn: () => trainer.trainStep() };
+  return {
+    name: `rill ${backend} training step W=${width} B=256`,
+    group: `rill ${backend}`,
+    unit: 'steps/s',
+    work: 1,
+    fn: () => {
+      T.setBackend(backend);
+      trainer.trainStep();
+      T.setBackend('js');
+    },
+  };
 }

@@ -35,6 +35,11 @@ export const TRAIN_FLAGS: Flag[] = [
 
 /** Chooses the backend by the names used everywhere (js, cpu, gpu, later wasm); an unavailable one is a UsageError. */
 export async function useBackend(command: string, name: string): Promise<void> {
+  if (name === 'cpu') {
+    // The fastest CPU backend: large matmuls split between worker threads (bit-identical to one thread).
+    const { initThreads } = await import('@rill/tensor/threads');
+    await initThreads();
+  }
   if (name === 'gpu') {
     const { initGpu } = await import('@rill/tensor/gpu'); // loads gpu.js only when asked for
     const info = await initGpu();
