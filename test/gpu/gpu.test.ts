@@ -26,6 +26,17 @@ function onGpu<R>(fn: () => R): R {
 
 const ODD = [1, 3, 17, 65, 257];
 
+/** Trains the same config for `steps` on the CPU and on the GPU; the losses must agree to float32 tolerance. */
+function expectSameTraining(config: Partial<F.TrainConfig>, steps: number): void {
+  const cpu = new F.Trainer(config);
+  for (let i = 0; i < steps; i++) cpu.trainStep();
+  const gpu = new F.Trainer(config);
+  onGpu(() => {
+    for (let i = 0; i < steps; i++) gpu.trainStep();
+  });
+  expectClose(gpu.losses, cpu.losses, { rtol: 2e-3, atol: 1e-4 });
+}
+
 describe.runIf(available)('parity with the CPU float64 reference (rtol 1e-4)', () => {
   const domain: Partial<Record<T.UnaryOp, [number, number]>> = { log: [0.1, 4], sqrt: [0.1, 4] };
   const params: Partial<Record<T.UnaryOp, number[]>> = { leakyRelu: [0.2], elu: [0.7], clip: [-0.5, 0.7] };
@@ -179,17 +190,7 @@ describe.runIf(available)('device residency and lifetimes', () => {
 
 describe.runIf(available)('training on the GPU', () => {
   it('30 steps track the CPU run’s losses within float32 tolerance', () => {
-    const config = { hidden: [16, 16], batch: 64, seed: 5 };
-    const cpu = new F.Trainer(config);
-    for (let i = 0; i < 30; i++) cpu.trainStep();
-    const gpu = new F.Trainer(config);
-    T.setBackend('gpu');
-    try {
-      for (let i = 0; i < 30; i++) gpu.trainStep();
-    } finally {
-      T.setBackend('cpu');
-    }
-    expectClose(gpu.losses, cpu.losses, { rtol: 2e-3, atol: 1e-4 });
+    expectSameTraining({ hidden: [16, 16], batch: 64, seed: 5 }, 30);
   });
 });
 
@@ -272,16 +273,6 @@ describe.runIf(available)('edge cases found in review', () => {
   });
 
   it('EMA (which clones weights) trains on the GPU as on the CPU', () => {
-    const config = { hidden: [16, 16], batch: 64, seed: 6, ema: 0.9 };
-    const cpu = new F.Trainer(config);
-    for (let i = 0; i < 10; i++) cpu.trainStep();
-    const gpu = new F.Trainer(config);
-    T.setBackend('gpu');
-    try {
-      for (let i = 0; i < 10; i++) gpu.trainStep();
-    } finally {
-      T.setBackend('cpu');
-    }
-    expectClose(gpu.losses, cpu.losses, { rtol: 2e-3, atol: 1e-4 });
+    expectSameTraining({ hidden: [16, 16], batch: 64, seed: 6, ema: 0.9 }, 10);
   });
 });
