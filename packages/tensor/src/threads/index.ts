@@ -8,7 +8,7 @@ import { matmulBlocked, type MatmulArgs } from '../cpu/matmul.js';
 import { GEN, PARAMS, PENDING, rowsOf } from './protocol.js';
 
 /** Products smaller than this many multiply-adds run on one thread: waking workers costs more than it saves. */
-export const PARALLEL_MIN_WORK = 1 << 20;
+export const PARALLEL_MIN_WORK = 1 << 21;
 
 interface Pool {
   workers: Worker[];
