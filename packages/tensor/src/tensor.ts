@@ -88,7 +88,8 @@ export class Tensor {
 
   /**
    * The elements as a typed array, row-major. On CPU backends this is the tensor's own storage (no copy):
-   * treat it as read-only. Later backends read the data back from the device here.
+   * treat it as read-only, and copy it (`data.slice()`) to keep it past the tensor's life — once the tensor is
+   * disposed (also by `tidy`), the js backend reuses the array for new results. GPU backends read back a copy here.
    */
   get data(): TypedArray {
     const { backend, storage } = this.storageFor('data');
