@@ -82,5 +82,7 @@ export {
   type ArgReduceOp,
 } from './backend.js';
 export { matmulReference, matmulBlocked, type MatmulArgs } from './cpu/matmul.js';
+export { unaryKernel, unaryGradKernel, binaryKernel } from './cpu/elementwise.js';
+export { UNARY_LOOPS, UNARY_GRAD_LOOPS, BINARY_ROW_LOOPS } from './cpu/inlined.js';
 export { createJsBackend } from './cpu/backend.js';
 export { broadcastShapes, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from './shape.js';

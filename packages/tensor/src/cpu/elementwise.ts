@@ -2,14 +2,19 @@
 import type { TypedArray } from '../dtype.js';
 import { broadcastStrides, sameShape } from '../shape.js';
 import { BINARY, UNARY, type BinaryOp, type UnaryOp } from '../unary.js';
+import { BINARY_ROW_LOOPS, UNARY_GRAD_LOOPS, UNARY_LOOPS, type RowLoop } from './inlined.js';
 import { forEachRow } from './iterate.js';
 
 // NB: every kernel computes in JavaScript numbers (float64) and rounds when it stores into a Float32Array.
 // int32 results wrap around modulo 2³² as in C (an Int32Array store does that); products use Math.imul, which is
 // exact where a float64 product of two large int32 values would lose bits.
+// The kernels below are the reference; for the ops a training step uses most, float inputs take the inlined twins in
+// inlined.ts (same formulas, no call per element).
 
-/** out[i] = f(x[i]) for the unary op named `op`. */
-export function unaryKernel(op: UnaryOp, x: TypedArray, out: TypedArray, params: readonly number[]): void {
+/** out[i] = f(x[i]) for the unary op named `op`; `reference` forces the table loop even where a twin exists. */
+export function unaryKernel(op: UnaryOp, x: TypedArray, out: TypedArray, params: readonly number[], reference = false): void {
+  const inlined = UNARY_LOOPS[op];
+  if (inlined && !reference && !(x instanceof Int32Array)) return inlined(x, out);
   const f = x instanceof Int32Array && op === 'square' ? (v: number) => Math.imul(v, v) : (UNARY[op].f as (x: number, p: readonly number[]) => number);
   for (let i = 0; i < x.length; i++) out[i] = f(x[i], params);
 }
@@ -22,12 +27,18 @@ export function unaryGradKernel(
   dy: TypedArray,
   dx: TypedArray,
   params: readonly number[],
+  reference = false,
 ): void {
+  const inlined = UNARY_GRAD_LOOPS[op];
+  if (inlined && !reference && !(x instanceof Int32Array)) return inlined(x, y, dy, dx);
   const df = UNARY[op].df as (x: number, y: number, p: readonly number[]) => number;
   for (let i = 0; i < x.length; i++) dx[i] = dy[i] * df(x[i], y[i], params);
 }
 
-/** out = f(a, b) over `outShape`, reading a and b through broadcast strides. */
+/**
+ * out = f(a, b) over `outShape`, reading a and b through broadcast strides, one row at a time. `reference` forces the
+ * table-driven row loop (one call of BINARY[op] per element) even where an inlined twin exists.
+ */
 export function binaryKernel(
   op: BinaryOp,
   a: TypedArray,
@@ -36,28 +47,27 @@ export function binaryKernel(
   bShape: readonly number[],
   out: TypedArray,
   outShape: readonly number[],
+  reference = false,
 ): void {
-  const f = out instanceof Int32Array && op === 'mul' ? Math.imul : BINARY[op];
-  if (sameShape(aShape, outShape) && sameShape(bShape, outShape)) {
-    for (let i = 0; i < out.length; i++) out[i] = f(a[i], b[i]);
-    return;
-  }
-  if (b.length === 1 && sameShape(aShape, outShape)) {
-    const bv = b[0];
-    for (let i = 0; i < out.length; i++) out[i] = f(a[i], bv);
-    return;
-  }
+  const intMul = out instanceof Int32Array && op === 'mul';
+  const loop = (!reference && !intMul && BINARY_ROW_LOOPS[op]) || tableRowLoop(intMul ? Math.imul : BINARY[op]);
+  // Contiguous cases need no walk: the whole array is one row.
+  if (sameShape(aShape, outShape) && sameShape(bShape, outShape)) return loop(a, 0, 1, b, 0, 1, out, 0, out.length);
+  if (b.length === 1 && sameShape(aShape, outShape)) return loop(a, 0, 1, b, 0, 0, out, 0, out.length);
   const sa = broadcastStrides(aShape, outShape);
   const sb = broadcastStrides(bShape, outShape);
   const last = outShape.length - 1;
   const n = last >= 0 ? outShape[last] : 1;
   const la = last >= 0 ? sa[last] : 0;
   const lb = last >= 0 ? sb[last] : 0;
-  forEachRow(outShape, [sa, sb], (o, off) => {
-    const oa = off[0];
-    const ob = off[1];
+  forEachRow(outShape, [sa, sb], (o, off) => loop(a, off[0], la, b, off[1], lb, out, o, n));
+}
+
+/** The row loop of any binary op, calling f per element. */
+function tableRowLoop(f: (a: number, b: number) => number): RowLoop {
+  return (a, oa, la, b, ob, lb, out, o, n) => {
     for (let j = 0; j < n; j++) out[o + j] = f(a[oa + j * la], b[ob + j * lb]);
-  });
+  };
 }
 
 /** out = cond ≠ 0 ? a : b over `outShape`, all three broadcast. */
