@@ -77,7 +77,7 @@ describe('packed packages', () => {
     // Runtime: the same program as plain JavaScript.
     writeFileSync(join(app, 'main.mjs'), CONSUMER.replace(/: T\.Tensor|: number|: A\.Var/g, ''));
     const out = JSON.parse(execFileSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' }));
-    expect(out).toEqual({ c: [[5, 11], [11, 25]], s: 3, g: [2, -4, 6], backend: 'js', finite: true, step: 2 });
+    expect(out).toEqual({ c: [[5, 11], [11, 25]], s: 3, g: [2, -4, 6], backend: 'wasm', finite: true, step: 2 });
 
     // The CLI: `npx rill` finds the packed package's bin in this project (no download), and it works on the model.
     const help = spawnSync('npx', ['--no-install', 'rill', '--help'], { cwd: app, encoding: 'utf8' });

@@ -35,7 +35,7 @@ const CASES: [string, string[], RegExp][] = [
   ['an unknown dataset', ['train', '--out', 'x.rill', '--data', 'spiralz'], /^rill train: --data 'spiralz' is neither a dataset \(moons,.*\) nor an existing CSV file/],
   ['an unknown solver', ['sample', '--model', 'ok.rill', '--solver', 'rk5'], /^rill sample: --solver must be one of euler, midpoint, heun, rk4, dopri5, got 'rk5'/],
   ['an unknown activation', ['train', '--out', 'x.rill', '--act', 'swish'], /^rill train: --act must be one of selu, silu, relu, tanh, gelu, got 'swish'/],
-  ['an unavailable backend', ['train', '--out', 'x.rill', '--backend', 'wasm'], /^rill train: --backend wasm is not available in this build \(available: gpu, js, cpu\)/],
+  ['an unknown backend', ['train', '--out', 'x.rill', '--backend', 'tpu'], /^rill train: --backend .*must be one of cpu, js, wasm, gpu/],
   ['a missing model file', ['sample', '--model', 'nope.rill'], /^rill sample: nope\.rill: cannot read the file \(ENOENT\)/],
   ['a truncated model file', ['eval', '--model', 'truncated.rill'], /^rill eval: truncated\.rill: truncated/],
   ['a corrupted model file', ['sample', '--model', 'corrupted.rill', '--out', 'keep.csv'], /^rill sample: corrupted\.rill: corrupted \(payload checksum mismatch\)/],

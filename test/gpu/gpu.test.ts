@@ -200,7 +200,7 @@ describe('without a GL context', () => {
   it('initGpu warns once and returns null, and `gpu` then names the CPU; with RILL_REQUIRE_GPU=1 it throws', () => {
     const soft = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...env, RILL_REQUIRE_GPU: '' } });
     expect(soft.status, soft.stderr).toBe(0);
-    expect(soft.stdout.trim()).toBe('null js cpu');
+    expect(soft.stdout.trim()).toBe('null wasm cpu'); // the fastest CPU backend
     expect(soft.stderr).toMatch(/^rill: the gpu backend is unavailable: .*Using the CPU\.\n$/);
     const hard = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...env, RILL_REQUIRE_GPU: '1' } });
     expect(hard.status).toBe(3);

@@ -95,16 +95,30 @@ describe('dispose and tidy', () => {
 describe('backend registry', () => {
   afterEach(() => T.setBackend('cpu'));
 
-  it('lists js, js-reference and the cpu alias; cpu resolves to the fastest CPU backend (js for now)', () => {
-    expect(T.listBackends()).toEqual(expect.arrayContaining(['js', 'js-reference', 'cpu']));
+  it('lists js, js-reference, wasm and the cpu alias; cpu resolves to the fastest CPU backend (wasm where SIMD runs)', () => {
+    expect(T.listBackends()).toEqual(expect.arrayContaining(['js', 'js-reference', 'wasm', 'cpu']));
+    expect(T.hasWasmSimd()).toBe(true); // Node 20 has baseline SIMD
     T.setBackend('cpu');
-    expect(T.getBackend().name).toBe('js');
-    expect(T.zeros([1]).backend).toBe('js');
+    expect(T.getBackend().name).toBe('wasm');
+    expect(T.zeros([1]).backend).toBe('wasm');
     expect(T.zeros([1]).device).toBe('cpu');
   });
 
+  it('a CPU backend that cannot start here gives way to the next one under the cpu alias', () => {
+    T.registerBackend('broken-cpu', () => {
+      throw new T.BackendError('broken-cpu', 'cannot start here');
+    }, 99);
+    try {
+      T.setBackend('cpu');
+      expect(T.getBackend().name).toBe('wasm');
+      expect(() => T.setBackend('broken-cpu')).toThrow(/broken-cpu: cannot start here/);
+    } finally {
+      T.registerBackend('broken-cpu', () => T.createJsBackend(undefined, 'broken-cpu'), -1); // out of the cpu ranking
+    }
+  });
+
   it('an unknown name is a BackendError that lists the available ones', () => {
-    expect(() => T.setBackend('tpu')).toThrow(/setBackend: unknown backend 'tpu' \(available: gpu, js, js-reference, cpu\)/);
+    expect(() => T.setBackend('tpu')).toThrow(/setBackend: unknown backend 'tpu' \(available: gpu, js, js-reference, wasm, .*cpu\)/);
   });
 
   it('a tensor made on one backend moves to the active one when an op uses it', () => {

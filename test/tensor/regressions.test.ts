@@ -1,6 +1,6 @@
 // Edge cases found in review: shared storage under a backend that really frees memory, batch-0 matmul, int32 limits,
 // sparse arrays, op names, tail precision, and plain-JavaScript misuse that must still give RillErrors.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import * as T from '@rill/tensor';
 
 /** A `js` backend whose dispose poisons the storage with NaN, as freeing wasm or GPU memory would make it unusable. */
@@ -118,6 +118,8 @@ describe('small API points', () => {
 
 describe('the js backend recycles the arrays of disposed tensors', () => {
   it('a result reuses a disposed array of the same dtype and size, never one a live view still holds', () => {
+    T.setBackend('js');
+    onTestFinished(() => T.setBackend('cpu'));
     const x = T.ones([1000]);
     const y = T.mul(x, 2);
     const yData = y.data;

@@ -15,11 +15,11 @@ afterAll(async () => {
 });
 
 describe('matmulThreaded', () => {
-  it('starts workers and registers js-threads, which the cpu alias prefers', () => {
+  it('starts workers, registers js-threads above js, and the cpu alias still prefers wasm (now on all cores)', () => {
     expect(threads).toBe(2);
     expect(T.listBackends()).toContain('js-threads');
     T.setBackend('cpu');
-    expect(T.getBackend().name).toBe('js-threads');
+    expect(T.getBackend().name).toBe('wasm');
     T.setBackend('js');
   });
 

@@ -73,6 +73,8 @@ interface Registration {
 }
 
 const registry = new Map<string, Registration>();
+/** CPU backends that could not start here (tried once by the `cpu` alias). */
+const skipped = new Set<string>();
 let active: Backend | undefined;
 
 // `gpu` needs an asynchronous start (loading gpu.js, creating a GL context): until initGpu() has run, selecting it
@@ -91,6 +93,7 @@ registry.set('gpu', {
  */
 export function registerBackend(name: string, factory: () => Backend, cpuPriority = -1): void {
   registry.set(name, { factory, cpuPriority });
+  skipped.delete(name);
 }
 
 /** Names of the registered backends, plus the alias `cpu`. */
@@ -99,13 +102,23 @@ export function listBackends(): string[] {
 }
 
 function resolve(name: string): Backend {
-  let key = name;
   if (name === 'cpu') {
+    // The fastest CPU backend that starts here: one that cannot (no WebAssembly SIMD…) gives way to the next.
     const cpus = [...registry.entries()].filter(([, r]) => r.cpuPriority >= 0);
     cpus.sort((x, y) => y[1].cpuPriority - x[1].cpuPriority);
     if (cpus.length === 0) throw new BackendError('setBackend', 'no CPU backend is registered');
-    key = cpus[0][0];
+    for (const [key, reg] of cpus.slice(0, -1)) {
+      if (skipped.has(key)) continue;
+      try {
+        return (reg.instance ??= reg.factory());
+      } catch (e) {
+        if (!(e instanceof BackendError)) throw e;
+        skipped.add(key);
+      }
+    }
+    return resolve(cpus[cpus.length - 1][0]);
   }
+  const key = name;
   const reg = registry.get(key);
   if (!reg) {
     throw new BackendError('setBackend', `unknown backend '${name}' (available: ${listBackends().join(', ')})`);

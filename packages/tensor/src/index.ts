@@ -1,5 +1,6 @@
 // @rill/tensor: n-dimensional arrays on typed arrays, with hand-written kernels behind named backends.
 import './cpu/register.js';
+import './wasm/register.js';
 
 export { Tensor, memory, type NestedArray } from './tensor.js';
 export { tidy, keep, dispose } from './lifetime.js';
@@ -83,6 +84,9 @@ export {
 } from './backend.js';
 export { matmulReference, matmulBlocked, type MatmulArgs } from './cpu/matmul.js';
 export { unaryKernel, unaryGradKernel, binaryKernel } from './cpu/elementwise.js';
+export { initWasm, hasWasmSimd, canShareMemory, type WasmSource } from './wasm/module.js';
+export { createWasmBackend, WASM_UNARY, WASM_BINARY } from './wasm/backend.js';
+export { WasmHeap, blockSize } from './wasm/heap.js';
 export { UNARY_LOOPS, UNARY_GRAD_LOOPS, BINARY_ROW_LOOPS } from './cpu/inlined.js';
 export { createJsBackend } from './cpu/backend.js';
 export { broadcastShapes, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from './shape.js';

@@ -1,16 +1,22 @@
-// @rill/tensor/threads (Node only): the `js-threads` backend — the `js` kernels, with large matmuls split by rows of C
+// @rill/tensor/threads (Node only): large matmuls of the `wasm` backend, and of `js-threads` (the `js` kernels), split by rows of C
 // between worker threads over shared memory (worker_threads + SharedArrayBuffer + Atomics).
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { registerBackend } from '../backend.js';
+import { backendByName, registerBackend } from '../backend.js';
 import { createJsBackend } from '../cpu/backend.js';
 import { matmulBlocked, type MatmulArgs } from '../cpu/matmul.js';
-import { GEN, PARAMS, PENDING, rowsOf } from './protocol.js';
+import { BackendError } from '../errors.js';
+import { oneThread, type MatmulRows, type WasmBackend } from '../wasm/backend.js';
+import { GEN, JS_JOB, PARAM_COUNT, PARAMS, PENDING, WASM_JOB, rowsOf } from './protocol.js';
 
 /** Products smaller than this many multiply-adds run on one thread: waking workers costs more than it saves. */
 export const PARALLEL_MIN_WORK = 1 << 21;
+/** The same for the wasm kernel, which is ~8× faster per thread, so a wake-up is worth it only for larger products. */
+export const WASM_PARALLEL_MIN_WORK = 1 << 22;
 
 interface Pool {
+  /** The wasm backend whose memory the workers share, if any. */
+  wasm: WasmBackend | null;
   workers: Worker[];
   ports: MessagePort[];
   ctrl: Int32Array;
@@ -54,32 +60,66 @@ export function matmulThreaded(args: MatmulArgs): void {
   for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) A[i * k + q] = a[aOffset + (transA ? q * m + i : i * k + q)];
   for (let q = 0; q < k * n; q++) B[q] = b[bOffset + q];
   const parts = p.workers.length + 1;
-  p.params.set([m, n, k, transB ? 1 : 0, parts]);
-  Atomics.store(p.ctrl, PENDING, p.workers.length);
-  Atomics.add(p.ctrl, GEN, 1);
-  Atomics.notify(p.ctrl, GEN);
+  p.params.set([m, n, k, transB ? 1 : 0, parts, JS_JOB]);
   const [start, end] = rowsOf(0, parts, m);
-  matmulBlocked({ a: A, b: B, c: C, m: end - start, n, k, transA: false, transB, aOffset: start * k, cOffset: start * n });
-  for (let left = Atomics.load(p.ctrl, PENDING); left !== 0; left = Atomics.load(p.ctrl, PENDING)) Atomics.wait(p.ctrl, PENDING, left);
+  runJob(p, () => matmulBlocked({ a: A, b: B, c: C, m: end - start, n, k, transA: false, transB, aOffset: start * k, cOffset: start * n }));
   for (let q = 0; q < m * n; q++) c[cOffset + q] = C[q];
 }
 
+/** Wakes the workers on the job in params, does the main thread's part, waits for the rest. */
+function runJob(p: Pool, ownPart: () => void): void {
+  Atomics.store(p.ctrl, PENDING, p.workers.length);
+  Atomics.add(p.ctrl, GEN, 1);
+  Atomics.notify(p.ctrl, GEN);
+  ownPart();
+  for (let left = Atomics.load(p.ctrl, PENDING); left !== 0; left = Atomics.load(p.ctrl, PENDING)) Atomics.wait(p.ctrl, PENDING, left);
+}
+
 /**
- * Starts `threads − 1` workers (default: every core) and registers `js-threads`, which the `cpu` alias then prefers.
+ * The wasm backend's matmul on all cores: the workers run the same kernel on the same memory (nothing is copied),
+ * each on its rows of C (boundaries on whole 4-row tiles). Every row is computed as on one thread: identical results.
+ */
+const wasmRows: MatmulRows = (kernels, args, work) => {
+  const [a, b, c, bias, n, k, ai, ap, row0, row1] = args;
+  const m = row1 - row0;
+  if (!pool || !pool.wasm || work < WASM_PARALLEL_MIN_WORK || m < 8 || row0 !== 0) return kernels.matmul(...args);
+  const p = pool;
+  const parts = p.workers.length + 1;
+  p.params.set([m, n, k, 0, parts, WASM_JOB, a, b, c, bias, ai, ap]);
+  const [start, end] = rowsOf(0, parts, m, 4);
+  runJob(p, () => kernels.matmul(a, b, c, bias, n, k, ai, ap, start, end));
+};
+
+/** The wasm backend, if it runs here on a shared memory (which the workers can then use too). */
+function sharedWasm(): WasmBackend | null {
+  try {
+    const wasm = backendByName('wasm') as WasmBackend;
+    return wasm.parts?.heap.shared ? wasm : null;
+  } catch (e) {
+    if (e instanceof BackendError) return null;
+    throw e;
+  }
+}
+
+/**
+ * Starts `threads − 1` workers (default: every core): the `wasm` backend's large matmuls then run on all cores (on its
+ * shared memory), and `js-threads` (the js kernels, parallel the same way) is registered, above `js`.
  * Workers do not keep the process alive; stopThreads() ends them.
  */
 export async function initThreads(threads = availableParallelism()): Promise<number> {
   if (pool) return pool.workers.length + 1;
   const control = new SharedArrayBuffer(8);
-  const params = new SharedArrayBuffer(8 * 5);
-  const p: Pool = { workers: [], ports: [], ctrl: new Int32Array(control), params: new Float64Array(params), a: new Float32Array(0), b: new Float32Array(0), c: new Float32Array(0) };
+  const params = new SharedArrayBuffer(8 * PARAM_COUNT);
+  const wasm = sharedWasm();
+  const p: Pool = { wasm, workers: [], ports: [], ctrl: new Int32Array(control), params: new Float64Array(params), a: new Float32Array(0), b: new Float32Array(0), c: new Float32Array(0) };
   p.a = new Float32Array(new SharedArrayBuffer(4));
   p.b = new Float32Array(new SharedArrayBuffer(4));
   p.c = new Float32Array(new SharedArrayBuffer(4));
   const ready: Promise<unknown>[] = [];
   for (let index = 1; index < Math.max(1, threads); index++) {
     const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(WORKER, { workerData: { control, params, index, port: port2 }, transferList: [port2] });
+    const shared = wasm ? { module: wasm.parts.module, memory: wasm.parts.heap.memory } : undefined;
+    const worker = new Worker(WORKER, { workerData: { control, params, index, port: port2, wasm: shared }, transferList: [port2] });
     worker.unref();
     port1.unref();
     ready.push(new Promise((resolve, reject) => (worker.once('message', resolve), worker.once('error', reject))));
@@ -89,6 +129,7 @@ export async function initThreads(threads = availableParallelism()): Promise<num
   }
   await Promise.all(ready);
   pool = p;
+  if (wasm) wasm.parts.rows = wasmRows;
   registerBackend('js-threads', () => createJsBackend(matmulThreaded, 'js-threads'), 20);
   return p.workers.length + 1;
 }
@@ -98,6 +139,7 @@ export async function stopThreads(): Promise<void> {
   if (!pool) return;
   const p = pool;
   pool = null;
+  if (p.wasm) p.wasm.parts.rows = oneThread;
   Atomics.store(p.ctrl, GEN, -1);
   Atomics.notify(p.ctrl, GEN);
   await Promise.all(p.workers.map((w) => w.terminate()));

@@ -4,8 +4,15 @@
 export const GEN = 0;
 /** ctrl[PENDING]: workers still computing the current job (the last one to finish wakes the main thread). */
 export const PENDING = 1;
-/** params: m, n, k, transB, the number of parts (workers + main), in a Float64Array over shared memory. */
-export const PARAMS = { m: 0, n: 1, k: 2, transB: 3, parts: 4 } as const;
+/**
+ * params, in a Float64Array over shared memory: m, n, k, transB, the number of parts (workers + main), the job's kind
+ * (JS_JOB: the js kernel on the scratch matrices; WASM_JOB: the wasm kernel on the wasm memory, whose byte addresses
+ * a, b, c, bias and strides ai, ap follow).
+ */
+export const PARAMS = { m: 0, n: 1, k: 2, transB: 3, parts: 4, kind: 5, a: 6, b: 7, c: 8, bias: 9, ai: 10, ap: 11 } as const;
+export const PARAM_COUNT = 12;
+export const JS_JOB = 0;
+export const WASM_JOB = 1;
 
 /** The shared scratch matrices: op(A) row-major (M×K), B as stored, C (M×N). */
 export interface Scratch {
@@ -14,7 +21,11 @@ export interface Scratch {
   c: SharedArrayBuffer;
 }
 
-/** Rows [start, end) of C that part `index` of `parts` computes (even split; the main thread is part 0). */
-export function rowsOf(index: number, parts: number, m: number): [number, number] {
-  return [Math.floor((index * m) / parts), Math.floor(((index + 1) * m) / parts)];
+/**
+ * Rows [start, end) of C that part `index` of `parts` computes (even split; the main thread is part 0), with the
+ * boundaries on multiples of `align` (the wasm kernel's 4-row tile).
+ */
+export function rowsOf(index: number, parts: number, m: number, align = 1): [number, number] {
+  const at = (i: number) => (i === parts ? m : Math.min(m, align * Math.floor((i * m) / parts / align)));
+  return [at(index), at(index + 1)];
 }

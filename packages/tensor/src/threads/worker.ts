@@ -1,9 +1,19 @@
-// A matmul worker: waits for a job on the shared control block, computes its rows of C with the blocked kernel.
+// A matmul worker: waits for a job on the shared control block, computes its rows of C with the js blocked kernel
+// (on shared scratch copies) or the wasm kernel (on the wasm backend's own shared memory, instantiated here too).
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { matmulBlocked } from '../cpu/matmul.js';
-import { GEN, PARAMS, PENDING, rowsOf, type Scratch } from './protocol.js';
+import { wasmApi, type WasmMemory, type WasmModule } from '../wasm/api.js';
+import type { Kernels } from '../wasm/module.js';
+import { GEN, PARAMS, PENDING, WASM_JOB, rowsOf, type Scratch } from './protocol.js';
 
-const { control, params, index, port } = workerData as { control: SharedArrayBuffer; params: SharedArrayBuffer; index: number; port: MessagePort };
+const { control, params, index, port, wasm } = workerData as {
+  control: SharedArrayBuffer;
+  params: SharedArrayBuffer;
+  index: number;
+  port: MessagePort;
+  wasm?: { module: WasmModule; memory: WasmMemory };
+};
+const kernels = wasm ? (new wasmApi!.Instance(wasm.module, { env: { memory: wasm.memory } }).exports as Kernels) : null;
 const ctrl = new Int32Array(control);
 const p = new Float64Array(params);
 let scratch: { a: Float32Array; b: Float32Array; c: Float32Array } | null = null;
@@ -20,6 +30,12 @@ for (;;) {
     scratch = { a: new Float32Array(s.a), b: new Float32Array(s.b), c: new Float32Array(s.c) };
   }
   const [m, n, k, parts] = [p[PARAMS.m], p[PARAMS.n], p[PARAMS.k], p[PARAMS.parts]];
+  if (p[PARAMS.kind] === WASM_JOB) {
+    const [start, end] = rowsOf(index, parts, m, 4);
+    if (end > start) kernels!.matmul(p[PARAMS.a], p[PARAMS.b], p[PARAMS.c], p[PARAMS.bias], n, k, p[PARAMS.ai], p[PARAMS.ap], start, end);
+    if (Atomics.sub(ctrl, PENDING, 1) === 1) Atomics.notify(ctrl, PENDING);
+    continue;
+  }
   const [start, end] = rowsOf(index, parts, m);
   if (end > start) {
     matmulBlocked({ a: scratch!.a, b: scratch!.b, c: scratch!.c, m: end - start, n, k, transA: false, transB: p[PARAMS.transB] === 1, aOffset: start * k, cOffset: start * n });

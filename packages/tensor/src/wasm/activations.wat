@@ -1,0 +1,120 @@
+;; activations.wat — activations and their derivatives on float32, 4 lanes at a time, for x, y, dy, dx of n elements.
+;; Baseline SIMD has no exp, so $expm1 builds one from + − × (below). Each loop runs over whole vectors, then does the
+;; last n mod 4 elements in lane 0 of a vector (the same arithmetic, so every element gets the same result).
+
+;; e^x − 1 for x in [−87, 88] (clamped), to about 2 ulp. Reference: Cody & Waite range reduction, as in Cephes expf:
+;; x = k·ln2 + r with k = round(x / ln2), |r| ≤ ln2/2 (ln2 split in a high part exact in float32 and a low part);
+;; then e^x − 1 = 2ᵏ·(e^r − 1) + (2ᵏ − 1), with e^r − 1 = r + r²/2! + … + r⁷/7! (truncation ≤ 1.5e-8 relative);
+;; 2ᵏ is built by writing k + 127 into the exponent bits. For k = 0 the result is the series itself, so small x keep
+;; their full relative precision (the reason for expm1 rather than exp − 1).
+(func $expm1 (param $x v128) (result v128)
+  (local $k v128) (local $r v128) (local $p v128) (local $two_k v128)
+  (local.set $x (f32x4.max (f32x4.min (local.get $x) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -87 -87 -87 -87)))
+  (local.set $k (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))))
+  (local.set $r (f32x4.sub (local.get $x) (f32x4.mul (local.get $k) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
+  (local.set $r (f32x4.add (local.get $r) (f32x4.mul (local.get $k) (v128.const f32x4 2.12194440e-4 2.12194440e-4 2.12194440e-4 2.12194440e-4))))
+  ;; Horner: p = r + r²(1/2 + r(1/6 + r(1/24 + r(1/120 + r(1/720 + r/5040)))))
+  (local.set $p (f32x4.add (v128.const f32x4 1.38888889e-3 1.38888889e-3 1.38888889e-3 1.38888889e-3)
+    (f32x4.mul (local.get $r) (v128.const f32x4 1.98412698e-4 1.98412698e-4 1.98412698e-4 1.98412698e-4))))
+  (local.set $p (f32x4.add (v128.const f32x4 8.33333333e-3 8.33333333e-3 8.33333333e-3 8.33333333e-3) (f32x4.mul (local.get $r) (local.get $p))))
+  (local.set $p (f32x4.add (v128.const f32x4 4.16666667e-2 4.16666667e-2 4.16666667e-2 4.16666667e-2) (f32x4.mul (local.get $r) (local.get $p))))
+  (local.set $p (f32x4.add (v128.const f32x4 0.166666667 0.166666667 0.166666667 0.166666667) (f32x4.mul (local.get $r) (local.get $p))))
+  (local.set $p (f32x4.add (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.mul (local.get $r) (local.get $p))))
+  (local.set $p (f32x4.add (local.get $r) (f32x4.mul (f32x4.mul (local.get $r) (local.get $r)) (local.get $p))))
+  (local.set $two_k (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+  (f32x4.add (f32x4.mul (local.get $two_k) (local.get $p)) (f32x4.sub (local.get $two_k) (v128.const f32x4 1 1 1 1))))
+
+;; σ(x) = 1 / (1 + e^(−x)) written with e = e^(−|x|) ≤ 1, so nothing overflows: 1/(1 + e) for x ≥ 0, e/(1 + e) otherwise.
+(func $sigmoid4 (param $x v128) (result v128)
+  (local $e v128) (local $inv v128)
+  (local.set $e (f32x4.add (call $expm1 (f32x4.neg (f32x4.abs (local.get $x)))) (v128.const f32x4 1 1 1 1)))
+  (local.set $inv (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e))))
+  (v128.bitselect (local.get $inv) (f32x4.mul (local.get $e) (local.get $inv)) (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0))))
+
+;; selu(x) = λx for x > 0, λα(eˣ − 1) otherwise (Klambauer et al. 2017, eq. 2).
+(func $selu4 (param $x v128) (result v128)
+  (f32x4.mul (v128.const f32x4 1.05070099 1.05070099 1.05070099 1.05070099)
+    (v128.bitselect (local.get $x)
+      (f32x4.mul (v128.const f32x4 1.67326324 1.67326324 1.67326324 1.67326324) (call $expm1 (local.get $x)))
+      (f32x4.gt (local.get $x) (v128.const f32x4 0 0 0 0)))))
+
+;; tanh(x) = sign(x)·(−u)/(2 + u) with u = e^(−2|x|) − 1 ∈ (−1, 0]: no overflow, full precision near 0.
+(func $tanh4 (param $x v128) (result v128)
+  (local $u v128) (local $t v128)
+  (local.set $u (call $expm1 (f32x4.mul (f32x4.abs (local.get $x)) (v128.const f32x4 -2 -2 -2 -2))))
+  (local.set $t (f32x4.div (f32x4.neg (local.get $u)) (f32x4.add (v128.const f32x4 2 2 2 2) (local.get $u))))
+  ;; copy the sign bit of x onto t
+  (v128.or (local.get $t) (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+
+(func $relu4 (param $x v128) (result v128)
+  (v128.bitselect (local.get $x) (v128.const f32x4 0 0 0 0) (f32x4.gt (local.get $x) (v128.const f32x4 0 0 0 0))))
+
+(func $silu4 (param $x v128) (result v128)
+  (f32x4.mul (local.get $x) (call $sigmoid4 (local.get $x))))
+
+;; f'(x) given x and y = f(x), the same formulas as the op table (src/unary.ts)
+(func $selu_d4 (param $x v128) (param $y v128) (result v128)
+  (v128.bitselect (v128.const f32x4 1.05070099 1.05070099 1.05070099 1.05070099)
+    (f32x4.add (local.get $y) (v128.const f32x4 1.75809934 1.75809934 1.75809934 1.75809934)) ;; λα
+    (f32x4.gt (local.get $x) (v128.const f32x4 0 0 0 0))))
+(func $relu_d4 (param $x v128) (param $y v128) (result v128)
+  (v128.bitselect (v128.const f32x4 1 1 1 1) (v128.const f32x4 0 0 0 0) (f32x4.gt (local.get $x) (v128.const f32x4 0 0 0 0))))
+(func $tanh_d4 (param $x v128) (param $y v128) (result v128)
+  (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $y) (local.get $y))))
+(func $sigmoid_d4 (param $x v128) (param $y v128) (result v128)
+  (f32x4.mul (local.get $y) (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $y))))
+;; silu'(x) = σ(x)(1 + x(1 − σ(x)))
+(func $silu_d4 (param $x v128) (param $y v128) (result v128)
+  (local $s v128)
+  (local.set $s (call $sigmoid4 (local.get $x)))
+  (f32x4.mul (local.get $s) (f32x4.add (v128.const f32x4 1 1 1 1)
+    (f32x4.mul (local.get $x) (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $s))))))
+
+;; @for op in selu relu tanh sigmoid silu
+;; out = {op}(x) over n elements: whole vectors, then the last n mod 4 elements one by one (in lane 0 of a vector)
+(func (export "{op}") (param $x i32) (param $out i32) (param $n i32)
+  (local $end i32) (local $end4 i32)
+  (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+  (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+  (block $done
+    (loop $each
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end4)))
+      (v128.store (local.get $out) (call ${op}4 (v128.load (local.get $x))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (br $each)))
+  (block $done
+    (loop $each
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (f32.store (local.get $out) (f32x4.extract_lane 0 (call ${op}4 (f32x4.splat (f32.load (local.get $x))))))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (br $each))))
+
+;; dx = dy · {op}'(x), given y = {op}(x)
+(func (export "{op}Grad") (param $x i32) (param $y i32) (param $dy i32) (param $dx i32) (param $n i32)
+  (local $end i32) (local $end4 i32)
+  (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+  (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+  (block $done
+    (loop $each
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end4)))
+      (v128.store (local.get $dx)
+        (f32x4.mul (v128.load (local.get $dy)) (call ${op}_d4 (v128.load (local.get $x)) (v128.load (local.get $y)))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+      (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
+      (br $each)))
+  (block $done
+    (loop $each
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (f32.store (local.get $dx) (f32x4.extract_lane 0
+        (f32x4.mul (f32x4.splat (f32.load (local.get $dy)))
+          (call ${op}_d4 (f32x4.splat (f32.load (local.get $x))) (f32x4.splat (f32.load (local.get $y)))))))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $y (i32.add (local.get $y) (i32.const 4)))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+      (local.set $dx (i32.add (local.get $dx) (i32.const 4)))
+      (br $each))))
+;; @end

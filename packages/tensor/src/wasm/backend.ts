@@ -1,0 +1,112 @@
+// The `wasm` backend: every tensor lives in one WebAssembly.Memory; float32 matmul, activations, arithmetic and batch
+// sums run in the hand-written SIMD kernels (*.wat), everything else in the js kernels on views of the same memory.
+import type { Backend } from '../backend.js';
+import { createJsBackend } from '../cpu/backend.js';
+import { forEachRow } from '../cpu/iterate.js';
+import { matmulBlocked } from '../cpu/matmul.js';
+import { broadcastStrides, sameShape, sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import type { BinaryOp, UnaryOp } from '../unary.js';
+import { WasmHeap, type Block } from './heap.js';
+import type { WasmModule } from './api.js';
+import { compiledKernels, instantiate, type Compiled, type Kernels } from './module.js';
+
+/** The ops with a SIMD kernel (and a `<op>Grad` derivative kernel); the rest use the js loops. */
+export const WASM_UNARY: ReadonlySet<UnaryOp> = new Set(['selu', 'relu', 'tanh', 'sigmoid', 'silu']);
+export const WASM_BINARY: ReadonlySet<BinaryOp> = new Set(['add', 'sub', 'mul', 'div']);
+
+/** Runs one matmul kernel call, `work` = M·N·K multiply-adds, possibly split by rows between threads (see threads/). */
+export type MatmulRows = (kernels: Kernels, args: Parameters<Kernels['matmul']>, work: number) => void;
+export const oneThread: MatmulRows = (kernels, args) => kernels.matmul(...args);
+
+/** What a wasm backend is made of: for the threads module (which instantiates the same module on the same memory in
+ * each worker and swaps `rows`) and for the tests. */
+export interface WasmParts {
+  heap: WasmHeap;
+  kernels: Kernels;
+  module: WasmModule;
+  rows: MatmulRows;
+}
+
+export type WasmBackend = Backend & { parts: WasmParts };
+
+export function createWasmBackend(compiled: Compiled = compiledKernels(), name = 'wasm'): WasmBackend {
+  const { memory, shared, kernels } = instantiate(compiled);
+  const heap = new WasmHeap(memory, shared);
+  const parts: WasmParts = { heap, kernels, module: compiled.module, rows: oneThread };
+  // NB: the js kernels here are the fallback; they see the same memory through views made after each allocation.
+  const base = createJsBackend(matmulBlocked, name, heap);
+  const ptr = (t: Tensor) => (t.storageFor(name).storage as Block).ptr;
+  const float32 = (...ts: Tensor[]) => ts.every((t) => t.dtype === 'float32');
+
+  return {
+    ...base,
+    parts,
+
+    unary(op, x, params) {
+      if (!WASM_UNARY.has(op) || !float32(x)) return base.unary(op, x, params);
+      const out = heap.allocate('float32', x.size);
+      kernels[op](ptr(x), out.ptr, x.size);
+      return out;
+    },
+
+    unaryGrad(op, x, y, dy, params) {
+      if (!WASM_UNARY.has(op) || !float32(x, y, dy)) return base.unaryGrad(op, x, y, dy, params);
+      const out = heap.allocate('float32', x.size);
+      kernels[`${op}Grad`](ptr(x), ptr(y), ptr(dy), out.ptr, x.size);
+      return out;
+    },
+
+    binary(op, a, b, outShape, outDType) {
+      if (!WASM_BINARY.has(op) || !float32(a, b) || outDType !== 'float32') return base.binary(op, a, b, outShape, outDType);
+      const size = sizeOf(outShape);
+      const out = heap.allocate('float32', size);
+      const [pa, pb, po] = [ptr(a), ptr(b), out.ptr];
+      const kernel = kernels[op];
+      // One call for the contiguous cases; else one call per row of the output (element strides 0 or 1 along a row).
+      if (sameShape(a.shape, outShape) && sameShape(b.shape, outShape)) kernel(pa, 1, pb, 1, po, size);
+      else if (b.size === 1 && sameShape(a.shape, outShape)) kernel(pa, 1, pb, 0, po, size);
+      else if (a.size === 1 && sameShape(b.shape, outShape)) kernel(pa, 0, pb, 1, po, size);
+      else {
+        const sa = broadcastStrides(a.shape, outShape);
+        const sb = broadcastStrides(b.shape, outShape);
+        const last = outShape.length - 1;
+        const n = outShape[last];
+        forEachRow(outShape, [sa, sb], (o, off) => kernel(pa + 4 * off[0], sa[last], pb + 4 * off[1], sb[last], po + 4 * o, n));
+      }
+      return out;
+    },
+
+    reduce(op, x, axes) {
+      // Sums over leading axes (the batch axis of (B, …)): one column-sum kernel over x seen as (rows, cols).
+      const leading = axes.every((axis, i) => axis === i);
+      if (op !== 'sum' || !float32(x) || !leading || axes.length === 0) return base.reduce(op, x, axes);
+      const rows = sizeOf(x.shape.slice(0, axes.length));
+      const cols = sizeOf(x.shape.slice(axes.length));
+      const out = heap.allocate('float32', cols);
+      kernels.sumRows(ptr(x), out.ptr, rows, cols);
+      return out;
+    },
+
+    matmul(a, b, transA, transB, dims) {
+      if (!float32(a, b)) return base.matmul(a, b, transA, transB, dims);
+      const { batchA, batchB, m, n, k } = dims;
+      const batch = batchA === 1 ? batchB : batchA;
+      const out = heap.allocate('float32', batch * m * n);
+      // The kernel reads B as K×N rows; a transposed B (N×K) is copied into that layout first.
+      const packed = transB ? heap.alloc(4 * k * n) : null;
+      const [pa, pb] = [ptr(a), ptr(b)];
+      for (let i = 0; i < batch; i++) {
+        const aAt = pa + (batchA === 1 ? 0 : 4 * i * m * k);
+        let bAt = pb + (batchB === 1 ? 0 : 4 * i * k * n);
+        if (packed && (i === 0 || batchB !== 1)) kernels.transpose(bAt, packed.ptr, n, k);
+        if (packed) bAt = packed.ptr;
+        // op(A)[i, p] = A[i·ai + p·ap]: row-major (M×K) or transposed (K×M), read in place.
+        const [ai, ap] = transA ? [1, m] : [k, 1];
+        parts.rows(kernels, [aAt, bAt, out.ptr + 4 * i * m * n, 0, n, k, ai, ap, 0, m], m * n * k);
+      }
+      if (packed) heap.free(packed);
+      return out;
+    },
+  };
+}

@@ -1,0 +1,78 @@
+;; elementwise.wat — binary arithmetic with broadcasting along a row, column sums (the batch-axis reduction) and the
+;; Adam update, on float32.
+
+;; @for op in add sub mul div
+;; out[j] = a[j·sa] {op} b[j·sb] for j < n, with element strides sa, sb ∈ {0, 1} (0 repeats one element: broadcasting).
+;; Whole vectors first, then the last n mod 4 elements one by one: nothing outside the n elements is written (a call
+;; may cover one row of a larger tensor).
+(func (export "{op}") (param $a i32) (param $sa i32) (param $b i32) (param $sb i32) (param $out i32) (param $n i32)
+  (local $end i32) (local $end4 i32) (local $va v128) (local $vb v128)
+  (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+  (local.set $end4 (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+  (local.set $sa (i32.shl (local.get $sa) (i32.const 2))) ;; bytes per element step: 4 or 0
+  (local.set $sb (i32.shl (local.get $sb) (i32.const 2)))
+  (block $done
+    (loop $each
+      (br_if $done (i32.ge_u (local.get $out) (local.get $end4)))
+      (local.set $va (select (result v128) (v128.load (local.get $a)) (f32x4.splat (f32.load (local.get $a))) (local.get $sa)))
+      (local.set $vb (select (result v128) (v128.load (local.get $b)) (f32x4.splat (f32.load (local.get $b))) (local.get $sb)))
+      (v128.store (local.get $out) (f32x4.{op} (local.get $va) (local.get $vb)))
+      (local.set $a (i32.add (local.get $a) (i32.shl (local.get $sa) (i32.const 2))))
+      (local.set $b (i32.add (local.get $b) (i32.shl (local.get $sb) (i32.const 2))))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (br $each)))
+  (block $done
+    (loop $each
+      (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+      (f32.store (local.get $out) (f32.{op} (f32.load (local.get $a)) (f32.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (local.get $sa)))
+      (local.set $b (i32.add (local.get $b) (local.get $sb)))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (br $each))))
+;; @end
+
+;; out[j] = Σ_i x[i, j] for x (rows × cols): sums over the batch axis, accumulated in float64 in row order and rounded
+;; once (the same order and precision as the JavaScript reduction, so the same results). f64x2 holds 2 columns.
+(func (export "sumRows") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32)
+  (local $j i32) (local $i i32) (local $p i32) (local $v v128) (local $lo v128) (local $hi v128) (local $s f64)
+  (local $cols4 i32) (local $stride i32)
+  (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
+  (local.set $stride (i32.shl (local.get $cols) (i32.const 2)))
+  (block $blocks_done
+    (loop $blocks
+      (br_if $blocks_done (i32.ge_u (local.get $j) (local.get $cols4)))
+      (local.set $lo (v128.const f64x2 0 0))
+      (local.set $hi (v128.const f64x2 0 0))
+      (local.set $p (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $i (i32.const 0))
+      (block $rows_done
+        (loop $rows
+          (br_if $rows_done (i32.ge_u (local.get $i) (local.get $rows)))
+          (local.set $v (v128.load (local.get $p)))
+          (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
+          (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+          (local.set $p (i32.add (local.get $p) (local.get $stride)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $rows)))
+      (v128.store64_lane 0 (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (f32x4.demote_f64x2_zero (local.get $lo)))
+      (v128.store64_lane offset=8 0 (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (f32x4.demote_f64x2_zero (local.get $hi)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $blocks)))
+  ;; the last cols mod 4 columns, one at a time
+  (block $tail_done
+    (loop $tail
+      (br_if $tail_done (i32.ge_u (local.get $j) (local.get $cols)))
+      (local.set $s (f64.const 0))
+      (local.set $p (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $i (i32.const 0))
+      (block $rows_done
+        (loop $rows
+          (br_if $rows_done (i32.ge_u (local.get $i) (local.get $rows)))
+          (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load (local.get $p)))))
+          (local.set $p (i32.add (local.get $p) (local.get $stride)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $rows)))
+      (f32.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (f32.demote_f64 (local.get $s)))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $tail))))

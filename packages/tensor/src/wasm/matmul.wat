@@ -1,0 +1,141 @@
+;; matmul.wat — C = op(A)·B (+ bias) in float32 with WebAssembly SIMD: a 4×8 register tile, then the edges.
+;; Pointers are byte offsets into the one memory; op(A)[i, p] sits at a + 4·(i·ai + p·ap), so a transposed A is read in
+;; place (ai = 1, ap = M); B is K×N row-major (a transposed B is first copied by $transpose: SIMD needs 8 neighbours
+;; along a row). Rows [row0, row1) of C only, so threads can split C by rows; every row is computed the same way,
+;; whatever the split: the same results on one thread or many.
+;;
+;; Why 4×8: the tile's 32 sums live in 8 v128 registers; each step of p loads one row of the B block (2 v128) and
+;; broadcasts 4 elements of A (4 splats), then does 8 multiplies and 8 adds of 4 lanes each: 64 multiply-adds for
+;; 6 loads, in 8 + 2 + 1 = 11 of the 16 SIMD registers of x86-64. Why no FMA: baseline SIMD128 has none (relaxed SIMD
+;; does, behind a flag in Node 20), so every term is a multiply then an add, rounded twice, in the order p = 0…K−1.
+
+;; C[i..i+4, j..j+8] for rows i…i+3, columns j…j+7.
+(func $tile4x8 (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $n i32) (param $k i32)
+    (param $ai i32) (param $ap i32) (param $i i32) (param $j i32)
+  (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+  (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+  (local $b0 v128) (local $b1 v128) (local $s v128)
+  (local $pa i32) (local $pb i32) (local $pc i32) (local $p i32) (local $ai4 i32) (local $ap4 i32) (local $n4 i32)
+  (local.set $ai4 (i32.shl (local.get $ai) (i32.const 2)))
+  (local.set $ap4 (i32.shl (local.get $ap) (i32.const 2)))
+  (local.set $n4 (i32.shl (local.get $n) (i32.const 2)))
+  ;; the sums start at the bias (or 0)
+  (if (local.get $bias)
+    (then
+      (local.set $c00 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
+      (local.set $c01 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
+      (local.set $c10 (local.get $c00)) (local.set $c11 (local.get $c01))
+      (local.set $c20 (local.get $c00)) (local.set $c21 (local.get $c01))
+      (local.set $c30 (local.get $c00)) (local.set $c31 (local.get $c01))))
+  (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ai4))))
+  (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+  (block $done
+    (br_if $done (i32.eqz (local.get $k)))
+    (loop $terms
+      (local.set $b0 (v128.load (local.get $pb)))
+      (local.set $b1 (v128.load offset=16 (local.get $pb)))
+      (local.set $s (f32x4.splat (f32.load (local.get $pa))))
+      (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
+      (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
+      (local.set $s (f32x4.splat (f32.load (i32.add (local.get $pa) (local.get $ai4)))))
+      (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
+      (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $b1))))
+      (local.set $s (f32x4.splat (f32.load (i32.add (local.get $pa) (i32.shl (local.get $ai4) (i32.const 1))))))
+      (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
+      (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $b1))))
+      (local.set $s (f32x4.splat (f32.load (i32.add (local.get $pa) (i32.mul (local.get $ai4) (i32.const 3))))))
+      (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
+      (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $b1))))
+      (local.set $pa (i32.add (local.get $pa) (local.get $ap4)))
+      (local.set $pb (i32.add (local.get $pb) (local.get $n4)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br_if $terms (i32.lt_u (local.get $p) (local.get $k)))))
+  (local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
+  (v128.store (local.get $pc) (local.get $c00))
+  (v128.store offset=16 (local.get $pc) (local.get $c01))
+  (local.set $pc (i32.add (local.get $pc) (local.get $n4)))
+  (v128.store (local.get $pc) (local.get $c10))
+  (v128.store offset=16 (local.get $pc) (local.get $c11))
+  (local.set $pc (i32.add (local.get $pc) (local.get $n4)))
+  (v128.store (local.get $pc) (local.get $c20))
+  (v128.store offset=16 (local.get $pc) (local.get $c21))
+  (local.set $pc (i32.add (local.get $pc) (local.get $n4)))
+  (v128.store (local.get $pc) (local.get $c30))
+  (v128.store offset=16 (local.get $pc) (local.get $c31)))
+;; C[i, j] for rows [i0, i1) and columns [j0, j1) as scalar dot products, in the tile's order: bias, then p = 0…K−1.
+(func $dots (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $n i32) (param $k i32)
+    (param $ai i32) (param $ap i32) (param $i0 i32) (param $i1 i32) (param $j0 i32) (param $j1 i32)
+  (local $i i32) (local $j i32) (local $p i32) (local $pa i32) (local $pb i32) (local $sum f32)
+  (local.set $i (local.get $i0))
+  (block $rows_done
+    (loop $rows
+      (br_if $rows_done (i32.ge_u (local.get $i) (local.get $i1)))
+      (local.set $j (local.get $j0))
+      (block $cols_done
+        (loop $cols
+          (br_if $cols_done (i32.ge_u (local.get $j) (local.get $j1)))
+          (local.set $sum (f32.const 0))
+          (if (local.get $bias)
+            (then (local.set $sum (f32.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))))
+          (local.set $pa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $ai)) (i32.const 2))))
+          (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $p (i32.const 0))
+          (block $terms_done
+            (loop $terms
+              (br_if $terms_done (i32.ge_u (local.get $p) (local.get $k)))
+              (local.set $sum (f32.add (local.get $sum) (f32.mul (f32.load (local.get $pa)) (f32.load (local.get $pb)))))
+              (local.set $pa (i32.add (local.get $pa) (i32.shl (local.get $ap) (i32.const 2))))
+              (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $n) (i32.const 2))))
+              (local.set $p (i32.add (local.get $p) (i32.const 1)))
+              (br $terms)))
+          (f32.store (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2)))
+            (local.get $sum))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $cols)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $rows))))
+
+;; C = op(A)·B (+ bias) for rows [row0, row1) of C. bias = 0: none (the allocator never hands out address 0).
+(func (export "matmul") (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $n i32) (param $k i32)
+    (param $ai i32) (param $ap i32) (param $row0 i32) (param $row1 i32)
+  (local $i i32) (local $j i32) (local $i4 i32) (local $n8 i32)
+  (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
+  (local.set $i4 (i32.add (local.get $row0) (i32.and (i32.sub (local.get $row1) (local.get $row0)) (i32.const -4))))
+  (local.set $i (local.get $row0))
+  (block $rows_done
+    (loop $rows
+      (br_if $rows_done (i32.ge_u (local.get $i) (local.get $i4)))
+      (local.set $j (i32.const 0))
+      (block $cols_done
+        (loop $cols
+          (br_if $cols_done (i32.ge_u (local.get $j) (local.get $n8)))
+          (call $tile4x8 (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (local.get $n) (local.get $k)
+            (local.get $ai) (local.get $ap) (local.get $i) (local.get $j))
+          (local.set $j (i32.add (local.get $j) (i32.const 8)))
+          (br $cols)))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $rows)))
+  ;; the edges: the last N mod 8 columns of the tiled rows, then the last (row1 − row0) mod 4 rows
+  (call $dots (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (local.get $n) (local.get $k)
+    (local.get $ai) (local.get $ap) (local.get $row0) (local.get $i4) (local.get $n8) (local.get $n))
+  (call $dots (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (local.get $n) (local.get $k)
+    (local.get $ai) (local.get $ap) (local.get $i4) (local.get $row1) (i32.const 0) (local.get $n)))
+
+;; dst (cols × rows) = srcᵀ for src (rows × cols), float32: packs a transposed B for matmul.
+(func (export "transpose") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+  (local $i i32) (local $j i32) (local $ps i32)
+  (local.set $ps (local.get $src))
+  (block $rows_done
+    (loop $rows
+      (br_if $rows_done (i32.ge_u (local.get $i) (local.get $rows)))
+      (local.set $j (i32.const 0))
+      (block $cols_done
+        (loop $cols
+          (br_if $cols_done (i32.ge_u (local.get $j) (local.get $cols)))
+          (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
+            (f32.load (local.get $ps)))
+          (local.set $ps (i32.add (local.get $ps) (i32.const 4)))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $cols)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $rows))))

@@ -1,0 +1,111 @@
+// Loading the kernels module: from the bytes built into this package, or from bytes / a URL the caller gives; works in
+// Node and in browsers (no `node:` imports), synchronously where the engine allows it, else through initWasm().
+import { BackendError } from '../errors.js';
+import { wasmApi, type Bytes, type WasmMemory, type WasmModule } from './api.js';
+import { KERNELS_SHARED, KERNELS_UNSHARED } from './kernels.generated.js';
+
+/** The exported kernels (pointers are byte offsets into the memory; see the .wat sources for each signature). */
+export interface Kernels {
+  matmul(a: number, b: number, c: number, bias: number, n: number, k: number, ai: number, ap: number, row0: number, row1: number): void;
+  transpose(src: number, dst: number, rows: number, cols: number): void;
+  sumRows(x: number, out: number, rows: number, cols: number): void;
+  [op: string]: (...args: number[]) => void;
+}
+
+export interface WasmSource {
+  /** The module's bytes (e.g. fetched by the page), for the memory kind that will be used. */
+  bytes?: Bytes;
+  /** Where to fetch the bytes from (a browser serving `kernels.wasm` itself). */
+  url?: string | URL;
+  /** Use a shared memory (needed for threads; in browsers only on cross-origin-isolated pages). Default: when possible. */
+  shared?: boolean;
+}
+
+/** Where there is no WebAssembly at all, every use fails with this. */
+function api() {
+  if (!wasmApi) throw new BackendError('wasm', 'this engine has no WebAssembly; use the js backend');
+  return wasmApi;
+}
+
+function decode(base64: string): Uint8Array {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/** The built-in module's bytes for a shared or a non-shared memory. */
+export function kernelBytes(shared: boolean): Uint8Array {
+  return decode(shared ? KERNELS_SHARED : KERNELS_UNSHARED);
+}
+
+/** Whether this engine can have a shared WasmMemory (Node: yes; browsers: cross-origin-isolated pages). */
+export function canShareMemory(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  try {
+    return new (api().Memory)({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether this engine runs WebAssembly SIMD (the module uses it throughout, so it validates only where SIMD exists). */
+export function hasWasmSimd(): boolean {
+  return wasmApi !== undefined && wasmApi.validate(kernelBytes(false));
+}
+
+export interface Compiled {
+  module: WasmModule;
+  shared: boolean;
+}
+
+let compiled: Compiled | undefined;
+
+/** The compiled module (compiled now, synchronously, if initWasm() has not run). */
+export function compiledKernels(): Compiled {
+  if (compiled) return compiled;
+  if (!hasWasmSimd()) throw new BackendError('wasm', 'this engine has no WebAssembly SIMD (baseline simd128); use the js backend');
+  const shared = canShareMemory();
+  try {
+    compiled = { module: new (api().Module)(kernelBytes(shared)), shared };
+  } catch (e) {
+    // Browsers refuse to compile large modules synchronously on the main thread.
+    throw new BackendError('wasm', `cannot compile the kernels synchronously here (${(e as Error).message}): \`await initWasm()\` first`);
+  }
+  return compiled;
+}
+
+/**
+ * Compiles the kernels asynchronously (from the built-in bytes, or `source.bytes`, or `source.url`), so that the
+ * `wasm` backend can start anywhere, including a browser's main thread. Call before the first tensor op.
+ */
+export async function initWasm(source: WasmSource = {}): Promise<void> {
+  const shared = source.shared ?? canShareMemory();
+  let bytes: Bytes;
+  if (source.bytes) bytes = source.bytes;
+  else if (source.url) {
+    const response = await fetch(source.url);
+    if (!response.ok) throw new BackendError('initWasm', `fetching ${String(source.url)} failed: ${response.status} ${response.statusText}`);
+    bytes = await response.arrayBuffer();
+  } else bytes = kernelBytes(shared);
+  if (!api().validate(bytes)) {
+    throw new BackendError('initWasm', 'the bytes are not a valid kernels module for this engine (no WebAssembly SIMD, or not Rill\'s kernels.wasm)');
+  }
+  compiled = { module: await api().compile(bytes), shared };
+}
+
+/** A fresh memory of the kind the module expects, and the kernels instantiated on it. */
+export function instantiate({ module, shared }: Compiled): { memory: WasmMemory; shared: boolean; kernels: Kernels } {
+  const make = (isShared: boolean) => {
+    const memory = new (api().Memory)({ initial: 16, maximum: 32768, shared: isShared });
+    const instance = new (api().Instance)(module, { env: { memory } });
+    return { memory, shared: isShared, kernels: instance.exports as unknown as Kernels };
+  };
+  try {
+    return make(shared);
+  } catch (e) {
+    // Bytes given to initWasm() may be built for the other kind of memory (kernels.wasm vs kernels.shared.wasm).
+    if (e instanceof api().LinkError) return make(!shared);
+    throw e;
+  }
+}
