@@ -113,7 +113,16 @@ export const CASES: GradCase[] = [
   { name: 'slice with negative bounds', f: (x) => A.slice(x, [1, -3], [3, undefined]), shapes: [[4, 5]] },
   { name: 'gather with repeated rows', f: (x) => A.gather(x, idx), shapes: [[3, 2]] },
   { name: 'scatterAdd', f: (u) => A.scatterAdd(u, idx, 4), shapes: [[5, 2]] },
-  { name: 'linear (composite)', f: (x, w, b) => A.linear(x, w, b), shapes: [[4, 3], [3, 5], [5]] },
+  { name: 'linear', f: (x, w, b) => A.linear(x, w, b), shapes: [[4, 3], [3, 5], [5]] },
+  { name: 'linear without bias', f: (x, w) => A.linear(x, w), shapes: [[5, 3], [3, 9]] },
+  // The fused layer (wasm in float32): shapes across the 4×8 tile's edges, each activation the epilogue knows, and one
+  // it does not (gelu: composed from matmul, add and unary instead).
+  ...(['selu', 'relu', 'tanh', 'sigmoid', 'silu', 'gelu'] as const).map((act) => ({
+    name: `linear + ${act}`,
+    f: (x: A.Var, w: A.Var, b: A.Var) => A.linear(x, w, b, act),
+    shapes: [[9, 5], [5, 11], [11]],
+  })),
+  { name: 'linear + tanh without bias', f: (x, w) => A.linear(x, w, undefined, 'tanh'), shapes: [[6, 4], [4, 8]] },
   { name: 'mse (composite)', f: (a, b) => A.mse(a, b), shapes: [[4, 2], [4, 2]] },
   { name: 'pow with a negative base and an integer exponent', f: (a) => A.pow(a, 3), shapes: [[4]], range: [-2, -0.5] },
   { name: 'leakyRelu and elu with their default parameters', f: (x) => A.add(A.leakyRelu(x), A.elu(x)), shapes: [[6]], kinks: [0] },

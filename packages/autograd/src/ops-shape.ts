@@ -105,8 +105,36 @@ export const matmulOp: OpDef<T.MatmulOptions> = {
 };
 export const matmul = (a: VarLike, b: VarLike, options: T.MatmulOptions = {}) => apply(matmulOp, [a, b], options);
 
-/** Composite: the affine layer x·W + b, with x: (B, In), W: (In, Out), b: (Out). */
-export const linear = (x: VarLike, w: VarLike, b?: VarLike) => (b === undefined ? matmul(x, w) : add(matmul(x, w), b));
+interface LinearAttrs {
+  activation: T.UnaryOp | null;
+  /** The pre-activation x·W + b, kept by forward for the VJP. */
+  z?: Tensor;
+}
+
+/**
+ * The layer y = act(x·W + b) as one op (one fused kernel on wasm), x: (B, In), W: (In, Out), b: (Out).
+ * VJP, with z = x·W + b: dz = dy ⊙ act'(z); dx = dz·Wᵀ; dW = xᵀ·dz; db = Σ over the batch of dz.
+ */
+export const linearOp: OpDef<LinearAttrs> = {
+  name: 'linear',
+  forward: ([x, w, b], attrs) => {
+    const { z, y } = T.linearForward(asTensor(x), asTensor(w), b === undefined ? null : asTensor(b), attrs.activation);
+    attrs.z = z;
+    return y;
+  },
+  vjp: (dy, { inputs: [x, w, b], output, attrs, needsGrad }) => {
+    const { dz, db } = T.linearBackward(attrs.activation, attrs.z!, output, dy);
+    const grads = [
+      needsGrad[0] ? T.matmul(dz, asTensor(w), { transB: true }) : null,
+      needsGrad[1] ? T.matmul(asTensor(x), dz, { transA: true }) : null,
+    ];
+    return b === undefined ? grads : [...grads, needsGrad[2] ? db : null];
+  },
+};
+
+/** The affine layer x·W + b, then the activation if one is named (any parameterless unary op, e.g. 'selu'). */
+export const linear = (x: VarLike, w: VarLike, b?: VarLike, activation?: T.UnaryOp) =>
+  apply(linearOp, b === undefined ? [x, w] : [x, w, b], { activation: activation ?? null });
 
 /** Composite: mean squared error mean((a − b)²) over all elements. */
 export const mse = (a: VarLike, b: VarLike) => mean(square(sub(a, b)));

@@ -37,8 +37,9 @@ export class Linear implements Module {
     this.bias = init([outFeatures]);
   }
 
-  forward(x: VarLike): Var {
-    return A.linear(x, this.weight, this.bias);
+  /** x·W + b for x: (B, In), then `activation` when given (one fused op: see Sequential). */
+  forward(x: VarLike, activation?: ActivationName): Var {
+    return A.linear(x, this.weight, this.bias, activation);
   }
 
   parameters(): Var[] {
@@ -76,9 +77,16 @@ type Layer = Linear | Activation;
 /** Layers applied in order; parameters are named `<index>.weight`, `<index>.bias`. */
 export class Sequential implements Module {
   constructor(readonly layers: Layer[]) {}
+  /** The layers in order; a Linear followed by an Activation runs as one fused op (the same values, fewer passes). */
   forward(x: VarLike): Var {
     let h: VarLike = x;
-    for (const layer of this.layers) h = layer.forward(h);
+    for (let i = 0; i < this.layers.length; i++) {
+      const [layer, next] = [this.layers[i], this.layers[i + 1]];
+      if (layer instanceof Linear && next instanceof Activation) {
+        h = layer.forward(h, next.name);
+        i++;
+      } else h = layer.forward(h);
+    }
     return h as Var;
   }
   parameters(): Var[] {

@@ -146,18 +146,23 @@ export class Adam extends Base {
     inRange(kind, 'weightDecay', this.weightDecay, 0, Infinity);
   }
 
-  protected adamDirection(grad: Tensor, i: number): Tensor {
-    const { beta1: b1, beta2: b2 } = this;
-    const m = replace(this.slots.m, i, () => T.add(T.mul(this.slots.m[i], b1), T.mul(grad, 1 - b1)));
-    const v = replace(this.slots.v, i, () => T.add(T.mul(this.slots.v[i], b2), T.mul(T.square(grad), 1 - b2)));
-    const mHat = T.div(m, 1 - b1 ** this.t);
-    const vHat = T.div(v, 1 - b2 ** this.t);
-    return T.div(mHat, T.add(T.sqrt(vHat), this.eps));
-  }
-
+  /** One fused step (T.adamUpdate: one pass on wasm); the new moments replace the kept ones. */
   protected update(value: Tensor, grad: Tensor, i: number): Tensor {
-    const g = this.weightDecay ? T.add(grad, T.mul(value, this.weightDecay)) : grad;
-    return T.sub(value, T.mul(this.adamDirection(g, i), this.lr));
+    const { beta1, beta2, eps, weightDecay } = this;
+    const next = T.adamUpdate(value, grad, this.slots.m[i], this.slots.v[i], {
+      lr: this.lr,
+      beta1,
+      beta2,
+      eps,
+      step: this.t,
+      weightDecay,
+      decoupled: this.kind === 'adamw',
+    });
+    for (const [name, t] of [['m', next.m], ['v', next.v]] as const) {
+      this.slots[name][i].dispose();
+      this.slots[name][i] = T.keep(t);
+    }
+    return next.param;
   }
 }
 
@@ -168,10 +173,6 @@ export class Adam extends Base {
 export class AdamW extends Adam {
   constructor(params: Var[], options: AdamOptions) {
     super(params, { weightDecay: 0.01, ...options }, 'adamw');
-  }
-  protected override update(value: Tensor, grad: Tensor, i: number): Tensor {
-    const decayed = T.mul(value, 1 - this.lr * this.weightDecay);
-    return T.sub(decayed, T.mul(this.adamDirection(grad, i), this.lr));
   }
 }
 

@@ -1,4 +1,5 @@
 // The Backend interface (the kernels every backend provides, dispatched by op name) and the registry of backends by name.
+import type { AdamScalars } from './adam.js';
 import type { DType, TypedArray } from './dtype.js';
 import { BackendError } from './errors.js';
 import type { Tensor } from './tensor.js';
@@ -55,6 +56,15 @@ export interface Backend {
   /** The adjoint of gather: out (numRows, …) = 0, then out[indices[i], …] += updates[i, …]. */
   scatterAdd(updates: Tensor, indices: Tensor, numRows: number): unknown;
   cast(x: Tensor, dtype: DType): unknown;
+
+  // Fused kernels: optional, and each may return null for inputs it does not fuse (a dtype, an activation); linear.ts
+  // then composes the layer from the ops above.
+  /** z = x·W (+ b) and y = act(z) in one pass; x (B, In), w (In, Out), b (Out). Without act, y is z (the same storage). */
+  linear?(x: Tensor, w: Tensor, b: Tensor | null, activation: UnaryOp | null): { z: unknown; y: unknown } | null;
+  /** dz = dy · act'(z) (given y = act(z)) and db = Σ over rows of dz, in one pass; dz is null (meaning dy) without act. */
+  linearBackward?(activation: UnaryOp | null, z: Tensor, y: Tensor, dy: Tensor): { dz: unknown; db: unknown } | null;
+  /** One Adam step in one pass (see adam.ts for the scalars): the new θ, m and v. */
+  adamUpdate?(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, s: AdamScalars): { param: unknown; m: unknown; v: unknown } | null;
 }
 
 export interface MatmulDims {

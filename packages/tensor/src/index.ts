@@ -69,6 +69,8 @@ export {
   type Axes,
   type MatmulOptions,
 } from './ops.js';
+export { adamUpdate, adamScalars, type AdamHyper, type AdamScalars } from './adam.js';
+export { linear, linearForward, linearBackward, type LinearOutputs, type LinearGrads } from './linear.js';
 export { reshape, transpose, broadcastTo, concat, stack, slice, gather, scatterAdd, cast, clone } from './shapeops.js';
 export { UNARY, UNARY_OPS, BINARY, BINARY_OPS, SELU_ALPHA, SELU_LAMBDA, type UnaryOp, type BinaryOp, type UnaryDef } from './unary.js';
 export { erf, erfc, normalCdf, normalPdf } from './special.js';
@@ -84,8 +86,8 @@ export {
 } from './backend.js';
 export { matmulReference, matmulBlocked, type MatmulArgs } from './cpu/matmul.js';
 export { unaryKernel, unaryGradKernel, binaryKernel } from './cpu/elementwise.js';
-export { initWasm, hasWasmSimd, canShareMemory, type WasmSource } from './wasm/module.js';
-export { createWasmBackend, WASM_UNARY, WASM_BINARY } from './wasm/backend.js';
+export { initWasm, hasWasmSimd, canShareMemory, compileKernels, kernelBytes, type WasmSource, type Compiled, type Kernels } from './wasm/module.js';
+export { createWasmBackend, WASM_UNARY, WASM_BINARY, type WasmBackend, type WasmParts } from './wasm/backend.js';
 export { WasmHeap, blockSize } from './wasm/heap.js';
 export { UNARY_LOOPS, UNARY_GRAD_LOOPS, BINARY_ROW_LOOPS } from './cpu/inlined.js';
 export { createJsBackend } from './cpu/backend.js';

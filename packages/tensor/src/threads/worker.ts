@@ -32,7 +32,9 @@ for (;;) {
   const [m, n, k, parts] = [p[PARAMS.m], p[PARAMS.n], p[PARAMS.k], p[PARAMS.parts]];
   if (p[PARAMS.kind] === WASM_JOB) {
     const [start, end] = rowsOf(index, parts, m, 4);
-    if (end > start) kernels!.matmul(p[PARAMS.a], p[PARAMS.b], p[PARAMS.c], p[PARAMS.bias], n, k, p[PARAMS.ai], p[PARAMS.ap], start, end);
+    if (end > start) {
+      kernels!.matmul(p[PARAMS.a], p[PARAMS.b], p[PARAMS.c], p[PARAMS.bias], p[PARAMS.y], p[PARAMS.act], n, k, p[PARAMS.ai], p[PARAMS.ap], start, end);
+    }
     if (Atomics.sub(ctrl, PENDING, 1) === 1) Atomics.notify(ctrl, PENDING);
     continue;
   }

@@ -2,12 +2,13 @@
 ;; Baseline SIMD has no exp, so $expm1 builds one from + − × (below). Each loop runs over whole vectors, then does the
 ;; last n mod 4 elements in lane 0 of a vector (the same arithmetic, so every element gets the same result).
 
-;; e^x − 1 for x in [−87, 88] (clamped), to about 2 ulp. Reference: Cody & Waite range reduction, as in Cephes expf:
+;; e^x − c for x in [−87, 88] (clamped), c = 1 (expm1) or 0 (exp), to about 2 ulp. Reference: Cody & Waite range reduction, as in Cephes expf:
 ;; x = k·ln2 + r with k = round(x / ln2), |r| ≤ ln2/2 (ln2 split in a high part exact in float32 and a low part);
-;; then e^x − 1 = 2ᵏ·(e^r − 1) + (2ᵏ − 1), with e^r − 1 = r + r²/2! + … + r⁷/7! (truncation ≤ 1.5e-8 relative);
-;; 2ᵏ is built by writing k + 127 into the exponent bits. For k = 0 the result is the series itself, so small x keep
-;; their full relative precision (the reason for expm1 rather than exp − 1).
-(func $expm1 (param $x v128) (result v128)
+;; then e^x − c = 2ᵏ·(e^r − 1) + (2ᵏ − c), with e^r − 1 = r + r²/2! + … + r⁷/7! (truncation ≤ 1.5e-8 relative);
+;; 2ᵏ is built by writing k + 127 into the exponent bits. For expm1 and k = 0 the result is the series itself, so small
+;; x keep their full relative precision (the reason for expm1 rather than exp − 1); exp keeps it for very negative x
+;; (where 1 + expm1(x) would round to 0).
+(func $exp_minus (param $x v128) (param $c v128) (result v128)
   (local $k v128) (local $r v128) (local $p v128) (local $two_k v128)
   (local.set $x (f32x4.max (f32x4.min (local.get $x) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -87 -87 -87 -87)))
   (local.set $k (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))))
@@ -22,12 +23,17 @@
   (local.set $p (f32x4.add (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.mul (local.get $r) (local.get $p))))
   (local.set $p (f32x4.add (local.get $r) (f32x4.mul (f32x4.mul (local.get $r) (local.get $r)) (local.get $p))))
   (local.set $two_k (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
-  (f32x4.add (f32x4.mul (local.get $two_k) (local.get $p)) (f32x4.sub (local.get $two_k) (v128.const f32x4 1 1 1 1))))
+  (f32x4.add (f32x4.mul (local.get $two_k) (local.get $p)) (f32x4.sub (local.get $two_k) (local.get $c))))
+
+(func $expm1 (param $x v128) (result v128)
+  (call $exp_minus (local.get $x) (v128.const f32x4 1 1 1 1)))
+(func $exp (param $x v128) (result v128)
+  (call $exp_minus (local.get $x) (v128.const f32x4 0 0 0 0)))
 
 ;; σ(x) = 1 / (1 + e^(−x)) written with e = e^(−|x|) ≤ 1, so nothing overflows: 1/(1 + e) for x ≥ 0, e/(1 + e) otherwise.
 (func $sigmoid4 (param $x v128) (result v128)
   (local $e v128) (local $inv v128)
-  (local.set $e (f32x4.add (call $expm1 (f32x4.neg (f32x4.abs (local.get $x)))) (v128.const f32x4 1 1 1 1)))
+  (local.set $e (call $exp (f32x4.neg (f32x4.abs (local.get $x)))))
   (local.set $inv (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e))))
   (v128.bitselect (local.get $inv) (f32x4.mul (local.get $e) (local.get $inv)) (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0))))
 
@@ -69,6 +75,18 @@
   (local.set $s (call $sigmoid4 (local.get $x)))
   (f32x4.mul (local.get $s) (f32x4.add (v128.const f32x4 1 1 1 1)
     (f32x4.mul (local.get $x) (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $s))))))
+
+;; act(v) for the activation numbered act: 0 none, 1 selu, 2 relu, 3 tanh, 4 sigmoid, 5 silu (ACTIVATION_IDS in
+;; backend.ts); the fused linear layer's epilogue.
+(func $activate (param $act i32) (param $v v128) (result v128)
+  (block $silu (block $sigmoid (block $tanh (block $relu (block $selu (block $none
+    (br_table $none $selu $relu $tanh $sigmoid $silu $none (local.get $act)))
+    (return (local.get $v)))
+    (return (call $selu4 (local.get $v))))
+    (return (call $relu4 (local.get $v))))
+    (return (call $tanh4 (local.get $v))))
+    (return (call $sigmoid4 (local.get $v))))
+  (call $silu4 (local.get $v)))
 
 ;; @for op in selu relu tanh sigmoid silu
 ;; out = {op}(x) over n elements: whole vectors, then the last n mod 4 elements one by one (in lane 0 of a vector)
@@ -117,4 +135,58 @@
       (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
       (local.set $dx (i32.add (local.get $dx) (i32.const 4)))
       (br $each))))
+;; @end
+;; @for op in selu relu tanh sigmoid silu
+;; The fused linear layer's backward, one pass over (rows × cols): dz = dy · {op}'(z) (y = {op}(z) given) and
+;; db[j] = Σ_i dz[i, j], summed in float64 in row order as sumRows does. Walks 4 columns at a time down the rows.
+(func (export "{op}GradRows") (param $z i32) (param $y i32) (param $dy i32) (param $dz i32) (param $db i32)
+    (param $rows i32) (param $cols i32)
+  (local $j i32) (local $i i32) (local $o i32) (local $stride i32) (local $cols4 i32)
+  (local $v v128) (local $lo v128) (local $hi v128) (local $s f64) (local $e f32)
+  (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
+  (local.set $stride (i32.shl (local.get $cols) (i32.const 2)))
+  (block $blocks_done
+    (loop $blocks
+      (br_if $blocks_done (i32.ge_u (local.get $j) (local.get $cols4)))
+      (local.set $lo (v128.const f64x2 0 0))
+      (local.set $hi (v128.const f64x2 0 0))
+      (local.set $o (i32.shl (local.get $j) (i32.const 2)))
+      (local.set $i (i32.const 0))
+      (block $rows_done
+        (loop $rows
+          (br_if $rows_done (i32.ge_u (local.get $i) (local.get $rows)))
+          (local.set $v (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $o)))
+            (call ${op}_d4 (v128.load (i32.add (local.get $z) (local.get $o))) (v128.load (i32.add (local.get $y) (local.get $o))))))
+          (v128.store (i32.add (local.get $dz) (local.get $o)) (local.get $v))
+          (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
+          (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+          (local.set $o (i32.add (local.get $o) (local.get $stride)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $rows)))
+      (v128.store64_lane 0 (i32.add (local.get $db) (i32.shl (local.get $j) (i32.const 2))) (f32x4.demote_f64x2_zero (local.get $lo)))
+      (v128.store64_lane offset=8 0 (i32.add (local.get $db) (i32.shl (local.get $j) (i32.const 2))) (f32x4.demote_f64x2_zero (local.get $hi)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $blocks)))
+  ;; the last cols mod 4 columns, one at a time (lane 0 of a vector: the same arithmetic)
+  (block $tail_done
+    (loop $tail
+      (br_if $tail_done (i32.ge_u (local.get $j) (local.get $cols)))
+      (local.set $s (f64.const 0))
+      (local.set $o (i32.shl (local.get $j) (i32.const 2)))
+      (local.set $i (i32.const 0))
+      (block $rows_done
+        (loop $rows
+          (br_if $rows_done (i32.ge_u (local.get $i) (local.get $rows)))
+          (local.set $e (f32x4.extract_lane 0 (f32x4.mul (f32x4.splat (f32.load (i32.add (local.get $dy) (local.get $o))))
+            (call ${op}_d4 (f32x4.splat (f32.load (i32.add (local.get $z) (local.get $o))))
+              (f32x4.splat (f32.load (i32.add (local.get $y) (local.get $o))))))))
+          (f32.store (i32.add (local.get $dz) (local.get $o)) (local.get $e))
+          (local.set $s (f64.add (local.get $s) (f64.promote_f32 (local.get $e))))
+          (local.set $o (i32.add (local.get $o) (local.get $stride)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $rows)))
+      (f32.store (i32.add (local.get $db) (i32.shl (local.get $j) (i32.const 2))) (f32.demote_f64 (local.get $s)))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $tail))))
 ;; @end

@@ -15,6 +15,9 @@ import { compiledKernels, instantiate, type Compiled, type Kernels } from './mod
 export const WASM_UNARY: ReadonlySet<UnaryOp> = new Set(['selu', 'relu', 'tanh', 'sigmoid', 'silu']);
 export const WASM_BINARY: ReadonlySet<BinaryOp> = new Set(['add', 'sub', 'mul', 'div']);
 
+/** The activations the matmul epilogue applies, by the numbers $activate (activations.wat) knows them. */
+export const ACTIVATION_IDS: Readonly<Partial<Record<UnaryOp, number>>> = { selu: 1, relu: 2, tanh: 3, sigmoid: 4, silu: 5 };
+
 /** Runs one matmul kernel call, `work` = M·N·K multiply-adds, possibly split by rows between threads (see threads/). */
 export type MatmulRows = (kernels: Kernels, args: Parameters<Kernels['matmul']>, work: number) => void;
 export const oneThread: MatmulRows = (kernels, args) => kernels.matmul(...args);
@@ -34,6 +37,7 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
   const { memory, shared, kernels } = instantiate(compiled);
   const heap = new WasmHeap(memory, shared);
   const parts: WasmParts = { heap, kernels, module: compiled.module, rows: oneThread };
+  const scalars = heap.alloc(64); // the Adam kernel's scalars, rewritten by every call
   // NB: the js kernels here are the fallback; they see the same memory through views made after each allocation.
   const base = createJsBackend(matmulBlocked, name, heap);
   const ptr = (t: Tensor) => (t.storageFor(name).storage as Block).ptr;
@@ -103,10 +107,45 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
         if (packed) bAt = packed.ptr;
         // op(A)[i, p] = A[i·ai + p·ap]: row-major (M×K) or transposed (K×M), read in place.
         const [ai, ap] = transA ? [1, m] : [k, 1];
-        parts.rows(kernels, [aAt, bAt, out.ptr + 4 * i * m * n, 0, n, k, ai, ap, 0, m], m * n * k);
+        parts.rows(kernels, [aAt, bAt, out.ptr + 4 * i * m * n, 0, 0, 0, n, k, ai, ap, 0, m], m * n * k);
       }
       if (packed) heap.free(packed);
       return out;
     },
+
+    linear(x, w, b, activation) {
+      // Only float32 and the activations the epilogue knows; else null: linear.ts composes the layer from other ops.
+      if (!float32(x, w, ...(b ? [b] : [])) || (activation !== null && ACTIVATION_IDS[activation] === undefined)) return null;
+      const [m, k, n] = [x.shape[0], x.shape[1], w.shape[1]];
+      const z = heap.allocate('float32', m * n);
+      const y = activation === null ? z : heap.allocate('float32', m * n);
+      const act = activation === null ? 0 : ACTIVATION_IDS[activation]!;
+      parts.rows(kernels, [ptr(x), ptr(w), z.ptr, b ? ptr(b) : 0, y === z ? 0 : y.ptr, act, n, k, k, 1, 0, m], m * n * k);
+      return { z, y };
+    },
+
+    adamUpdate(param, grad, m, v, sc) {
+      if (!float32(param, grad, m, v)) return null;
+      const [po, mo, vo] = [heap.allocate('float32', param.size), heap.allocate('float32', param.size), heap.allocate('float32', param.size)];
+      // The ten scalars, in the order the kernel reads them (rounded to float32 as the composite's scalars are).
+      const order = [sc.beta1, sc.oneMinusBeta1, sc.beta2, sc.oneMinusBeta2, sc.bc1, sc.bc2, sc.eps, sc.lr, sc.l2, sc.decay];
+      heap.view(scalars, 'float32', order.length).set(order);
+      kernels.adam(ptr(param), ptr(grad), ptr(m), ptr(v), po.ptr, mo.ptr, vo.ptr, param.size, scalars.ptr);
+      return { param: po, m: mo, v: vo };
+    },
+
+    linearBackward(activation, z, y, dy) {
+      if (!float32(z, y, dy) || (activation !== null && !WASM_UNARY.has(activation))) return null;
+      const [rows, cols] = z.shape;
+      const db = heap.allocate('float32', cols);
+      if (activation === null) {
+        kernels.sumRows(ptr(dy), db.ptr, rows, cols);
+        return { dz: null, db };
+      }
+      const dz = heap.allocate('float32', z.size);
+      kernels[`${activation}GradRows`](ptr(z), ptr(y), ptr(dy), dz.ptr, db.ptr, rows, cols);
+      return { dz, db };
+    },
+
   };
 }

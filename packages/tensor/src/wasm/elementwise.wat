@@ -76,3 +76,52 @@
       (f32.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (f32.demote_f64 (local.get $s)))
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
       (br $tail))))
+
+;; One Adam step over n elements, in float32, in the order of the composite in adam.ts:
+;; g ← g + l2·θ; m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; θ ← θ·decay − lr·(m/bc1)/(√(v/bc2) + ε).
+;; The new θ, m, v go to po, mo, vo (they may be the inputs themselves: each element is read before it is written).
+(func $adam4 (param $p v128) (param $g v128) (param $m v128) (param $v v128) (param $s i32) (result v128 v128 v128)
+  (local $mn v128) (local $vn v128)
+  (local.set $g (f32x4.add (local.get $g) (f32x4.mul (local.get $p) (v128.load32_splat offset=32 (local.get $s)))))
+  (local.set $mn (f32x4.add (f32x4.mul (local.get $m) (v128.load32_splat (local.get $s)))
+    (f32x4.mul (local.get $g) (v128.load32_splat offset=4 (local.get $s)))))
+  (local.set $vn (f32x4.add (f32x4.mul (local.get $v) (v128.load32_splat offset=8 (local.get $s)))
+    (f32x4.mul (f32x4.mul (local.get $g) (local.get $g)) (v128.load32_splat offset=12 (local.get $s)))))
+  (f32x4.sub (f32x4.mul (local.get $p) (v128.load32_splat offset=36 (local.get $s)))
+    (f32x4.mul
+      (f32x4.div (f32x4.div (local.get $mn) (v128.load32_splat offset=16 (local.get $s)))
+        (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vn) (v128.load32_splat offset=20 (local.get $s))))
+          (v128.load32_splat offset=24 (local.get $s))))
+      (v128.load32_splat offset=28 (local.get $s))))
+  (local.get $mn) (local.get $vn))
+
+;; s points at 10 float32 scalars: β₁, 1 − β₁, β₂, 1 − β₂, bc1, bc2, ε, lr, l2, decay (AdamScalars' order).
+(func (export "adam") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $po i32) (param $mo i32) (param $vo i32)
+    (param $n i32) (param $s i32)
+  (local $i i32) (local $n4 i32) (local $o i32) (local $rp v128) (local $rm v128) (local $rv v128)
+  (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+  (block $done
+    (loop $each
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
+      (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+      (call $adam4 (v128.load (i32.add (local.get $p) (local.get $o))) (v128.load (i32.add (local.get $g) (local.get $o)))
+        (v128.load (i32.add (local.get $m) (local.get $o))) (v128.load (i32.add (local.get $v) (local.get $o))) (local.get $s))
+      (local.set $rv) (local.set $rm) (local.set $rp)
+      (v128.store (i32.add (local.get $po) (local.get $o)) (local.get $rp))
+      (v128.store (i32.add (local.get $mo) (local.get $o)) (local.get $rm))
+      (v128.store (i32.add (local.get $vo) (local.get $o)) (local.get $rv))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $each)))
+  ;; the last n mod 4 elements, in lane 0
+  (block $done
+    (loop $each
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+      (call $adam4 (v128.load32_splat (i32.add (local.get $p) (local.get $o))) (v128.load32_splat (i32.add (local.get $g) (local.get $o)))
+        (v128.load32_splat (i32.add (local.get $m) (local.get $o))) (v128.load32_splat (i32.add (local.get $v) (local.get $o))) (local.get $s))
+      (local.set $rv) (local.set $rm) (local.set $rp)
+      (f32.store (i32.add (local.get $po) (local.get $o)) (f32x4.extract_lane 0 (local.get $rp)))
+      (f32.store (i32.add (local.get $mo) (local.get $o)) (f32x4.extract_lane 0 (local.get $rm)))
+      (f32.store (i32.add (local.get $vo) (local.get $o)) (f32x4.extract_lane 0 (local.get $rv)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $each))))

@@ -10,12 +10,12 @@
 ;; does, behind a flag in Node 20), so every term is a multiply then an add, rounded twice, in the order p = 0…K−1.
 
 ;; C[i..i+4, j..j+8] for rows i…i+3, columns j…j+7.
-(func $tile4x8 (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $n i32) (param $k i32)
-    (param $ai i32) (param $ap i32) (param $i i32) (param $j i32)
+(func $tile4x8 (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $y i32) (param $act i32)
+    (param $n i32) (param $k i32) (param $ai i32) (param $ap i32) (param $i i32) (param $j i32)
   (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
   (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
   (local $b0 v128) (local $b1 v128) (local $s v128)
-  (local $pa i32) (local $pb i32) (local $pc i32) (local $p i32) (local $ai4 i32) (local $ap4 i32) (local $n4 i32)
+  (local $pa i32) (local $pb i32) (local $o i32) (local $p i32) (local $ai4 i32) (local $ap4 i32) (local $n4 i32)
   (local.set $ai4 (i32.shl (local.get $ai) (i32.const 2)))
   (local.set $ap4 (i32.shl (local.get $ap) (i32.const 2)))
   (local.set $n4 (i32.shl (local.get $n) (i32.const 2)))
@@ -50,22 +50,35 @@
       (local.set $pb (i32.add (local.get $pb) (local.get $n4)))
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br_if $terms (i32.lt_u (local.get $p) (local.get $k)))))
-  (local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
-  (v128.store (local.get $pc) (local.get $c00))
-  (v128.store offset=16 (local.get $pc) (local.get $c01))
-  (local.set $pc (i32.add (local.get $pc) (local.get $n4)))
-  (v128.store (local.get $pc) (local.get $c10))
-  (v128.store offset=16 (local.get $pc) (local.get $c11))
-  (local.set $pc (i32.add (local.get $pc) (local.get $n4)))
-  (v128.store (local.get $pc) (local.get $c20))
-  (v128.store offset=16 (local.get $pc) (local.get $c21))
-  (local.set $pc (i32.add (local.get $pc) (local.get $n4)))
-  (v128.store (local.get $pc) (local.get $c30))
-  (v128.store offset=16 (local.get $pc) (local.get $c31)))
+  ;; z = the sums, into C; then, when y ≠ 0, act(z) into y at the same place (y = c: the activation in place)
+  (local.set $o (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2)))
+  (call $store_rows (i32.add (local.get $c) (local.get $o)) (local.get $n4) (i32.const 0)
+    (local.get $c00) (local.get $c01) (local.get $c10) (local.get $c11) (local.get $c20) (local.get $c21) (local.get $c30) (local.get $c31))
+  (if (local.get $y)
+    (then
+      (call $store_rows (i32.add (local.get $y) (local.get $o)) (local.get $n4) (local.get $act)
+        (local.get $c00) (local.get $c01) (local.get $c10) (local.get $c11) (local.get $c20) (local.get $c21) (local.get $c30) (local.get $c31)))))
+
+;; Stores a 4×8 tile (4 rows of 2 vectors) at p, rows n4 bytes apart, through the activation numbered act (0: none).
+(func $store_rows (param $p i32) (param $n4 i32) (param $act i32)
+    (param $r00 v128) (param $r01 v128) (param $r10 v128) (param $r11 v128)
+    (param $r20 v128) (param $r21 v128) (param $r30 v128) (param $r31 v128)
+  (v128.store (local.get $p) (call $activate (local.get $act) (local.get $r00)))
+  (v128.store offset=16 (local.get $p) (call $activate (local.get $act) (local.get $r01)))
+  (local.set $p (i32.add (local.get $p) (local.get $n4)))
+  (v128.store (local.get $p) (call $activate (local.get $act) (local.get $r10)))
+  (v128.store offset=16 (local.get $p) (call $activate (local.get $act) (local.get $r11)))
+  (local.set $p (i32.add (local.get $p) (local.get $n4)))
+  (v128.store (local.get $p) (call $activate (local.get $act) (local.get $r20)))
+  (v128.store offset=16 (local.get $p) (call $activate (local.get $act) (local.get $r21)))
+  (local.set $p (i32.add (local.get $p) (local.get $n4)))
+  (v128.store (local.get $p) (call $activate (local.get $act) (local.get $r30)))
+  (v128.store offset=16 (local.get $p) (call $activate (local.get $act) (local.get $r31))))
+
 ;; C[i, j] for rows [i0, i1) and columns [j0, j1) as scalar dot products, in the tile's order: bias, then p = 0…K−1.
-(func $dots (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $n i32) (param $k i32)
-    (param $ai i32) (param $ap i32) (param $i0 i32) (param $i1 i32) (param $j0 i32) (param $j1 i32)
-  (local $i i32) (local $j i32) (local $p i32) (local $pa i32) (local $pb i32) (local $sum f32)
+(func $dots (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $y i32) (param $act i32)
+    (param $n i32) (param $k i32) (param $ai i32) (param $ap i32) (param $i0 i32) (param $i1 i32) (param $j0 i32) (param $j1 i32)
+  (local $i i32) (local $j i32) (local $p i32) (local $pa i32) (local $pb i32) (local $o i32) (local $sum f32)
   (local.set $i (local.get $i0))
   (block $rows_done
     (loop $rows
@@ -88,16 +101,20 @@
               (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $n) (i32.const 2))))
               (local.set $p (i32.add (local.get $p) (i32.const 1)))
               (br $terms)))
-          (f32.store (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2)))
-            (local.get $sum))
+          (local.set $o (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2)))
+          (f32.store (i32.add (local.get $c) (local.get $o)) (local.get $sum))
+          (if (local.get $y)
+            (then (f32.store (i32.add (local.get $y) (local.get $o))
+              (f32x4.extract_lane 0 (call $activate (local.get $act) (f32x4.splat (local.get $sum)))))))
           (local.set $j (i32.add (local.get $j) (i32.const 1)))
           (br $cols)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $rows))))
 
-;; C = op(A)·B (+ bias) for rows [row0, row1) of C. bias = 0: none (the allocator never hands out address 0).
-(func (export "matmul") (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $n i32) (param $k i32)
-    (param $ai i32) (param $ap i32) (param $row0 i32) (param $row1 i32)
+;; C = op(A)·B (+ bias) for rows [row0, row1) of C, and Y = act(C) when y ≠ 0 (the fused linear layer: matmul, bias
+;; and activation in one pass over C). bias = 0 or y = 0: none (the allocator never hands out address 0).
+(func (export "matmul") (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $y i32) (param $act i32)
+    (param $n i32) (param $k i32) (param $ai i32) (param $ap i32) (param $row0 i32) (param $row1 i32)
   (local $i i32) (local $j i32) (local $i4 i32) (local $n8 i32)
   (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
   (local.set $i4 (i32.add (local.get $row0) (i32.and (i32.sub (local.get $row1) (local.get $row0)) (i32.const -4))))
@@ -109,16 +126,19 @@
       (block $cols_done
         (loop $cols
           (br_if $cols_done (i32.ge_u (local.get $j) (local.get $n8)))
-          (call $tile4x8 (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (local.get $n) (local.get $k)
+          (call $tile4x8 (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (local.get $y) (local.get $act)
+            (local.get $n) (local.get $k)
             (local.get $ai) (local.get $ap) (local.get $i) (local.get $j))
           (local.set $j (i32.add (local.get $j) (i32.const 8)))
           (br $cols)))
       (local.set $i (i32.add (local.get $i) (i32.const 4)))
       (br $rows)))
   ;; the edges: the last N mod 8 columns of the tiled rows, then the last (row1 − row0) mod 4 rows
-  (call $dots (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (local.get $n) (local.get $k)
+  (call $dots (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (local.get $y) (local.get $act)
+    (local.get $n) (local.get $k)
     (local.get $ai) (local.get $ap) (local.get $row0) (local.get $i4) (local.get $n8) (local.get $n))
-  (call $dots (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (local.get $n) (local.get $k)
+  (call $dots (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (local.get $y) (local.get $act)
+    (local.get $n) (local.get $k)
     (local.get $ai) (local.get $ap) (local.get $i4) (local.get $row1) (i32.const 0) (local.get $n)))
 
 ;; dst (cols × rows) = srcᵀ for src (rows × cols), float32: packs a transposed B for matmul.

@@ -6,7 +6,7 @@ import { KERNELS_SHARED, KERNELS_UNSHARED } from './kernels.generated.js';
 
 /** The exported kernels (pointers are byte offsets into the memory; see the .wat sources for each signature). */
 export interface Kernels {
-  matmul(a: number, b: number, c: number, bias: number, n: number, k: number, ai: number, ap: number, row0: number, row1: number): void;
+  matmul(a: number, b: number, c: number, bias: number, y: number, act: number, n: number, k: number, ai: number, ap: number, row0: number, row1: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   sumRows(x: number, out: number, rows: number, cols: number): void;
   [op: string]: (...args: number[]) => void;
@@ -61,17 +61,21 @@ export interface Compiled {
 
 let compiled: Compiled | undefined;
 
-/** The compiled module (compiled now, synchronously, if initWasm() has not run). */
-export function compiledKernels(): Compiled {
-  if (compiled) return compiled;
+/** Compiles the built-in module synchronously for a shared or a non-shared memory (browsers: main thread ≤ 4 KB only). */
+export function compileKernels(shared = canShareMemory()): Compiled {
   if (!hasWasmSimd()) throw new BackendError('wasm', 'this engine has no WebAssembly SIMD (baseline simd128); use the js backend');
-  const shared = canShareMemory();
+  if (shared && !canShareMemory()) throw new BackendError('wasm', 'this engine cannot share WebAssembly memory');
   try {
-    compiled = { module: new (api().Module)(kernelBytes(shared)), shared };
+    return { module: new (api().Module)(kernelBytes(shared)), shared };
   } catch (e) {
     // Browsers refuse to compile large modules synchronously on the main thread.
     throw new BackendError('wasm', `cannot compile the kernels synchronously here (${(e as Error).message}): \`await initWasm()\` first`);
   }
+}
+
+/** The module the `wasm` backend starts from: the one initWasm() compiled, else compiled now. */
+export function compiledKernels(): Compiled {
+  compiled ??= compileKernels();
   return compiled;
 }
 
