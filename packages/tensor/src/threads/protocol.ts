@@ -7,10 +7,10 @@ export const PENDING = 1;
 /**
  * params, in a Float64Array over shared memory: m, n, k, transB, the number of parts (workers + main), the job's kind
  * (JS_JOB: the js kernel on the scratch matrices; WASM_JOB: the wasm kernel on the wasm memory, whose byte addresses
- * a, b, c, bias, y, the activation's number and the strides ai, ap follow).
+ * a, b, packed, c, bias, y, the activation's number and the strides ai, ap, bp, bj follow).
  */
-export const PARAMS = { m: 0, n: 1, k: 2, transB: 3, parts: 4, kind: 5, a: 6, b: 7, c: 8, bias: 9, y: 10, act: 11, ai: 12, ap: 13 } as const;
-export const PARAM_COUNT = 14;
+export const PARAMS = { m: 0, n: 1, k: 2, transB: 3, parts: 4, kind: 5, a: 6, b: 7, packed: 8, c: 9, bias: 10, y: 11, act: 12, ai: 13, ap: 14, bp: 15, bj: 16 } as const;
+export const PARAM_COUNT = 17;
 export const JS_JOB = 0;
 export const WASM_JOB = 1;
 

@@ -33,7 +33,8 @@ for (;;) {
   if (p[PARAMS.kind] === WASM_JOB) {
     const [start, end] = rowsOf(index, parts, m, 4);
     if (end > start) {
-      kernels!.matmul(p[PARAMS.a], p[PARAMS.b], p[PARAMS.c], p[PARAMS.bias], p[PARAMS.y], p[PARAMS.act], n, k, p[PARAMS.ai], p[PARAMS.ap], start, end);
+      const at = (name: keyof typeof PARAMS) => p[PARAMS[name]];
+      kernels!.matmul(at('a'), at('b'), at('packed'), at('c'), at('bias'), at('y'), at('act'), n, k, at('ai'), at('ap'), at('bp'), at('bj'), start, end);
     }
     if (Atomics.sub(ctrl, PENDING, 1) === 1) Atomics.notify(ctrl, PENDING);
     continue;

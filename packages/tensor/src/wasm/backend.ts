@@ -15,6 +15,9 @@ import { compiledKernels, instantiate, type Compiled, type Kernels } from './mod
 export const WASM_UNARY: ReadonlySet<UnaryOp> = new Set(['selu', 'relu', 'tanh', 'sigmoid', 'silu']);
 export const WASM_BINARY: ReadonlySet<BinaryOp> = new Set(['add', 'sub', 'mul', 'div']);
 
+/** A row-major B of at least this many elements (64 KiB) is packed into panels too: its rows alias in the L1 cache. */
+export const PACK_MIN_ELEMENTS = 1 << 14;
+
 /** The activations the matmul epilogue applies, by the numbers $activate (activations.wat) knows them. */
 export const ACTIVATION_IDS: Readonly<Partial<Record<UnaryOp, number>>> = { selu: 1, relu: 2, tanh: 3, sigmoid: 4, silu: 5 };
 
@@ -42,6 +45,20 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
   const base = createJsBackend(matmulBlocked, name, heap);
   const ptr = (t: Tensor) => (t.storageFor(name).storage as Block).ptr;
   const float32 = (...ts: Tensor[]) => ts.every((t) => t.dtype === 'float32');
+
+  /**
+   * C (+ bias, + act into y) = op(A)·op(B) at byte addresses, on the threads `parts.rows` uses. op(A)[i, p] is read in
+   * place (row-major M×K or, transposed, K×M); op(B) is packed into 8-column panels when it is transposed or large
+   * (see packB in matmul.wat), else read in place.
+   */
+  function product(a: number, transA: boolean, b: number, transB: boolean, c: number, bias: number, y: number, act: number, m: number, n: number, k: number): void {
+    const [ai, ap] = transA ? [1, m] : [k, 1];
+    const [bp, bj] = transB ? [1, k] : [n, 1];
+    const packed = transB || k * n >= PACK_MIN_ELEMENTS ? heap.alloc(4 * k * n) : null;
+    if (packed) kernels.packB(b, packed.ptr, k, n, bp, bj);
+    parts.rows(kernels, [a, b, packed ? packed.ptr : 0, c, bias, y, act, n, k, ai, ap, bp, bj, 0, m], m * n * k);
+    if (packed) heap.free(packed);
+  }
 
   return {
     ...base,
@@ -97,19 +114,12 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
       const { batchA, batchB, m, n, k } = dims;
       const batch = batchA === 1 ? batchB : batchA;
       const out = heap.allocate('float32', batch * m * n);
-      // The kernel reads B as K×N rows; a transposed B (N×K) is copied into that layout first.
-      const packed = transB ? heap.alloc(4 * k * n) : null;
       const [pa, pb] = [ptr(a), ptr(b)];
       for (let i = 0; i < batch; i++) {
         const aAt = pa + (batchA === 1 ? 0 : 4 * i * m * k);
-        let bAt = pb + (batchB === 1 ? 0 : 4 * i * k * n);
-        if (packed && (i === 0 || batchB !== 1)) kernels.transpose(bAt, packed.ptr, n, k);
-        if (packed) bAt = packed.ptr;
-        // op(A)[i, p] = A[i·ai + p·ap]: row-major (M×K) or transposed (K×M), read in place.
-        const [ai, ap] = transA ? [1, m] : [k, 1];
-        parts.rows(kernels, [aAt, bAt, out.ptr + 4 * i * m * n, 0, 0, 0, n, k, ai, ap, 0, m], m * n * k);
+        const bAt = pb + (batchB === 1 ? 0 : 4 * i * k * n);
+        product(aAt, transA, bAt, transB, out.ptr + 4 * i * m * n, 0, 0, 0, m, n, k);
       }
-      if (packed) heap.free(packed);
       return out;
     },
 
@@ -120,7 +130,7 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
       const z = heap.allocate('float32', m * n);
       const y = activation === null ? z : heap.allocate('float32', m * n);
       const act = activation === null ? 0 : ACTIVATION_IDS[activation]!;
-      parts.rows(kernels, [ptr(x), ptr(w), z.ptr, b ? ptr(b) : 0, y === z ? 0 : y.ptr, act, n, k, k, 1, 0, m], m * n * k);
+      product(ptr(x), false, ptr(w), false, z.ptr, b ? ptr(b) : 0, y === z ? 0 : y.ptr, act, m, n, k);
       return { z, y };
     },
 

@@ -1,17 +1,22 @@
 ;; matmul.wat — C = op(A)·B (+ bias) in float32 with WebAssembly SIMD: a 4×8 register tile, then the edges.
-;; Pointers are byte offsets into the one memory; op(A)[i, p] sits at a + 4·(i·ai + p·ap), so a transposed A is read in
-;; place (ai = 1, ap = M); B is K×N row-major (a transposed B is first copied by $transpose: SIMD needs 8 neighbours
-;; along a row). Rows [row0, row1) of C only, so threads can split C by rows; every row is computed the same way,
-;; whatever the split: the same results on one thread or many.
+;; Pointers are byte offsets into the one memory; op(A)[i, p] sits at a + 4·(i·ai + p·ap) and op(B)[p, j] at
+;; b + 4·(p·bp + j·bj), so transposed operands are read in place. The tiles need 8 neighbours of a row of op(B) side by
+;; side: a row-major B has them; otherwise (and for large B, see packB) B is first packed into panels of 8 columns.
+;; Rows [row0, row1) of C only, so threads can split C by rows; every row is computed the same way, whatever the
+;; split: the same results on one thread or many.
 ;;
 ;; Why 4×8: the tile's 32 sums live in 8 v128 registers; each step of p loads one row of the B block (2 v128) and
 ;; broadcasts 4 elements of A (4 splats), then does 8 multiplies and 8 adds of 4 lanes each: 64 multiply-adds for
 ;; 6 loads, in 8 + 2 + 1 = 11 of the 16 SIMD registers of x86-64. Why no FMA: baseline SIMD128 has none (relaxed SIMD
 ;; does, behind a flag in Node 20), so every term is a multiply then an add, rounded twice, in the order p = 0…K−1.
 
-;; C[i..i+4, j..j+8] for rows i…i+3, columns j…j+7.
-(func $tile4x8 (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $y i32) (param $act i32)
-    (param $n i32) (param $k i32) (param $ai i32) (param $ap i32) (param $i i32) (param $j i32)
+;; C[i..i+4, j..j+8] for rows i…i+3, columns j…j+7, over the terms p0 ≤ p < p1: the sums start at the bias (or 0)
+;; when `first`, else at C's partial sums (stored as float32, so reloading them is exact: a block boundary in p changes
+;; nothing); the activation is applied to y when `last`.
+;; The 8 columns of op(B) start at b (at p = 0) and step by bs bytes per p (a panel: 32; a row-major B: 4·N).
+(func $tile4x8 (param $a i32) (param $b i32) (param $bs i32) (param $c i32) (param $bias i32) (param $y i32) (param $act i32)
+    (param $n i32) (param $p0 i32) (param $p1 i32) (param $first i32) (param $last i32)
+    (param $ai i32) (param $ap i32) (param $i i32) (param $j i32)
   (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
   (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
   (local $b0 v128) (local $b1 v128) (local $s v128)
@@ -19,18 +24,29 @@
   (local.set $ai4 (i32.shl (local.get $ai) (i32.const 2)))
   (local.set $ap4 (i32.shl (local.get $ap) (i32.const 2)))
   (local.set $n4 (i32.shl (local.get $n) (i32.const 2)))
-  ;; the sums start at the bias (or 0)
-  (if (local.get $bias)
-    (then
-      (local.set $c00 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
-      (local.set $c01 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
-      (local.set $c10 (local.get $c00)) (local.set $c11 (local.get $c01))
-      (local.set $c20 (local.get $c00)) (local.set $c21 (local.get $c01))
-      (local.set $c30 (local.get $c00)) (local.set $c31 (local.get $c01))))
-  (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ai4))))
-  (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+  (local.set $o (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2)))
+  (if (i32.eqz (local.get $first))
+    (then ;; continue the sums stored in C
+      (local.set $pa (i32.add (local.get $c) (local.get $o)))
+      (local.set $c00 (v128.load (local.get $pa))) (local.set $c01 (v128.load offset=16 (local.get $pa)))
+      (local.set $pa (i32.add (local.get $pa) (local.get $n4)))
+      (local.set $c10 (v128.load (local.get $pa))) (local.set $c11 (v128.load offset=16 (local.get $pa)))
+      (local.set $pa (i32.add (local.get $pa) (local.get $n4)))
+      (local.set $c20 (v128.load (local.get $pa))) (local.set $c21 (v128.load offset=16 (local.get $pa)))
+      (local.set $pa (i32.add (local.get $pa) (local.get $n4)))
+      (local.set $c30 (v128.load (local.get $pa))) (local.set $c31 (v128.load offset=16 (local.get $pa))))
+    (else (if (local.get $bias) ;; start at the bias (the locals start at 0)
+      (then
+        (local.set $c00 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $c01 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $c10 (local.get $c00)) (local.set $c11 (local.get $c01))
+        (local.set $c20 (local.get $c00)) (local.set $c21 (local.get $c01))
+        (local.set $c30 (local.get $c00)) (local.set $c31 (local.get $c01))))))
+  (local.set $pa (i32.add (local.get $a) (i32.add (i32.mul (local.get $i) (local.get $ai4)) (i32.mul (local.get $p0) (local.get $ap4)))))
+  (local.set $pb (i32.add (local.get $b) (i32.mul (local.get $p0) (local.get $bs))))
+  (local.set $p (local.get $p0))
   (block $done
-    (br_if $done (i32.eqz (local.get $k)))
+    (br_if $done (i32.ge_u (local.get $p) (local.get $p1)))
     (loop $terms
       (local.set $b0 (v128.load (local.get $pb)))
       (local.set $b1 (v128.load offset=16 (local.get $pb)))
@@ -47,14 +63,13 @@
       (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
       (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $b1))))
       (local.set $pa (i32.add (local.get $pa) (local.get $ap4)))
-      (local.set $pb (i32.add (local.get $pb) (local.get $n4)))
+      (local.set $pb (i32.add (local.get $pb) (local.get $bs)))
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
-      (br_if $terms (i32.lt_u (local.get $p) (local.get $k)))))
-  ;; z = the sums, into C; then, when y ≠ 0, act(z) into y at the same place (y = c: the activation in place)
-  (local.set $o (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2)))
+      (br_if $terms (i32.lt_u (local.get $p) (local.get $p1)))))
+  ;; z = the sums, into C; then, after the last block of terms and when y ≠ 0, act(z) into y at the same place
   (call $store_rows (i32.add (local.get $c) (local.get $o)) (local.get $n4) (i32.const 0)
     (local.get $c00) (local.get $c01) (local.get $c10) (local.get $c11) (local.get $c20) (local.get $c21) (local.get $c30) (local.get $c31))
-  (if (local.get $y)
+  (if (i32.and (local.get $last) (i32.ne (local.get $y) (i32.const 0)))
     (then
       (call $store_rows (i32.add (local.get $y) (local.get $o)) (local.get $n4) (local.get $act)
         (local.get $c00) (local.get $c01) (local.get $c10) (local.get $c11) (local.get $c20) (local.get $c21) (local.get $c30) (local.get $c31)))))
@@ -77,7 +92,8 @@
 
 ;; C[i, j] for rows [i0, i1) and columns [j0, j1) as scalar dot products, in the tile's order: bias, then p = 0…K−1.
 (func $dots (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $y i32) (param $act i32)
-    (param $n i32) (param $k i32) (param $ai i32) (param $ap i32) (param $i0 i32) (param $i1 i32) (param $j0 i32) (param $j1 i32)
+    (param $n i32) (param $k i32) (param $ai i32) (param $ap i32) (param $bp i32) (param $bj i32)
+    (param $i0 i32) (param $i1 i32) (param $j0 i32) (param $j1 i32)
   (local $i i32) (local $j i32) (local $p i32) (local $pa i32) (local $pb i32) (local $o i32) (local $sum f32)
   (local.set $i (local.get $i0))
   (block $rows_done
@@ -91,14 +107,14 @@
           (if (local.get $bias)
             (then (local.set $sum (f32.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))))
           (local.set $pa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $ai)) (i32.const 2))))
-          (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $pb (i32.add (local.get $b) (i32.shl (i32.mul (local.get $j) (local.get $bj)) (i32.const 2))))
           (local.set $p (i32.const 0))
           (block $terms_done
             (loop $terms
               (br_if $terms_done (i32.ge_u (local.get $p) (local.get $k)))
               (local.set $sum (f32.add (local.get $sum) (f32.mul (f32.load (local.get $pa)) (f32.load (local.get $pb)))))
               (local.set $pa (i32.add (local.get $pa) (i32.shl (local.get $ap) (i32.const 2))))
-              (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $n) (i32.const 2))))
+              (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $bp) (i32.const 2))))
               (local.set $p (i32.add (local.get $p) (i32.const 1)))
               (br $terms)))
           (local.set $o (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2)))
@@ -111,51 +127,91 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $rows))))
 
-;; C = op(A)·B (+ bias) for rows [row0, row1) of C, and Y = act(C) when y ≠ 0 (the fused linear layer: matmul, bias
-;; and activation in one pass over C). bias = 0 or y = 0: none (the allocator never hands out address 0).
-(func (export "matmul") (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $y i32) (param $act i32)
-    (param $n i32) (param $k i32) (param $ai i32) (param $ap i32) (param $row0 i32) (param $row1 i32)
-  (local $i i32) (local $j i32) (local $i4 i32) (local $n8 i32)
+;; C = op(A)·op(B) (+ bias) for rows [row0, row1) of C, and Y = act(C) when y ≠ 0 (the fused linear layer: matmul,
+;; bias and activation in one pass over C). bias = 0 or y = 0: none (the allocator never hands out address 0).
+;; packed ≠ 0: the first N − N mod 8 columns of op(B) in panels (see packB); packed = 0: B is row-major (bj = 1).
+(func (export "matmul") (param $a i32) (param $b i32) (param $packed i32) (param $c i32) (param $bias i32) (param $y i32)
+    (param $act i32) (param $n i32) (param $k i32) (param $ai i32) (param $ap i32) (param $bp i32) (param $bj i32)
+    (param $row0 i32) (param $row1 i32)
+  (local $i i32) (local $j i32) (local $i4 i32) (local $n8 i32) (local $jb i32) (local $jend i32) (local $kb i32) (local $kend i32)
+  (local $panel i32) (local $bs i32)
   (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
   (local.set $i4 (i32.add (local.get $row0) (i32.and (i32.sub (local.get $row1) (local.get $row0)) (i32.const -4))))
-  (local.set $i (local.get $row0))
-  (block $rows_done
-    (loop $rows
-      (br_if $rows_done (i32.ge_u (local.get $i) (local.get $i4)))
-      (local.set $j (i32.const 0))
-      (block $cols_done
-        (loop $cols
-          (br_if $cols_done (i32.ge_u (local.get $j) (local.get $n8)))
-          (call $tile4x8 (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (local.get $y) (local.get $act)
-            (local.get $n) (local.get $k)
-            (local.get $ai) (local.get $ap) (local.get $i) (local.get $j))
-          (local.set $j (i32.add (local.get $j) (i32.const 8)))
-          (br $cols)))
-      (local.set $i (i32.add (local.get $i) (i32.const 4)))
-      (br $rows)))
+  ;; Cache blocking: columns in blocks of 256 and terms in blocks of 128, so the block of B in use (128 × 256 floats,
+  ;; 128 KiB) stays in the L2 cache while every row of A passes over it. Small products are a single block.
+  (block $col_blocks_done
+    (loop $col_blocks
+      (br_if $col_blocks_done (i32.ge_u (local.get $jb) (local.get $n8)))
+      (local.set $jend (select (i32.add (local.get $jb) (i32.const 256)) (local.get $n8)
+        (i32.lt_u (i32.add (local.get $jb) (i32.const 256)) (local.get $n8))))
+      (local.set $kb (i32.const 0))
+      (loop $term_blocks ;; at least once, so that K = 0 still writes C = bias
+        (local.set $kend (select (i32.add (local.get $kb) (i32.const 128)) (local.get $k)
+          (i32.lt_u (i32.add (local.get $kb) (i32.const 128)) (local.get $k))))
+        (local.set $i (local.get $row0))
+        (block $rows_done
+          (loop $rows
+            (br_if $rows_done (i32.ge_u (local.get $i) (local.get $i4)))
+            (local.set $j (local.get $jb))
+            (block $cols_done
+              (loop $cols
+                (br_if $cols_done (i32.ge_u (local.get $j) (local.get $jend)))
+                ;; where the 8 columns j…j+7 of op(B) start: panel j/8 of the packed B, or column j of a row-major B
+                (if (local.get $packed)
+                  (then
+                    (local.set $panel (i32.add (local.get $packed) (i32.mul (i32.shl (local.get $j) (i32.const 2)) (local.get $k))))
+                    (local.set $bs (i32.const 32)))
+                  (else
+                    (local.set $panel (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+                    (local.set $bs (i32.shl (local.get $bp) (i32.const 2)))))
+                (call $tile4x8 (local.get $a) (local.get $panel) (local.get $bs) (local.get $c) (local.get $bias) (local.get $y) (local.get $act)
+                  (local.get $n) (local.get $kb) (local.get $kend) (i32.eqz (local.get $kb)) (i32.eq (local.get $kend) (local.get $k))
+                  (local.get $ai) (local.get $ap) (local.get $i) (local.get $j))
+                (local.set $j (i32.add (local.get $j) (i32.const 8)))
+                (br $cols)))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $rows)))
+        (local.set $kb (local.get $kend))
+        (br_if $term_blocks (i32.lt_u (local.get $kb) (local.get $k))))
+      (local.set $jb (local.get $jend))
+      (br $col_blocks)))
   ;; the edges: the last N mod 8 columns of the tiled rows, then the last (row1 − row0) mod 4 rows
   (call $dots (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (local.get $y) (local.get $act)
-    (local.get $n) (local.get $k)
-    (local.get $ai) (local.get $ap) (local.get $row0) (local.get $i4) (local.get $n8) (local.get $n))
+    (local.get $n) (local.get $k) (local.get $ai) (local.get $ap) (local.get $bp) (local.get $bj)
+    (local.get $row0) (local.get $i4) (local.get $n8) (local.get $n))
   (call $dots (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (local.get $y) (local.get $act)
-    (local.get $n) (local.get $k)
-    (local.get $ai) (local.get $ap) (local.get $i4) (local.get $row1) (i32.const 0) (local.get $n)))
+    (local.get $n) (local.get $k) (local.get $ai) (local.get $ap) (local.get $bp) (local.get $bj)
+    (local.get $i4) (local.get $row1) (i32.const 0) (local.get $n)))
 
-;; dst (cols × rows) = srcᵀ for src (rows × cols), float32: packs a transposed B for matmul.
-(func (export "transpose") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
-  (local $i i32) (local $j i32) (local $ps i32)
-  (local.set $ps (local.get $src))
-  (block $rows_done
-    (loop $rows
-      (br_if $rows_done (i32.ge_u (local.get $i) (local.get $rows)))
-      (local.set $j (i32.const 0))
-      (block $cols_done
-        (loop $cols
-          (br_if $cols_done (i32.ge_u (local.get $j) (local.get $cols)))
-          (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
-            (f32.load (local.get $ps)))
-          (local.set $ps (i32.add (local.get $ps) (i32.const 4)))
-          (local.set $j (i32.add (local.get $j) (i32.const 1)))
-          (br $cols)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $rows))))
+;; Packs op(B)'s first N − N mod 8 columns into panels of 8: panel q holds op(B)[p, 8q…8q+7] for p = 0…K−1, 32 bytes
+;; per p, so a tile reads its B block contiguously. Why: the rows of a large row-major B are 4·N bytes apart, and
+;; addresses 4 KiB apart share a set of the L1 cache, so the tile's 128 rows would evict each other; a transposed B has
+;; no 8 neighbours along a row at all. O(K·N) copies next to the product's O(M·N·K) work.
+(func (export "packB") (param $b i32) (param $dst i32) (param $k i32) (param $n i32) (param $bp i32) (param $bj i32)
+  (local $q i32) (local $p i32) (local $jj i32) (local $src i32) (local $n8 i32)
+  (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
+  (block $panels_done
+    (loop $panels
+      (br_if $panels_done (i32.ge_u (local.get $q) (local.get $n8)))
+      (local.set $p (i32.const 0))
+      (block $rows_done
+        (loop $rows
+          (br_if $rows_done (i32.ge_u (local.get $p) (local.get $k)))
+          ;; op(B)[p, q] at b + 4·(p·bp + q·bj)
+          (local.set $src (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $bp)) (i32.mul (local.get $q) (local.get $bj))) (i32.const 2))))
+          (if (i32.eq (local.get $bj) (i32.const 1))
+            (then ;; 8 neighbours: two vectors
+              (v128.store (local.get $dst) (v128.load (local.get $src)))
+              (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $src))))
+            (else
+              (local.set $jj (i32.const 0))
+              (loop $cols
+                (f32.store (i32.add (local.get $dst) (i32.shl (local.get $jj) (i32.const 2)))
+                  (f32.load (i32.add (local.get $src) (i32.shl (i32.mul (local.get $jj) (local.get $bj)) (i32.const 2)))))
+                (local.set $jj (i32.add (local.get $jj) (i32.const 1)))
+                (br_if $cols (i32.lt_u (local.get $jj) (i32.const 8))))))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+          (local.set $p (i32.add (local.get $p) (i32.const 1)))
+          (br $rows)))
+      (local.set $q (i32.add (local.get $q) (i32.const 8)))
+      (br $panels))))
