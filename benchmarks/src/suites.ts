@@ -19,30 +19,43 @@ export function matmulShapes(quick: boolean): [number, number, number, string][]
   return [...sizes.map((s) => [s, s, s, `${s}³`] as [number, number, number, string]), ...mlpShapes(quick)];
 }
 
+/**
+ * The CPU backends measured: `js` (plain TypeScript), `js-threads` (its large matmuls on both cores), `wasm-1t`
+ * (the WebAssembly SIMD kernels on one thread: a wasm backend without workers, registered by run.ts) and `wasm`
+ * (the same kernels, large matmuls on both cores once initThreads() has run).
+ */
+export const CPU_BACKENDS = ['js', 'js-threads', 'wasm-1t', 'wasm'] as const;
+export type CpuBackend = (typeof CPU_BACKENDS)[number];
+const LABEL: Record<CpuBackend, string> = { js: 'js', 'js-threads': 'js-threads', 'wasm-1t': 'wasm, one thread', wasm: 'wasm, both cores' };
+
+/** Runs fn with `backend` active (tensors made inside live there, so a task never copies between backends). */
+function on<R>(backend: string, fn: () => R): R {
+  const before = T.getBackend().name;
+  T.setBackend(backend);
+  try {
+    return fn();
+  } finally {
+    T.setBackend(before);
+  }
+}
+
 export function rillMatmulTasks(quick: boolean): Task[] {
-  const g = new T.Generator(1);
   const tasks: Task[] = [];
   for (const [m, k, n, label] of matmulShapes(quick)) {
-    const a = T.rand([m, k], { generator: g });
-    const b = T.rand([k, n], { generator: g });
+    const g = new T.Generator(1);
+    const [a0, b0] = [T.rand([m, k], { generator: g }), T.rand([k, n], { generator: g })];
     const c = new Float32Array(m * n);
     const work = (2 * m * n * k) / 1e9;
     for (const kernel of [T.matmulReference, T.matmulBlocked]) {
       if (kernel === T.matmulReference && m * n * k > 2 ** 27) continue; // the triple loop at 1024³ takes seconds
-      tasks.push({ name: `rill ${kernel.name} ${label}`, group: `rill ${kernel.name}`, unit: 'GFLOP/s', work, fn: () => kernel({ a: a.data, b: b.data, c, m, n, k, transA: false, transB: false }) });
+      const [a, b] = [a0.data.slice(), b0.data.slice()];
+      tasks.push({ name: `rill ${kernel.name} ${label}`, group: `rill ${kernel.name}`, unit: 'GFLOP/s', work, fn: () => kernel({ a, b, c, m, n, k, transA: false, transB: false }) });
     }
-    tasks.push({ name: `rill matmul op (js) ${label}`, group: 'rill js', unit: 'GFLOP/s', work, fn: () => T.matmul(a, b).dispose() });
-    tasks.push({
-      name: `rill matmul op (js-threads) ${label}`,
-      group: 'rill js-threads',
-      unit: 'GFLOP/s',
-      work,
-      fn: () => {
-        T.setBackend('js-threads');
-        T.matmul(a, b).dispose();
-        T.setBackend('js');
-      },
-    });
+    for (const backend of CPU_BACKENDS) {
+      const [a, b] = on(backend, () => [T.clone(a0), T.clone(b0)]);
+      const fn = () => on(backend, () => T.matmul(a, b).dispose());
+      tasks.push({ name: `rill matmul op (${LABEL[backend]}) ${label}`, group: `rill ${backend}`, unit: 'GFLOP/s', work, fn });
+    }
   }
   return tasks;
 }
@@ -50,32 +63,35 @@ export function rillMatmulTasks(quick: boolean): Task[] {
 /** Activations, a broadcasting add and reductions on 2¹⁸ floats: bytes read + written per second. */
 export function rillElementwiseTasks(): Task[] {
   const n = 1 << 18;
-  const x = T.randn([512, 512], { generator: new T.Generator(2) });
-  const row = T.randn([512], { generator: new T.Generator(3) });
   const gb = (bytes: number) => bytes / 1e9;
-  const tasks: Task[] = ['selu', 'silu', 'gelu', 'tanh', 'relu'].map((op) => ({
-    name: `rill ${op} 2¹⁸`, group: 'rill js', unit: 'GB/s', work: gb(8 * n), fn: () => T.unary(op as T.UnaryOp, x).dispose(),
-  }));
-  tasks.push({ name: 'rill seluGrad 2¹⁸', group: 'rill js', unit: 'GB/s', work: gb(16 * n), fn: () => T.unaryGrad('selu', x, x, x).dispose() });
-  tasks.push({ name: 'rill add (512×512)+(512)', group: 'rill js', unit: 'GB/s', work: gb(8 * n), fn: () => T.add(x, row).dispose() });
-  tasks.push({ name: 'rill mul 2¹⁸', group: 'rill js', unit: 'GB/s', work: gb(12 * n), fn: () => T.mul(x, x).dispose() });
-  tasks.push({ name: 'rill sum axis 0 (512×512)', group: 'rill js', unit: 'GB/s', work: gb(4 * n), fn: () => T.sum(x, 0).dispose() });
-  tasks.push({ name: 'rill sum all 2¹⁸', group: 'rill js', unit: 'GB/s', work: gb(4 * n), fn: () => T.sum(x).dispose() });
-  return tasks;
+  return (['js', 'wasm-1t'] as const).flatMap((backend) => {
+    const [x, row] = on(backend, () => [T.randn([512, 512], { generator: new T.Generator(2) }), T.randn([512], { generator: new T.Generator(3) })]);
+    const task = (name: string, bytes: number, fn: () => T.Tensor): Task => ({
+      name: `rill ${name} (${LABEL[backend]})`,
+      group: `rill ${backend}`,
+      unit: 'GB/s',
+      work: gb(bytes),
+      fn: () => on(backend, () => fn().dispose()),
+    });
+    return [
+      ...(['selu', 'silu', 'gelu', 'tanh', 'relu'] as const).map((op) => task(`${op} 2¹⁸`, 8 * n, () => T.unary(op, x))),
+      task('seluGrad 2¹⁸', 16 * n, () => T.unaryGrad('selu', x, x, x)),
+      task('add (512×512)+(512)', 8 * n, () => T.add(x, row)),
+      task('mul 2¹⁸', 12 * n, () => T.mul(x, x)),
+      task('sum axis 0 (512×512)', 4 * n, () => T.sum(x, 0)),
+      task('sum all 2¹⁸', 4 * n, () => T.sum(x)),
+    ];
+  });
 }
 
 /** The reference recipe's training step (moons, N(0, I), MLP 3→W→W→W→2 SELU, batch 256, Adam 1e-3, σ = 0.01). */
-export function rillTrainTask(width: number, backend: 'js' | 'js-threads'): Task {
-  const trainer = new F.Trainer({ hidden: [width, width, width], seed: 0 });
+export function rillTrainTask(width: number, backend: CpuBackend): Task {
+  const trainer = on(backend, () => new F.Trainer({ hidden: [width, width, width], seed: 0 }));
   return {
-    name: `rill ${backend} training step W=${width} B=256`,
+    name: `rill training step W=${width} B=256 (${LABEL[backend]})`,
     group: `rill ${backend}`,
     unit: 'steps/s',
     work: 1,
-    fn: () => {
-      T.setBackend(backend);
-      trainer.trainStep();
-      T.setBackend('js');
-    },
+    fn: () => on(backend, () => trainer.trainStep()),
   };
 }

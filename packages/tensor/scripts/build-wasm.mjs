@@ -22,7 +22,8 @@ const body = SOURCES.map((f) => expandTemplates(readFileSync(join(dir, f), 'utf8
 
 function assemble(memory) {
   const text = `(module\n  (import "env" "memory" ${memory})\n${body}\n)\n`;
-  const module = wabt.parseWat('kernels.wat', text, { simd: true, threads: true });
+  // UTF-8 bytes: given a string, wabt.js keeps only the low byte of each character (U+230A '⌊' became a newline).
+  const module = wabt.parseWat('kernels.wat', new TextEncoder().encode(text), { simd: true, threads: true });
   try {
     return module.toBinary({}).buffer;
   } finally {
