@@ -5,7 +5,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 "${PNPM[@]}" run build
 mkdir -p out
-STEPS="${RILL_STEPS:-5000}"
+STEPS="${RILL_STEPS:-20000}"
 "${PNPM[@]}" --silent rill train --data moons --steps "$STEPS" --ema 0.999 --out out/moons.rill --png out/loss.png
 "${PNPM[@]}" --silent rill sample --model out/moons.rill --n 2000 --solver dopri5 --out out/samples.csv \
   --png out/samples.png --trajectories out/trajectories.png --field out/field.png

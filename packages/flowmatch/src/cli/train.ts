@@ -26,17 +26,17 @@ export const TRAIN_FLAGS: Flag[] = [
   { name: 'coupling', kind: 'choice', choices: COUPLINGS, default: DEFAULT_CONFIG.coupling, help: 'minibatch coupling: independent (I-CFM) or optimal transport' },
   { name: 'ema', kind: 'number', min: 0, max: 0.99999, default: 0, help: 'EMA decay of the weights used for sampling (0 = off; e.g. 0.999)' },
   { name: 'seed', kind: 'int', min: 0, default: 0, help: 'random seed (same seed, same run)' },
-  { name: 'backend', kind: 'choice', choices: ['cpu', 'js', 'wasm', 'gpu'], default: 'cpu', help: 'compute backend' },
+  { name: 'backend', kind: 'choice', choices: ['cpu', 'js', 'wasm', 'gpu'], default: 'cpu', help: 'compute backend: cpu = the fastest CPU one (wasm where WebAssembly SIMD runs, on all cores)' },
   { name: 'checkpoint-every', kind: 'int', min: 0, default: 0, help: 'also save a checkpoint every N steps (0 = only at the end)' },
   { name: 'resume', kind: 'bool', default: false, help: 'continue the run saved in --out' },
   { name: 'log-every', kind: 'int', min: 1, default: 1000, help: 'progress line interval when stderr is not a terminal' },
   { name: 'png', kind: 'string', help: 'also draw the loss curve to this PNG file' },
 ];
 
-/** Chooses the backend by the names used everywhere (js, cpu, gpu, later wasm); an unavailable one is a UsageError. */
+/** Chooses the backend by the names used everywhere (cpu, wasm, js, gpu); an unavailable one is a UsageError. */
 export async function useBackend(command: string, name: string): Promise<void> {
-  if (name === 'cpu') {
-    // The fastest CPU backend: large matmuls split between worker threads (bit-identical to one thread).
+  if (name === 'cpu' || name === 'wasm') {
+    // The fastest CPU backend (wasm where SIMD runs): large matmuls split between worker threads (bit-identical).
     const { initThreads } = await import('@rill/tensor/threads');
     await initThreads();
   }
