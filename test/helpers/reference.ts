@@ -151,3 +151,11 @@ export const BINARY_REF: Record<BinaryOp, (a: number, b: number) => number> = {
   le: (a, b) => Number(a <= b),
   eq: (a, b) => Number(a === b),
 };
+
+/** Every (transA, transB) combination, for matmul tests. */
+export const FLAGS = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;

@@ -2,14 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
 import { EPS64, expectClose, matmulAtol } from '../helpers/close.js';
-import { matmulRef, opMatrix, randomValues, testRandom } from '../helpers/reference.js';
+import { FLAGS, matmulRef, opMatrix, randomValues, testRandom } from '../helpers/reference.js';
 
-const FLAGS = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-] as const;
 const ODD = [1, 3, 7, 33, 129];
 
 describe('CPU matmul kernels against the float64 reference', () => {

@@ -1,16 +1,12 @@
 ;; activations.wat — activations and their derivatives on float32, 4 lanes at a time, for x, y, dy, dx of n elements.
-;; Baseline SIMD has no exp, so $expm1 builds one from + − × (below). Each loop runs over whole vectors, then does the
+;; Baseline SIMD has no exp, so $exp and $expm1 are built from + − × (below). Each loop runs over whole vectors, then does the
 ;; last n mod 4 elements in lane 0 of a vector (the same arithmetic, so every element gets the same result).
 
-;; e^x − c for x in [−87, 88] (clamped), c = 1 (expm1) or 0 (exp), to about 2 ulp. Reference: Cody & Waite range reduction, as in Cephes expf:
-;; x = k·ln2 + r with k = round(x / ln2), |r| ≤ ln2/2 (ln2 split in a high part exact in float32 and a low part);
-;; then e^x − c = 2ᵏ·(e^r − 1) + (2ᵏ − c), with e^r − 1 = r + r²/2! + … + r⁷/7! (truncation ≤ 1.5e-8 relative);
-;; 2ᵏ is built by writing k + 127 into the exponent bits. For expm1 and k = 0 the result is the series itself, so small
-;; x keep their full relative precision (the reason for expm1 rather than exp − 1); exp keeps it for very negative x
-;; (where 1 + expm1(x) would round to 0).
-(func $exp_minus (param $x v128) (param $c v128) (result v128)
-  (local $k v128) (local $r v128) (local $p v128) (local $two_k v128)
-  (local.set $x (f32x4.max (f32x4.min (local.get $x) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -87 -87 -87 -87)))
+;; The shared part of exp and expm1, to about 2 ulp. Reference: Cody & Waite range reduction, as in Cephes expf:
+;; x = k·ln2 + r with k = round(x / ln2), |r| ≤ ln2/2 (ln2 split in a high part exact in float32 and a low part), and
+;; e^r − 1 = r + r²/2! + … + r⁷/7! (truncation ≤ 1.5e-8 relative). Returns k (as float32 lanes) and e^r − 1.
+(func $reduce (param $x v128) (result v128 v128)
+  (local $k v128) (local $r v128) (local $p v128)
   (local.set $k (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))))
   (local.set $r (f32x4.sub (local.get $x) (f32x4.mul (local.get $k) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
   (local.set $r (f32x4.add (local.get $r) (f32x4.mul (local.get $k) (v128.const f32x4 2.12194440e-4 2.12194440e-4 2.12194440e-4 2.12194440e-4))))
@@ -21,14 +17,36 @@
   (local.set $p (f32x4.add (v128.const f32x4 4.16666667e-2 4.16666667e-2 4.16666667e-2 4.16666667e-2) (f32x4.mul (local.get $r) (local.get $p))))
   (local.set $p (f32x4.add (v128.const f32x4 0.166666667 0.166666667 0.166666667 0.166666667) (f32x4.mul (local.get $r) (local.get $p))))
   (local.set $p (f32x4.add (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.mul (local.get $r) (local.get $p))))
-  (local.set $p (f32x4.add (local.get $r) (f32x4.mul (f32x4.mul (local.get $r) (local.get $r)) (local.get $p))))
-  (local.set $two_k (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
-  (f32x4.add (f32x4.mul (local.get $two_k) (local.get $p)) (f32x4.sub (local.get $two_k) (local.get $c))))
+  (local.get $k)
+  (f32x4.add (local.get $r) (f32x4.mul (f32x4.mul (local.get $r) (local.get $r)) (local.get $p))))
 
+;; 2ᵏ for integer-valued float lanes k ∈ [−126, 127]: k + 127 written into the exponent bits.
+(func $pow2 (param $k v128) (result v128)
+  (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+
+;; e^x − 1 for x clamped to [−87, 88]: 2ᵏ·(e^r − 1) + (2ᵏ − 1). For k = 0 that is the series itself, so small x keep
+;; their full relative precision (the reason for expm1 rather than exp − 1); expm1(±0) = ±0 exactly.
 (func $expm1 (param $x v128) (result v128)
-  (call $exp_minus (local.get $x) (v128.const f32x4 1 1 1 1)))
+  (local $k v128) (local $p v128) (local $two_k v128)
+  (call $reduce (f32x4.max (f32x4.min (local.get $x) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -87 -87 -87 -87)))
+  (local.set $p) (local.set $k)
+  (local.set $two_k (call $pow2 (local.get $k)))
+  (v128.bitselect (local.get $x)
+    (f32x4.add (f32x4.mul (local.get $two_k) (local.get $p)) (f32x4.sub (local.get $two_k) (v128.const f32x4 1 1 1 1)))
+    (f32x4.eq (local.get $x) (v128.const f32x4 0 0 0 0))))
+
+;; e^x = 2ᵏ·(1 + (e^r − 1)) for x clamped to [−104, 88], with 2ᵏ applied as 2^⌊k/2⌋ · 2^(k − ⌊k/2⌋) so both factors
+;; are normal numbers and results down to the float32 subnormals (e^(−103.9)) come out right; below −104, 0.
+;; NaN stays NaN (the comparison is false for it).
 (func $exp (param $x v128) (result v128)
-  (call $exp_minus (local.get $x) (v128.const f32x4 0 0 0 0)))
+  (local $k v128) (local $p v128) (local $k1 v128)
+  (call $reduce (f32x4.max (f32x4.min (local.get $x) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -104 -104 -104 -104)))
+  (local.set $p) (local.set $k)
+  (local.set $k1 (f32x4.floor (f32x4.mul (local.get $k) (v128.const f32x4 0.5 0.5 0.5 0.5))))
+  (v128.bitselect (v128.const f32x4 0 0 0 0)
+    (f32x4.mul (f32x4.mul (f32x4.add (local.get $p) (v128.const f32x4 1 1 1 1)) (call $pow2 (local.get $k1)))
+      (call $pow2 (f32x4.sub (local.get $k) (local.get $k1))))
+    (f32x4.lt (local.get $x) (v128.const f32x4 -104 -104 -104 -104))))
 
 ;; σ(x) = 1 / (1 + e^(−x)) written with e = e^(−|x|) ≤ 1, so nothing overflows: 1/(1 + e) for x ≥ 0, e/(1 + e) otherwise.
 (func $sigmoid4 (param $x v128) (result v128)
@@ -49,8 +67,8 @@
   (local $u v128) (local $t v128)
   (local.set $u (call $expm1 (f32x4.mul (f32x4.abs (local.get $x)) (v128.const f32x4 -2 -2 -2 -2))))
   (local.set $t (f32x4.div (f32x4.neg (local.get $u)) (f32x4.add (v128.const f32x4 2 2 2 2) (local.get $u))))
-  ;; copy the sign bit of x onto t
-  (v128.or (local.get $t) (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+  ;; |t| with the sign bit of x (so tanh(±0) = ±0)
+  (v128.or (f32x4.abs (local.get $t)) (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
 
 (func $relu4 (param $x v128) (result v128)
   (v128.bitselect (local.get $x) (v128.const f32x4 0 0 0 0) (f32x4.gt (local.get $x) (v128.const f32x4 0 0 0 0))))

@@ -12,7 +12,7 @@ export type WasmModule = object;
 interface WasmApi {
   validate(bytes: Bytes): boolean;
   compile(bytes: Bytes): Promise<WasmModule>;
-  Module: new (bytes: Bytes) => WasmModule;
+  Module: (new (bytes: Bytes) => WasmModule) & { exports(module: WasmModule): { name: string; kind: string }[] };
   Instance: new (module: WasmModule, imports: object) => { exports: unknown };
   Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   LinkError: new (...args: unknown[]) => Error;

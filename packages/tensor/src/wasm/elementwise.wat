@@ -6,16 +6,19 @@
 ;; Whole vectors first, then the last n mod 4 elements one by one: nothing outside the n elements is written (a call
 ;; may cover one row of a larger tensor).
 (func (export "{op}") (param $a i32) (param $sa i32) (param $b i32) (param $sb i32) (param $out i32) (param $n i32)
-  (local $end i32) (local $end4 i32) (local $va v128) (local $vb v128)
+  (local $end i32) (local $end4 i32) (local $va v128) (local $vb v128) (local $ca v128) (local $cb v128)
   (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
   (local.set $end4 (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
   (local.set $sa (i32.shl (local.get $sa) (i32.const 2))) ;; bytes per element step: 4 or 0
   (local.set $sb (i32.shl (local.get $sb) (i32.const 2)))
+  ;; a broadcast operand's one element in all lanes, read once (never as a vector: its block may end right after it)
+  (if (i32.and (i32.eqz (local.get $sa)) (i32.ne (local.get $n) (i32.const 0))) (then (local.set $ca (v128.load32_splat (local.get $a)))))
+  (if (i32.and (i32.eqz (local.get $sb)) (i32.ne (local.get $n) (i32.const 0))) (then (local.set $cb (v128.load32_splat (local.get $b)))))
   (block $done
     (loop $each
       (br_if $done (i32.ge_u (local.get $out) (local.get $end4)))
-      (local.set $va (select (result v128) (v128.load (local.get $a)) (f32x4.splat (f32.load (local.get $a))) (local.get $sa)))
-      (local.set $vb (select (result v128) (v128.load (local.get $b)) (f32x4.splat (f32.load (local.get $b))) (local.get $sb)))
+      (local.set $va (if (result v128) (local.get $sa) (then (v128.load (local.get $a))) (else (local.get $ca))))
+      (local.set $vb (if (result v128) (local.get $sb) (then (v128.load (local.get $b))) (else (local.get $cb))))
       (v128.store (local.get $out) (f32x4.{op} (local.get $va) (local.get $vb)))
       (local.set $a (i32.add (local.get $a) (i32.shl (local.get $sa) (i32.const 2))))
       (local.set $b (i32.add (local.get $b) (i32.shl (local.get $sb) (i32.const 2))))

@@ -98,7 +98,12 @@ export async function initWasm(source: WasmSource = {}): Promise<void> {
   if (!api().validate(bytes)) {
     throw new BackendError('initWasm', 'the bytes are not a valid kernels module for this engine (no WebAssembly SIMD, or not Rill\'s kernels.wasm)');
   }
-  compiled = { module: await api().compile(bytes), shared };
+  const module = await api().compile(bytes);
+  // Any valid module validates: check that this one has the kernels (a few names stand for all of them).
+  const names = new Set(api().Module.exports(module).map((e) => e.name));
+  const missing = ['matmul', 'packB', 'sumRows', 'adam', 'selu', 'seluGrad', 'seluGradRows', 'add'].filter((n) => !names.has(n));
+  if (missing.length) throw new BackendError('initWasm', `the module is not Rill's kernels.wasm: it lacks ${missing.join(', ')}`);
+  compiled = { module, shared };
 }
 
 /** A fresh memory of the kind the module expects, and the kernels instantiated on it. */
