@@ -62,7 +62,7 @@ export function writeResults(dir: string, m: Meta, rows: Row[], ratios: Ratio[])
     '',
     `CPU ${m.cpu} (${m.cores} cores), Node ${m.node}, V8 ${m.v8}, commit ${m.commit}${m.quick ? ', quick mode' : ''}; peers: ${Object.entries(m.peers).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     '',
-    '## Targets (Rill / peer, same run)',
+    '## Targets (Rill / peer, same run: the median of alternating rounds, see pairedRatio)',
     '',
     '| target | Rill | peer | ratio | goal |',
     '| --- | --- | --- | --- | --- |',

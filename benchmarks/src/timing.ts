@@ -25,3 +25,31 @@ export async function measure(tasks: Task[], quick: boolean): Promise<Row[]> {
     return { name: task.name, group, unit, median: work / (ms.p50 / 1000), min: work / (ms.max / 1000), max: work / (ms.min / 1000), samples: ms.samplesCount };
   });
 }
+
+/**
+ * A Rill / peer ratio measured in alternating rounds: each round times `rill` then `peer` for `ms` milliseconds each
+ * (after a warm-up) and takes the ratio of their throughputs; the result is the median round. On a shared machine
+ * whose speed drifts by tens of percent over minutes, pairing keeps both sides of a ratio under the same conditions.
+ */
+export function pairedRatio(rill: Task, peer: Task, rounds: number, ms: number): { rill: number; peer: number; ratio: number } {
+  const rate = (t: Task, budget: number) => {
+    let calls = 0;
+    const start = performance.now();
+    let now = start;
+    while (now - start < budget) {
+      t.fn();
+      calls++;
+      now = performance.now();
+    }
+    return (calls * t.work) / ((now - start) / 1000);
+  };
+  rate(rill, ms / 2);
+  rate(peer, ms / 2);
+  const results = Array.from({ length: rounds }, () => {
+    const r = rate(rill, ms);
+    const p = rate(peer, ms);
+    return { rill: r, peer: p, ratio: r / p };
+  });
+  results.sort((x, y) => x.ratio - y.ratio);
+  return results[Math.floor(rounds / 2)];
+}
