@@ -186,13 +186,14 @@ describe('matmul on the wasm backend (float32) against the float64 reference', (
 
 // --------------------------------------------------------------------------------------- the matmul kernel itself
 
-describe('the exported matmul and packB kernels: bias, activation epilogue, row ranges, nothing written outside C', () => {
+describe('the exported matmul, packA and packB kernels: bias, activation epilogue, row ranges, nothing written outside C', () => {
   const be = T.createWasmBackend(T.compileKernels(false), 'wasm-direct');
   const { heap, kernels } = be.parts;
   const ACT_IDS = ['none', 'selu', 'relu', 'tanh', 'sigmoid', 'silu'] as const; // the epilogue's numbering (ACTIVATION_IDS)
 
-  it('has the signature these tests call: matmul(a, b, packed, c, bias, y, act, n, k, ai, ap, bp, bj, row0, row1), packB(b, dst, k, n, bp, bj)', () => {
-    expect(kernels.matmul.length).toBe(15);
+  it('has the signature these tests call: matmul(a, apacked, b, packed, c, bias, y, act, n, k, ai, ap, bp, bj, row0, row1), packA(a, dst, m4, k, ai, ap), packB(b, dst, k, n, bp, bj)', () => {
+    expect(kernels.matmul.length).toBe(16);
+    expect(kernels.packA.length).toBe(6);
     expect(kernels.packB.length).toBe(6);
   });
 
@@ -211,8 +212,8 @@ describe('the exported matmul and packB kernels: bias, activation epilogue, row 
   }
 
   /**
-   * One call on a region laid out as [guard | A | guard | B | guard | bias | guard | panels | guard | C | guard | Y |
-   * guard] (C at `cShift` floats past a 16-byte boundary), everything but A, B, bias pre-filled with a sentinel.
+   * One call on a region laid out as [guard | A | guard | A panels | guard | B | guard | bias | guard | panels | guard |
+   * C | guard | Y | guard] (C at `cShift` floats past a 16-byte boundary), everything but A, B, bias pre-filled with a sentinel.
    */
   function run(t: Case, rng: () => number) {
     const { m, n, k, transA, bMode, row0, row1, cShift = 0 } = t;
@@ -221,7 +222,8 @@ describe('the exported matmul and packB kernels: bias, activation epilogue, row 
     const round4 = (x: number) => Math.ceil(x / 4) * 4;
     const at: Record<string, number> = {};
     let top = G;
-    for (const [name, len] of [['a', m * k], ['b', k * n], ['bias', n], ['panels', k * n], ['c', m * n], ['y', m * n]] as const) {
+    const m4 = m - (m % 4);
+    for (const [name, len] of [['a', m * k], ['apanels', m4 * k], ['b', k * n], ['bias', n], ['panels', k * n], ['c', m * n], ['y', m * n]] as const) {
       if (name === 'c') top += cShift;
       at[name] = top;
       top = round4(top + len) + G;
@@ -254,8 +256,19 @@ describe('the exported matmul and packB kernels: bias, activation epilogue, row 
       }
       for (let q = at.panels + k * n8; q < at.panels + k * n; q++) expect(panels[q]).toBe(SENTINEL);
     }
+    kernels.packA(ptr('a'), ptr('apanels'), m4, k, ai, ap);
+    const A0 = (i: number, p: number) => (transA ? a[p * m + i] : a[i * k + p]);
+    const apanels = heap.view(block, 'float32', top) as Float32Array;
+    // panel q holds op(A)[4q…4q+3, p] side by side for p = 0…K−1; nothing past its m4·K floats is written
+    for (let i = 0; i < m4; i++) {
+      for (let p = 0; p < k; p++) {
+        const got = apanels[at.apanels + (i >> 2) * 4 * k + p * 4 + (i % 4)];
+        if (!Object.is(got, A0(i, p))) expect.fail(`packA ${m}×${k} (transA=${transA}): row ${i} p=${p} = ${got}, expected ${A0(i, p)}`);
+      }
+    }
+    expect(apanels[at.apanels + m4 * k]).toBe(SENTINEL);
     const before = (heap.view(block, 'float32', top) as Float32Array).slice();
-    kernels.matmul(ptr('a'), ptr('b'), bMode === 'rows' ? 0 : ptr('panels'), ptr('c'), t.bias ? ptr('bias') : 0, t.act === null ? 0 : ptr('y'), t.act ?? 0,
+    kernels.matmul(ptr('a'), ptr('apanels'), ptr('b'), bMode === 'rows' ? 0 : ptr('panels'), ptr('c'), t.bias ? ptr('bias') : 0, t.act === null ? 0 : ptr('y'), t.act ?? 0,
       n, k, ai, ap, bp, bj, row0, row1);
     const after = heap.view(block, 'float32', top) as Float32Array;
     const label = `${JSON.stringify(t)}`;

@@ -80,14 +80,14 @@ function runJob(p: Pool, ownPart: () => void): void {
  * each on its rows of C (boundaries on whole 4-row tiles). Every row is computed as on one thread: identical results.
  */
 const wasmRows: MatmulRows = (kernels, args, work) => {
-  const [a, b, packed, c, bias, y, act, n, k, ai, ap, bp, bj, row0, row1] = args;
+  const [a, apacked, b, packed, c, bias, y, act, n, k, ai, ap, bp, bj, row0, row1] = args;
   const m = row1 - row0;
   if (!pool || !pool.wasm || work < WASM_PARALLEL_MIN_WORK || m < 8 || row0 !== 0) return kernels.matmul(...args);
   const p = pool;
   const parts = p.workers.length + 1;
-  p.params.set([m, n, k, 0, parts, WASM_JOB, a, b, packed, c, bias, y, act, ai, ap, bp, bj]);
+  p.params.set([m, n, k, 0, parts, WASM_JOB, a, apacked, b, packed, c, bias, y, act, ai, ap, bp, bj]);
   const [start, end] = rowsOf(0, parts, m, 4);
-  runJob(p, () => kernels.matmul(a, b, packed, c, bias, y, act, n, k, ai, ap, bp, bj, start, end));
+  runJob(p, () => kernels.matmul(a, apacked, b, packed, c, bias, y, act, n, k, ai, ap, bp, bj, start, end));
 };
 
 /** The wasm backend, if it runs here on a shared memory (which the workers can then use too). */

@@ -7,10 +7,10 @@ export const PENDING = 1;
 /**
  * params, in a Float64Array over shared memory: m, n, k, transB, the number of parts (workers + main), the job's kind
  * (JS_JOB: the js kernel on the scratch matrices; WASM_JOB: the wasm kernel on the wasm memory, whose byte addresses
- * a, b, packed, c, bias, y, the activation's number and the strides ai, ap, bp, bj follow).
+ * a, apacked, b, packed, c, bias, y, the activation's number and the strides ai, ap, bp, bj follow).
  */
-export const PARAMS = { m: 0, n: 1, k: 2, transB: 3, parts: 4, kind: 5, a: 6, b: 7, packed: 8, c: 9, bias: 10, y: 11, act: 12, ai: 13, ap: 14, bp: 15, bj: 16 } as const;
-export const PARAM_COUNT = 17;
+export const PARAMS = { m: 0, n: 1, k: 2, transB: 3, parts: 4, kind: 5, a: 6, apacked: 7, b: 8, packed: 9, c: 10, bias: 11, y: 12, act: 13, ai: 14, ap: 15, bp: 16, bj: 17 } as const;
+export const PARAM_COUNT = 18;
 export const JS_JOB = 0;
 export const WASM_JOB = 1;
 

@@ -34,7 +34,7 @@ for (;;) {
     const [start, end] = rowsOf(index, parts, m, 4);
     if (end > start) {
       const at = (name: keyof typeof PARAMS) => p[PARAMS[name]];
-      kernels!.matmul(at('a'), at('b'), at('packed'), at('c'), at('bias'), at('y'), at('act'), n, k, at('ai'), at('ap'), at('bp'), at('bj'), start, end);
+      kernels!.matmul(at('a'), at('apacked'), at('b'), at('packed'), at('c'), at('bias'), at('y'), at('act'), n, k, at('ai'), at('ap'), at('bp'), at('bj'), start, end);
     }
     if (Atomics.sub(ctrl, PENDING, 1) === 1) Atomics.notify(ctrl, PENDING);
     continue;

@@ -56,7 +56,11 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
     const [bp, bj] = transB ? [1, k] : [n, 1];
     const packed = transB || k * n >= PACK_MIN_ELEMENTS ? heap.alloc(4 * k * n) : null;
     if (packed) kernels.packB(b, packed.ptr, k, n, bp, bj);
-    parts.rows(kernels, [a, b, packed ? packed.ptr : 0, c, bias, y, act, n, k, ai, ap, bp, bj, 0, m], m * n * k);
+    const m4 = m - (m % 4);
+    const apacked = heap.alloc(4 * m4 * k); // the rows of op(A) in panels of 4, for the tiles
+    kernels.packA(a, apacked.ptr, m4, k, ai, ap);
+    parts.rows(kernels, [a, apacked.ptr, b, packed ? packed.ptr : 0, c, bias, y, act, n, k, ai, ap, bp, bj, 0, m], m * n * k);
+    heap.free(apacked);
     if (packed) heap.free(packed);
   }
 

@@ -1,7 +1,8 @@
 ;; matmul.wat — C = op(A)·B (+ bias) in float32 with WebAssembly SIMD: a 4×8 register tile, then the edges.
 ;; Pointers are byte offsets into the one memory; op(A)[i, p] sits at a + 4·(i·ai + p·ap) and op(B)[p, j] at
-;; b + 4·(p·bp + j·bj), so transposed operands are read in place. The tiles need 8 neighbours of a row of op(B) side by
-;; side: a row-major B has them; otherwise (and for large B, see packB) B is first packed into panels of 8 columns.
+;; b + 4·(p·bp + j·bj), so transposed operands can be read in place (the edges are). The tiles read A from panels of
+;; 4 rows (packA) and need 8 neighbours of a row of op(B) side by side: a row-major B has them; otherwise (and for
+;; large B, see packB) B is first packed into panels of 8 columns.
 ;; Rows [row0, row1) of C only, so threads can split C by rows; every row is computed the same way, whatever the
 ;; split: the same results on one thread or many.
 ;;
@@ -15,15 +16,11 @@
 ;; nothing); the activation is applied to y when `last`.
 ;; The 8 columns of op(B) start at b (at p = 0) and step by bs bytes per p (a panel: 32; a row-major B: 4·N).
 (func $tile4x8 (param $a i32) (param $b i32) (param $bs i32) (param $c i32) (param $bias i32) (param $y i32) (param $act i32)
-    (param $n i32) (param $p0 i32) (param $p1 i32) (param $first i32) (param $last i32)
-    (param $ai i32) (param $ap i32) (param $i i32) (param $j i32)
+    (param $n i32) (param $p0 i32) (param $p1 i32) (param $first i32) (param $last i32) (param $i i32) (param $j i32)
   (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
   (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
   (local $b0 v128) (local $b1 v128) (local $s v128)
-  (local $pa i32) (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $pb i32) (local $pend i32) (local $o i32)
-  (local $ai4 i32) (local $ap4 i32) (local $n4 i32)
-  (local.set $ai4 (i32.shl (local.get $ai) (i32.const 2)))
-  (local.set $ap4 (i32.shl (local.get $ap) (i32.const 2)))
+  (local $pa i32) (local $pb i32) (local $pend i32) (local $o i32) (local $n4 i32)
   (local.set $n4 (i32.shl (local.get $n) (i32.const 2)))
   (local.set $o (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2)))
   (if (i32.eqz (local.get $first))
@@ -43,13 +40,10 @@
         (local.set $c10 (local.get $c00)) (local.set $c11 (local.get $c01))
         (local.set $c20 (local.get $c00)) (local.set $c21 (local.get $c01))
         (local.set $c30 (local.get $c00)) (local.set $c31 (local.get $c01))))))
-  (local.set $pa (i32.add (local.get $a) (i32.add (i32.mul (local.get $i) (local.get $ai4)) (i32.mul (local.get $p0) (local.get $ap4)))))
+  ;; a: this tile's panel of A (4 rows interleaved, 16 bytes per p; see packA), from term p0
+  (local.set $pa (i32.add (local.get $a) (i32.shl (local.get $p0) (i32.const 4))))
   (local.set $pb (i32.add (local.get $b) (i32.mul (local.get $p0) (local.get $bs))))
   (local.set $pend (i32.add (local.get $pb) (i32.mul (i32.sub (local.get $p1) (local.get $p0)) (local.get $bs))))
-  ;; the addresses of the 4 rows' elements of A, stepped together (no index arithmetic in the loop)
-  (local.set $pa1 (i32.add (local.get $pa) (local.get $ai4)))
-  (local.set $pa2 (i32.add (local.get $pa1) (local.get $ai4)))
-  (local.set $pa3 (i32.add (local.get $pa2) (local.get $ai4)))
   (block $done
     (br_if $done (i32.ge_u (local.get $pb) (local.get $pend)))
     (loop $terms
@@ -58,19 +52,16 @@
       (local.set $s (v128.load32_splat (local.get $pa)))
       (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
       (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
-      (local.set $s (v128.load32_splat (local.get $pa1)))
+      (local.set $s (v128.load32_splat offset=4 (local.get $pa)))
       (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
       (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $b1))))
-      (local.set $s (v128.load32_splat (local.get $pa2)))
+      (local.set $s (v128.load32_splat offset=8 (local.get $pa)))
       (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
       (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $b1))))
-      (local.set $s (v128.load32_splat (local.get $pa3)))
+      (local.set $s (v128.load32_splat offset=12 (local.get $pa)))
       (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
       (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $b1))))
-      (local.set $pa (i32.add (local.get $pa) (local.get $ap4)))
-      (local.set $pa1 (i32.add (local.get $pa1) (local.get $ap4)))
-      (local.set $pa2 (i32.add (local.get $pa2) (local.get $ap4)))
-      (local.set $pa3 (i32.add (local.get $pa3) (local.get $ap4)))
+      (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
       (local.set $pb (i32.add (local.get $pb) (local.get $bs)))
       (br_if $terms (i32.lt_u (local.get $pb) (local.get $pend)))))
   ;; z = the sums, into C; then, after the last block of terms and when y ≠ 0, act(z) into y at the same place
@@ -136,14 +127,19 @@
 
 ;; C = op(A)·op(B) (+ bias) for rows [row0, row1) of C, and Y = act(C) when y ≠ 0 (the fused linear layer: matmul,
 ;; bias and activation in one pass over C). bias = 0 or y = 0: none (the allocator never hands out address 0).
-;; packed ≠ 0: the first N − N mod 8 columns of op(B) in panels (see packB); packed = 0: B is row-major (bj = 1).
-(func (export "matmul") (param $a i32) (param $b i32) (param $packed i32) (param $c i32) (param $bias i32) (param $y i32)
+;; apacked: op(A)'s rows in panels of 4 (see packA). packed ≠ 0: the first N − N mod 8 columns of op(B) in panels
+;; (see packB); packed = 0: B is row-major (bj = 1). Tiles cover whole panels, from the first multiple of 4 at or after
+;; row0; the rows around them and the last N mod 8 columns are plain dot products on a and b.
+(func (export "matmul") (param $a i32) (param $apacked i32) (param $b i32) (param $packed i32) (param $c i32) (param $bias i32) (param $y i32)
     (param $act i32) (param $n i32) (param $k i32) (param $ai i32) (param $ap i32) (param $bp i32) (param $bj i32)
     (param $row0 i32) (param $row1 i32)
-  (local $i i32) (local $j i32) (local $i4 i32) (local $n8 i32) (local $jb i32) (local $jend i32) (local $kb i32) (local $kend i32)
-  (local $panel i32) (local $bs i32)
+  (local $i i32) (local $j i32) (local $t0 i32) (local $i4 i32) (local $n8 i32) (local $jb i32) (local $jend i32) (local $kb i32)
+  (local $kend i32) (local $panel i32) (local $bs i32)
   (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
-  (local.set $i4 (i32.add (local.get $row0) (i32.and (i32.sub (local.get $row1) (local.get $row0)) (i32.const -4))))
+  ;; tiles on rows [t0, i4): whole panels of 4 inside [row0, row1)
+  (local.set $t0 (i32.and (i32.add (local.get $row0) (i32.const 3)) (i32.const -4)))
+  (local.set $i4 (i32.and (local.get $row1) (i32.const -4)))
+  (if (i32.lt_u (local.get $i4) (local.get $t0)) (then (local.set $t0 (local.get $row1)) (local.set $i4 (local.get $row1))))
   ;; Cache blocking: columns in blocks of 256 and terms in blocks of 128, so the block of B in use (128 × 256 floats,
   ;; 128 KiB) stays in the L2 cache while every row of A passes over it. Small products are a single block.
   (block $col_blocks_done
@@ -155,7 +151,7 @@
       (loop $term_blocks ;; at least once, so that K = 0 still writes C = bias
         (local.set $kend (select (i32.add (local.get $kb) (i32.const 128)) (local.get $k)
           (i32.lt_u (i32.add (local.get $kb) (i32.const 128)) (local.get $k))))
-        (local.set $i (local.get $row0))
+        (local.set $i (local.get $t0))
         (block $rows_done
           (loop $rows
             (br_if $rows_done (i32.ge_u (local.get $i) (local.get $i4)))
@@ -171,9 +167,12 @@
                   (else
                     (local.set $panel (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
                     (local.set $bs (i32.shl (local.get $bp) (i32.const 2)))))
-                (call $tile4x8 (local.get $a) (local.get $panel) (local.get $bs) (local.get $c) (local.get $bias) (local.get $y) (local.get $act)
+                (call $tile4x8
+                  ;; rows i…i+3's panel of the packed A: i/4 panels of 16·K bytes before it
+                  (i32.add (local.get $apacked) (i32.mul (i32.shl (local.get $i) (i32.const 2)) (local.get $k)))
+                  (local.get $panel) (local.get $bs) (local.get $c) (local.get $bias) (local.get $y) (local.get $act)
                   (local.get $n) (local.get $kb) (local.get $kend) (i32.eqz (local.get $kb)) (i32.eq (local.get $kend) (local.get $k))
-                  (local.get $ai) (local.get $ap) (local.get $i) (local.get $j))
+                  (local.get $i) (local.get $j))
                 (local.set $j (i32.add (local.get $j) (i32.const 8)))
                 (br $cols)))
             (local.set $i (i32.add (local.get $i) (i32.const 4)))
@@ -182,10 +181,13 @@
         (br_if $term_blocks (i32.lt_u (local.get $kb) (local.get $k))))
       (local.set $jb (local.get $jend))
       (br $col_blocks)))
-  ;; the edges: the last N mod 8 columns of the tiled rows, then the last (row1 − row0) mod 4 rows
+  ;; the edges: the rows before the first panel, the last N mod 8 columns of the tiled rows, the rows after them
   (call $dots (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (local.get $y) (local.get $act)
     (local.get $n) (local.get $k) (local.get $ai) (local.get $ap) (local.get $bp) (local.get $bj)
-    (local.get $row0) (local.get $i4) (local.get $n8) (local.get $n))
+    (local.get $row0) (local.get $t0) (i32.const 0) (local.get $n))
+  (call $dots (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (local.get $y) (local.get $act)
+    (local.get $n) (local.get $k) (local.get $ai) (local.get $ap) (local.get $bp) (local.get $bj)
+    (local.get $t0) (local.get $i4) (local.get $n8) (local.get $n))
   (call $dots (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (local.get $y) (local.get $act)
     (local.get $n) (local.get $k) (local.get $ai) (local.get $ap) (local.get $bp) (local.get $bj)
     (local.get $i4) (local.get $row1) (i32.const 0) (local.get $n)))
@@ -221,4 +223,59 @@
           (local.set $p (i32.add (local.get $p) (i32.const 1)))
           (br $rows)))
       (local.set $q (i32.add (local.get $q) (i32.const 8)))
+      (br $panels))))
+;; Packs the rows [0, m4) of op(A) (m4 a multiple of 4) into panels of 4 rows interleaved: panel q holds
+;; op(A)[4q…4q+3, p] side by side for p = 0…K−1, 16 bytes per p, so a tile reads its four A elements with one
+;; pointer and constant offsets (fewer instructions per step than four pointers into four rows). A row-major A
+;; (ap = 1) goes 4×4 elements at a time: four vector loads, a transpose by shuffles, four vector stores.
+(func (export "packA") (param $a i32) (param $dst i32) (param $m4 i32) (param $k i32) (param $ai i32) (param $ap i32)
+  (local $i i32) (local $p i32) (local $r i32) (local $k4 i32)
+  (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
+  (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+  (local.set $k4 (select (i32.and (local.get $k) (i32.const -4)) (i32.const 0) (i32.eq (local.get $ap) (i32.const 1))))
+  (block $panels_done
+    (loop $panels
+      (br_if $panels_done (i32.ge_u (local.get $i) (local.get $m4)))
+      ;; the four rows' addresses at p = 0 (used by the vector path)
+      (local.set $p0 (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $ai)) (i32.const 2))))
+      (local.set $p1 (i32.add (local.get $p0) (i32.shl (local.get $ai) (i32.const 2))))
+      (local.set $p2 (i32.add (local.get $p1) (i32.shl (local.get $ai) (i32.const 2))))
+      (local.set $p3 (i32.add (local.get $p2) (i32.shl (local.get $ai) (i32.const 2))))
+      (local.set $p (i32.const 0))
+      (block $quads_done
+        (loop $quads
+          (br_if $quads_done (i32.ge_u (local.get $p) (local.get $k4)))
+          ;; rows a, b, c, d at p…p+3 → t0 = a0 b0 a1 b1, t1 = c0 d0 c1 d1, t2 = a2 b2 a3 b3, t3 = c2 d2 c3 d3
+          (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (v128.load (local.get $p0)) (v128.load (local.get $p1))))
+          (local.set $t1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (v128.load (local.get $p2)) (v128.load (local.get $p3))))
+          (local.set $t2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (v128.load (local.get $p0)) (v128.load (local.get $p1))))
+          (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (v128.load (local.get $p2)) (v128.load (local.get $p3))))
+          ;; → a0 b0 c0 d0, a1 b1 c1 d1, a2 b2 c2 d2, a3 b3 c3 d3
+          (v128.store (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+          (v128.store offset=16 (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+          (v128.store offset=32 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t2) (local.get $t3)))
+          (v128.store offset=48 (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t2) (local.get $t3)))
+          (local.set $p0 (i32.add (local.get $p0) (i32.const 16)))
+          (local.set $p1 (i32.add (local.get $p1) (i32.const 16)))
+          (local.set $p2 (i32.add (local.get $p2) (i32.const 16)))
+          (local.set $p3 (i32.add (local.get $p3) (i32.const 16)))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+          (br $quads)))
+      ;; the rest of the terms (all of them for a transposed A), one element at a time
+      (block $terms_done
+        (loop $terms
+          (br_if $terms_done (i32.ge_u (local.get $p) (local.get $k)))
+          (local.set $r (i32.const 0))
+          (loop $rows
+            ;; op(A)[i + r, p] at a + 4·((i + r)·ai + p·ap)
+            (f32.store (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 2)))
+              (f32.load (i32.add (local.get $a)
+                (i32.shl (i32.add (i32.mul (i32.add (local.get $i) (local.get $r)) (local.get $ai)) (i32.mul (local.get $p) (local.get $ap))) (i32.const 2)))))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br_if $rows (i32.lt_u (local.get $r) (i32.const 4))))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+          (local.set $p (i32.add (local.get $p) (i32.const 1)))
+          (br $terms)))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
       (br $panels))))

@@ -7,9 +7,10 @@ import { KERNELS_SHARED, KERNELS_UNSHARED } from './kernels.generated.js';
 /** The exported kernels (pointers are byte offsets into the memory; see the .wat sources for each signature). */
 export interface Kernels {
   matmul(
-    a: number, b: number, packed: number, c: number, bias: number, y: number, act: number,
+    a: number, apacked: number, b: number, packed: number, c: number, bias: number, y: number, act: number,
     n: number, k: number, ai: number, ap: number, bp: number, bj: number, row0: number, row1: number,
   ): void;
+  packA(a: number, dst: number, m4: number, k: number, ai: number, ap: number): void;
   packB(b: number, dst: number, k: number, n: number, bp: number, bj: number): void;
   sumRows(x: number, out: number, rows: number, cols: number): void;
   [op: string]: (...args: number[]) => void;
