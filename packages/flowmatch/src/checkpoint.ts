@@ -129,3 +129,35 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
   }
   return { kind: header.kind, config: header.config, step: header.step, rng: header.rng ?? undefined, tensors, meta: header.meta };
 }
+
+/** The tensors stored under `prefix` (e.g. `model.`), with the prefix removed from their names. */
+export function tensorsUnder(ckpt: Checkpoint, prefix: string): Record<string, Tensor> {
+  return Object.fromEntries(Object.entries(ckpt.tensors).filter(([n]) => n.startsWith(prefix)).map(([n, t]) => [n.slice(prefix.length), t]));
+}
+
+/** An optimizer's slot lists, stored as `optim.<slot>.<i>`. */
+export function optimizerSlots(ckpt: Checkpoint): Record<string, Tensor[]> {
+  const slots: Record<string, Tensor[]> = {};
+  for (const [name, t] of Object.entries(tensorsUnder(ckpt, 'optim.'))) {
+    const [slot, i] = name.split('.');
+    (slots[slot] ??= [])[Number(i)] = t;
+  }
+  return slots;
+}
+
+/**
+ * A trainer's checkpoint: model weights under `model.`, the optimizer's slots under `optim.<slot>.<i>`, any `extra`
+ * tensors by their own names, and the optimizer's kind and step in `meta`.
+ */
+export function trainerCheckpoint(
+  head: Pick<Checkpoint, 'kind' | 'config' | 'step' | 'rng'>,
+  model: Record<string, Tensor>,
+  optimizer: { kind: string; step: number; slots: Record<string, Tensor[]> },
+  extra: Record<string, Tensor>,
+  meta: Record<string, unknown>,
+): Checkpoint {
+  const tensors: Record<string, Tensor> = {};
+  for (const [n, t] of Object.entries(model)) tensors[`model.${n}`] = t;
+  for (const [slot, list] of Object.entries(optimizer.slots)) list.forEach((t, i) => (tensors[`optim.${slot}.${i}`] = t));
+  return { ...head, tensors: { ...tensors, ...extra }, meta: { optimizer: optimizer.kind, optimizerStep: optimizer.step, ...meta } };
+}

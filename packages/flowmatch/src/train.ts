@@ -1,7 +1,7 @@
 // The training loop: a Trainer holds model, path, optimizer, EMA and generator; step() is sample → loss → backward → update.
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
-import type { Checkpoint } from './checkpoint.js';
+import { optimizerSlots, tensorsUnder, trainerCheckpoint, type Checkpoint } from './checkpoint.js';
 import { COUPLINGS, couple, type CouplingName } from './couplings.js';
 import { DATASET_NAMES, sampleDataset, type DatasetName } from './datasets.js';
 import { cfmLoss } from './loss.js';
@@ -233,34 +233,19 @@ export class Trainer {
 
   /** Everything needed to resume (or to sample from the model): a Checkpoint to encode as a `.rill` file. */
   checkpoint(meta: Record<string, unknown> = {}): Checkpoint {
-    const tensors: Record<string, Tensor> = {};
-    for (const [n, t] of Object.entries(stateDict(this.model))) tensors[`model.${n}`] = t;
-    const opt = this.optimizer.state();
-    for (const [slot, list] of Object.entries(opt.slots)) list.forEach((t, i) => (tensors[`optim.${slot}.${i}`] = t));
-    if (this.ema) for (const [n, t] of this.ema.shadow) tensors[`ema.${n}`] = t;
-    tensors['history.loss'] = this.#historyTensor();
-    return {
-      kind: 'cfm',
-      config: { ...this.config } as unknown as Record<string, unknown>,
-      step: this.step,
-      rng: this.generator.getState(),
-      tensors,
-      meta: { optimizer: opt.kind, optimizerStep: opt.step, ...meta },
-    };
+    const extra: Record<string, Tensor> = { 'history.loss': this.#historyTensor() };
+    if (this.ema) for (const [n, t] of this.ema.shadow) extra[`ema.${n}`] = t;
+    const head = { kind: 'cfm', config: { ...this.config } as unknown as Record<string, unknown>, step: this.step, rng: this.generator.getState() };
+    return trainerCheckpoint(head, stateDict(this.model), this.optimizer.state(), extra, meta);
   }
 
   /** Rebuilds a Trainer from a checkpoint, with the model, optimizer, EMA and generator exactly as they were. */
   static fromCheckpoint(ckpt: Checkpoint, custom: CustomPoints = {}): Trainer {
     if (ckpt.kind !== 'cfm') throw new T.ValueError('checkpoint', `holds a '${ckpt.kind}' model, not a flow-matching (cfm) one`);
     const trainer = new Trainer(ckpt.config as unknown as TrainConfig, custom);
-    const pick = (prefix: string) =>
-      Object.fromEntries(Object.entries(ckpt.tensors).filter(([n]) => n.startsWith(prefix)).map(([n, t]) => [n.slice(prefix.length), t]));
+    const pick = (prefix: string) => tensorsUnder(ckpt, prefix);
     loadStateDict(trainer.model, pick('model.'));
-    const slots: Record<string, Tensor[]> = {};
-    for (const [name, t] of Object.entries(pick('optim.'))) {
-      const [slot, i] = name.split('.');
-      (slots[slot] ??= [])[Number(i)] = t;
-    }
+    const slots = optimizerSlots(ckpt);
     for (const [slot, list] of Object.entries(slots)) {
       if (list.filter(Boolean).length !== trainer.model.parameters().length) {
         throw new T.ValueError('checkpoint', `optimizer slot '${slot}' has ${list.filter(Boolean).length} of ${trainer.model.parameters().length} tensors`);
@@ -298,8 +283,7 @@ export function modelFromCheckpoint(ckpt: Checkpoint, options: { ema?: boolean }
   if (ckpt.kind !== 'cfm') throw new T.ValueError('checkpoint', `holds a '${ckpt.kind}' model, not a flow-matching (cfm) one`);
   const config = { ...DEFAULT_CONFIG, ...(ckpt.config as Partial<TrainConfig>) };
   const model = makeModel(config, new T.Generator(0));
-  const pick = (prefix: string) =>
-    Object.fromEntries(Object.entries(ckpt.tensors).filter(([n]) => n.startsWith(prefix)).map(([n, t]) => [n.slice(prefix.length), t]));
+  const pick = (prefix: string) => tensorsUnder(ckpt, prefix);
   const weights = options.ema && Object.keys(ckpt.tensors).some((n) => n.startsWith('ema.')) ? pick('ema.') : {};
   // EMA weights replace the raw ones; the buffers (time frequencies) always come from the model.
   loadStateDict(model, { ...pick('model.'), ...weights });
