@@ -20,7 +20,8 @@ describe('help', () => {
     for (const flag of ['data', 'out', 'steps', 'batch', 'hidden', 'act', 'lr', 'optimizer', 'path', 'sigma', 'sigma-min', 'source', 'coupling', 'ema', 'seed', 'backend', 'checkpoint-every', 'resume']) {
       expect(help.stdout).toMatch(new RegExp(`--${flag}\\b`));
     }
-    expect(help.stdout).toContain('(default: 64,64,64)');
+    expect(help.stdout).toContain('default 64,64,64 for cfm; 36,36 in each coupling of a flow');
+    expect(help.stdout).toContain('--kind');
     expect(help.stdout).toContain('(default: 20000)');
     for (const c of ['sample', 'eval', 'logprob']) expect(rill(dir, c, '--help').stdout).toContain('--model');
   });
@@ -63,7 +64,8 @@ describe('train → sample → eval → logprob', () => {
     const r = rill(dir, 'eval', '--model', 'm.rill', '--n', '200', '--json');
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(Object.keys(report)).toEqual(['model', 'data', 'n', 'seed', 'metrics', 'floor', 'solvers']);
+    expect(Object.keys(report)).toEqual(['model', 'kind', 'data', 'n', 'seed', 'metrics', 'floor', 'sampling', 'nll', 'solvers']);
+    expect(Object.keys(report.nll)).toEqual(['natsPerDim', 'bitsPerDim', 'nfe', 'seconds']);
     expect(Object.keys(report.metrics)).toEqual(['w2', 'mmd2', 'energy']);
     expect(Object.keys(report.solvers)).toEqual(['euler', 'midpoint', 'heun', 'rk4', 'dopri5']);
     expect(report.solvers.euler.nfe).toBe(100);

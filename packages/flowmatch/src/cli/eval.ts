@@ -1,16 +1,19 @@
-// `rill eval`: sample quality against fresh data (W2, MMD², energy distance), the data-vs-data floor, NFE per solver.
+// `rill eval`: sample quality against fresh data (W2, MMD², energy distance), the data-vs-data floor, the NLL of fresh
+// data, the cost of sampling, and for flow matching NFE and W2 per solver. Both model kinds (cfm, flow).
 import * as T from '@rill/tensor';
 import { energyDistance, mmd2, wasserstein2 } from '../metrics.js';
 import { fieldOf, solve, type Method, type SolveOptions } from '../solvers.js';
 import { UsageError, type Flag, type Values } from './flags.js';
-import { loadModel, loadPoints } from './io.js';
+import * as A from '@rill/autograd';
+import { loadAnyModel, loadPoints, modelLogProb } from './io.js';
 
 export const EVAL_FLAGS: Flag[] = [
   { name: 'model', kind: 'string', required: true, help: 'a .rill model file' },
   { name: 'data', kind: 'string', help: "a dataset or a CSV file to compare with (default: the model's training data)" },
   { name: 'n', kind: 'int', min: 2, max: 5000, default: 2000, help: 'points per sample (W2 solves an n×n assignment)' },
   { name: 'seed', kind: 'int', min: 0, default: 0, help: 'seed of the noise and the fresh data' },
-  { name: 'json', kind: 'bool', default: false, help: 'print JSON (keys: model, data, n, seed, metrics, floor, solvers)' },
+  { name: 'nll-steps', kind: 'int', min: 1, default: 50, help: 'cfm: RK4 steps of the likelihood ODE (the NLL of fresh data)' },
+  { name: 'json', kind: 'bool', default: false, help: 'print JSON (keys: model, kind, data, n, seed, metrics, floor, sampling, nll, solvers)' },
   { name: 'raw', kind: 'bool', default: false, help: 'use the raw weights even when the model has EMA weights' },
 ];
 
@@ -26,7 +29,8 @@ const SOLVERS: [Method, SolveOptions][] = [
 const metrics = (a: T.Tensor, b: T.Tensor) => ({ w2: wasserstein2(a, b), mmd2: mmd2(a, b), energy: energyDistance(a, b) });
 
 export async function evaluate(v: Values): Promise<number> {
-  const { model, config } = loadModel('eval', String(v.model), Boolean(v.raw));
+  const m = loadAnyModel('eval', String(v.model), Boolean(v.raw));
+  const { config } = m;
   const spec = v.data === undefined ? String(config.data) : String(v.data);
   if (spec === 'custom') throw new UsageError('rill eval: the model was trained on a CSV file; pass it again with --data FILE.csv');
   const n = Number(v.n);
@@ -34,36 +38,65 @@ export async function evaluate(v: Values): Promise<number> {
   const take = (pts: T.Tensor) => (pts.shape[0] >= n ? T.slice(pts, [0], [n]) : pts);
   const data = take(loadPoints('eval', 'data', spec, n, g, config.dim));
   const other = take(loadPoints('eval', 'data', spec, n, g, config.dim));
-  const m = Math.min(data.shape[0], other.shape[0]);
-  if (m < 2) throw new UsageError(`rill eval: --data ${spec} has fewer than 2 points`);
-  const noise = T.randn([m, config.dim], { generator: g });
-  const field = fieldOf(model);
+  const m2 = Math.min(data.shape[0], other.shape[0]);
+  if (m2 < 2) throw new UsageError(`rill eval: --data ${spec} has fewer than 2 points`);
+  const fresh = T.slice(data, [0], [m2]);
+  const noise = T.randn([m2, config.dim], { generator: g });
+  // Samples, and what they cost: every solver for flow matching (the report's metrics use dopri5), one pass for a flow.
   const solvers: Record<string, { nfe: number; w2: number; seconds: number }> = {};
-  let best: T.Tensor | null = null;
-  for (const [method, options] of SOLVERS) {
+  let samples: T.Tensor;
+  let sampling: { method: string; nfe: number; seconds: number };
+  if (m.kind === 'cfm') {
+    const field = fieldOf(m.model);
+    let best: T.Tensor | null = null;
+    for (const [method, options] of SOLVERS) {
+      const start = performance.now();
+      const { x, nfe } = solve(field, noise, { method, ...options });
+      solvers[method] = { nfe, w2: wasserstein2(x, fresh), seconds: (performance.now() - start) / 1000 };
+      best = x;
+    }
+    samples = best!;
+    sampling = { method: 'dopri5', nfe: solvers.dopri5.nfe, seconds: solvers.dopri5.seconds };
+  } else {
     const start = performance.now();
-    const { x, nfe } = solve(field, noise, { method, ...options });
-    solvers[method] = { nfe, w2: wasserstein2(x, T.slice(data, [0], [m])), seconds: (performance.now() - start) / 1000 };
-    best = x;
+    samples = A.noGrad(() => T.tidy(() => T.keep(m.flow.forward(noise).value)));
+    sampling = { method: 'flow (one pass)', nfe: 1, seconds: (performance.now() - start) / 1000 };
+  }
+  // The NLL of the fresh data: exact for a flow; by the likelihood ODE for flow matching (standard normal source only).
+  let nll: { natsPerDim: number; bitsPerDim: number; nfe: number; seconds: number } | null = null;
+  if (m.kind === 'flow' || m.config.source === 'normal') {
+    const start = performance.now();
+    const { logProb, nfe } = modelLogProb('eval', m, fresh, { steps: Number(v['nll-steps']) });
+    const natsPerDim = -Array.from(logProb.data).reduce((a, b) => a + b, 0) / logProb.size / config.dim;
+    nll = { natsPerDim, bitsPerDim: natsPerDim / Math.LN2, nfe, seconds: (performance.now() - start) / 1000 };
   }
   const report = {
     model: String(v.model),
+    kind: m.kind,
     data: spec,
-    n: m,
+    n: m2,
     seed: Number(v.seed),
-    metrics: metrics(best!, T.slice(data, [0], [m])),
-    floor: metrics(T.slice(other, [0], [m]), T.slice(data, [0], [m])),
-    solvers,
+    metrics: metrics(samples, fresh),
+    floor: metrics(T.slice(other, [0], [m2]), fresh),
+    sampling,
+    nll,
+    ...(m.kind === 'cfm' ? { solvers } : {}),
   };
   if (v.json) {
     console.log(JSON.stringify(report, null, 2));
     return 0;
   }
   const r = (x: number) => x.toFixed(4);
-  console.log(`${report.model} against ${m} fresh points of ${spec} (seed ${report.seed}), samples by dopri5:`);
+  const by = m.kind === 'cfm' ? 'samples by dopri5' : 'samples by the normalizing flow';
+  console.log(`${report.model} (${m.kind}) against ${m2} fresh points of ${spec} (seed ${report.seed}), ${by}:`);
   console.log(`  metric        model     floor (data vs data)`);
   for (const k of ['w2', 'mmd2', 'energy'] as const) console.log(`  ${k.padEnd(12)}${r(report.metrics[k]).padStart(8)}  ${r(report.floor[k]).padStart(8)}`);
-  console.log(`  solver      NFE     W2      time`);
-  for (const [name, s] of Object.entries(solvers)) console.log(`  ${name.padEnd(10)}${String(s.nfe).padStart(5)}  ${r(s.w2)}  ${s.seconds.toFixed(2)} s`);
+  if (nll) console.log(`  NLL of the data: ${r(nll.natsPerDim)} nats/dim (${r(nll.bitsPerDim)} bits/dim), NFE ${nll.nfe}, ${nll.seconds.toFixed(2)} s`);
+  else console.log(`  NLL: not available (the model maps from '${m.kind === 'cfm' ? m.config.source : ''}', whose density is unknown)`);
+  console.log(`  sampling ${m2} points: ${sampling.method}, NFE ${sampling.nfe}, ${sampling.seconds.toFixed(2)} s`);
+  if (m.kind === 'cfm') {
+    console.log(`  solver      NFE     W2      time`);
+    for (const [name, s] of Object.entries(solvers)) console.log(`  ${name.padEnd(10)}${String(s.nfe).padStart(5)}  ${r(s.w2)}  ${s.seconds.toFixed(2)} s`);
+  }
   return 0;
 }

@@ -5,7 +5,10 @@ import type { Tensor } from '@rill/tensor';
 import type { Checkpoint } from '../checkpoint.js';
 import { DATASET_NAMES, sampleDataset, type DatasetName } from '../datasets.js';
 import { loadCheckpoint, readCsv, writeFileAtomic } from '../node.js';
-import { modelFromCheckpoint, type TrainConfig } from '../train.js';
+import { modelFromCheckpoint, makePath, type TrainConfig } from '../train.js';
+import { flowFromCheckpoint, type FlowTrainConfig } from '../flow-train.js';
+import type { NormalizingFlow } from '../flows.js';
+import { logProb } from '../likelihood.js';
 import type { MLP } from '../nn.js';
 import { UsageError } from './flags.js';
 import { figure, type Chart } from './plot/svg.js';
@@ -40,6 +43,40 @@ export function loadModel(command: string, path: string, raw = false): { ckpt: C
   const ckpt = loadCheckpoint(path);
   if (ckpt.kind !== 'cfm') throw new UsageError(`rill ${command}: ${path} holds a '${ckpt.kind}' model, which this command cannot use`);
   return { ckpt, model: modelFromCheckpoint(ckpt, { ema: !raw }), config: ckpt.config as unknown as TrainConfig };
+}
+
+/** A model file of either kind: a flow-matching velocity field (cfm) or a normalizing flow. */
+export type AnyModel =
+  | { kind: 'cfm'; ckpt: Checkpoint; model: MLP; config: TrainConfig }
+  | { kind: 'flow'; ckpt: Checkpoint; flow: NormalizingFlow; config: FlowTrainConfig };
+
+export function loadAnyModel(command: string, path: string, raw = false): AnyModel {
+  const ckpt = loadCheckpoint(path);
+  if (ckpt.kind === 'flow') return { kind: 'flow', ckpt, flow: flowFromCheckpoint(ckpt), config: ckpt.config as unknown as FlowTrainConfig };
+  const { model, config } = loadModel(command, path, raw);
+  return { kind: 'cfm', ckpt, model, config };
+}
+
+/**
+ * log p(x) of points under either kind of model, and its cost in network evaluations: a flow's exact change of
+ * variables (one pass), or a CFM model's instantaneous change of variables along the ODE (RK4 with `steps` steps),
+ * which needs the standard normal source.
+ */
+export function modelLogProb(
+  command: string,
+  m: AnyModel,
+  points: Tensor,
+  options: { steps: number; divergence?: 'exact' | 'hutchinson' },
+): { logProb: Tensor; nfe: number } {
+  if (m.kind === 'flow') return { logProb: T.keep(T.tidy(() => m.flow.logProb(points).value)), nfe: 1 };
+  if (m.config.source !== 'normal') {
+    throw new UsageError(`rill ${command}: the model maps from '${m.config.source}', whose density is unknown; log p needs a standard normal source`);
+  }
+  const path = makePath(m.config);
+  const { model } = m;
+  const field = (x: Parameters<typeof model.forward>[0], t: number) => model.forward(x, t);
+  const result = logProb(field as never, points, { method: 'rk4', steps: options.steps, divergence: options.divergence ?? 'exact', sourceLogProb: (x: Tensor) => path.sourceLogProb(x) });
+  return { logProb: result.logProb, nfe: result.nfe };
 }
 
 /** Renders charts side by side to a PNG file (atomically); returns the pixel size. */

@@ -1,18 +1,17 @@
-// `rill logprob`: log-densities of points under a trained model (instantaneous change of variables), and a heat map.
+// `rill logprob`: log-densities of points under a trained model (instantaneous change of variables for CFM, the exact
+// change of variables for a normalizing flow), and a heat map.
 import * as T from '@rill/tensor';
-import { logProb } from '../likelihood.js';
 import { writeFileAtomic } from '../node.js';
-import { makePath } from '../train.js';
 import type { Flag, Values } from './flags.js';
 import { UsageError } from './flags.js';
-import { isDataset, loadModel, readPoints, seconds, writeFigure } from './io.js';
+import { isDataset, loadAnyModel, modelLogProb, readPoints, seconds, writeFigure } from './io.js';
 import { sampleDataset } from '../datasets.js';
 
 export const LOGPROB_FLAGS: Flag[] = [
   { name: 'model', kind: 'string', required: true, help: 'a .rill model file' },
   { name: 'points', kind: 'string', required: true, help: 'a CSV file of points (header optional)' },
   { name: 'out', kind: 'string', help: 'CSV file for the log-densities (default: print them)' },
-  { name: 'steps', kind: 'int', min: 1, default: 50, help: 'RK4 steps from data (t = 1) to noise (t = 0)' },
+  { name: 'steps', kind: 'int', min: 1, default: 50, help: 'RK4 steps from data (t = 1) to noise (t = 0) (cfm models)' },
   { name: 'divergence', kind: 'choice', choices: ['exact', 'hutchinson'], default: 'exact', help: 'Jacobian trace: exact (one pass per dimension) or Hutchinson' },
   { name: 'png', kind: 'string', help: 'draw the density exp(log p) on a grid around the points to this PNG' },
   { name: 'grid', kind: 'int', min: 4, max: 200, default: 48, help: 'heat-map resolution (cells per side)' },
@@ -20,16 +19,12 @@ export const LOGPROB_FLAGS: Flag[] = [
 ];
 
 export async function logprob(v: Values): Promise<number> {
-  const { model, config } = loadModel('logprob', String(v.model), Boolean(v.raw));
-  if (config.source !== 'normal') {
-    throw new UsageError(`rill logprob: the model maps from '${config.source}', whose density is unknown; log p needs a standard normal source`);
-  }
+  const m = loadAnyModel('logprob', String(v.model), Boolean(v.raw));
+  const { config } = m;
   const points = readPoints('logprob', 'points', String(v.points), config.dim);
-  const path = makePath(config);
-  const field = (x: Parameters<typeof model.forward>[0], t: number) => model.forward(x, t);
-  const options = { method: 'rk4' as const, steps: Number(v.steps), divergence: v.divergence as 'exact' | 'hutchinson', sourceLogProb: (x: T.Tensor) => path.sourceLogProb(x) };
+  const options = { steps: Number(v.steps), divergence: v.divergence as 'exact' | 'hutchinson' };
   const start = performance.now();
-  const { logProb: lp, nfe } = logProb(field as never, points, options);
+  const { logProb: lp, nfe } = modelLogProb('logprob', m, points, options);
   const text = `logp\n${Array.from(lp.data).join('\n')}\n`;
   if (v.out) writeFileAtomic(String(v.out), text);
   else process.stdout.write(text);
@@ -48,11 +43,11 @@ export async function logprob(v: Values): Promise<number> {
     const centres = new Float32Array(2 * n * n);
     for (let j = 0; j < n; j++)
       for (let i = 0; i < n; i++) centres.set([x0 + ((i + 0.5) * (x1 - x0)) / n, y0 + ((j + 0.5) * (y1 - y0)) / n], 2 * (j * n + i));
-    const grid = logProb(field as never, T.tensor(centres, { shape: [n * n, 2] }), { ...options, steps: Math.min(Number(v.steps), 20) });
+    const grid = modelLogProb('logprob', m, T.tensor(centres, { shape: [n * n, 2] }), { ...options, steps: Math.min(Number(v.steps), 20) });
     const density = Array.from(grid.logProb.data, Math.exp);
     const size = writeFigure(String(v.png), [
       {
-        title: 'Model density p₁(x)',
+        title: m.kind === 'flow' ? 'Model density p(x) (normalizing flow)' : 'Model density p₁(x)',
         xLabel: 'x₀',
         yLabel: 'x₁',
         x: [x0, x1],

@@ -13,7 +13,7 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  train: { summary: 'train a flow-matching model on a dataset or a CSV file', flags: TRAIN_FLAGS, run: train },
+  train: { summary: 'train a flow-matching model (or a normalizing flow: --kind flow) on a dataset or a CSV file', flags: TRAIN_FLAGS, run: train },
   sample: { summary: 'draw samples from a model (and draw figures)', flags: SAMPLE_FLAGS, run: sample },
   eval: { summary: 'W2, MMD² and energy distance against fresh data, the data-vs-data floor, NFE per solver', flags: EVAL_FLAGS, run: evaluate },
   logprob: { summary: 'log-densities of points under a model (and a density heat map)', flags: LOGPROB_FLAGS, run: logprob },

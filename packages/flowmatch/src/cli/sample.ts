@@ -1,10 +1,12 @@
-// `rill sample`: draw points from a trained model by integrating its velocity field from noise (t = 0) to data (t = 1).
+// `rill sample`: draw points from a trained model by integrating its velocity field from noise (t = 0) to data (t = 1),
+// or, for a normalizing flow, by pushing noise through it in one pass.
 import * as A from '@rill/autograd';
 import * as T from '@rill/tensor';
 import { writeCsv } from '../node.js';
 import { fieldOf, METHODS, solve, type Method, type SolveOptions } from '../solvers.js';
 import type { Flag, Values } from './flags.js';
-import { isDataset, loadModel, seconds, writeFigure } from './io.js';
+import { UsageError } from './flags.js';
+import { isDataset, loadAnyModel, seconds, writeFigure } from './io.js';
 import { sampleDataset } from '../datasets.js';
 import type { Layer } from './plot/svg.js';
 
@@ -35,14 +37,27 @@ export const solverOptions = (v: Values): SolveOptions => ({
 });
 
 export async function sample(v: Values): Promise<number> {
-  const { model, config } = loadModel('sample', String(v.model), Boolean(v.raw));
+  const m = loadAnyModel('sample', String(v.model), Boolean(v.raw));
+  const { config } = m;
+  if (m.kind === 'flow' && (v.trajectories || v.field)) {
+    throw new UsageError(`rill sample: --${v.trajectories ? 'trajectories' : 'field'} draws an ODE's paths or velocity field; ${v.model} is a normalizing flow, which maps noise to data in one pass`);
+  }
   const g = new T.Generator(Number(v.seed));
   const noise = T.randn([Number(v.n), config.dim], { generator: g });
   const start = performance.now();
-  const field = fieldOf(model);
-  const { x, nfe } = solve(field, noise, solverOptions(v));
+  let x: T.Tensor;
+  let how: string;
+  if (m.kind === 'flow') {
+    x = A.noGrad(() => T.tidy(() => T.keep(m.flow.forward(noise).value)));
+    how = 'one pass of the flow';
+  } else {
+    const solved = solve(fieldOf(m.model), noise, solverOptions(v));
+    x = solved.x;
+    how = `${v.solver}, NFE ${solved.nfe}`;
+  }
+  const took = seconds(start);
   writeCsv(String(v.out), x);
-  console.log(`sampled ${v.n} points with ${v.solver}: NFE ${nfe}, ${seconds(start)} → ${v.out}`);
+  console.log(`sampled ${v.n} points with ${m.kind === 'flow' ? 'the normalizing flow: one pass' : how.replace(', NFE', ': NFE')}, ${took} → ${v.out}`);
   if (config.dim !== 2 && (v.png || v.trajectories || v.field)) {
     console.log(`figures skipped: the model is ${config.dim}-dimensional (figures are drawn for 2D data)`);
     return 0;
@@ -53,9 +68,12 @@ export async function sample(v: Values): Promise<number> {
     const layers: Layer[] = [];
     if (data) layers.push({ kind: 'scatter', xy: data.data, color: '#1f77b4', label: `data (${config.data})`, opacity: 0.5 });
     layers.push({ kind: 'scatter', xy: x.data, color: '#d62728', label: 'samples', opacity: 0.5 });
-    const size = writeFigure(String(v.png), [{ title: `Samples (${v.solver}, NFE ${nfe})`, ...view, layers }]);
+    const size = writeFigure(String(v.png), [{ title: `Samples (${how})`, ...view, layers }]);
     console.log(`data vs samples → ${v.png} (${size.width}×${size.height})`);
   }
+  if (m.kind !== 'cfm') return 0;
+  const { model } = m;
+  const field = fieldOf(model);
   if (v.trajectories) {
     const k = Math.min(300, Number(v.n));
     const times = Array.from({ length: 33 }, (_, i) => i / 32);

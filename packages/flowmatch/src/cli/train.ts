@@ -1,21 +1,26 @@
-// `rill train`: fit a flow-matching model to a dataset or a CSV file, with checkpoints, resume and Ctrl-C handling.
+// `rill train`: fit a flow-matching model (or, with --kind flow, a normalizing flow) to a dataset or a CSV file, with
+// checkpoints, resume and Ctrl-C handling.
 import { existsSync } from 'node:fs';
 import * as T from '@rill/tensor';
 import { COUPLINGS } from '../couplings.js';
 import { ACTIVATIONS } from '../nn.js';
 import { saveCheckpoint, loadCheckpoint } from '../node.js';
 import { Trainer, DEFAULT_CONFIG, type TrainConfig, type CustomPoints } from '../train.js';
+import { FlowTrainer, DEFAULT_FLOW_CONFIG, type FlowTrainConfig } from '../flow-train.js';
 import { UsageError, type Flag, type Values } from './flags.js';
 import { isDataset, readPoints, seconds, writeFigure } from './io.js';
 import { progress } from './progress.js';
 
 export const TRAIN_FLAGS: Flag[] = [
+  { name: 'kind', kind: 'choice', choices: ['cfm', 'flow'], default: 'cfm', help: 'cfm: flow matching (an ODE velocity field); flow: a normalizing flow (RealNVP) by maximum likelihood' },
   { name: 'data', kind: 'string', default: 'moons', help: 'a dataset (moons, moons-sklearn, 8gaussians, checkerboard, circles, spirals, swissroll, gmm) or a CSV file' },
   { name: 'out', kind: 'string', required: true, help: 'the .rill file to write (model + optimizer + RNG state)' },
   { name: 'steps', kind: 'int', min: 1, default: DEFAULT_CONFIG.steps, help: 'training steps (in total, also when resuming)' },
   { name: 'batch', kind: 'int', min: 1, max: 65536, default: DEFAULT_CONFIG.batch, help: 'batch size' },
-  { name: 'hidden', kind: 'ints', min: 1, default: DEFAULT_CONFIG.hidden, help: 'hidden layer widths' },
-  { name: 'act', kind: 'choice', choices: Object.keys(ACTIVATIONS), default: DEFAULT_CONFIG.activation, help: 'activation' },
+  { name: 'hidden', kind: 'ints', min: 1, help: `hidden layer widths (default ${DEFAULT_CONFIG.hidden} for cfm; ${DEFAULT_FLOW_CONFIG.hidden} in each coupling of a flow)` },
+  { name: 'act', kind: 'choice', choices: Object.keys(ACTIVATIONS), help: `activation (default ${DEFAULT_CONFIG.activation} for cfm, ${DEFAULT_FLOW_CONFIG.activation} for a flow)` },
+  { name: 'couplings', kind: 'int', min: 1, default: DEFAULT_FLOW_CONFIG.couplings, help: 'flow: affine coupling layers' },
+  { name: 'actnorm', kind: 'bool', default: false, help: 'flow: an ActNorm layer before each coupling' },
   { name: 'lr', kind: 'number', above: 0, default: DEFAULT_CONFIG.lr, help: 'learning rate' },
   { name: 'optimizer', kind: 'choice', choices: ['adam', 'adamw', 'sgd'], default: DEFAULT_CONFIG.optimizer, help: 'optimizer' },
   { name: 'weight-decay', kind: 'number', min: 0, default: 0, help: 'weight decay (L2 for adam/sgd, decoupled for adamw)' },
@@ -76,24 +81,46 @@ function resolveInputs(v: Values): { config: Partial<TrainConfig>; custom: Custo
   return { config, custom };
 }
 
+/** Flags that only flow matching uses: given with --kind flow, they are a mistake. */
+const CFM_ONLY = ['optimizer', 'weight-decay', 'path', 'sigma', 'sigma-min', 'source', 'coupling', 'ema'];
+
 export async function train(v: Values): Promise<number> {
   await useBackend('train', String(v.backend));
   const out = String(v.out);
   const { config: inputs, custom } = resolveInputs(v);
-  let trainer: Trainer;
+  let trainer: Trainer | FlowTrainer;
   if (v.resume) {
     if (!existsSync(out)) throw new UsageError(`rill train: --resume needs an existing checkpoint at --out ${out}`);
-    trainer = Trainer.fromCheckpoint(loadCheckpoint(out), custom);
+    const ckpt = loadCheckpoint(out);
+    trainer = ckpt.kind === 'flow' ? FlowTrainer.fromCheckpoint(ckpt, custom) : Trainer.fromCheckpoint(ckpt, custom);
     trainer.config.steps = Number(v.steps);
     if (trainer.step >= trainer.config.steps) throw new UsageError(`rill train: ${out} is already at step ${trainer.step} ≥ --steps ${trainer.config.steps}`);
     process.stderr.write(`resuming ${out} at step ${trainer.step}\n`);
+  } else if (v.kind === 'flow') {
+    for (const name of CFM_ONLY) {
+      const flag = TRAIN_FLAGS.find((f) => f.name === name)!;
+      if (v[name] !== flag.default) throw new UsageError(`rill train: --${name} is for --kind cfm (flow matching); a normalizing flow has no such setting`);
+    }
+    const config: Partial<FlowTrainConfig> = {
+      data: inputs.data,
+      dim: inputs.dim,
+      steps: Number(v.steps),
+      batch: Number(v.batch),
+      couplings: Number(v.couplings),
+      hidden: (v.hidden as number[] | undefined) ?? DEFAULT_FLOW_CONFIG.hidden,
+      activation: (v.act as FlowTrainConfig['activation'] | undefined) ?? DEFAULT_FLOW_CONFIG.activation,
+      actnorm: Boolean(v.actnorm),
+      lr: Number(v.lr),
+      seed: Number(v.seed),
+    };
+    trainer = configured(() => new FlowTrainer(config, custom));
   } else {
     const config: Partial<TrainConfig> = {
       ...inputs,
       steps: Number(v.steps),
       batch: Number(v.batch),
-      hidden: v.hidden as number[],
-      activation: v.act as TrainConfig['activation'],
+      hidden: (v.hidden as number[] | undefined) ?? DEFAULT_CONFIG.hidden,
+      activation: (v.act as TrainConfig['activation'] | undefined) ?? DEFAULT_CONFIG.activation,
       lr: Number(v.lr),
       optimizer: v.optimizer as TrainConfig['optimizer'],
       weightDecay: Number(v['weight-decay']),
@@ -104,12 +131,7 @@ export async function train(v: Values): Promise<number> {
       ema: Number(v.ema),
       seed: Number(v.seed),
     };
-    try {
-      trainer = new Trainer(config, custom);
-    } catch (e) {
-      if (e instanceof T.ValueError && e.op === 'config') throw new UsageError(`rill train: ${e.message.replace(/^config: /, '')}`);
-      throw e;
-    }
+    trainer = configured(() => new Trainer(config, custom));
   }
   const { steps } = trainer.config;
   const save = () => saveCheckpoint(out, trainer.checkpoint({ backend: T.getBackend().name }));
@@ -153,7 +175,7 @@ export async function train(v: Values): Promise<number> {
       {
         title: 'Training loss',
         xLabel: 'step',
-        yLabel: 'CFM loss',
+        yLabel: trainer instanceof FlowTrainer ? 'NLL (nats per sample)' : 'CFM loss',
         layers: [
           { kind: 'line', x: xs, y: trainer.losses, color: '#c9d6ea', label: 'per step', width: 0.6 },
           { kind: 'line', x: xs, y: smooth, color: '#1f4e9a', label: `mean of ${window}`, width: 1.6 },
@@ -163,4 +185,14 @@ export async function train(v: Values): Promise<number> {
     console.log(`loss curve → ${v.png} (${size.width}×${size.height})`);
   }
   return 0;
+}
+
+/** Builds a trainer; a config it refuses becomes a UsageError naming the field. */
+function configured<R>(make: () => R): R {
+  try {
+    return make();
+  } catch (e) {
+    if (e instanceof T.ValueError && e.op === 'config') throw new UsageError(`rill train: ${e.message.replace(/^config: /, '')}`);
+    throw e;
+  }
 }
