@@ -12,8 +12,9 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-# Debian packages for building `gl` from source and running it under Xvfb + Mesa (see ../shared/REFERENCE.md).
-GL_PACKAGES="build-essential python3 pkg-config libx11-dev libxi-dev libxext-dev libgl1-mesa-dev libglu1-mesa-dev mesa-common-dev xvfb xauth"
+# Debian packages for building `gl` from source and running it under Xvfb + Mesa (see ../shared/REFERENCE.md), and
+# chromium for the playground's browser tests (driven by playwright-core; no browser download).
+GL_PACKAGES="build-essential python3 pkg-config libx11-dev libxi-dev libxext-dev libgl1-mesa-dev libglu1-mesa-dev mesa-common-dev xvfb xauth chromium"
 missing=""
 for p in $GL_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -22,7 +23,7 @@ if [ -n "$missing" ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
   else
-    echo "warning: missing system packages for the GPU backend:$missing (install them with apt-get as root); the CPU path works without them" >&2
+    echo "warning: missing system packages for the GPU backend and the browser tests:$missing (install them with apt-get as root); the CPU path works without them" >&2
   fi
 fi
 

@@ -1,0 +1,41 @@
+// The messages between the page and the training worker (structured-cloned; typed arrays are transferred).
+import type { DatasetName, Method } from '@rill/flowmatch';
+
+export type BackendName = 'js' | 'wasm';
+
+/** Everything the page lets a user choose for a run. */
+export interface Settings {
+  data: DatasetName | 'custom';
+  /** Painted points (x0, y0, x1, y1, …) when data is 'custom'. */
+  points?: number[];
+  steps: number;
+  batch: number;
+  hidden: number[];
+  activation: 'selu' | 'silu' | 'relu' | 'tanh' | 'gelu';
+  lr: number;
+  path: 'linear' | 'cosine';
+  sigma: number;
+  coupling: 'independent' | 'ot';
+  seed: number;
+  backend: BackendName;
+}
+
+export type ToWorker =
+  | { type: 'train'; settings: Settings; solver: Method; solverSteps: number }
+  | { type: 'stop' }
+  | { type: 'snapshot'; solver: Method; steps: number }
+  | { type: 'field'; t: number }
+  | { type: 'save' }
+  | { type: 'load'; bytes: ArrayBuffer; backend: BackendName };
+
+/** Positions of the snapshot's points at each of TIMES (row-major (n, 2) each). */
+export const TIMES = Array.from({ length: 21 }, (_, i) => i / 20);
+
+export type FromWorker =
+  | { type: 'progress'; step: number; steps: number; losses: number[]; stepsPerSecond: number; backend: string }
+  | { type: 'snapshot'; step: number; data: Float32Array; trajectory: Float32Array[]; w2: number; nfe: number; solver: Method; seconds: number }
+  | { type: 'field'; t: number; grid: number; span: number; xy: Float32Array; uv: Float32Array }
+  | { type: 'saved'; bytes: ArrayBuffer }
+  | { type: 'loaded'; step: number; data: string }
+  | { type: 'done'; step: number }
+  | { type: 'error'; message: string };

@@ -1,0 +1,105 @@
+// The training worker: runs Rill's Trainer off the page's thread (the page never freezes), reports progress, and
+// answers snapshot / field / save / load requests between training chunks.
+import * as A from '@rill/autograd';
+import * as F from '@rill/flowmatch';
+import * as T from '@rill/tensor';
+import { TIMES, type BackendName, type FromWorker, type Settings, type ToWorker } from './protocol.js';
+
+const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
+
+let trainer: F.Trainer | null = null;
+let running = false;
+let span = 4;
+
+async function useBackend(name: BackendName): Promise<void> {
+  if (name === 'wasm') await T.initWasm(); // compiles the kernels asynchronously (also fine on a page's main thread)
+  T.setBackend(name);
+}
+
+function makeTrainer(s: Settings): F.Trainer {
+  const custom: F.CustomPoints = {};
+  if (s.data === 'custom') {
+    if (!s.points || s.points.length < 4) throw new Error('paint at least two points first');
+    custom.data = T.keep(T.tensor(s.points, { shape: [s.points.length / 2, 2] }));
+  }
+  return new F.Trainer(
+    { data: s.data, steps: s.steps, batch: s.batch, hidden: s.hidden, activation: s.activation, lr: s.lr, path: s.path, sigma: s.sigma, coupling: s.coupling, seed: s.seed },
+    custom,
+  );
+}
+
+/** n points of the training data (fresh draws for a dataset, the painted points for custom data). */
+function dataPoints(n: number, g: T.Generator): T.Tensor {
+  return trainer!.draw('data', n, g);
+}
+
+async function train(): Promise<void> {
+  const t = trainer!;
+  running = true;
+  let last = performance.now();
+  let lastStep = t.step;
+  while (running && t.step < t.config.steps) {
+    const from = t.losses.length;
+    const until = performance.now() + 50; // train for ~50 ms, then let messages through
+    while (t.step < t.config.steps && performance.now() < until) t.trainStep();
+    const now = performance.now();
+    post({ type: 'progress', step: t.step, steps: t.config.steps, losses: t.losses.slice(from), stepsPerSecond: ((t.step - lastStep) * 1000) / (now - last), backend: T.getBackend().name });
+    [last, lastStep] = [now, t.step];
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  running = false;
+  post({ type: 'done', step: t.step });
+}
+
+function snapshot(solver: F.Method, steps: number): void {
+  const t = trainer!;
+  const start = performance.now();
+  const out = T.tidy(() => {
+    const g = new T.Generator(1234);
+    const noise = T.randn([500, 2], { generator: g });
+    const model = t.samplingModel();
+    const { x, nfe, trajectory } = F.solve(F.fieldOf(model), noise, { method: solver, steps, rtol: 1e-4, atol: 1e-4, times: TIMES });
+    const data = dataPoints(500, new T.Generator(99));
+    span = Math.max(3, ...Array.from(data.data, Math.abs)) * 1.15;
+    return { nfe, w2: F.wasserstein2(x, data), data: Float32Array.from(data.data), trajectory: trajectory.map((p) => Float32Array.from(p.data)) };
+  });
+  const seconds = (performance.now() - start) / 1000;
+  post({ type: 'snapshot', step: t.step, solver, seconds, ...out }, [out.data.buffer, ...out.trajectory.map((p) => p.buffer)]);
+}
+
+function field(time: number): void {
+  const grid = 15;
+  const xy = new Float32Array(grid * grid * 2);
+  for (let j = 0; j < grid; j++) for (let i = 0; i < grid; i++) xy.set([-span + (2 * span * i) / (grid - 1), -span + (2 * span * j) / (grid - 1)], 2 * (j * grid + i));
+  const uv = A.noGrad(() => T.tidy(() => Float32Array.from(trainer!.model.forward(T.tensor(xy, { shape: [grid * grid, 2] }), time).value.data)));
+  post({ type: 'field', t: time, grid, span, xy, uv }, [xy.buffer, uv.buffer]);
+}
+
+self.onmessage = async (e: MessageEvent<ToWorker>) => {
+  const m = e.data;
+  try {
+    if (m.type === 'train') {
+      running = false;
+      await useBackend(m.settings.backend);
+      trainer = makeTrainer(m.settings);
+      snapshot(m.solver, m.solverSteps); // the untrained model: where the samples start from
+      void train();
+    } else if (m.type === 'stop') running = false;
+    else if (!trainer) throw new Error('train or load a model first');
+    else if (m.type === 'snapshot') snapshot(m.solver, m.steps);
+    else if (m.type === 'field') field(m.t);
+    else if (m.type === 'save') {
+      const bytes = F.encodeCheckpoint(trainer.checkpoint({ backend: T.getBackend().name, from: 'playground' }));
+      const copy = bytes.slice().buffer;
+      post({ type: 'saved', bytes: copy }, [copy]);
+    } else if (m.type === 'load') {
+      running = false;
+      await useBackend(m.backend);
+      // The same .rill format as the CLI: a model trained by `rill train` opens here, and the other way round.
+      trainer = F.Trainer.fromCheckpoint(F.decodeCheckpoint(new Uint8Array(m.bytes), 'the .rill file'));
+      post({ type: 'loaded', step: trainer.step, data: String(trainer.config.data) });
+    }
+  } catch (err) {
+    post({ type: 'error', message: (err as Error).message });
+  }
+};

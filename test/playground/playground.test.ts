@@ -1,0 +1,133 @@
+// The playground in a real browser (Debian's chromium driven by playwright-core): training on each CPU backend lowers
+// the loss and brings the samples near the data, .rill files go both ways between the page and the CLI, no console
+// errors, labelled controls, a phone-sized layout, and a screenshot (out/playground.png).
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rill } from '../cli/run.js';
+import { serve } from './serve.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PLAYGROUND = join(ROOT, 'packages/playground');
+const CHROMIUM = process.env.RILL_CHROMIUM ?? '/usr/bin/chromium';
+const dir = mkdtempSync(join(tmpdir(), 'rill-playground-'));
+
+let server: Server;
+let url: string;
+let browser: Browser;
+const consoleErrors: string[] = [];
+
+interface PageState {
+  step: number;
+  losses: number[];
+  training: boolean;
+  backend: string;
+  w2: { step: number; w2: number }[];
+  errors: string[];
+  loaded: number;
+}
+
+async function open(width = 1280, height = 800): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width, height }, acceptDownloads: true });
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${m.text()} (${m.location().url})`));
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  await page.goto(url);
+  return page;
+}
+
+const state = (page: Page) => page.evaluate(() => (globalThis as unknown as { rill: PageState }).rill);
+
+/** Sets the controls, clicks Train, waits for the run and its final snapshot. */
+async function trainOn(page: Page, backend: string, steps: number): Promise<PageState> {
+  await page.selectOption('#data', 'moons');
+  await page.selectOption('#backend', backend);
+  await page.fill('#steps', String(steps));
+  await page.click('#train');
+  await page.waitForFunction((n) => {
+    const s = (globalThis as unknown as { rill: PageState }).rill;
+    return s.errors.length > 0 || (s.step === n && !s.training && s.w2.some((w) => w.step === n));
+  }, steps, { timeout: 90_000 });
+  return state(page);
+}
+
+beforeAll(async () => {
+  expect(existsSync(CHROMIUM), `the browser tests need ${CHROMIUM} (Debian's chromium; scripts/setup.sh installs it)`).toBe(true);
+  await build({ root: PLAYGROUND, logLevel: 'warn' });
+  ({ server, url } = await serve(join(PLAYGROUND, 'dist')));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--no-first-run'],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+describe('the playground in chromium', () => {
+  for (const backend of ['wasm', 'js']) {
+    it(`trains 400 steps on moons on ${backend}: the loss falls and W2 to the data falls below 0.6 × its first value and below 1`, async () => {
+      const page = await open();
+      const s = await trainOn(page, backend, 400);
+      expect(s.errors).toEqual([]);
+      expect(s.backend).toBe(backend);
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      expect(mean(s.losses.slice(-50))).toBeLessThan(mean(s.losses.slice(0, 50)) - 0.5);
+      expect(s.w2[0].step).toBe(0); // the untrained model, sampled before the first step
+      const [first, last] = [s.w2[0].w2, s.w2.at(-1)!.w2];
+      expect(last).toBeLessThan(0.6 * first);
+      expect(last).toBeLessThan(1);
+      await page.close();
+    }, 120_000);
+  }
+
+  it('a .rill saved by the page opens in the CLI, and one trained by the CLI opens in the page', async () => {
+    const page = await open();
+    await trainOn(page, 'wasm', 200);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
+    const fromPage = join(dir, 'page.rill');
+    await download.saveAs(fromPage);
+    const evaluated = rill(dir, 'eval', '--model', fromPage, '--n', '300', '--json');
+    expect(evaluated.status, evaluated.stderr).toBe(0);
+    expect(JSON.parse(evaluated.stdout)).toMatchObject({ kind: 'cfm', data: 'moons', n: 300 });
+
+    const trained = rill(dir, 'train', '--data', 'moons', '--steps', '300', '--hidden', '32,32', '--out', 'cli.rill');
+    expect(trained.status, trained.stderr).toBe(0);
+    await page.setInputFiles('#load', join(dir, 'cli.rill'));
+    await page.waitForFunction(() => {
+      const s = (globalThis as unknown as { rill: PageState }).rill;
+      return s.loaded === 1 && s.w2.some((w) => w.step === 300);
+    }, undefined, { timeout: 60_000 });
+    const s = await state(page);
+    expect(s.errors).toEqual([]);
+    expect(s.w2.at(-1)!.w2).toBeLessThan(1.5);
+    await page.close();
+  }, 180_000);
+
+  it('every control has a label; the layout fits a phone-sized viewport; a screenshot at 1280×800', async () => {
+    const page = await open(390, 844);
+    // (page-side code as strings: the tests compile without the DOM library)
+    const unlabelled = await page.evaluate("[...document.querySelectorAll('input, select')].filter((el) => el.labels?.length === 0 && !el.getAttribute('aria-label')).map((el) => el.id)");
+    expect(unlabelled).toEqual([]);
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await page.close();
+    const wide = await open();
+    await trainOn(wide, 'wasm', 300);
+    await wide.check('#show-field');
+    await wide.waitForFunction(() => (globalThis as unknown as { rill: { field: unknown } }).rill.field !== null);
+    mkdirSync(join(ROOT, 'out'), { recursive: true });
+    writeFileSync(join(ROOT, 'out/playground.png'), await wide.screenshot({ fullPage: true }));
+    expect(readFileSync(join(ROOT, 'out/playground.png')).subarray(1, 4).toString()).toBe('PNG');
+    await wide.close();
+  }, 120_000);
+
+  it('no console errors on any page', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
