@@ -2,22 +2,20 @@
 // the loss and brings the samples near the data, .rill files go both ways between the page and the CLI, no console
 // errors, labelled controls, a phone-sized layout, and a screenshot (out/playground.png).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
+import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rill } from '../cli/run.js';
-import { serve } from './serve.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PLAYGROUND = join(ROOT, 'packages/playground');
 const CHROMIUM = process.env.RILL_CHROMIUM ?? '/usr/bin/chromium';
 const dir = mkdtempSync(join(tmpdir(), 'rill-playground-'));
 
-let server: Server;
+let server: PreviewServer;
 let url: string;
 let browser: Browser;
 const consoleErrors: string[] = [];
@@ -58,7 +56,9 @@ async function trainOn(page: Page, backend: string, steps: number): Promise<Page
 beforeAll(async () => {
   expect(existsSync(CHROMIUM), `the browser tests need ${CHROMIUM} (Debian's chromium; scripts/setup.sh installs it)`).toBe(true);
   await build({ root: PLAYGROUND, logLevel: 'warn' });
-  ({ server, url } = await serve(join(PLAYGROUND, 'dist')));
+  // `vite preview` serves dist/ with the config's cross-origin isolation headers, as `pnpm playground` does
+  server = await preview({ root: PLAYGROUND, logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, open: false } });
+  url = server.resolvedUrls!.local[0];
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--no-first-run'],
@@ -67,7 +67,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  server?.close();
+  await server?.close();
 });
 
 describe('the playground in chromium', () => {
@@ -83,6 +83,13 @@ describe('the playground in chromium', () => {
       const [first, last] = [s.w2[0].w2, s.w2.at(-1)!.w2];
       expect(last).toBeLessThan(0.6 * first);
       expect(last).toBeLessThan(1);
+      // every solver at ~40 evaluations, dopri5 adaptive: a table of NFE, W2 and time
+      await page.click('#compare');
+      await page.waitForFunction(() => (globalThis as unknown as { rill: { comparison: unknown } }).rill.comparison !== null);
+      const rows = await page.evaluate(() => (globalThis as unknown as { rill: { comparison: { rows: { solver: string; nfe: number; w2: number }[] } } }).rill.comparison.rows);
+      expect(rows.map((r) => [r.solver, r.nfe])).toEqual([['euler', 40], ['midpoint', 40], ['heun', 40], ['rk4', 40], ['dopri5', rows[4].nfe]]);
+      for (const r of rows) expect(r.w2).toBeLessThan(1.5 * last + 0.1); // the same model: every solver near the snapshot's W2
+      expect(await page.locator('#solvers tr').count()).toBe(6);
       await page.close();
     }, 120_000);
   }

@@ -21,6 +21,7 @@ const state = {
   painted: [] as number[],
   errors: [] as string[],
   saved: null as ArrayBuffer | null,
+  comparison: null as Extract<FromWorker, { type: 'compare' }> | null,
   loaded: 0,
 };
 (window as unknown as { rill: typeof state }).rill = state;
@@ -71,6 +72,10 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   } else if (m.type === 'field') {
     state.field = m;
     drawSamples();
+  } else if (m.type === 'compare') {
+    state.comparison = m;
+    const body = m.rows.map((r) => `<tr><th scope="row">${r.solver}</th><td>${r.nfe}</td><td>${r.w2.toFixed(3)}</td><td>${(r.seconds * 1000).toFixed(0)} ms</td></tr>`).join('');
+    $('solvers').innerHTML = `<caption>Solvers at step ${m.step} (500 samples)</caption><tr><th scope="col">solver</th><th scope="col">NFE</th><th scope="col">W2</th><th scope="col">time</th></tr>${body}`;
   } else if (m.type === 'saved') {
     state.saved = m.bytes;
     const a = document.createElement('a');
@@ -104,6 +109,7 @@ $('train').addEventListener('click', () => {
 $('stop').addEventListener('click', () => send({ type: 'stop' }));
 $('save').addEventListener('click', () => send({ type: 'save' }));
 $('sample').addEventListener('click', requestSnapshot);
+$('compare').addEventListener('click', () => send({ type: 'compare' }));
 $<HTMLInputElement>('load').addEventListener('change', async (e) => {
   const file = (e.target as HTMLInputElement).files?.[0];
   if (file) send({ type: 'load', bytes: await file.arrayBuffer(), backend: $<HTMLSelectElement>('backend').value as BackendName });

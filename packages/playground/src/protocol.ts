@@ -25,6 +25,7 @@ export type ToWorker =
   | { type: 'stop' }
   | { type: 'snapshot'; solver: Method; steps: number }
   | { type: 'field'; t: number }
+  | { type: 'compare' }
   | { type: 'save' }
   | { type: 'load'; bytes: ArrayBuffer; backend: BackendName };
 
@@ -35,6 +36,7 @@ export type FromWorker =
   | { type: 'progress'; step: number; steps: number; losses: number[]; stepsPerSecond: number; backend: string }
   | { type: 'snapshot'; step: number; data: Float32Array; trajectory: Float32Array[]; w2: number; nfe: number; solver: Method; seconds: number }
   | { type: 'field'; t: number; grid: number; span: number; xy: Float32Array; uv: Float32Array }
+  | { type: 'compare'; step: number; rows: { solver: Method; nfe: number; w2: number; seconds: number }[] }
   | { type: 'saved'; bytes: ArrayBuffer }
   | { type: 'loaded'; step: number; data: string }
   | { type: 'done'; step: number }

@@ -67,6 +67,24 @@ function snapshot(solver: F.Method, steps: number): void {
   post({ type: 'snapshot', step: t.step, solver, seconds, ...out }, [out.data.buffer, ...out.trajectory.map((p) => p.buffer)]);
 }
 
+/** Every solver on the same 500 noise points at about 40 evaluations each (dopri5 adapts): NFE, W2 and time. */
+const BUDGET: [F.Method, number][] = [['euler', 40], ['midpoint', 20], ['heun', 20], ['rk4', 10], ['dopri5', 0]];
+
+function compare(): void {
+  const t = trainer!;
+  const rows = T.tidy(() => {
+    const noise = T.randn([500, 2], { generator: new T.Generator(1234) });
+    const data = dataPoints(500, new T.Generator(99));
+    const field = F.fieldOf(t.samplingModel());
+    return BUDGET.map(([solver, steps]) => {
+      const start = performance.now();
+      const { x, nfe } = F.solve(field, noise, { method: solver, steps, rtol: 1e-4, atol: 1e-4 });
+      return { solver, nfe, w2: F.wasserstein2(x, data), seconds: (performance.now() - start) / 1000 };
+    });
+  });
+  post({ type: 'compare', step: t.step, rows });
+}
+
 function field(time: number): void {
   const grid = 15;
   const xy = new Float32Array(grid * grid * 2);
@@ -88,6 +106,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
     else if (!trainer) throw new Error('train or load a model first');
     else if (m.type === 'snapshot') snapshot(m.solver, m.steps);
     else if (m.type === 'field') field(m.t);
+    else if (m.type === 'compare') compare();
     else if (m.type === 'save') {
       const bytes = F.encodeCheckpoint(trainer.checkpoint({ backend: T.getBackend().name, from: 'playground' }));
       const copy = bytes.slice().buffer;
