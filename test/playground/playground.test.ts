@@ -49,7 +49,7 @@ async function trainOn(page: Page, backend: string, steps: number): Promise<Page
   await page.waitForFunction((n) => {
     const s = (globalThis as unknown as { rill: PageState }).rill;
     return s.errors.length > 0 || (s.step === n && !s.training && s.w2.some((w) => w.step === n));
-  }, steps, { timeout: 90_000 });
+  }, steps, { timeout: 200_000 });
   return state(page);
 }
 
@@ -93,6 +93,17 @@ describe('the playground in chromium', () => {
       await page.close();
     }, 120_000);
   }
+
+  it('trains 60 steps on gpu (gpu.js WebGL2 in the worker, on SwiftShader): the loss and W2 fall', async () => {
+    const page = await open();
+    const s = await trainOn(page, 'gpu', 60);
+    expect(s.errors).toEqual([]);
+    expect(s.backend).toBe('gpu');
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(s.losses.slice(-10))).toBeLessThan(mean(s.losses.slice(0, 10)) - 0.5);
+    expect(s.w2.at(-1)!.w2).toBeLessThan(0.8 * s.w2[0].w2);
+    await page.close();
+  }, 240_000);
 
   it('a .rill saved by the page opens in the CLI, and one trained by the CLI opens in the page', async () => {
     const page = await open();

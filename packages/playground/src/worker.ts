@@ -13,6 +13,11 @@ let span = 4;
 
 async function useBackend(name: BackendName): Promise<void> {
   if (name === 'wasm') await T.initWasm(); // compiles the kernels asynchronously (also fine on a page's main thread)
+  if (name === 'gpu') {
+    // gpu.js on WebGL2 (an OffscreenCanvas in this worker); loaded only when asked for
+    const { initGpu } = await import('@rill/tensor/gpu');
+    await initGpu({ require: true });
+  }
   T.setBackend(name);
 }
 

@@ -20,7 +20,7 @@ export interface GpuKernel {
 }
 export interface GpuInstance {
   createKernel(source: string, settings: Record<string, unknown>): GpuKernel;
-  addFunction(fn: (...args: number[]) => number): void;
+  addFunction(source: string, settings: { name: string }): void;
   destroy(): void;
 }
 
@@ -49,7 +49,7 @@ function pad(values: readonly number[], fill: number): Float32Array {
 
 /** Creates the gpu backend on a gpu.js instance whose kernels run on a real GL context. */
 export function createGpuBackend(gpu: GpuInstance): Backend & { kernelMode(): string } {
-  for (const f of GPU_HELPERS) gpu.addFunction(f);
+  for (const [name, source] of GPU_HELPERS) gpu.addFunction(source, { name });
   const kernels = new Map<string, GpuKernel>();
   /** One compiled kernel per source text, with a dynamic output size; textures out (pipeline), a new one per call. */
   const kernel = (source: string) => {

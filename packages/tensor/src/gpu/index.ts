@@ -27,12 +27,15 @@ export async function initGpu(options: { require?: boolean } = {}): Promise<GpuI
   if (info) return info;
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   const required = options.require ?? env?.RILL_REQUIRE_GPU === '1';
-  const inNode = typeof (globalThis as { window?: unknown }).window === 'undefined';
+  const g = globalThis as { process?: { versions?: { node?: string } }; document?: unknown; OffscreenCanvas?: new (w: number, h: number) => object };
+  const inNode = typeof g.process?.versions?.node === 'string';
   let gpu: GpuInstance;
   try {
     const module = (await import('gpu.js')) as unknown as { GPU?: new (s: object) => GpuInstance; default?: { GPU: new (s: object) => GpuInstance } };
     const GPU = module.GPU ?? module.default!.GPU;
-    gpu = new GPU({ mode: inNode ? 'headlessgl' : 'webgl2' });
+    // Node: headless GL. A page: WebGL2 on a canvas of its own. A Web Worker (no document): WebGL2 on an OffscreenCanvas.
+    const worker = !inNode && g.document === undefined && g.OffscreenCanvas !== undefined;
+    gpu = new GPU(inNode ? { mode: 'headlessgl' } : worker ? { mode: 'webgl2', canvas: new g.OffscreenCanvas!(1, 1) } : { mode: 'webgl2' });
   } catch (e) {
     return unavailable(`no GL context (${(e as Error).message.split('\n')[0]}); in Node run under a display, e.g. xvfb-run`, required);
   }

@@ -31,40 +31,41 @@ export const GPU_UNARY: Record<UnaryOp, { f: string; df: string }> = {
   clip: { f: 'Math.min(Math.max(x, p0), p1)', df: '(x >= p0 && x <= p1 ? 1.0 : 0.0)' },
 };
 
-/** Helper functions the expressions call, registered with gpu.js (plain functions: gpu.js translates them to GLSL). */
-export const GPU_HELPERS: ((...args: number[]) => number)[] = [
-  function logistic(x: number): number {
+/**
+ * Helper functions the expressions call, registered with gpu.js by name, which translates their JavaScript to GLSL.
+ * NB: kept as source text, like the kernels: a bundler's minifier renames and rewrites functions (the page's build
+ * did), and gpu.js reads the source it is given.
+ */
+export const GPU_HELPERS: [name: string, source: string][] = [
+  ['logistic', `function logistic(x) {
     return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-  },
+  }`],
   // erf by Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7: float32 precision; the CPU kernels use a float64 series).
-  function erfApprox(x: number): number {
+  ['erfApprox', `function erfApprox(x) {
     const ax = Math.abs(x);
     const t = 1 / (1 + 0.3275911 * ax);
     const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
     return Math.sign(x) * (1 - poly * Math.exp(-ax * ax));
-  },
+  }`],
   // uᵛ as the CPU computes it: GLSL's pow is undefined for u < 0 (and for 0⁰); a negative base needs an integer v.
-  function powSafe(u: number, v: number): number {
+  ['powSafe', `function powSafe(u, v) {
     if (u > 0) return Math.pow(u, v);
     if (u === 0) return v === 0 ? 1 : v > 0 ? 0 : 1 / 0;
     if (Math.floor(v) !== v) return 0 / 0;
     const r = Math.pow(-u, v);
-    return v - 2 * Math.floor(v / 2) > 0.5 ? -r : r; // odd integer exponent: negative
-  },
-  function normalCdf(x: number): number {
+    return v - 2 * Math.floor(v / 2) > 0.5 ? -r : r;
+  }`],
+  ['normalCdf', `function normalCdf(x) {
     return 0.5 * (1 + erfApprox(x * 0.7071067811865476));
-  },
+  }`],
   // tanh(x) = sign(x)·(1 − e^(−2|x|)) / (1 + e^(−2|x|)): gpu.js's WebGL1 tanh overflows (NaN) for large |x|.
-  function tanhStable(x: number): number {
+  ['tanhStable', `function tanhStable(x) {
     const e = Math.exp(-2 * Math.abs(x));
     return (Math.sign(x) * (1 - e)) / (1 + e);
-  },
-  function geluTanhGrad(x: number): number {
+  }`],
+  ['geluTanhGrad', `function geluTanhGrad(x) {
     const t = tanhStable(0.7978845608028654 * (x + 0.044715 * x * x * x));
     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * 0.7978845608028654 * (1 + 3 * 0.044715 * x * x);
-  },
+  }`],
 ];
 
-// gpu.js resolves helper calls by name when it translates a kernel; these declarations only satisfy TypeScript.
-declare function erfApprox(x: number): number;
-declare function tanhStable(x: number): number;
