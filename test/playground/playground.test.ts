@@ -105,6 +105,40 @@ describe('the playground in chromium', () => {
     await page.close();
   }, 240_000);
 
+  it('trains on points painted onto the canvas: the samples land near them (adamw, OT-CFM)', async () => {
+    const page = await open();
+    await page.selectOption('#data', 'custom');
+    // two clusters of 15 clicks, around canvas pixels (105, 105) and (315, 315) of the 420-pixel square
+    for (let i = 0; i < 15; i++) {
+      for (const [cx, cy] of [[105, 105], [315, 315]]) await page.click('#samples', { position: { x: cx + ((i * 7) % 21) - 10, y: cy + ((i * 11) % 21) - 10 } });
+    }
+    await page.selectOption('#optimizer', 'adamw');
+    await page.selectOption('#coupling', 'ot');
+    await page.selectOption('#backend', 'wasm');
+    await page.fill('#steps', '600');
+    await page.click('#train');
+    await page.waitForFunction(() => {
+      const s = (globalThis as unknown as { rill: PageState }).rill;
+      return s.errors.length > 0 || (s.step === 600 && !s.training && s.w2.some((w) => w.step === 600));
+    }, undefined, { timeout: 120_000 });
+    const result = await page.evaluate(() => {
+      const s = (globalThis as unknown as { rill: PageState & { painted: number[]; snapshot: { trajectory: Float32Array[] } } }).rill;
+      const x = s.snapshot.trajectory[s.snapshot.trajectory.length - 1];
+      let total = 0;
+      for (let i = 0; i < x.length; i += 2) {
+        let best = Infinity;
+        for (let j = 0; j < s.painted.length; j += 2) best = Math.min(best, Math.hypot(x[i] - s.painted[j], x[i + 1] - s.painted[j + 1]));
+        total += best;
+      }
+      return { painted: s.painted.length / 2, meanDistance: total / (x.length / 2), errors: s.errors };
+    });
+    expect(result.errors).toEqual([]);
+    expect(result.painted).toBe(30);
+    // the two clusters are ~4.8 apart in data units; samples stay within a fraction of that of a painted point
+    expect(result.meanDistance).toBeLessThan(0.6);
+    await page.close();
+  }, 180_000);
+
   it('a .rill saved by the page opens in the CLI, and one trained by the CLI opens in the page', async () => {
     const page = await open();
     await trainOn(page, 'wasm', 200);

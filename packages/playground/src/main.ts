@@ -38,6 +38,7 @@ function settings(): Settings {
     batch: num('batch'),
     hidden,
     activation: $<HTMLSelectElement>('activation').value as Settings['activation'],
+    optimizer: $<HTMLSelectElement>('optimizer').value as Settings['optimizer'],
     lr: num('lr'),
     path: $<HTMLSelectElement>('path').value as Settings['path'],
     sigma: num('sigma'),
@@ -122,6 +123,17 @@ $('time').addEventListener('input', () => {
   $('time-value').textContent = TIMES[timeIndex()].toFixed(2);
   if ($<HTMLInputElement>('show-field').checked) send({ type: 'field', t: TIMES[timeIndex()] });
   drawSamples();
+});
+// Play: step t from 0 to 1 over about two seconds (the samples move from noise to data along their trajectories).
+$('play').addEventListener('click', () => {
+  const slider = $<HTMLInputElement>('time');
+  let k = 0;
+  const tick = () => {
+    slider.value = String(k);
+    slider.dispatchEvent(new Event('input'));
+    if (k++ < TIMES.length - 1) setTimeout(tick, 100);
+  };
+  tick();
 });
 for (const id of ['show-field', 'show-paths']) $(id).addEventListener('change', () => ($<HTMLInputElement>('show-field').checked ? send({ type: 'field', t: TIMES[timeIndex()] }) : drawSamples()));
 

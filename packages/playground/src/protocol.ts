@@ -12,6 +12,7 @@ export interface Settings {
   batch: number;
   hidden: number[];
   activation: 'selu' | 'silu' | 'relu' | 'tanh' | 'gelu';
+  optimizer: 'adam' | 'adamw' | 'sgd';
   lr: number;
   path: 'linear' | 'cosine';
   sigma: number;

@@ -28,7 +28,7 @@ function makeTrainer(s: Settings): F.Trainer {
     custom.data = T.keep(T.tensor(s.points, { shape: [s.points.length / 2, 2] }));
   }
   return new F.Trainer(
-    { data: s.data, steps: s.steps, batch: s.batch, hidden: s.hidden, activation: s.activation, lr: s.lr, path: s.path, sigma: s.sigma, coupling: s.coupling, seed: s.seed },
+    { data: s.data, steps: s.steps, batch: s.batch, hidden: s.hidden, activation: s.activation, optimizer: s.optimizer, lr: s.lr, path: s.path, sigma: s.sigma, coupling: s.coupling, seed: s.seed },
     custom,
   );
 }
