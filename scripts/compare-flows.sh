@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # NF vs CFM on moons and checkerboard, with the rill CLI: equal parameter counts (8 868 vs 8 706) and about equal
-# training time on this machine (CFM: 20 000 steps; the flow runs ~4× fewer steps per second: 5 000 steps), then
+# training time on this machine (CFM: 20 000 steps; the flow runs 4–5× fewer steps per second: 5 000 steps), then
 # `rill eval` (W2, NLL, sampling cost) and the figures in docs/compare/. Prints a Markdown table. CFM keeps an EMA of
 # its weights (0.999, as the main job) and is evaluated with it and with its raw final weights.
 # Usage: bash scripts/compare-flows.sh   (after a build; about 5 minutes on 2 cores)

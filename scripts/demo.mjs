@@ -1,4 +1,4 @@
-// The main job until the `rill` CLI exists: a few tensor results, then matmul GFLOP/s of both CPU kernels.
+// A few tensor results, then the matmul GFLOP/s of the two JavaScript kernels (reference and blocked).
 import * as T from '@rill/tensor';
 
 /** Nested values with float32 noise trimmed to 6 significant digits for display. */

@@ -142,7 +142,7 @@ export function backendByName(name: string): Backend {
   return resolve(name);
 }
 
-/** Makes `name` (`js`, `cpu` = the fastest CPU backend, later `wasm`, `gpu`) the backend new tensors are made on. */
+/** Makes `name` (`wasm`, `js`, `gpu`, or `cpu` = the fastest CPU backend) the backend new tensors are made on. */
 export function setBackend(name: string): void {
   active = resolve(name);
 }

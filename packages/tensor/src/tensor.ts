@@ -70,7 +70,7 @@ export class Tensor {
     return this.shape.length;
   }
 
-  /** Name of the backend holding the data (`js`, later `wasm` or `gpu`). */
+  /** Name of the backend holding the data (`wasm`, `js`, `gpu`…). */
   get backend(): string {
     return this.#storage.backend.name;
   }
