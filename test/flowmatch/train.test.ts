@@ -31,6 +31,20 @@ describe('determinism', () => {
   });
 });
 
+describe('trainFor (chunks for a responsive loop)', () => {
+  it('runs at least one step per chunk, stops at config.steps, and chunks give the same losses as one run', () => {
+    const whole = new F.Trainer({ ...small, seed: 4 });
+    while (whole.step < 40) whole.trainStep();
+    const chunked = new F.Trainer({ ...small, seed: 4 });
+    const chunks: number[][] = [];
+    while (chunked.step < 40) chunks.push(chunked.trainFor(chunks.length % 2 === 0 ? 0 : 5));
+    expect(chunks[0]).toHaveLength(1); // a zero budget still runs one step
+    expect(chunks.flat()).toEqual(whole.losses);
+    expect(chunked.step).toBe(40);
+    expect(chunked.trainFor(1000)).toHaveLength(1); // past config.steps: one step per call, never a runaway loop
+  });
+});
+
 describe('checkpoints', () => {
   for (const config of [
     { ...small, seed: 3 },

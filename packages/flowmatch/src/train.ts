@@ -202,6 +202,19 @@ export class Trainer {
     return loss;
   }
 
+  /**
+   * Trains for about `budgetMs` milliseconds (at least one step, at most until config.steps) and returns that chunk's
+   * losses: the unit of a loop that must stay responsive — a Web Worker that answers messages between chunks, or a
+   * page that redraws. Wall-clock timing decides only how many steps run, never their results (still deterministic).
+   */
+  trainFor(budgetMs: number): number[] {
+    const from = this.losses.length;
+    const until = performance.now() + budgetMs;
+    do this.trainStep();
+    while (this.step < this.config.steps && performance.now() < until);
+    return this.losses.slice(from);
+  }
+
   /** The loss on a fixed held-out batch (drawn once from its own generator), without recording a graph. */
   validationLoss(): number {
     if (!this.#validation) {

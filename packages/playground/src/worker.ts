@@ -44,11 +44,9 @@ async function train(): Promise<void> {
   let last = performance.now();
   let lastStep = t.step;
   while (running && t.step < t.config.steps) {
-    const from = t.losses.length;
-    const until = performance.now() + 50; // train for ~50 ms, then let messages through
-    while (t.step < t.config.steps && performance.now() < until) t.trainStep();
+    const losses = t.trainFor(50); // ~50 ms of steps, then let messages through
     const now = performance.now();
-    post({ type: 'progress', step: t.step, steps: t.config.steps, losses: t.losses.slice(from), stepsPerSecond: ((t.step - lastStep) * 1000) / (now - last), backend: T.getBackend().name });
+    post({ type: 'progress', step: t.step, steps: t.config.steps, losses, stepsPerSecond: ((t.step - lastStep) * 1000) / (now - last), backend: T.getBackend().name });
     [last, lastStep] = [now, t.step];
     await new Promise((r) => setTimeout(r, 0));
   }
