@@ -45,6 +45,46 @@ describe('trainFor (chunks for a responsive loop)', () => {
   });
 });
 
+describe('asynchronous read-back (Tensor.dataAsync, Trainer.trainStepAsync)', () => {
+  it('trainStepAsync gives the same losses and weights as trainStep', async () => {
+    const a = new F.Trainer({ ...small, seed: 6 });
+    const b = new F.Trainer({ ...small, seed: 6 });
+    for (let i = 0; i < 10; i++) a.trainStep();
+    for (let i = 0; i < 10; i++) await b.trainStepAsync();
+    expect(b.losses).toEqual(a.losses);
+    expect(params(b)).toEqual(params(a));
+  });
+
+  it('on a backend that can only read back asynchronously, trainStepAsync trains and trainStep cannot', async () => {
+    const js = T.createJsBackend(undefined, 'async-only');
+    let asyncReads = 0;
+    T.registerBackend('async-only', () => ({
+      ...js,
+      read: () => {
+        throw new T.BackendError('async-only', 'this device reads back only asynchronously');
+      },
+      readAsync: async (storage, dtype, size) => {
+        await new Promise((r) => setTimeout(r, 1));
+        asyncReads++;
+        return js.read(storage, dtype, size);
+      },
+    }));
+    T.setBackend('async-only');
+    try {
+      const trainer = new F.Trainer({ ...small, seed: 7 });
+      const loss = await trainer.trainStepAsync();
+      expect(Number.isFinite(loss)).toBe(true);
+      expect(asyncReads).toBe(1);
+      expect(() => trainer.trainStep()).toThrow(/async-only: this device reads back only asynchronously/);
+      const x = T.tensor([1, 2, 3]);
+      expect(Array.from(await x.dataAsync())).toEqual([1, 2, 3]);
+      await expect(x.itemAsync()).rejects.toThrow(/^itemAsync: needs a tensor with one element/);
+    } finally {
+      T.setBackend('cpu');
+    }
+  });
+});
+
 describe('checkpoints', () => {
   for (const config of [
     { ...small, seed: 3 },

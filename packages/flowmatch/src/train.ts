@@ -182,6 +182,27 @@ export class Trainer {
 
   /** One step: draw z and x0, couple them, sample t and the path, loss, backward, clip, optimizer step, EMA. Returns the loss. */
   trainStep(): number {
+    const loss = this.#update();
+    const value = loss.item();
+    loss.dispose();
+    return this.#record(value);
+  }
+
+  /**
+   * trainStep without blocking on the loss: the same update, then the loss read back asynchronously (Tensor.itemAsync)
+   * — for devices that read back only asynchronously. The same numbers as trainStep.
+   */
+  async trainStepAsync(): Promise<number> {
+    const loss = this.#update();
+    try {
+      return this.#record(await loss.itemAsync());
+    } finally {
+      loss.dispose();
+    }
+  }
+
+  /** Everything of a step but reading the loss: returns the loss tensor (kept; the caller disposes it). */
+  #update(): Tensor {
     const { batch, coupling, clipNorm } = this.config;
     const g = this.generator;
     const loss = T.tidy(() => {
@@ -190,7 +211,7 @@ export class Trainer {
       const t = T.tensor(tValues, { shape: [batch, 1] });
       const l = cfmLoss(this.model, this.path, paired.z, paired.x0, t, g, tValues);
       l.backward();
-      return l.value.item();
+      return T.keep(l.value);
     });
     if (clipNorm !== null) clipGradNorm(this.model.parameters(), clipNorm);
     this.optimizer.lr = this.#schedule(this.step);
@@ -198,6 +219,10 @@ export class Trainer {
     this.optimizer.zeroGrad();
     this.ema?.update();
     this.step++;
+    return loss;
+  }
+
+  #record(loss: number): number {
     this.losses.push(loss);
     return loss;
   }

@@ -25,6 +25,11 @@ export interface Backend {
   fromArray(data: TypedArray): unknown;
   /** The elements as a typed array (CPU backends may return their storage itself). */
   read(storage: unknown, dtype: DType, size: number): TypedArray;
+  /**
+   * Optional: the elements without blocking the thread, for devices that read back only asynchronously (WebGPU's
+   * mapAsync). Tensor.dataAsync() uses it where present, else read().
+   */
+  readAsync?(storage: unknown, dtype: DType, size: number): Promise<TypedArray>;
   /** Frees the storage (a no-op where the garbage collector does it). */
   dispose(storage: unknown): void;
 

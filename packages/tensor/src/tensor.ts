@@ -97,6 +97,21 @@ export class Tensor {
   }
 
   /**
+   * The elements without blocking: the backend's asynchronous read-back where it has one (a device that cannot read
+   * back synchronously), else the same as `data`. The tensor must stay alive until the promise settles.
+   */
+  async dataAsync(): Promise<TypedArray> {
+    const { backend, storage } = this.storageFor('dataAsync');
+    return backend.readAsync ? backend.readAsync(storage, this.dtype, this.size) : backend.read(storage, this.dtype, this.size);
+  }
+
+  /** The single element of a one-element tensor, without blocking (see dataAsync). */
+  async itemAsync(): Promise<number> {
+    if (this.size !== 1) throw new ValueError('itemAsync', `needs a tensor with one element, got shape ${fmt(this.shape)}`);
+    return (await this.dataAsync())[0];
+  }
+
+  /**
    * @internal Moves the data to another backend in place (read back, upload, free the old storage).
    * Ops call this when a tensor made on one backend meets the active one.
    */
