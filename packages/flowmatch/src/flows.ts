@@ -99,8 +99,14 @@ export class Reverse implements FlowLayer {
     this.#p = T.keep(T.tensor(p, { shape: [dim, dim] }));
   }
 
+  readonly #byDType = new Map<T.DType, Tensor>();
+
+  /** P in the input's dtype (cast once per dtype and kept: not a new tensor per call). */
   #perm(dtype: T.DType): Tensor {
-    return dtype === 'float32' ? this.#p : T.cast(this.#p, dtype);
+    if (dtype === 'float32') return this.#p;
+    let p = this.#byDType.get(dtype);
+    if (!p) this.#byDType.set(dtype, (p = T.keep(T.cast(this.#p, dtype))));
+    return p;
   }
 
   forward(u: VarLike): Var {
