@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       '@rill/tensor/threads': fileURLToPath(new URL('./packages/tensor/src/threads/index.ts', import.meta.url)),
       '@rill/tensor/gpu': fileURLToPath(new URL('./packages/tensor/src/gpu/index.ts', import.meta.url)),
+      '@rill/tensor/webgpu': fileURLToPath(new URL('./packages/tensor/src/webgpu/index.ts', import.meta.url)),
       '@rill/tensor': src('tensor'),
       '@rill/autograd': src('autograd'),
       '@rill/flowmatch/node': fileURLToPath(new URL('./packages/flowmatch/src/node.ts', import.meta.url)),

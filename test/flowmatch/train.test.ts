@@ -83,6 +83,51 @@ describe('asynchronous read-back (Tensor.dataAsync, Trainer.trainStepAsync)', ()
       T.setBackend('cpu');
     }
   });
+
+  it('with an OT coupling and gradient clipping, trainStepAsync reads the batch and the norm asynchronously and matches trainStep', async () => {
+    const config = { ...small, seed: 8, coupling: 'ot' as const, clipNorm: 0.05 };
+    T.setBackend('js');
+    const sync = new F.Trainer(config);
+    for (let i = 0; i < 6; i++) sync.trainStep();
+    const js = T.createJsBackend(undefined, 'async-only-2');
+    let asyncReads = 0;
+    // As webgpu: a synchronous read works for uploads and for storage read asynchronously before, else it throws.
+    const onHost = new WeakSet<object>();
+    T.registerBackend('async-only-2', () => ({
+      ...js,
+      asyncRead: true,
+      fromArray: (data) => {
+        const storage = js.fromArray(data) as object;
+        onHost.add(storage);
+        return storage;
+      },
+      read: (storage, dtype, size) => {
+        if (!onHost.has(storage as object)) throw new T.BackendError('async-only-2', 'this device reads back only asynchronously');
+        return js.read(storage, dtype, size);
+      },
+      readAsync: async (storage, dtype, size) => {
+        await new Promise((r) => setTimeout(r, 1));
+        asyncReads++;
+        onHost.add(storage as object);
+        return js.read(storage, dtype, size);
+      },
+      dispose: (storage) => {
+        onHost.delete(storage as object);
+        js.dispose(storage);
+      },
+    }));
+    T.setBackend('async-only-2');
+    try {
+      const trainer = new F.Trainer(config);
+      const ex = await trainer.trainForAsync(0);
+      expect(ex).toHaveLength(1);
+      for (let i = 1; i < 6; i++) await trainer.trainStepAsync();
+      expect(trainer.losses).toEqual(sync.losses);
+      expect(asyncReads).toBe(6 * 4); // per step: x0 and z for the pairing, the squared norms, the loss
+    } finally {
+      T.setBackend('cpu');
+    }
+  });
 });
 
 describe('checkpoints', () => {

@@ -25,6 +25,7 @@ interface PageState {
   losses: number[];
   training: boolean;
   backend: string;
+  stepsPerSecond: number;
   w2: { step: number; w2: number }[];
   errors: string[];
   loaded: number;
@@ -53,6 +54,16 @@ async function trainOn(page: Page, backend: string, steps: number): Promise<Page
   return state(page);
 }
 
+/** Clicks Save, stores the download as `name`, and checks that `rill eval` opens it as a moons model. */
+async function saveAndEvaluate(page: Page, name: string): Promise<void> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
+  const fromPage = join(dir, name);
+  await download.saveAs(fromPage);
+  const evaluated = rill(dir, 'eval', '--model', fromPage, '--n', '300', '--json');
+  expect(evaluated.status, evaluated.stderr).toBe(0);
+  expect(JSON.parse(evaluated.stdout)).toMatchObject({ kind: 'cfm', data: 'moons', n: 300 });
+}
+
 beforeAll(async () => {
   expect(existsSync(CHROMIUM), `the browser tests need ${CHROMIUM} (Debian's chromium; scripts/setup.sh installs it)`).toBe(true);
   await build({ root: PLAYGROUND, logLevel: 'warn' });
@@ -61,7 +72,7 @@ beforeAll(async () => {
   url = server.resolvedUrls!.local[0];
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--no-first-run'],
+    args: ['--headless', '--no-sandbox', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--enable-unsafe-webgpu', '--disable-background-networking', '--no-first-run'],
   });
 }, 120_000);
 
@@ -105,6 +116,26 @@ describe('the playground in chromium', () => {
     await page.close();
   }, 240_000);
 
+  it('trains 200 steps on webgpu (WGSL kernels on SwiftShader’s WebGPU) with OT-CFM: the loss and W2 fall; the views and a save work', async () => {
+    const page = await open();
+    await page.selectOption('#coupling', 'ot'); // the pairing reads each batch back asynchronously
+    const s = await trainOn(page, 'webgpu', 200);
+    expect(s.errors).toEqual([]);
+    expect(s.backend).toBe('webgpu');
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(s.losses.slice(-20))).toBeLessThan(0.6 * mean(s.losses.slice(0, 20))); // OT pairs start the loss low (≈ 0.5)
+    expect(s.w2.at(-1)!.w2).toBeLessThan(0.7 * s.w2[0].w2);
+    console.log(`playground on webgpu (SwiftShader): ${s.stepsPerSecond.toFixed(1)} steps/s; W2 ${s.w2[0].w2.toFixed(3)} → ${s.w2.at(-1)!.w2.toFixed(3)}`);
+    // the solver table and the field run on the CPU from weights read back asynchronously
+    await page.click('#compare');
+    await page.waitForFunction(() => (globalThis as unknown as { rill: { comparison: unknown } }).rill.comparison !== null);
+    const rows = await page.evaluate(() => (globalThis as unknown as { rill: { comparison: { rows: { solver: string; w2: number }[] } } }).rill.comparison.rows);
+    for (const r of rows) expect(r.w2).toBeLessThan(1.5 * s.w2.at(-1)!.w2 + 0.1);
+    await saveAndEvaluate(page, 'webgpu.rill');
+    expect((await state(page)).errors).toEqual([]);
+    await page.close();
+  }, 240_000);
+
   it('trains on points painted onto the canvas: the samples land near them (adamw, OT-CFM)', async () => {
     const page = await open();
     await page.selectOption('#data', 'custom');
@@ -142,12 +173,7 @@ describe('the playground in chromium', () => {
   it('a .rill saved by the page opens in the CLI, and one trained by the CLI opens in the page', async () => {
     const page = await open();
     await trainOn(page, 'wasm', 200);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
-    const fromPage = join(dir, 'page.rill');
-    await download.saveAs(fromPage);
-    const evaluated = rill(dir, 'eval', '--model', fromPage, '--n', '300', '--json');
-    expect(evaluated.status, evaluated.stderr).toBe(0);
-    expect(JSON.parse(evaluated.stdout)).toMatchObject({ kind: 'cfm', data: 'moons', n: 300 });
+    await saveAndEvaluate(page, 'page.rill');
 
     const trained = rill(dir, 'train', '--data', 'moons', '--steps', '300', '--hidden', '32,32', '--out', 'cli.rill');
     expect(trained.status, trained.stderr).toBe(0);

@@ -118,7 +118,7 @@ describe('backend registry', () => {
   });
 
   it('an unknown name is a BackendError that lists the available ones', () => {
-    expect(() => T.setBackend('tpu')).toThrow(/setBackend: unknown backend 'tpu' \(available: gpu, js, js-reference, wasm, .*cpu\)/);
+    expect(() => T.setBackend('tpu')).toThrow(/setBackend: unknown backend 'tpu' \(available: gpu, webgpu, js, js-reference, wasm, .*cpu\)/);
   });
 
   it('a tensor made on one backend moves to the active one when an op uses it', () => {

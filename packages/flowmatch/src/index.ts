@@ -6,7 +6,7 @@ export { GaussianPath, SCHEDULERS, linear, cosine, vp, type Scheduler, type Path
 export { couple, sinkhornPlan, COUPLINGS, type CouplingName, type CouplingOptions } from './couplings.js';
 export { linearSumAssignment } from './assignment.js';
 export { cfmLoss, type VelocityModel } from './loss.js';
-export { SGD, Adam, AdamW, clipGradNorm, constantLr, cosineLr, warmupLr } from './optim.js';
+export { SGD, Adam, AdamW, clipGradNorm, clipGradNormAsync, constantLr, cosineLr, warmupLr } from './optim.js';
 export type { Optimizer, OptimizerState, AdamOptions, Schedule } from './optim.js';
 export { solve, fieldOf, METHODS, FIXED_STEP, type Field, type Model, type Method, type SolveOptions, type SolveResult } from './solvers.js';
 export { logProb, standardNormalLogProb, type DiffField, type LogProbOptions } from './likelihood.js';

@@ -181,18 +181,45 @@ export class AdamW extends Adam {
  * factor maxNorm / (norm + 1e-6) when norm > maxNorm). Returns the norm before clipping.
  */
 export function clipGradNorm(params: Var[], maxNorm: number): number {
-  if (!(maxNorm > 0)) throw new T.ValueError('clipGradNorm', `maxNorm must be positive, got ${maxNorm}`);
-  const withGrad = params.filter((p) => p.grad);
+  const withGrad = gradsToClip(params, maxNorm, 'clipGradNorm');
   const norm = Math.sqrt(withGrad.reduce((s, p) => s + T.tidy(() => T.sum(T.square(p.grad!)).item()), 0));
-  if (norm > maxNorm) {
-    const factor = maxNorm / (norm + 1e-6);
-    for (const p of withGrad) {
-      const scaled = T.keep(T.mul(p.grad!, factor));
-      p.grad!.dispose();
-      p.grad = scaled;
-    }
-  }
+  scaleGrads(withGrad, norm, maxNorm);
   return norm;
+}
+
+/**
+ * clipGradNorm without blocking: the per-parameter ‖g‖² computed together and read back asynchronously
+ * (Tensor.dataAsync), then summed in the same order — the same norm and the same scaled gradients.
+ */
+export async function clipGradNormAsync(params: Var[], maxNorm: number): Promise<number> {
+  const withGrad = gradsToClip(params, maxNorm, 'clipGradNormAsync');
+  if (withGrad.length === 0) return 0;
+  const squares = T.tidy(() => T.keep(T.stack(withGrad.map((p) => T.sum(T.square(p.grad!)))))); // (P,)
+  let sum = 0;
+  try {
+    for (const v of await squares.dataAsync()) sum += v;
+  } finally {
+    squares.dispose();
+  }
+  const norm = Math.sqrt(sum);
+  scaleGrads(withGrad, norm, maxNorm);
+  return norm;
+}
+
+function gradsToClip(params: Var[], maxNorm: number, op: string): Var[] {
+  if (!(maxNorm > 0)) throw new T.ValueError(op, `maxNorm must be positive, got ${maxNorm}`);
+  return params.filter((p) => p.grad);
+}
+
+/** g ← g · maxNorm / (norm + 1e-6) for every gradient, when norm > maxNorm. */
+function scaleGrads(withGrad: Var[], norm: number, maxNorm: number): void {
+  if (!(norm > maxNorm)) return;
+  const factor = maxNorm / (norm + 1e-6);
+  for (const p of withGrad) {
+    const scaled = T.keep(T.mul(p.grad!, factor));
+    p.grad!.dispose();
+    p.grad = scaled;
+  }
 }
 
 /** A learning-rate schedule: the rate for step s (0-based) of `total`. */

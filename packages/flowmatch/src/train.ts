@@ -6,7 +6,7 @@ import { COUPLINGS, couple, type CouplingName } from './couplings.js';
 import { DATASET_NAMES, sampleDataset, type DatasetName } from './datasets.js';
 import { cfmLoss } from './loss.js';
 import { EMA, MLP, loadStateDict, stateDict, type ActivationName, type TimeEmbedding } from './nn.js';
-import { Adam, AdamW, SGD, clipGradNorm, constantLr, cosineLr, warmupLr, type Optimizer, type Schedule } from './optim.js';
+import { Adam, AdamW, SGD, clipGradNorm, clipGradNormAsync, constantLr, cosineLr, warmupLr, type Optimizer, type Schedule } from './optim.js';
 import { GaussianPath, SCHEDULERS } from './paths.js';
 
 /** Everything that defines a training run; plain JSON, stored in every checkpoint. */
@@ -182,44 +182,63 @@ export class Trainer {
 
   /** One step: draw z and x0, couple them, sample t and the path, loss, backward, clip, optimizer step, EMA. Returns the loss. */
   trainStep(): number {
-    const loss = this.#update();
+    const loss = this.#lossAndGradients(this.#drawBatch());
+    if (this.config.clipNorm !== null) clipGradNorm(this.model.parameters(), this.config.clipNorm);
+    this.#optimizerStep();
     const value = loss.item();
     loss.dispose();
     return this.#record(value);
   }
 
   /**
-   * trainStep without blocking on the loss: the same update, then the loss read back asynchronously (Tensor.itemAsync)
-   * — for devices that read back only asynchronously. The same numbers as trainStep.
+   * trainStep without blocking on a read-back: the same update and the same numbers, with every value the host needs
+   * read asynchronously — the batch for an OT coupling (paired on the host), the gradient norm for clipping, the
+   * loss — so it runs on devices that read back only asynchronously (webgpu).
    */
   async trainStepAsync(): Promise<number> {
-    const loss = this.#update();
+    const batch = this.#drawBatch();
+    if (this.config.coupling !== 'independent') await T.prefetch([batch.x0, batch.z]);
+    const loss = this.#lossAndGradients(batch);
     try {
+      if (this.config.clipNorm !== null) await clipGradNormAsync(this.model.parameters(), this.config.clipNorm);
+      this.#optimizerStep();
       return this.#record(await loss.itemAsync());
     } finally {
       loss.dispose();
     }
   }
 
-  /** Everything of a step but reading the loss: returns the loss tensor (kept; the caller disposes it). */
-  #update(): Tensor {
-    const { batch, coupling, clipNorm } = this.config;
+  /** A batch of source samples and data (kept: the caller's next step disposes them). */
+  #drawBatch(): { x0: Tensor; z: Tensor } {
+    const batch = this.config.batch;
+    return { x0: T.keep(this.draw('source', batch)), z: T.keep(this.draw('data', batch)) };
+  }
+
+  /** Couples the batch, samples t, computes the CFM loss and backpropagates; returns the loss (kept). Frees the batch. */
+  #lossAndGradients(drawn: { x0: Tensor; z: Tensor }): Tensor {
+    const { batch, coupling } = this.config;
     const g = this.generator;
-    const loss = T.tidy(() => {
-      const paired = couple(coupling, this.draw('source', batch), this.draw('data', batch), { generator: g });
-      const tValues = this.path.sampleTimeValues(batch, g);
-      const t = T.tensor(tValues, { shape: [batch, 1] });
-      const l = cfmLoss(this.model, this.path, paired.z, paired.x0, t, g, tValues);
-      l.backward();
-      return T.keep(l.value);
-    });
-    if (clipNorm !== null) clipGradNorm(this.model.parameters(), clipNorm);
+    try {
+      return T.tidy(() => {
+        const paired = couple(coupling, drawn.x0, drawn.z, { generator: g });
+        const tValues = this.path.sampleTimeValues(batch, g);
+        const t = T.tensor(tValues, { shape: [batch, 1] });
+        const l = cfmLoss(this.model, this.path, paired.z, paired.x0, t, g, tValues);
+        l.backward();
+        return T.keep(l.value);
+      });
+    } finally {
+      T.dispose([drawn.x0, drawn.z]);
+    }
+  }
+
+  /** The learning rate of this step, the optimizer's update, zeroed gradients, EMA, and the step count. */
+  #optimizerStep(): void {
     this.optimizer.lr = this.#schedule(this.step);
     this.optimizer.step();
     this.optimizer.zeroGrad();
     this.ema?.update();
     this.step++;
-    return loss;
   }
 
   #record(loss: number): number {
@@ -236,6 +255,15 @@ export class Trainer {
     const from = this.losses.length;
     const until = performance.now() + budgetMs;
     do this.trainStep();
+    while (this.step < this.config.steps && performance.now() < until);
+    return this.losses.slice(from);
+  }
+
+  /** trainFor with trainStepAsync: the loop for devices that read back only asynchronously (webgpu). */
+  async trainForAsync(budgetMs: number): Promise<number[]> {
+    const from = this.losses.length;
+    const until = performance.now() + budgetMs;
+    do await this.trainStepAsync();
     while (this.step < this.config.steps && performance.now() < until);
     return this.losses.slice(from);
   }
@@ -275,6 +303,16 @@ export class Trainer {
     if (this.ema) for (const [n, t] of this.ema.shadow) extra[`ema.${n}`] = t;
     const head = { kind: 'cfm', config: { ...this.config } as unknown as Record<string, unknown>, step: this.step, rng: this.generator.getState() };
     return trainerCheckpoint(head, stateDict(this.model), this.optimizer.state(), extra, meta);
+  }
+
+  /**
+   * checkpoint() with every tensor read back first without blocking, so that encoding it reads nothing synchronously:
+   * the way to save from a device that reads back only asynchronously (webgpu).
+   */
+  async checkpointAsync(meta: Record<string, unknown> = {}): Promise<Checkpoint> {
+    const ckpt = this.checkpoint(meta);
+    await T.prefetch(Object.values(ckpt.tensors));
+    return ckpt;
   }
 
   /** Rebuilds a Trainer from a checkpoint, with the model, optimizer, EMA and generator exactly as they were. */

@@ -7,6 +7,13 @@ const $ = <E extends HTMLElement>(id: string) => document.getElementById(id) as 
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 const send = (m: ToWorker) => worker.postMessage(m);
 
+// WebGPU is offered where the browser has it (Chromium on Linux needs --enable-unsafe-webgpu).
+if (!('gpu' in navigator)) {
+  const option = document.querySelector<HTMLOptionElement>('#backend option[value="webgpu"]')!;
+  option.disabled = true;
+  option.textContent += ' — not in this browser';
+}
+
 /** What the page knows, for drawing and for tests. */
 const state = {
   step: 0,

@@ -1,7 +1,7 @@
 // The messages between the page and the training worker (structured-cloned; typed arrays are transferred).
 import type { DatasetName, Method } from '@rill/flowmatch';
 
-export type BackendName = 'js' | 'wasm' | 'gpu';
+export type BackendName = 'js' | 'wasm' | 'gpu' | 'webgpu';
 
 /** Everything the page lets a user choose for a run. */
 export interface Settings {

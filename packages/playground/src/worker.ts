@@ -8,8 +8,21 @@ import { TIMES, type BackendName, type FromWorker, type Settings, type ToWorker 
 const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 
 let trainer: F.Trainer | null = null;
-let running = false;
+/** The id of the training loop that may go on: null after Stop (the loop then reports `done`), 0 while a new run or a load takes over. */
+let running: number | null = null;
+let runs = 0;
 let span = 4;
+
+let queue: Promise<unknown> = Promise.resolve();
+/**
+ * Runs jobs one at a time — training chunks, views, saves, loads — so that no job sees the model halfway through a
+ * step: with webgpu a step awaits its read-backs, and messages arrive in those gaps.
+ */
+function exclusive<R>(job: () => R | Promise<R>): Promise<R> {
+  const next = queue.then(job);
+  queue = next.catch(() => undefined);
+  return next;
+}
 
 async function useBackend(name: BackendName): Promise<void> {
   if (name === 'wasm') await T.initWasm(); // compiles the kernels asynchronously (also fine on a page's main thread)
@@ -17,6 +30,11 @@ async function useBackend(name: BackendName): Promise<void> {
     // gpu.js on WebGL2 (an OffscreenCanvas in this worker); loaded only when asked for
     const { initGpu } = await import('@rill/tensor/gpu');
     await initGpu({ require: true });
+  }
+  if (name === 'webgpu') {
+    // WGSL compute shaders on WebGPU (navigator.gpu exists in workers too)
+    const { initWebGpu } = await import('@rill/tensor/webgpu');
+    await initWebGpu({ require: true });
   }
   T.setBackend(name);
 }
@@ -40,18 +58,38 @@ function dataPoints(n: number, g: T.Generator): T.Tensor {
 
 async function train(): Promise<void> {
   const t = trainer!;
-  running = true;
+  const run = (running = ++runs);
   let last = performance.now();
   let lastStep = t.step;
-  while (running && t.step < t.config.steps) {
-    const losses = t.trainFor(50); // ~50 ms of steps, then let messages through
+  while (running === run && t.step < t.config.steps) {
+    // ~50 ms of steps, then let messages through; the asynchronous loop reads the loss without blocking (webgpu needs
+    // that; on the CPU it gives the same numbers as trainFor)
+    const losses = await exclusive(() => t.trainForAsync(50));
     const now = performance.now();
     post({ type: 'progress', step: t.step, steps: t.config.steps, losses, stepsPerSecond: ((t.step - lastStep) * 1000) / (now - last), backend: T.getBackend().name });
     [last, lastStep] = [now, t.step];
     await new Promise((r) => setTimeout(r, 0));
   }
-  running = false;
+  if (running !== run && running !== null) return; // a new run or a loaded model took over: no `done` for this one
+  running = null;
   post({ type: 'done', step: t.step });
+}
+
+/**
+ * Runs a view of the model (samples, the solver table, the field) where it can read its results synchronously: on the
+ * CPU backends where they are; on webgpu, which reads back only asynchronously, the weights are read back first
+ * (checkpointAsync) and the view runs on wasm — the weights move there, and back to the GPU at the next training step.
+ */
+async function onHost<R>(view: () => R): Promise<R> {
+  const backend = T.getBackend();
+  if (!backend.asyncRead) return view();
+  await trainer!.checkpointAsync();
+  T.setBackend('wasm');
+  try {
+    return view();
+  } finally {
+    T.setBackend(backend.name);
+  }
 }
 
 function snapshot(solver: F.Method, steps: number): void {
@@ -96,31 +134,38 @@ function field(time: number): void {
   post({ type: 'field', t: time, grid, span, xy, uv }, [xy.buffer, uv.buffer]);
 }
 
+async function handle(m: ToWorker): Promise<void> {
+  if (m.type === 'train') {
+    await useBackend(m.settings.backend);
+    trainer = makeTrainer(m.settings);
+    await onHost(() => snapshot(m.solver, m.solverSteps)); // the untrained model: where the samples start from
+    void train();
+  } else if (!trainer) throw new Error('train or load a model first');
+  else if (m.type === 'snapshot') await onHost(() => snapshot(m.solver, m.steps));
+  else if (m.type === 'field') await onHost(() => field(m.t));
+  else if (m.type === 'compare') await onHost(compare);
+  else if (m.type === 'save') {
+    const bytes = F.encodeCheckpoint(await trainer.checkpointAsync({ backend: T.getBackend().name, from: 'playground' }));
+    const copy = bytes.slice().buffer;
+    post({ type: 'saved', bytes: copy }, [copy]);
+  } else if (m.type === 'load') {
+    await useBackend(m.backend);
+    // The same .rill format as the CLI: a model trained by `rill train` opens here, and the other way round.
+    trainer = F.Trainer.fromCheckpoint(F.decodeCheckpoint(new Uint8Array(m.bytes), 'the .rill file'));
+    post({ type: 'loaded', step: trainer.step, data: String(trainer.config.data) });
+  }
+}
+
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
   const m = e.data;
+  // the loop stops after its chunk
+  if (m.type === 'stop') {
+    running = null;
+    return;
+  }
+  if (m.type === 'train' || m.type === 'load') running = 0;
   try {
-    if (m.type === 'train') {
-      running = false;
-      await useBackend(m.settings.backend);
-      trainer = makeTrainer(m.settings);
-      snapshot(m.solver, m.solverSteps); // the untrained model: where the samples start from
-      void train();
-    } else if (m.type === 'stop') running = false;
-    else if (!trainer) throw new Error('train or load a model first');
-    else if (m.type === 'snapshot') snapshot(m.solver, m.steps);
-    else if (m.type === 'field') field(m.t);
-    else if (m.type === 'compare') compare();
-    else if (m.type === 'save') {
-      const bytes = F.encodeCheckpoint(trainer.checkpoint({ backend: T.getBackend().name, from: 'playground' }));
-      const copy = bytes.slice().buffer;
-      post({ type: 'saved', bytes: copy }, [copy]);
-    } else if (m.type === 'load') {
-      running = false;
-      await useBackend(m.backend);
-      // The same .rill format as the CLI: a model trained by `rill train` opens here, and the other way round.
-      trainer = F.Trainer.fromCheckpoint(F.decodeCheckpoint(new Uint8Array(m.bytes), 'the .rill file'));
-      post({ type: 'loaded', step: trainer.step, data: String(trainer.config.data) });
-    }
+    await exclusive(() => handle(m));
   } catch (err) {
     post({ type: 'error', message: (err as Error).message });
   }

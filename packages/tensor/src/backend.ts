@@ -16,7 +16,7 @@ export type ArgReduceOp = 'argmax' | 'argmin';
  * tensor is a view over the same storage (see Tensor.view).
  */
 export interface Backend {
-  /** Registry name: `js`, `wasm`, `gpu`. */
+  /** Registry name: `js`, `wasm`, `gpu`, `webgpu`. */
   readonly name: string;
   /** Where the storage lives. */
   readonly device: 'cpu' | 'gpu';
@@ -30,6 +30,11 @@ export interface Backend {
    * mapAsync). Tensor.dataAsync() uses it where present, else read().
    */
   readAsync?(storage: unknown, dtype: DType, size: number): Promise<TypedArray>;
+  /**
+   * True where read() works only for storage whose values are already on the host (uploads, and tensors read back
+   * by an awaited dataAsync() or prefetch()): WebGPU, which maps buffers only asynchronously.
+   */
+  readonly asyncRead?: boolean;
   /** Frees the storage (a no-op where the garbage collector does it). */
   dispose(storage: unknown): void;
 
@@ -95,12 +100,15 @@ let active: Backend | undefined;
 // `gpu` needs an asynchronous start (loading gpu.js, creating a GL context): until initGpu() has run, selecting it
 // explains how. initGpu() replaces this entry with the real backend, or with the CPU (after one warning) when there
 // is no GL context.
-registry.set('gpu', {
-  cpuPriority: -1,
-  factory: () => {
-    throw new BackendError('setBackend', "the gpu backend is not started: `await initGpu()` from '@rill/tensor/gpu' first");
-  },
-});
+// Likewise `webgpu` (requesting an adapter and a device is asynchronous): initWebGpu() from '@rill/tensor/webgpu'.
+for (const [name, init] of [['gpu', 'initGpu'], ['webgpu', 'initWebGpu']]) {
+  registry.set(name, {
+    cpuPriority: -1,
+    factory: () => {
+      throw new BackendError('setBackend', `the ${name} backend is not started: \`await ${init}()\` from '@rill/tensor/${name}' first`);
+    },
+  });
+}
 
 /**
  * Registers a backend under `name`. `factory` is called on first use and may throw BackendError when the
@@ -147,7 +155,7 @@ export function backendByName(name: string): Backend {
   return resolve(name);
 }
 
-/** Makes `name` (`wasm`, `js`, `gpu`, or `cpu` = the fastest CPU backend) the backend new tensors are made on. */
+/** Makes `name` (`wasm`, `js`, `gpu`, `webgpu`, or `cpu` = the fastest CPU backend) the backend new tensors are made on. */
 export function setBackend(name: string): void {
   active = resolve(name);
 }
@@ -166,4 +174,19 @@ export function getBackend(): Backend {
     }
   }
   return active;
+}
+
+const warnedUnavailable = new Set<string>();
+
+/**
+ * A GPU backend that cannot start here (no GL context, no WebGPU): throws when `required`; else warns once and
+ * registers `name` as the CPU, so setBackend(name) and RILL_BACKEND keep working — on tensors whose `device` says
+ * `cpu`, never on a fallback that claims to be a GPU. Returns null (what initGpu / initWebGpu then return).
+ */
+export function gpuUnavailable(name: string, why: string, required: boolean): null {
+  if (required) throw new BackendError(name, why);
+  if (!warnedUnavailable.has(name)) console.warn(`rill: the ${name} backend is unavailable: ${why}. Using the CPU.`);
+  warnedUnavailable.add(name);
+  registerBackend(name, () => resolve('cpu'));
+  return null;
 }

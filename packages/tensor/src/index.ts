@@ -2,7 +2,7 @@
 import './cpu/register.js';
 import './wasm/register.js';
 
-export { Tensor, memory, type NestedArray } from './tensor.js';
+export { Tensor, memory, prefetch, type NestedArray } from './tensor.js';
 export { tidy, keep, dispose } from './lifetime.js';
 export type { DType, TypedArray } from './dtype.js';
 export { RillError, ShapeError, DTypeError, AxisError, ValueError, DisposedError, BackendError } from './errors.js';

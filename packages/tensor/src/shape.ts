@@ -58,6 +58,30 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
   return outShape.map((_, i) => (i < lead || shape[i - lead] === 1 ? 0 : own[i - lead]));
 }
 
+/** A strided read of a tensor's flat storage: out[i₀, …] = x[offset + Σ i_k · strides[k]] over `shape`. */
+export interface StridedView {
+  shape: number[];
+  strides: number[];
+  offset: number;
+}
+
+/** The view that reads a tensor of `shape` transposed: axis k of the result is axis perm[k]. */
+export function transposedView(shape: Shape, perm: readonly number[]): StridedView {
+  const src = stridesOf(shape);
+  return { shape: perm.map((p) => shape[p]), strides: perm.map((p) => src[p]), offset: 0 };
+}
+
+/** The view of the box begin[k] ≤ i_k < begin[k] + size[k] of a tensor of `shape`. */
+export function slicedView(shape: Shape, begin: readonly number[], size: readonly number[]): StridedView {
+  const src = stridesOf(shape);
+  return { shape: [...size], strides: src, offset: begin.reduce((o, b, i) => o + b * src[i], 0) };
+}
+
+/** The view that reads a tensor of `shape` broadcast to `outShape` (stride 0 along the broadcast axes). */
+export function broadcastView(shape: Shape, outShape: Shape): StridedView {
+  return { shape: [...outShape], strides: broadcastStrides(shape, outShape), offset: 0 };
+}
+
 /** Normalises one axis of a tensor of `shape` from [-rank, rank) to [0, rank); throws AxisError otherwise. */
 export function normalizeAxis(op: string, axis: number, shape: Shape): number {
   const rank = shape.length;

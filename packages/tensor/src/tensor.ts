@@ -183,3 +183,12 @@ export class Tensor {
 export function memory(): { numTensors: number; numBytes: number } {
   return { numTensors: liveTensors, numBytes: liveBytes };
 }
+
+/**
+ * Reads the tensors back without blocking, all together. Afterwards their synchronous reads (data, item(), toArray(),
+ * to(), moving to another backend) work on a backend that reads back only asynchronously (webgpu); on the others it
+ * costs next to nothing. The tensors must stay alive until the promise settles.
+ */
+export async function prefetch(tensors: Iterable<Tensor>): Promise<void> {
+  await Promise.all(Array.from(tensors, (t) => t.dataAsync()));
+}

@@ -2,7 +2,7 @@
 import type { Backend, MatmulDims } from '../backend.js';
 import type { DType, TypedArray } from '../dtype.js';
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
-import { broadcastStrides, sizeOf, stridesOf } from '../shape.js';
+import { broadcastStrides, broadcastView, sizeOf, slicedView, stridesOf, transposedView, type StridedView } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { UnaryOp } from '../unary.js';
 import * as K from './kernels.js';
@@ -97,8 +97,7 @@ export function createGpuBackend(gpu: GpuInstance): Backend & { kernelMode(): st
   const loop = (op: string, n: number, what: string) => {
     if (n > MAX_LOOP) throw new ValueError(op, `the gpu backend handles at most ${MAX_LOOP} ${what} per output element, got ${n}`);
   };
-  const strided = (x: Tensor, shape: readonly number[], strides: readonly number[], offset: number) =>
-    run(K.STRIDED, sizeOf(shape), tex(x), pad(shape, 1), pad(strides, 0), offset);
+  const strided = (x: Tensor, { shape, strides, offset }: StridedView) => run(K.STRIDED, sizeOf(shape), tex(x), pad(shape, 1), pad(strides, 0), offset);
 
   return {
     name: 'gpu',
@@ -161,15 +160,9 @@ export function createGpuBackend(gpu: GpuInstance): Backend & { kernelMode(): st
       const [bp, bj] = transB ? [1, k] : [n, 1];
       return run(K.MATMUL, batch * m * n, tex(a), tex(b), m, n, k, ai, ap, bp, bj, batchA === 1 ? 0 : 1, batchB === 1 ? 0 : 1);
     },
-    transpose(x, perm) {
-      const src = stridesOf(x.shape);
-      return strided(x, perm.map((p) => x.shape[p]), perm.map((p) => src[p]), 0);
-    },
-    broadcastTo: (x, shape) => strided(x, shape, broadcastStrides(x.shape, shape), 0),
-    slice(x, begin, size) {
-      const src = stridesOf(x.shape);
-      return strided(x, size, src, begin.reduce((o, b, i) => o + b * src[i], 0));
-    },
+    transpose: (x, perm) => strided(x, transposedView(x.shape, perm)),
+    broadcastTo: (x, shape) => strided(x, broadcastView(x.shape, shape)),
+    slice: (x, begin, size) => strided(x, slicedView(x.shape, begin, size)),
     concat(all, axis) {
       const xs = all.filter((x) => x.size > 0); // empty parts add nothing
       if (xs.length === 0) return { texture: null };

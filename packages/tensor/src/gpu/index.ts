@@ -1,7 +1,6 @@
 // @rill/tensor/gpu: registers the gpu.js backend `gpu`. gpu.js is an optional dependency loaded here by dynamic import,
 // so users of the CPU backends never need it (nor the native `gl` build it uses in Node).
-import { backendByName, registerBackend } from '../backend.js';
-import { BackendError } from '../errors.js';
+import { gpuUnavailable, registerBackend } from '../backend.js';
 import { createGpuBackend, gpuTextureCount, type GpuInstance } from './backend.js';
 
 export { gpuTextureCount };
@@ -15,7 +14,6 @@ export interface GpuInfo {
 }
 
 let info: GpuInfo | null = null;
-let warned = false;
 
 /**
  * Loads gpu.js, creates a GL context (Node: gpu.js `headlessgl` mode, which needs a display, e.g. Xvfb; browsers:
@@ -37,7 +35,7 @@ export async function initGpu(options: { require?: boolean } = {}): Promise<GpuI
     const worker = !inNode && g.document === undefined && g.OffscreenCanvas !== undefined;
     gpu = new GPU(inNode ? { mode: 'headlessgl' } : worker ? { mode: 'webgl2', canvas: new g.OffscreenCanvas!(1, 1) } : { mode: 'webgl2' });
   } catch (e) {
-    return unavailable(`no GL context (${(e as Error).message.split('\n')[0]}); in Node run under a display, e.g. xvfb-run`, required);
+    return gpuUnavailable('gpu', `no GL context (${(e as Error).message.split('\n')[0]}); in Node run under a display, e.g. xvfb-run`, required);
   }
   const backend = createGpuBackend(gpu);
   // Probe: one tiny kernel must run in GL mode, never gpu.js's CPU or WebAssembly fallback.
@@ -45,23 +43,11 @@ export async function initGpu(options: { require?: boolean } = {}): Promise<GpuI
   const mode = backend.kernelMode();
   const ok = mode === 'gpu' && Array.from(probe.texture.toArray()).join() === '1,2';
   backend.dispose(probe);
-  if (!ok) return unavailable(`gpu.js runs in '${mode}' mode, not on a GL context`, required);
+  if (!ok) return gpuUnavailable('gpu', `gpu.js runs in '${mode}' mode, not on a GL context`, required);
   const gl = (gpu as unknown as { context?: WebGLLike }).context;
   info = { renderer: glString(gl, 'RENDERER'), version: glString(gl, 'VERSION'), mode };
   registerBackend('gpu', () => backend);
   return info;
-}
-
-/**
- * No GL: throw when required; else warn once and let `gpu` name the CPU, so setBackend('gpu') and RILL_BACKEND=gpu
- * keep working — on tensors whose `device` says `cpu`, never on gpu.js's CPU fallback claiming to be a GPU.
- */
-function unavailable(why: string, required: boolean): null {
-  if (required) throw new BackendError('gpu', why);
-  if (!warned) console.warn(`rill: the gpu backend is unavailable: ${why}. Using the CPU.`);
-  warned = true;
-  registerBackend('gpu', () => backendByName('cpu'));
-  return null;
 }
 
 interface WebGLLike {

@@ -1,0 +1,273 @@
+// The webgpu backend's kernels as WGSL compute shaders: one invocation per output element (a 16×16 tile per workgroup
+// for matmul). Every tensor is a flat array<f32> in a storage buffer (int32 tensors too, exact below 2²⁴).
+// Bindings: 0 is `spec` (the u32 parameters: sizes, shapes, strides, float parameters as bit patterns), then the
+// inputs, then `out`. Index arithmetic is u32, so it is exact (unlike the float indices of the gpu.js kernels).
+import type { BinaryOp, UnaryOp } from '../unary.js';
+
+/** Up to this many axes are handled by the strided kernels (shapes padded with leading 1s, strides with 0s). */
+export const MAX_RANK = 6;
+/** Invocations per workgroup of the elementwise kernels. */
+export const WORKGROUP = 64;
+/** The matmul tile: TILE × TILE outputs per workgroup, TILE terms of K per step through workgroup memory. */
+export const TILE = 16;
+/** Elementwise kernels read spec[0] = output size and spec[1] = invocations per row of the 2-D dispatch; theirs start here. */
+export const FIRST = 2;
+
+/** A kernel's module: spec, the named inputs, the output, helpers, and a main whose `i` is the output index. */
+function elementwise(inputs: string[], body: string, helpers = ''): string {
+  const bindings = inputs.map((name, k) => `@group(0) @binding(${k + 1}) var<storage, read> ${name}: array<f32>;`);
+  return `@group(0) @binding(0) var<storage, read> spec: array<u32>;
+${bindings.join('\n')}
+@group(0) @binding(${inputs.length + 1}) var<storage, read_write> out: array<f32>;
+fn param(k: u32) -> f32 { return bitcast<f32>(spec[k]); }
+${helpers}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x + gid.y * spec[1];
+  if (i >= spec[0]) { return; }
+  ${body}
+}`;
+}
+
+/**
+ * Decomposes `i` into MAX_RANK coordinates over the shape at spec[shapeAt…] and sums coordinate × stride into
+ * off0, off1, … for each strides array at spec[stridesAt[k]…] (stride 0 along broadcast axes).
+ */
+function offsets(shapeAt: number, stridesAt: number[]): string {
+  return `var rem = i;
+  ${stridesAt.map((_, k) => `var off${k} = 0u;`).join(' ')}
+  for (var d = 0u; d < ${MAX_RANK}u; d++) {
+    let axis = ${MAX_RANK - 1}u - d;
+    let n = spec[${shapeAt}u + axis];
+    let c = rem % n;
+    rem = rem / n;
+    ${stridesAt.map((s, k) => `off${k} += c * spec[${s}u + axis];`).join(' ')}
+  }`;
+}
+
+/**
+ * Functions the expressions call. NaN and ∞ come from bit patterns read at run time: WGSL rejects a constant
+ * expression that overflows (1.0 / 0.0 does not compile).
+ */
+const HELPERS = `
+fn nan() -> f32 { return bitcast<f32>(0x7fc00000u | (spec[0] & 0u)); }
+fn inf() -> f32 { return bitcast<f32>(0x7f800000u | (spec[0] & 0u)); }
+fn logistic(x: f32) -> f32 {
+  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
+  let e = exp(x);
+  return e / (1.0 + e);
+}
+// tanh(x) = sign(x)·(1 − e^(−2|x|)) / (1 + e^(−2|x|)): finite for every x (a naive (e^x − e^−x)/(e^x + e^−x) is NaN past |x| ≈ 44).
+fn tanhStable(x: f32) -> f32 {
+  let e = exp(-2.0 * abs(x));
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
+// erf by Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7, float32 precision; the CPU kernels use a float64 series).
+fn erfApprox(x: f32) -> f32 {
+  let ax = abs(x);
+  let t = 1.0 / (1.0 + 0.3275911 * ax);
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign(x) * (1.0 - poly * exp(-ax * ax));
+}
+fn normalCdf(x: f32) -> f32 { return 0.5 * (1.0 + erfApprox(x * 0.7071067811865476)); }
+fn geluTanhGrad(x: f32) -> f32 {
+  let t = tanhStable(0.7978845608028654 * (x + 0.044715 * x * x * x));
+  return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * 0.7978845608028654 * (1.0 + 3.0 * 0.044715 * x * x);
+}
+// uᵛ as the CPU computes it: WGSL's pow is undefined for u < 0 (and 0⁰); a negative base needs an integer v.
+fn powSafe(u: f32, v: f32) -> f32 {
+  if (u > 0.0) { return pow(u, v); }
+  if (u == 0.0) {
+    if (v == 0.0) { return 1.0; }
+    if (v > 0.0) { return 0.0; }
+    return inf();
+  }
+  if (floor(v) != v) { return nan(); }
+  let r = pow(-u, v);
+  if (v - 2.0 * floor(v / 2.0) > 0.5) { return -r; }
+  return r;
+}`;
+
+/** f(x) and df (with y = f(x)) per op, p0 and p1 the op's parameters: the WGSL twin of ../unary.ts, by name. */
+const UNARY_WGSL: Record<UnaryOp, { f: string; df: string }> = {
+  neg: { f: '-x', df: '-1.0' },
+  abs: { f: 'abs(x)', df: 'sign(x)' },
+  exp: { f: 'exp(x)', df: 'y' },
+  log: { f: 'log(x)', df: '1.0 / x' },
+  sqrt: { f: 'sqrt(x)', df: '0.5 / y' },
+  square: { f: 'x * x', df: '2.0 * x' },
+  sin: { f: 'sin(x)', df: 'cos(x)' },
+  cos: { f: 'cos(x)', df: '-sin(x)' },
+  tanh: { f: 'tanhStable(x)', df: '1.0 - y * y' },
+  sigmoid: { f: 'logistic(x)', df: 'y * (1.0 - y)' },
+  relu: { f: 'max(x, 0.0)', df: 'select(0.0, 1.0, x > 0.0)' },
+  leakyRelu: { f: 'select(p0 * x, x, x > 0.0)', df: 'select(p0, 1.0, x > 0.0)' },
+  elu: { f: 'select(p0 * (exp(x) - 1.0), x, x > 0.0)', df: 'select(y + p0, 1.0, x > 0.0)' },
+  selu: {
+    f: 'select(1.7580993408473766 * (exp(x) - 1.0), 1.0507009873554805 * x, x > 0.0)', // λα and λ
+    df: 'select(y + 1.7580993408473766, 1.0507009873554805, x > 0.0)',
+  },
+  silu: { f: 'x * logistic(x)', df: 'logistic(x) * (1.0 + x * (1.0 - logistic(x)))' },
+  gelu: { f: 'x * normalCdf(x)', df: 'normalCdf(x) + x * 0.3989422804014327 * exp(-0.5 * x * x)' },
+  geluTanh: { f: '0.5 * x * (1.0 + tanhStable(0.7978845608028654 * (x + 0.044715 * x * x * x)))', df: 'geluTanhGrad(x)' },
+  softplus: { f: 'max(x, 0.0) + log(1.0 + exp(-abs(x)))', df: 'logistic(x)' },
+  clip: { f: 'min(max(x, p0), p1)', df: 'select(0.0, 1.0, x >= p0 && x <= p1)' },
+};
+
+/** y = f(x); spec: p0, p1. */
+export const unary = (op: UnaryOp) =>
+  elementwise(['a'], `let x = a[i]; let p0 = param(${FIRST}u); let p1 = param(${FIRST + 1}u);\n  out[i] = ${UNARY_WGSL[op].f};`, HELPERS);
+
+/** dx = dy · f'(x); inputs x, y = f(x), dy; spec: p0, p1. */
+export const unaryGrad = (op: UnaryOp) =>
+  elementwise(['a', 'b', 'g'], `let x = a[i]; let y = b[i]; let p0 = param(${FIRST}u); let p1 = param(${FIRST + 1}u);\n  out[i] = g[i] * (${UNARY_WGSL[op].df});`, HELPERS);
+
+const BINARY_WGSL: Record<BinaryOp, string> = {
+  add: 'u + v',
+  sub: 'u - v',
+  mul: 'u * v',
+  div: 'u / v',
+  pow: 'powSafe(u, v)',
+  maximum: 'max(u, v)',
+  minimum: 'min(u, v)',
+  gt: 'select(0.0, 1.0, u > v)',
+  lt: 'select(0.0, 1.0, u < v)',
+  ge: 'select(0.0, 1.0, u >= v)',
+  le: 'select(0.0, 1.0, u <= v)',
+  eq: 'select(0.0, 1.0, u == v)',
+};
+
+/** Where the strided kernels keep their shape and strides in spec. */
+export const AT = { shape: FIRST, s0: FIRST + MAX_RANK, s1: FIRST + 2 * MAX_RANK, s2: FIRST + 3 * MAX_RANK } as const;
+
+/** out = f(a, b) with broadcasting; spec: out shape, a's strides, b's strides. */
+export const binary = (op: BinaryOp) =>
+  elementwise(
+    ['a', 'b'],
+    `${offsets(AT.shape, [AT.s0, AT.s1])}
+  let u = a[off0];
+  let v = b[off1];
+  out[i] = ${BINARY_WGSL[op]};`,
+    HELPERS,
+  );
+
+/** out = cond ≠ 0 ? a : b; spec: out shape, then the strides of cond, a, b. */
+export const WHERE = elementwise(
+  ['cond', 'a', 'b'],
+  `${offsets(AT.shape, [AT.s0, AT.s1, AT.s2])}
+  out[i] = select(b[off2], a[off1], cond[off0] != 0.0);`,
+);
+
+/** out[i] = x[offset + Σ coordinate · stride]: transpose, broadcastTo and slice; spec: shape, strides, offset. */
+export const STRIDED = elementwise(['x'], `${offsets(AT.shape, [AT.s0])}\n  out[i] = x[spec[${AT.s1}u] + off0];`);
+
+/**
+ * Reductions: output i has coordinates over the kept axes (shape at AT.shape, strides at AT.s0); the loop walks the
+ * `count` reduced elements (spec[AT.s2 + MAX_RANK]) decomposed over the reduced shape (AT.s1) and strides (AT.s2).
+ * Accumulates in float32.
+ */
+export const reduce = (op: 'sum' | 'max' | 'min') =>
+  elementwise(
+    ['x'],
+    `${offsets(AT.shape, [AT.s0])}
+  let count = spec[${AT.s2 + MAX_RANK}u];
+  var acc = ${op === 'sum' ? '0.0' : 'x[off0]'};
+  for (var r = 0u; r < count; r++) {
+    var rr = r;
+    var off = off0;
+    for (var d = 0u; d < ${MAX_RANK}u; d++) {
+      let axis = ${MAX_RANK - 1}u - d;
+      let n = spec[${AT.s1}u + axis];
+      off += (rr % n) * spec[${AT.s2}u + axis];
+      rr = rr / n;
+    }
+    ${op === 'sum' ? 'acc += x[off];' : `acc = ${op}(acc, x[off]);`}
+  }
+  out[i] = acc;`,
+  );
+
+/** Index of the largest (smallest) of the len elements at base + k·inner, the first on ties; spec: len, inner. */
+export const argReduce = (op: 'argmax' | 'argmin') =>
+  elementwise(
+    ['x'],
+    `let len = spec[${FIRST}u];
+  let inner = spec[${FIRST + 1}u];
+  let base = (i / inner) * len * inner + i % inner;
+  var best = 0u;
+  var bestV = x[base];
+  for (var k = 1u; k < len; k++) {
+    let v = x[base + k * inner];
+    if (v ${op === 'argmax' ? '>' : '<'} bestV) { best = k; bestV = v; }
+  }
+  out[i] = f32(best);`,
+  );
+
+/** Two tensors side by side, seen as (outer, chunk): row r is a's chunk then b's; spec: chunkA, chunkB. */
+export const CONCAT2 = elementwise(
+  ['a', 'b'],
+  `let chunkA = spec[${FIRST}u];
+  let chunkB = spec[${FIRST + 1}u];
+  let row = i / (chunkA + chunkB);
+  let col = i % (chunkA + chunkB);
+  if (col < chunkA) { out[i] = a[row * chunkA + col]; } else { out[i] = b[row * chunkB + col - chunkA]; }`,
+);
+
+/** out[r, c] = x[idx[r], c]; spec: rowSize. */
+export const GATHER = elementwise(['x', 'idx'], `let rowSize = spec[${FIRST}u];\n  out[i] = x[u32(idx[i / rowSize]) * rowSize + i % rowSize];`);
+
+/** The adjoint of gather, without atomics: each output element sums the updates whose index names its row; spec: rowSize, count. */
+export const SCATTER_ADD = elementwise(
+  ['u', 'idx'],
+  `let rowSize = spec[${FIRST}u];
+  let count = spec[${FIRST + 1}u];
+  let row = f32(i / rowSize);
+  let c = i % rowSize;
+  var sum = 0.0;
+  for (var k = 0u; k < count; k++) {
+    if (idx[k] == row) { sum += u[k * rowSize + c]; }
+  }
+  out[i] = sum;`,
+);
+
+/** A copy (clone, casts that keep the values). */
+export const COPY = elementwise(['x'], 'out[i] = x[i];');
+/** float → int32 rounds toward zero, as the CPU cast. */
+export const TRUNC = elementwise(['x'], 'out[i] = trunc(x[i]);');
+/** A constant (the zeros of an empty sum or product); spec: the value's bits. */
+export const FILL = elementwise([], `out[i] = param(${FIRST}u);`);
+
+/**
+ * C = op(A)·op(B), batched, with op(A)[r, p] = a[aBase + r·ai + p·ap] and op(B)[p, c] = b[bBase + p·bp + c·bj] (as the
+ * CPU kernels). Workgroup (x, y, z) computes the TILE×TILE block of columns x, rows y of batch z: each step loads a
+ * TILE×TILE piece of A and of B into workgroup memory (one element per invocation), waits for all, and every
+ * invocation adds TILE products from the shared tiles — each loaded element is then used TILE times instead of once.
+ * spec: m, n, k, ai, ap, bp, bj, batch stride of a, batch stride of b (0 for a broadcast operand).
+ */
+export const MATMUL = `@group(0) @binding(0) var<storage, read> spec: array<u32>;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+var<workgroup> tileA: array<array<f32, ${TILE}>, ${TILE}>;
+var<workgroup> tileB: array<array<f32, ${TILE}>, ${TILE}>;
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let m = spec[0]; let n = spec[1]; let k = spec[2];
+  let ai = spec[3]; let ap = spec[4]; let bp = spec[5]; let bj = spec[6];
+  let row = wg.y * ${TILE}u + lid.y;
+  let col = wg.x * ${TILE}u + lid.x;
+  let aBase = wg.z * spec[7] + row * ai;
+  let bBase = wg.z * spec[8] + col * bj;
+  var sum = 0.0;
+  for (var t = 0u; t < k; t += ${TILE}u) {
+    var va = 0.0;
+    if (row < m && t + lid.x < k) { va = a[aBase + (t + lid.x) * ap]; }
+    tileA[lid.y][lid.x] = va;
+    var vb = 0.0;
+    if (col < n && t + lid.y < k) { vb = b[bBase + (t + lid.y) * bp]; }
+    tileB[lid.y][lid.x] = vb;
+    workgroupBarrier();
+    for (var q = 0u; q < ${TILE}u; q++) { sum += tileA[lid.y][q] * tileB[q][lid.x]; }
+    workgroupBarrier();
+  }
+  if (row < m && col < n) { out[(wg.z * m + row) * n + col] = sum; }
+}`;
