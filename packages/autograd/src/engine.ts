@@ -7,9 +7,13 @@ import { Tensor } from '@rill/tensor';
  * attributes, and which inputs need a gradient (a VJP may skip the others and return null for them).
  */
 export interface Context<A> {
+  /** The forward call's input values, in order: a Var's value, or the constant Tensor or number as passed. */
   inputs: (Tensor | number)[];
+  /** The forward call's output tensor. */
   output: Tensor;
+  /** The attributes the op was applied with. */
   attrs: A;
+  /** `needsGrad[i]` is true when input i is a Var that requires gradients; the VJP may return null for the others. */
   needsGrad: boolean[];
 }
 
@@ -20,9 +24,20 @@ export interface Context<A> {
  * (`broadcasts: true` means the output's shape); the engine then sums each back to its input's shape.
  */
 export interface OpDef<A = undefined> {
+  /** The op's name, used by `Var.op` and in error messages. */
   name: string;
+  /** Computes the output tensor from the input values (Var values, constant tensors or numbers) and the attributes. */
   forward(inputs: (Tensor | number)[], attrs: A): Tensor;
+  /**
+   * Maps the output gradient `dy` (the output's shape) to one gradient per input, dyᵀ·∂y/∂xᵢ, each in that input's
+   * shape or in the broadcast shape declared by `broadcasts`; null where no gradient flows (or is not needed).
+   */
   vjp(dy: Tensor, ctx: Context<A>): (Tensor | null)[];
+  /**
+   * Set when the op broadcasts its inputs: `true` means input gradients may come in the output's shape; a function
+   * returns the shape input `input` was broadcast to. The engine sums such gradients back to the input's shape.
+   * Absent: every gradient must already have its input's shape (otherwise backward() throws AutogradError).
+   */
   broadcasts?: true | ((input: number, ctx: Context<A>) => readonly number[]);
 }
 
@@ -50,6 +65,7 @@ export function noGrad<R>(fn: () => R): R {
   }
 }
 
+/** Options of {@link Var.backward}. */
 export interface BackwardOptions {
   /** Keep the graph so backward can run through it again (it is freed by default). */
   retainGraph?: boolean;
@@ -63,6 +79,10 @@ export class Var {
   #value: Tensor;
   /** ∂(what backward started from)/∂this, summed over backward() calls; leaves only. Each call replaces the tensor. */
   grad: Tensor | null = null;
+  /**
+   * Whether gradients flow to this Var: set by the constructor for leaves (default false; an int32 Var cannot
+   * require gradients), true for a recorded op's output.
+   */
   readonly requiresGrad: boolean;
 
   constructor(value: Tensor, options: { requiresGrad?: boolean } = {}) {
@@ -91,10 +111,12 @@ export class Var {
     if (options.disposePrevious ?? true) previous.dispose();
   }
 
+  /** Shape of the held tensor. */
   get shape(): readonly number[] {
     return this.#value.shape;
   }
 
+  /** Dtype of the held tensor. */
   get dtype(): T.DType {
     return this.#value.dtype;
   }
@@ -141,6 +163,7 @@ export class Var {
     }
   }
 
+  /** `Var(<tensor>, op=<name>, requiresGrad)`, the op and flag shown only when present. */
   toString(): string {
     return `Var(${this.#value.toString()}${this.op ? `, op=${this.op}` : ''}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }

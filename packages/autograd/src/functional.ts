@@ -23,7 +23,12 @@ function gradientsOf(out: Var, xs: Var[], cotangent: Tensor | undefined, retainG
  * Nothing is mutated: Vars that f closes over (parameters) keep their .grad.
  * @example valueAndGrad((x, y) => sum(mul(x, y)))(a, b)  // { value: Σ a·b, grads: [b, a] }
  */
-export function valueAndGrad(f: VarFn): (...xs: (Tensor | Var)[]) => { value: Tensor; grads: Tensor[] } {
+export function valueAndGrad(f: VarFn): (...xs: (Tensor | Var)[]) => {
+  /** f(...xs), a one-element tensor. */
+  value: Tensor;
+  /** ∂f/∂xᵢ for every argument, in argument order, each of that argument's shape (zeros where nothing flows). */
+  grads: Tensor[];
+} {
   return (...xs) => {
     const inputs = leaves(xs);
     const out = f(...inputs);
@@ -44,7 +49,18 @@ export function grad(f: VarFn): (...xs: (Tensor | Var)[]) => Tensor[] {
  * f's value and its vector-Jacobian product: `vjp(cotangent)` returns cᵀ·∂f/∂xᵢ for every argument.
  * It may be called many times (the graph is retained).
  */
-export function vjp(f: VarFn, ...xs: (Tensor | Var)[]): { value: Tensor; vjp: (cotangent: Tensor) => Tensor[] } {
+export function vjp(
+  f: VarFn,
+  ...xs: (Tensor | Var)[]
+): {
+  /** f(...xs). */
+  value: Tensor;
+  /**
+   * cᵀ·∂f/∂xᵢ for every argument, in argument order (zeros where nothing flows); throws AutogradError unless the
+   * cotangent c has f's output shape.
+   */
+  vjp: (cotangent: Tensor) => Tensor[];
+} {
   const inputs = leaves(xs);
   const out = f(...inputs);
   return {

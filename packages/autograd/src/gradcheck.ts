@@ -4,12 +4,15 @@ import type { Tensor } from '@rill/tensor';
 import { AutogradError, backpropagate, noGrad, Var } from './engine.js';
 import type { VarFn } from './functional.js';
 
+/** Options of {@link gradcheck}. */
 export interface GradcheckOptions {
   /** Relative step: each element moves by h = eps · max(1, |x|). Default 1e-6. */
   eps?: number;
+  /** Relative tolerance of the analytic vs numeric comparison. Default 1e-5. */
   rtol?: number;
+  /** Absolute tolerance of the analytic vs numeric comparison. Default 1e-8. */
   atol?: number;
-  /** Seed of the random cotangent c and directions t. */
+  /** Seed of the random cotangent c and directions t (default 0). */
   seed?: number;
   /** `elementwise` perturbs one input element at a time; `directional` a whole input along random directions; `auto` picks by size. */
   mode?: 'auto' | 'elementwise' | 'directional';
@@ -23,15 +26,32 @@ export interface GradcheckOptions {
   raise?: boolean;
 }
 
+/** What {@link gradcheck} found. */
 export interface GradcheckReport {
+  /** True when every comparison was within its tolerance. */
   ok: boolean;
+  /** The checked function's name (`options.name`, else `f.name`, else `'f'`). */
   name: string;
+  /** The mode that ran (`auto` resolved). */
   mode: 'elementwise' | 'directional';
   /** The worst comparison (largest |analytic − numeric| relative to its tolerance); index null for a direction. */
-  worst: { input: number; index: number[] | null; analytic: number; numeric: number; tolerance: number };
+  worst: {
+    /** Index of the input (argument) compared. */
+    input: number;
+    /** Multi-index of the element within that input, or null for a directional comparison. */
+    index: number[] | null;
+    /** The engine's gradient (elementwise: (Jᵀc)ⱼ; directional: ⟨d, Jᵀc⟩). */
+    analytic: number;
+    /** The central-difference estimate of the same quantity. */
+    numeric: number;
+    /** The allowed |analytic − numeric|: atol + rtol·scale + a rounding term. */
+    tolerance: number;
+  };
+  /** A one-line summary: name, mode, pass/fail and the worst comparison. */
   message: string;
 }
 
+/** Thrown by {@link gradcheck} when a gradient does not match (unless `raise: false`); its message names the worst comparison. */
 export class GradcheckError extends AutogradError {}
 
 const EPS64 = 2 ** -52;

@@ -39,11 +39,19 @@ const extremumOp = (name: 'max' | 'min'): OpDef<ReduceAttrs> => ({
     return [T.mul(share, T.reshape(dy, shape))];
   },
 });
+/** The `max` reduction OpDef: dx = dy at the positions holding the maximum, shared equally among ties. */
 export const maxOp = extremumOp('max');
+/** The `min` reduction OpDef: dx = dy at the positions holding the minimum, shared equally among ties. */
 export const minOp = extremumOp('min');
 
+/** Σ x over `axis` (one, a list, or all by default); `keepdims` keeps reduced axes as size 1. dx = dy broadcast back. */
 export const sum = (x: VarLike, axis?: T.Axes, keepdims = false) => apply(sumOp, [x], { axis, keepdims });
+/**
+ * Maximum over `axis` (all by default; `keepdims` as {@link sum}); throws on an empty axis. The gradient goes to the
+ * maximal elements, split equally among ties.
+ */
 export const max = (x: VarLike, axis?: T.Axes, keepdims = false) => apply(maxOp, [x], { axis, keepdims });
+/** Minimum over `axis`, as {@link max}: the gradient goes to the minimal elements, split equally among ties. */
 export const min = (x: VarLike, axis?: T.Axes, keepdims = false) => apply(minOp, [x], { axis, keepdims });
 
 /** Composite: mean = sum / count (its gradient follows from sum's and div's; graphs show it as `div`). */
@@ -103,6 +111,11 @@ export const matmulOp: OpDef<T.MatmulOptions> = {
   // A 2D operand, or a batch of 1, used by every matrix of the batch gets a (batch, rows, cols) gradient.
   broadcasts: (i, { inputs, output }) => [output.shape[0], ...asTensor(inputs[i]).shape.slice(-2)],
 };
+/**
+ * Matrix product op(A)·op(B) of 2D ((M, K)·(K, N) → (M, N)) or batched 3D ((B, M, K)·(B, K, N) → (B, M, N)) operands,
+ * `options.transA` / `transB` reading an operand as stored transposed; a 2D operand or a batch of 1 broadcasts over
+ * the other's batch (its gradient is summed back). Other ranks throw ShapeError.
+ */
 export const matmul = (a: VarLike, b: VarLike, options: T.MatmulOptions = {}) => apply(matmulOp, [a, b], options);
 
 interface LinearAttrs {
@@ -186,7 +199,12 @@ export const concatOp: OpDef<number> = {
 };
 
 /** The box of x; dx is dy placed back into zeros of x's shape (padding with zeros along each axis). */
-export const sliceOp: OpDef<{ starts: number[]; ends: (number | undefined)[] }> = {
+export const sliceOp: OpDef<{
+  /** Start index on each axis (missing axes start at 0; negatives count from the end). */
+  starts: number[];
+  /** End index (exclusive) on each axis; undefined or missing means the axis end. */
+  ends: (number | undefined)[];
+}> = {
   name: 'slice',
   forward: ([x], { starts, ends }) => T.slice(asTensor(x), starts, ends),
   vjp: (dy, { inputs: [x], attrs: { starts } }) => {
@@ -218,15 +236,31 @@ export const scatterAddOp: OpDef<number> = {
   vjp: (dy, { inputs: [, idx] }) => [T.gather(dy, asTensor(idx)), null],
 };
 
+/** Same elements in row-major order, new shape (one dimension may be −1); dx = dy reshaped to x's shape. */
 export const reshape = (x: VarLike, shape: number[]) => apply(reshapeOp, [x], shape);
+/** Permutes the axes: axis k of the result is axis perm[k] of x (default: all reversed); dx = transpose(dy, perm⁻¹). */
 export const transpose = (x: VarLike, perm?: number[]) => apply(transposeOp, [x], perm);
+/** Repeats x along new leading and size-1 axes to `shape` (NumPy broadcasting); dx = dy summed back. */
 export const broadcastTo = (x: VarLike, shape: number[]) => apply(broadcastToOp, [x], shape);
+/** Joins the inputs along an existing `axis` (default 0; other dimensions must agree); each gets its slab of dy. */
 export const concat = (xs: VarLike[], axis = 0) => apply(concatOp, xs, axis);
+/**
+ * The box starts[k] ≤ i_k < ends[k] on each axis (axes not listed taken whole, an undefined end meaning the axis end,
+ * negatives counting from the end; out-of-range bounds throw); dx is dy padded with zeros back to x's shape.
+ */
 export const slice = (x: VarLike, starts: number[], ends: (number | undefined)[] = []) => apply(sliceOp, [x], { starts, ends });
 
 /** Indices as an int32 tensor (they are never differentiated). */
 const indexTensor = (indices: Tensor | number[]) => (Array.isArray(indices) ? T.tensor(indices, { dtype: 'int32' }) : indices);
+/**
+ * Rows by index: out[i, …] = x[indices[i], …], shape [...indices.shape, ...x.shape.slice(1)]; rows taken several
+ * times receive the sum of their gradients. Indices (int32) get no gradient.
+ */
 export const gather = (x: VarLike, indices: Tensor | number[]) => apply(gatherOp, [x, indexTensor(indices)], undefined);
+/**
+ * A zero tensor of shape [numRows, ...rowShape] with out[indices[i], …] += updates[i, …] (repeated indices add up);
+ * the adjoint of {@link gather}, so dupdates = gather(dy, indices).
+ */
 export const scatterAdd = (updates: VarLike, indices: Tensor | number[], numRows: number) =>
   apply(scatterAddOp, [updates, indexTensor(indices)], numRows);
 
@@ -246,9 +280,11 @@ export const castOp: OpDef<T.DType> = {
   forward: ([x], dtype) => T.cast(asTensor(x), dtype),
   vjp: (dy, { inputs: [x] }) => [T.cast(dy, asTensor(x).dtype)],
 };
+/** x converted to `dtype`: between float dtypes the gradient is cast back; casting to int32 gives a constant Var. */
 export const cast = (x: VarLike, dtype: T.DType): Var =>
   dtype === 'int32' ? new Var(T.cast(valueOf('cast', x), dtype)) : apply(castOp, [x], dtype);
 
 /** A copy with its own storage; the gradient passes through unchanged. */
 export const cloneOp: OpDef = { name: 'clone', forward: ([x]) => T.clone(asTensor(x)), vjp: (dy) => [dy] };
+/** A copy of x with its own storage; the gradient passes through unchanged. */
 export const clone = (x: VarLike): Var => apply(cloneOp, [x], undefined);

@@ -28,23 +28,44 @@ export function unary(op: T.UnaryOp, x: VarLike, ...params: number[]): Var {
   return apply(UNARY_DEFS[op], [x], { op, params });
 }
 
+/** y = −x; dx = −dy. */
 export const neg = (x: VarLike) => unary('neg', x);
+/** y = |x|; dx = dy·sign(x) (0 at x = 0). */
 export const abs = (x: VarLike) => unary('abs', x);
+/** y = eˣ; dx = dy·y. */
 export const exp = (x: VarLike) => unary('exp', x);
+/** y = ln x (natural log; −∞ at 0, NaN below); dx = dy / x. */
 export const log = (x: VarLike) => unary('log', x);
+/** y = √x; dx = dy / (2y) (∞ at x = 0). */
 export const sqrt = (x: VarLike) => unary('sqrt', x);
+/** y = x²; dx = 2x·dy. */
 export const square = (x: VarLike) => unary('square', x);
+/** y = sin x (radians); dx = dy·cos x. */
 export const sin = (x: VarLike) => unary('sin', x);
+/** y = cos x (radians); dx = −dy·sin x. */
 export const cos = (x: VarLike) => unary('cos', x);
+/** y = tanh x; dx = dy·(1 − y²). */
 export const tanh = (x: VarLike) => unary('tanh', x);
+/** y = σ(x) = 1 / (1 + e^(−x)), computed without overflow; dx = dy·y(1 − y). */
 export const sigmoid = (x: VarLike) => unary('sigmoid', x);
+/** y = max(x, 0); dx = dy where x > 0, else 0 (also at the kink x = 0, as PyTorch). */
 export const relu = (x: VarLike) => unary('relu', x);
+/** y = x for x > 0, else α·x (slope `alpha`, default 0.01); dx = dy or α·dy. */
 export const leakyRelu = (x: VarLike, alpha = 0.01) => unary('leakyRelu', x, alpha);
+/** y = x for x > 0, else α(eˣ − 1) (`alpha` default 1); dx = dy for x > 0, else dy·(y + α). */
 export const elu = (x: VarLike, alpha = 1) => unary('elu', x, alpha);
+/**
+ * y = λx for x > 0, else λα(eˣ − 1), with λ ≈ 1.0507 and α ≈ 1.6733 (Klambauer et al. 2017, "Self-Normalizing
+ * Neural Networks", eq. 2).
+ */
 export const selu = (x: VarLike) => unary('selu', x);
+/** SiLU / swish: y = x·σ(x); dx = dy·σ(x)(1 + x(1 − σ(x))). */
 export const silu = (x: VarLike) => unary('silu', x);
+/** Exact GELU: y = x·Φ(x), Φ the standard normal CDF; dx = dy·(Φ(x) + x·φ(x)) (Hendrycks & Gimpel 2016). */
 export const gelu = (x: VarLike) => unary('gelu', x);
+/** GELU's tanh approximation: y = ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (Hendrycks & Gimpel 2016, §2). */
 export const geluTanh = (x: VarLike) => unary('geluTanh', x);
+/** y = ln(1 + eˣ), computed as max(x, 0) + log1p(e^(−|x|)) (no overflow); dx = dy·σ(x). */
 export const softplus = (x: VarLike) => unary('softplus', x);
 /** Limits x to [lo, hi]; the gradient passes where lo ≤ x ≤ hi. */
 export function clip(x: VarLike, lo: number, hi: number): Var {
@@ -61,21 +82,23 @@ const binaryDef = (name: string, forward: (a: In, b: In) => Tensor, vjp: OpDef['
   broadcasts: true,
 });
 
-// d(a + b) = da + db
+/** The `add` OpDef: y = a + b (broadcasting); d(a + b) = da + db. */
 export const addOp = binaryDef('add', T.add, (dy) => [dy, dy]);
-// d(a − b) = da − db
+/** The `sub` OpDef: y = a − b (broadcasting); d(a − b) = da − db. */
 export const subOp = binaryDef('sub', T.sub, (dy) => [dy, T.neg(dy)]);
-// d(a·b) = b·da + a·db
+/** The `mul` OpDef: y = a·b elementwise (broadcasting); d(a·b) = b·da + a·db. */
 export const mulOp = binaryDef('mul', T.mul, (dy, { inputs: [a, b], needsGrad: [ga, gb] }) => [ga ? T.mul(dy, b) : null, gb ? T.mul(dy, a) : null]);
-// d(a/b) = da/b − (a/b²)·db = da/b − (y/b)·db
+/** The `div` OpDef: y = a / b (broadcasting); d(a/b) = da/b − (a/b²)·db = da/b − (y/b)·db. */
 export const divOp = binaryDef('div', T.div, (dy, { inputs: [, b], output: y, needsGrad: [ga, gb] }) => [
   ga ? T.div(dy, b) : null,
   gb ? T.neg(T.div(T.mul(dy, y), b)) : null,
 ]);
 /** A tensor for a number operand, so that the elementwise masks below work with either. */
 const lift = (x: In, like: Tensor) => (typeof x === 'number' ? T.full([], x, { dtype: like.dtype }) : x);
-// d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db. As PyTorch does, the da term is 0 where b = 0 (not 0·0⁻¹ = NaN at a = 0), and the
-// db term is 0 where a = 0 (its limit for b > 0; ln 0 = −∞ would give NaN).
+/**
+ * The `pow` OpDef: y = aᵇ (broadcasting); d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db. As PyTorch does, the da term is 0 where
+ * b = 0 (not 0·0⁻¹ = NaN at a = 0), and the db term is 0 where a = 0 (its limit for b > 0; ln 0 = −∞ would give NaN).
+ */
 export const powOp = binaryDef('pow', T.pow, (dy, { inputs: [a, b], output: y, needsGrad: [ga, gb] }) => [
   ga ? T.mul(dy, T.where(T.eq(lift(b, y), 0), 0, T.mul(b, T.pow(a, typeof b === 'number' ? b - 1 : T.sub(b, 1))))) : null,
   gb ? T.mul(dy, T.where(T.eq(lift(a, y), 0), 0, T.mul(y, T.log(lift(a, y))))) : null,
@@ -85,15 +108,24 @@ const pick = (dy: Tensor, a: In, b: In, first: (a: In, b: In) => Tensor): [Tenso
   const share = T.add(first(a, b), T.mul(T.eq(a, b), 0.5)); // 1 where a wins, ½ on ties, 0 where b wins
   return [T.mul(dy, share), T.mul(dy, T.sub(1, share))];
 };
+/** The `maximum` OpDef: y = max(a, b) elementwise; dy goes to the larger input, split ½/½ on ties. */
 export const maximumOp = binaryDef('maximum', T.maximum, (dy, { inputs: [a, b] }) => pick(dy, a, b, T.gt));
+/** The `minimum` OpDef: y = min(a, b) elementwise; dy goes to the smaller input, split ½/½ on ties. */
 export const minimumOp = binaryDef('minimum', T.minimum, (dy, { inputs: [a, b] }) => pick(dy, a, b, T.lt));
 
+/** a + b elementwise with NumPy broadcasting; each gradient is summed back to its input's shape. */
 export const add = (a: VarLike, b: VarLike) => apply(addOp, [a, b], undefined);
+/** a − b elementwise with broadcasting; da = dy, db = −dy. */
 export const sub = (a: VarLike, b: VarLike) => apply(subOp, [a, b], undefined);
+/** a·b elementwise with broadcasting; da = dy·b, db = dy·a. */
 export const mul = (a: VarLike, b: VarLike) => apply(mulOp, [a, b], undefined);
+/** a / b elementwise with broadcasting; da = dy / b, db = −dy·a / b². */
 export const div = (a: VarLike, b: VarLike) => apply(divOp, [a, b], undefined);
+/** aᵇ elementwise with broadcasting; the da term is 0 where b = 0 and the db term 0 where a = 0 (as PyTorch). */
 export const pow = (a: VarLike, b: VarLike) => apply(powOp, [a, b], undefined);
+/** Elementwise max(a, b) with broadcasting; the gradient goes to the larger input, half to each on ties. */
 export const maximum = (a: VarLike, b: VarLike) => apply(maximumOp, [a, b], undefined);
+/** Elementwise min(a, b) with broadcasting; the gradient goes to the smaller input, half to each on ties. */
 export const minimum = (a: VarLike, b: VarLike) => apply(minimumOp, [a, b], undefined);
 
 /** where(cond, a, b): the gradient flows to a where cond ≠ 0 and to b elsewhere; cond gets none. */
@@ -103,18 +135,31 @@ export const whereOp: OpDef = {
   vjp: (dy, { inputs: [c] }) => [null, T.where(asTensor(c), dy, 0), T.where(asTensor(c), 0, dy)],
   broadcasts: true,
 };
+/** a where cond ≠ 0, else b (all three broadcast); the gradient flows to a or b, none to cond. */
 export const where = (cond: VarLike, a: VarLike, b: VarLike) => apply(whereOp, [cond, a, b], undefined);
 
 // ---------------------------------------------------------------- non-differentiable: the result is a constant
 
 const value = (x: VarLike): In => (x instanceof Var ? x.value : x);
-/** Comparisons give 0/1 masks with zero derivative almost everywhere: they cut the graph. */
+/**
+ * 1 where a > b, else 0 (in the operands' dtype), as a constant Var: comparisons have zero derivative almost
+ * everywhere, so they cut the graph.
+ */
 export const gt = (a: VarLike, b: VarLike) => new Var(T.gt(value(a), value(b)));
+/** 1 where a < b, else 0, as a constant Var (no gradient), like {@link gt}. */
 export const lt = (a: VarLike, b: VarLike) => new Var(T.lt(value(a), value(b)));
+/** 1 where a ≥ b, else 0, as a constant Var (no gradient), like {@link gt}. */
 export const ge = (a: VarLike, b: VarLike) => new Var(T.ge(value(a), value(b)));
+/** 1 where a ≤ b, else 0, as a constant Var (no gradient), like {@link gt}. */
 export const le = (a: VarLike, b: VarLike) => new Var(T.le(value(a), value(b)));
+/** 1 where a = b, else 0, as a constant Var (no gradient), like {@link gt}. */
 export const eq = (a: VarLike, b: VarLike) => new Var(T.eq(value(a), value(b)));
+/**
+ * int32 index of the largest element along `axis` (of the flattened tensor when undefined; first wins ties, NaN
+ * counts as largest), as a constant Var; `keepdims` keeps the reduced axis as size 1.
+ */
 export const argmax = (x: VarLike, axis?: number, keepdims = false) => new Var(T.argmax(asTensor(value(x)), axis, keepdims));
+/** int32 index of the smallest element along `axis`, as a constant Var; see {@link argmax}. */
 export const argmin = (x: VarLike, axis?: number, keepdims = false) => new Var(T.argmin(asTensor(value(x)), axis, keepdims));
 
 const DIFFERENTIABLE_BINARY = { add, sub, mul, div, pow, maximum, minimum } as const;

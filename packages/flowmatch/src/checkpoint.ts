@@ -12,11 +12,13 @@ export interface Checkpoint {
   step: number;
   /** The training generator's state, to resume the exact random stream. */
   rng?: GeneratorState;
+  /** The tensors by dotted name (float32, float64 or int32). */
   tensors: Record<string, Tensor>;
   /** Free-form JSON (metrics, timings, history). */
   meta?: Record<string, unknown>;
 }
 
+/** The `.rill` format version written after the magic bytes; decodeCheckpoint accepts only this version. */
 export const FORMAT_VERSION = 1;
 const MAGIC = [0x52, 0x49, 0x4c, 0x4c]; // "RILL"
 

@@ -3,15 +3,18 @@ import * as T from '@rill/tensor';
 import type { Generator, Tensor } from '@rill/tensor';
 import { linearSumAssignment } from './assignment.js';
 
+/** How {@link couple} pairs source samples with data: as drawn, exact minibatch OT, or sampled from a Sinkhorn plan. */
 export type CouplingName = 'independent' | 'ot' | 'sinkhorn';
+/** Every coupling name, in the order `independent`, `ot`, `sinkhorn`. */
 export const COUPLINGS: readonly CouplingName[] = ['independent', 'ot', 'sinkhorn'];
 
+/** Options of {@link couple}; only `sinkhorn` uses them. */
 export interface CouplingOptions {
   /** Sinkhorn: entropic regularisation as a fraction of the mean cost (default 0.05). */
   reg?: number;
   /** Sinkhorn: iterations (default 100). */
   iterations?: number;
-  /** Sinkhorn draws pairs from the plan with this generator. */
+  /** Sinkhorn draws pairs from the plan with this generator (default: the global generator). */
   generator?: Generator;
 }
 
@@ -36,7 +39,17 @@ function costs(x0: Float64Array, z: Float64Array, n: number, d: number): Float64
  * Distances", 2013), as torchcfm's OTPlanSampler does with method="sinkhorn" (NB: here `reg` is relative to the mean
  * cost, torchcfm's is absolute) — then x0 is reordered too.
  */
-export function couple(name: CouplingName, x0: Tensor, z: Tensor, options: CouplingOptions = {}): { x0: Tensor; z: Tensor } {
+export function couple(
+  name: CouplingName,
+  x0: Tensor,
+  z: Tensor,
+  options: CouplingOptions = {},
+): {
+  /** The source samples, (n, d): the input itself for `independent` and `ot`, rows resampled for `sinkhorn`. */
+  x0: Tensor;
+  /** The data paired row by row with x0, (n, d): the input itself for `independent`, reordered otherwise. */
+  z: Tensor;
+} {
   if (!COUPLINGS.includes(name)) throw new T.ValueError('couple', `unknown coupling '${String(name)}' (known: ${COUPLINGS.join(', ')})`);
   if (x0.rank !== 2 || x0.shape.join() !== z.shape.join()) {
     throw new T.ShapeError('couple', `needs x0 and z of the same (n, d) shape, got [${x0.shape}] and [${z.shape}]`);

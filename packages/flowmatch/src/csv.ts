@@ -2,6 +2,7 @@
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 
+/** A CSV file parsed by {@link parseCsv}. */
 export interface ParsedCsv {
   /** Column names from the header row, or x0, x1, … when the file has none. */
   columns: string[];

@@ -2,9 +2,11 @@
 import * as T from '@rill/tensor';
 import type { Generator, Tensor } from '@rill/tensor';
 
+/** Options of the dataset samplers. */
 export interface DatasetOptions {
   /** Where the randomness comes from (default: the global generator). */
   generator?: Generator;
+  /** dtype of the returned (n, 2) tensor (default float32; the points are computed in float64). */
   dtype?: T.DType;
 }
 
@@ -148,9 +150,12 @@ const swissroll: Sampler = (n, g) => {
 /** Gaussian mixture (Rill's default): 3 components at (−2, 0), (2, 0), (0, 2√3) with std 0.5. */
 const gmm = mixture([[-2, 0], [2, 0], [0, 2 * Math.sqrt(3)]], 0.5);
 
+/** The built-in 2D datasets by name: each a sampler (n, generator) → n points, row-major (n, 2), in float64. */
 export const DATASETS = {
   moons,
+  /** scikit-learn's make_moons(n, noise=0.05), unscaled and shuffled (see {@link sampleMoonsSklearn}). */
   'moons-sklearn': moonsSklearn(0.05),
+  /** 8 Gaussians (torchcfm): centres on the radius-5 circle at multiples of 45°, standard deviation 0.1^¼ ≈ 0.562. */
   '8gaussians': eightGaussians,
   checkerboard,
   circles,
@@ -159,7 +164,9 @@ export const DATASETS = {
   gmm,
 } satisfies Record<string, Sampler>;
 
+/** The name of a built-in dataset: a key of {@link DATASETS}. */
 export type DatasetName = keyof typeof DATASETS;
+/** Every built-in dataset name, in the order of {@link DATASETS}. */
 export const DATASET_NAMES = Object.keys(DATASETS) as DatasetName[];
 
 /** `n` points of a named 2D dataset as an (n, 2) tensor (float32 by default), drawn from the generator. */

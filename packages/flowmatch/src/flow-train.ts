@@ -9,18 +9,27 @@ import { Adam } from './optim.js';
 
 /** A flow training run; plain JSON, stored in every checkpoint (kind `flow`). */
 export interface FlowTrainConfig {
+  /** A built-in dataset name, or `custom` for points passed to the FlowTrainer. Default `moons`. */
   data: DatasetName | 'custom';
+  /** Data dimension D, an integer ≥ 2; must be 2 for the built-in datasets. Default 2. */
   dim: number;
+  /** Number of training steps (a positive integer). Default 20 000. */
   steps: number;
+  /** Batch size (a positive integer). Default 256. */
   batch: number;
-  /** Affine couplings, a reversal between each two. */
+  /** Affine couplings, a reversal between each two. Default 6. */
   couplings: number;
-  /** Hidden widths of each coupling's conditioner. */
+  /** Hidden widths of each coupling's conditioner. Default [36, 36]. */
   hidden: number[];
+  /** Activation of the conditioners. Default `tanh`. */
   activation: ActivationName;
+  /** An ActNorm before each coupling, initialised from data. Default false. */
   actnorm: boolean;
+  /** Adam's learning rate (positive, finite), constant. Default 1e-3. */
   lr: number;
+  /** Seed of the generator for initialisation and batches. Default 0. */
   seed: number;
+  /** Size of the fixed held-out batch the validation loss is computed on. Default 1024. */
   validationSize: number;
 }
 
@@ -42,6 +51,7 @@ export const DEFAULT_FLOW_CONFIG: FlowTrainConfig = {
   validationSize: 1024,
 };
 
+/** Checks a flow config for values that cannot work, throwing ValueError that names the field. */
 export function validateFlowConfig(c: FlowTrainConfig): void {
   const bad = (field: string, why: string) => {
     throw new T.ValueError('config', `${field} ${why}`);
@@ -64,11 +74,17 @@ export function makeFlow(config: Pick<FlowTrainConfig, 'dim' | 'couplings' | 'hi
 
 /** Trains a NormalizingFlow by minimising the mean negative log-likelihood of data batches (nats per sample). */
 export class FlowTrainer {
+  /** The full configuration (defaults filled in), as saved in checkpoints. */
   readonly config: FlowTrainConfig;
+  /** The flow being trained. */
   readonly model: NormalizingFlow;
+  /** Adam over the model's parameters, at config.lr. */
   readonly optimizer: Adam;
+  /** The generator seeded by config.seed that initialises the model and draws every batch. */
   readonly generator: T.Generator;
+  /** The training loss (NLL, nats per sample) of every step so far. */
   readonly losses: number[] = [];
+  /** Steps taken so far. */
   step = 0;
   #data: Tensor | null = null;
   #validation: Tensor | null = null;
@@ -119,6 +135,7 @@ export class FlowTrainer {
     return T.tidy(() => this.model.nll(this.#validation!).value.item());
   }
 
+  /** Everything needed to resume (or to sample): a Checkpoint of kind `flow` to encode as a `.rill` file. */
   checkpoint(meta: Record<string, unknown> = {}): Checkpoint {
     // the loss history as one kept tensor, rebuilt only when it has grown (checkpoints do not leak tensors)
     if (this.#history?.size !== this.losses.length) {

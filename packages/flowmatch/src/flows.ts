@@ -11,8 +11,11 @@ import { Activation, Linear, Sequential, type ActivationName, type InitOptions, 
  * `logDetJacobian(u)` = log|det ∂forward/∂u| at the layer's input u, one value per row: shape (B).
  */
 export interface FlowLayer extends Module {
+  /** u: (B, D) → x: (B, D), towards the data. */
   forward(u: VarLike): Var;
+  /** x: (B, D) → u: (B, D), the exact inverse of forward. */
   inverse(x: VarLike): Var;
+  /** log|det ∂forward/∂u| at u: (B, D), one value per row: (B). */
   logDetJacobian(u: VarLike): Var;
   /** The inverse and the forward log-determinant at the recovered input, sharing one conditioner pass. */
   inverseWithLogDet(x: VarLike): [Var, Var];
@@ -31,10 +34,18 @@ const asVar = (x: VarLike) => (x instanceof Var ? x : new Var(x as Tensor));
  * s and t come from one MLP of u_a whose last layer starts at zero: every coupling starts as the identity.
  */
 export class AffineCoupling implements FlowLayer {
+  /** The conditioner MLP: ⌊D/2⌋ → hidden… → 2(D − ⌊D/2⌋) outputs, [ŝ, t]; its last Linear starts at zero. */
   readonly net: Sequential;
+  /** ⌊D/2⌋: the number of leading coordinates u_a that pass through unchanged. */
   readonly split: number;
 
-  constructor(readonly dim: number, hidden: number[], activation: ActivationName = 'tanh', options: InitOptions = {}) {
+  constructor(
+    /** The data dimension D, an integer ≥ 2 (otherwise ValueError). */
+    readonly dim: number,
+    hidden: number[],
+    activation: ActivationName = 'tanh',
+    options: InitOptions = {},
+  ) {
     if (!Number.isInteger(dim) || dim < 2) throw new T.ValueError('AffineCoupling', `dim must be an integer ≥ 2, got ${dim}`);
     this.split = Math.floor(dim / 2);
     const widths = [this.split, ...hidden, 2 * (dim - this.split)];
@@ -59,6 +70,7 @@ export class AffineCoupling implements FlowLayer {
     return [A.slice(u, [0, 0], [undefined, this.split]), A.slice(u, [0, this.split])];
   }
 
+  /** x = [u_a, u_b ⊙ exp(s(u_a)) + t(u_a)] for u: (B, D). */
   forward(u: VarLike): Var {
     const [ua, ub] = this.#halves(u);
     const [s, t] = this.#scaleShift(ua);
@@ -72,10 +84,12 @@ export class AffineCoupling implements FlowLayer {
     return [A.concat([xa, A.mul(A.sub(xb, t), A.exp(A.neg(s)))], 1), A.sum(s, 1)];
   }
 
+  /** u = [x_a, (x_b − t(x_a)) ⊙ exp(−s(x_a))] for x: (B, D). */
   inverse(x: VarLike): Var {
     return this.inverseWithLogDet(x)[0];
   }
 
+  /** Σ_j s_j(u_a) per row: (B). */
   logDetJacobian(u: VarLike): Var {
     return A.sum(this.#scaleShift(this.#halves(u)[0])[0], 1);
   }
@@ -93,7 +107,10 @@ export class AffineCoupling implements FlowLayer {
 export class Reverse implements FlowLayer {
   readonly #p: Tensor;
 
-  constructor(readonly dim: number) {
+  constructor(
+    /** The data dimension D. */
+    readonly dim: number,
+  ) {
     const p = new Float32Array(dim * dim);
     for (let i = 0; i < dim; i++) p[i * dim + (dim - 1 - i)] = 1; // column j of u·P is u[:, D − 1 − j]
     this.#p = T.keep(T.tensor(p, { shape: [dim, dim] }));
@@ -109,10 +126,12 @@ export class Reverse implements FlowLayer {
     return p;
   }
 
+  /** x = u·P: the columns of u in reverse order, (B, D). */
   forward(u: VarLike): Var {
     return A.matmul(u, this.#perm(valueOf(u).dtype));
   }
 
+  /** u = x·Pᵀ (P⁻¹ = Pᵀ; for a reversal, the same as forward), (B, D). */
   inverse(x: VarLike): Var {
     return A.matmul(x, this.#perm(valueOf(x).dtype), { transB: true }); // P⁻¹ = Pᵀ
   }
@@ -141,11 +160,18 @@ export class Reverse implements FlowLayer {
  * unit variance per coordinate.
  */
 export class ActNorm implements FlowLayer {
+  /** Per-coordinate log-scale, (D); starts at 0. */
   readonly logScale: Var;
+  /** Per-coordinate shift, (D); starts at 0. */
   readonly bias: Var;
+  /** Whether initialize() has run (NormalizingFlow.initialize skips layers already initialised). */
   initialized = false;
 
-  constructor(readonly dim: number, options: InitOptions = {}) {
+  constructor(
+    /** The data dimension D. */
+    readonly dim: number,
+    options: InitOptions = {},
+  ) {
     this.logScale = new Var(T.zeros([dim], { dtype: options.dtype }), { requiresGrad: true });
     this.bias = new Var(T.zeros([dim], { dtype: options.dtype }), { requiresGrad: true });
   }
@@ -159,10 +185,12 @@ export class ActNorm implements FlowLayer {
     this.initialized = true;
   }
 
+  /** x = u ⊙ exp(logScale) + bias, for u: (B, D). */
   forward(u: VarLike): Var {
     return A.add(A.mul(u, A.exp(this.logScale)), this.bias);
   }
 
+  /** u = (x − bias) ⊙ exp(−logScale), for x: (B, D). */
   inverse(x: VarLike): Var {
     return A.mul(A.sub(x, this.bias), A.exp(A.neg(this.logScale)));
   }
@@ -171,6 +199,7 @@ export class ActNorm implements FlowLayer {
     return [this.inverse(x), this.logDetJacobian(x)];
   }
 
+  /** Σ logScale, the same for every row: (B). */
   logDetJacobian(u: VarLike): Var {
     // the same Σ logScale for every row: (B)
     return A.mul(A.sum(this.logScale), new Var(T.ones([rows(u)], { dtype: this.logScale.value.dtype })));
@@ -185,14 +214,17 @@ export class ActNorm implements FlowLayer {
   }
 }
 
+/** The architecture of a {@link NormalizingFlow}. */
 export interface FlowConfig {
+  /** Data dimension D, an integer ≥ 2. */
   dim: number;
   /** Number of affine couplings (a Reverse between each two). */
   couplings: number;
   /** Hidden widths of each coupling's conditioner MLP. */
   hidden: number[];
+  /** Activation of the conditioner MLPs; default `tanh`. */
   activation?: ActivationName;
-  /** An ActNorm before each coupling. */
+  /** An ActNorm before each coupling (default false). */
   actnorm?: boolean;
 }
 
@@ -204,7 +236,9 @@ const LOG_2PI = Math.log(2 * Math.PI);
  * computed in one pass through the inverses (Dinh et al. 2017, eq. 3).
  */
 export class NormalizingFlow implements Module {
+  /** f_1 … f_K in the z → x order: per coupling, [Reverse (after the first)], [ActNorm], AffineCoupling. */
   readonly layers: FlowLayer[];
+  /** The configuration with its defaults filled in. */
   readonly config: Required<FlowConfig>;
 
   constructor(config: FlowConfig, options: InitOptions = {}) {
@@ -243,10 +277,12 @@ export class NormalizingFlow implements Module {
     return [u, logDet];
   }
 
+  /** x = φ(z) for z: (B, D). */
   forward(z: VarLike): Var {
     return this.forwardWithLogDet(z)[0];
   }
 
+  /** z = φ⁻¹(x) for x: (B, D). */
   inverse(x: VarLike): Var {
     return this.inverseWithLogDet(x)[0];
   }

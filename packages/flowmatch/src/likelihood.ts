@@ -8,12 +8,17 @@ import { solve, type Method } from './solvers.js';
 /** A velocity field on Vars, differentiable in x: (x (B, D), t) → (B, D). An MLP's forward, or your own. */
 export type DiffField = (x: Var, t: number) => Var;
 
+/** Options of {@link logProb}. */
 export interface LogProbOptions {
   /** `exact`: the Jacobian trace, one backward pass per dimension. `hutchinson`: E[εᵀ (∂u/∂x) ε], one pass. */
   divergence?: 'exact' | 'hutchinson';
+  /** ODE method for the reverse-time integration (default `rk4`). */
   method?: Method;
+  /** Fixed-step methods: number of steps from t = 1 to t = 0 (default 50). */
   steps?: number;
+  /** dopri5 relative tolerance (default 1e-5, as {@link SolveOptions.rtol}). */
   rtol?: number;
+  /** dopri5 absolute tolerance (default 1e-5, as {@link SolveOptions.atol}). */
   atol?: number;
   /**
    * log p₀ of the noise end (B, D) → (B). Default: the path's t = 0 marginal when `path` is given, else N(0, I).
@@ -21,7 +26,10 @@ export interface LogProbOptions {
    */
   sourceLogProb?: (x: Tensor) => Tensor;
   /** The path the model was trained on: its t = 0 marginal (with σ) is then the default sourceLogProb. */
-  path?: { sourceLogProb(x: Tensor): Tensor };
+  path?: {
+    /** log-density of the path's t = 0 marginal per row: (B, D) → (B). */
+    sourceLogProb(x: Tensor): Tensor;
+  };
   /** For Hutchinson's probe vectors (Rademacher ±1, drawn once per solve as in FFJORD). */
   generator?: Generator;
 }
@@ -62,7 +70,14 @@ export function logProb(
   model: DiffField | { forward(x: Var, t: number): Var },
   x: Tensor,
   options: LogProbOptions = {},
-): { logProb: Tensor; nfe: number; noise: Tensor } {
+): {
+  /** log p₁(x) per row, (B). */
+  logProb: Tensor;
+  /** Number of evaluations of the augmented field (each one evaluation of the model plus its divergence). */
+  nfe: number;
+  /** x₀, the points carried back to t = 0, (B, D). */
+  noise: Tensor;
+} {
   const field: DiffField = typeof model === 'function' ? model : (v, t) => model.forward(v, t);
   if (x.rank !== 2) throw new T.ShapeError('logProb', `needs points of shape (B, D), got [${x.shape}]`);
   const { divergence = 'exact', method = 'rk4', steps = 50, rtol, atol } = options;

@@ -6,6 +6,7 @@ import type { GaussianPath } from './paths.js';
 
 /** A velocity model u_θ(x, t) with t (B, 1) during training. */
 export interface VelocityModel {
+  /** The velocity at x: (B, D) and time t (a number, or (B, 1)): (B, D). */
   forward(x: A.VarLike, t: number | A.VarLike): Var;
 }
 

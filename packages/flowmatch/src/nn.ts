@@ -12,8 +12,11 @@ export interface Module {
   namedParameters(): [string, Var][];
 }
 
+/** How a module's parameters are initialised. */
 export interface InitOptions {
+  /** Random generator for the initial weights (and Fourier frequencies); default: the global generator. */
   generator?: Generator;
+  /** Parameter dtype, float32 or float64; default float32. */
   dtype?: T.DType;
 }
 
@@ -22,11 +25,15 @@ export interface InitOptions {
  * (its kaiming_uniform with a = √5 reduces to this bound). NB: W is stored (in, out), PyTorch's transpose.
  */
 export class Linear implements Module {
+  /** W, shape (in, out); requires gradients. */
   readonly weight: Var;
+  /** b, shape (out); requires gradients. */
   readonly bias: Var;
 
   constructor(
+    /** Input width `in`. */
     readonly inFeatures: number,
+    /** Output width `out`. */
     readonly outFeatures: number,
     options: InitOptions = {},
   ) {
@@ -42,31 +49,52 @@ export class Linear implements Module {
     return A.linear(x, this.weight, this.bias, activation);
   }
 
+  /** [weight, bias]. */
   parameters(): Var[] {
     return [this.weight, this.bias];
   }
 
+  /** `weight` and `bias`. */
   namedParameters(): [string, Var][] {
     return [['weight', this.weight], ['bias', this.bias]];
   }
 }
 
-export const ACTIVATIONS = { selu: A.selu, silu: A.silu, relu: A.relu, tanh: A.tanh, gelu: A.gelu } as const;
+/** The activations a model may name, by name: the differentiable functions from @rill/autograd. */
+export const ACTIVATIONS = {
+  /** SELU, λx or λα(eˣ − 1) (Klambauer et al. 2017); the MLP's default. */
+  selu: A.selu,
+  /** SiLU / swish, x·σ(x). */
+  silu: A.silu,
+  /** ReLU, max(x, 0). */
+  relu: A.relu,
+  /** tanh x. */
+  tanh: A.tanh,
+  /** Exact GELU, x·Φ(x) (Hendrycks & Gimpel 2016). */
+  gelu: A.gelu,
+} as const;
+/** The name of an activation in {@link ACTIVATIONS}: `selu`, `silu`, `relu`, `tanh` or `gelu`. */
 export type ActivationName = keyof typeof ACTIVATIONS;
 
 /** An activation as a layer (no parameters). */
 export class Activation implements Module {
-  constructor(readonly name: ActivationName) {
+  constructor(
+    /** The activation applied; an unknown name throws ValueError. */
+    readonly name: ActivationName,
+  ) {
     if (!Object.hasOwn(ACTIVATIONS, name)) {
       throw new T.ValueError('Activation', `unknown activation '${String(name)}' (known: ${Object.keys(ACTIVATIONS).join(', ')})`);
     }
   }
+  /** The activation applied elementwise to x (any shape). */
   forward(x: VarLike): Var {
     return ACTIVATIONS[this.name](x);
   }
+  /** None: an empty list. */
   parameters(): Var[] {
     return [];
   }
+  /** None: an empty list. */
   namedParameters(): [string, Var][] {
     return [];
   }
@@ -76,7 +104,10 @@ type Layer = Linear | Activation;
 
 /** Layers applied in order; parameters are named `<index>.weight`, `<index>.bias`. */
 export class Sequential implements Module {
-  constructor(readonly layers: Layer[]) {}
+  constructor(
+    /** The layers (Linear or Activation), applied in order. */
+    readonly layers: Layer[],
+  ) {}
   /** The layers in order; a Linear followed by an Activation runs as one fused op (the same values, fewer passes). */
   forward(x: VarLike): Var {
     let h: VarLike = x;
@@ -89,9 +120,11 @@ export class Sequential implements Module {
     }
     return h as Var;
   }
+  /** Every layer's parameters, in layer order. */
   parameters(): Var[] {
     return this.layers.flatMap((l) => l.parameters());
   }
+  /** Every layer's parameters, named `<index>.<name>` (e.g. `0.weight`). */
   namedParameters(): [string, Var][] {
     return this.layers.flatMap((l, i) => l.namedParameters().map(([n, p]) => [`${i}.${n}`, p] as [string, Var]));
   }
@@ -103,14 +136,35 @@ export class Sequential implements Module {
  * `fourier`: random Fourier features with ω = 2πf, K frequencies f ~ N(0, scale²) drawn at init and saved with the
  * weights (Tancik et al., "Fourier Features Let Networks Learn High Frequency Functions", 2020).
  */
-export type TimeEmbedding = { kind: 'concat' } | { kind: 'sinusoidal'; features: number } | { kind: 'fourier'; features: number; scale?: number };
+export type TimeEmbedding =
+  | {
+      /** Raw t appended to x as one extra input column. */
+      kind: 'concat';
+    }
+  | {
+      /** Fixed sinusoidal features with ωₖ = 2ᵏπ. */
+      kind: 'sinusoidal';
+      /** K, the number of frequencies (a positive integer): 2K input columns. */
+      features: number;
+    }
+  | {
+      /** Random Fourier features with ω = 2πf, f ~ N(0, scale²). */
+      kind: 'fourier';
+      /** K, the number of frequencies (a positive integer): 2K input columns. */
+      features: number;
+      /** Standard deviation of the frequencies f; default 1. */
+      scale?: number;
+    };
 
+/** The shape of an {@link MLP}. */
 export interface MLPConfig {
   /** Data dimension D (2 for the toy datasets). */
   dim: number;
   /** Hidden widths, e.g. [64, 64, 64]. */
   hidden: number[];
+  /** Activation between the linear layers (none after the last); default `selu`. */
   activation?: ActivationName;
+  /** How t enters the network; default `{ kind: 'concat' }`. */
   time?: TimeEmbedding;
 }
 
@@ -119,7 +173,9 @@ export interface MLPConfig {
  * x: (B, D), t: a number (one time for the batch) or (B, 1) → (B, D).
  */
 export class MLP implements Module {
+  /** The configuration with its defaults filled in. */
   readonly config: Required<MLPConfig>;
+  /** The layers: Linear(D + time width → hidden[0]), activation, …, Linear(hidden[last] → D). */
   readonly net: Sequential;
   /** Angular frequencies ω of the time features (fixed, not trained, saved in the state dict); empty for `concat`. */
   frequencies: number[];
@@ -173,10 +229,12 @@ export class MLP implements Module {
     return this.net.forward(A.concat([x, this.embedTime(t, xv.shape[0], xv.dtype)], 1));
   }
 
+  /** The network's parameters, in layer order. */
   parameters(): Var[] {
     return this.net.parameters();
   }
 
+  /** The network's parameters, named `net.<index>.weight` / `net.<index>.bias`. */
   namedParameters(): [string, Var][] {
     return this.net.namedParameters().map(([n, p]) => [`net.${n}`, p]);
   }
@@ -191,6 +249,10 @@ export class MLP implements Module {
     return this.frequencies.length ? { 'time.frequencies': T.tensor(this.frequencies, { dtype: 'float64' }) } : {};
   }
 
+  /**
+   * Sets the time frequencies from `buffers['time.frequencies']` (a no-op for `concat` time); throws ValueError if
+   * that entry is missing or has another number of values.
+   */
   loadBuffers(buffers: Record<string, Tensor>): void {
     const f = buffers['time.frequencies'];
     if (this.frequencies.length === 0) return;
@@ -256,14 +318,18 @@ export function loadStateDict(m: Module, state: Record<string, Tensor>): void {
  * (with 0.999: 5 % after 3 000 steps), so use a decay whose horizon 1/(1 − decay) is well below the step count.
  */
 export class EMA {
+  /** The averaged parameter values by parameter name (kept tensors, initially copies of the source's values). */
   readonly shadow: Map<string, Tensor>;
   constructor(
+    /** The module whose parameters are averaged. */
     readonly source: Module,
+    /** The decay rate, in (0, 1); default 0.999. */
     readonly decay = 0.999,
   ) {
     if (!(decay > 0 && decay < 1)) throw new T.ValueError('EMA', `decay must be in (0, 1), got ${decay}`);
     this.shadow = new Map(source.namedParameters().map(([n, p]) => [n, T.keep(T.clone(p.value))]));
   }
+  /** Folds the source's current parameters in: shadow ← decay · shadow + (1 − decay) · θ. Call after each step. */
   update(): void {
     for (const [name, p] of this.source.namedParameters()) {
       const old = this.shadow.get(name)!;
@@ -271,6 +337,10 @@ export class EMA {
       old.dispose();
     }
   }
+  /**
+   * Loads copies of the averaged weights (and the source's buffers, e.g. time frequencies) into `target`, which
+   * must have the same parameter names, shapes and dtypes (see {@link loadStateDict}).
+   */
   copyTo(target: Module): void {
     loadStateDict(target, { ...Object.fromEntries(this.shadow), ...(hasBuffers(this.source) ? this.source.buffers() : {}) });
   }

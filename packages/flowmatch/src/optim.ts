@@ -5,12 +5,17 @@ import type { Tensor } from '@rill/tensor';
 
 /** An optimizer's state, for checkpoints: the step count and named slot tensors (one list per parameter). */
 export interface OptimizerState {
+  /** Which optimizer wrote it: `'sgd'`, `'adam'` or `'adamw'`; loadState refuses another kind. */
   kind: string;
+  /** Steps taken so far (Adam's t for the bias corrections). */
   step: number;
+  /** Slot tensors by name (`momentum` for SGD; `m`, `v` for Adam/AdamW), one per parameter in parameter order. */
   slots: Record<string, Tensor[]>;
 }
 
+/** A first-order optimizer over a fixed list of parameters (leaf Vars), updated in place from their `.grad`. */
 export interface Optimizer {
+  /** The parameters it updates, in the order of its state's slot lists. */
   readonly params: Var[];
   /** Learning rate used by the next step (schedules set it). */
   lr: number;
@@ -18,8 +23,11 @@ export interface Optimizer {
   readonly stepCount: number;
   /** Updates every parameter from its .grad (parameters without one are skipped). */
   step(): void;
+  /** Clears every parameter's .grad (disposing it). */
   zeroGrad(): void;
+  /** The step count and slot tensors, for a checkpoint (the live tensors, not copies). */
   state(): OptimizerState;
+  /** Restores a state from {@link Optimizer.state}: copies its slot tensors and step count; throws if kind, count, shape or dtype differ. */
   loadState(state: OptimizerState): void;
 }
 
@@ -40,14 +48,19 @@ function replace(list: Tensor[], i: number, compute: () => Tensor): Tensor {
 }
 
 abstract class Base implements Optimizer {
+  /** Learning rate used by the next step (schedules set it); must be ≥ 0 at construction. */
   lr: number;
+  /** Steps taken (incremented before each update, so the first step uses t = 1). */
   protected t = 0;
+  /** Per-parameter state tensors by slot name, zero-initialised with each parameter's shape and dtype. */
   protected slots: Record<string, Tensor[]>;
 
   constructor(
+    /** The parameters it updates. */
     readonly params: Var[],
     lr: number,
     slotNames: string[],
+    /** The optimizer's name as saved in its state: `'sgd'`, `'adam'` or `'adamw'`. */
     readonly kind: string,
   ) {
     if (!(lr >= 0)) throw new T.ValueError(kind, `lr must be ≥ 0, got ${lr}`);
@@ -69,14 +82,20 @@ abstract class Base implements Optimizer {
   /** The new value of parameter i, given its value and gradient (runs inside tidy). */
   protected abstract update(value: Tensor, grad: Tensor, i: number): Tensor;
 
+  /** Clears every parameter's .grad (disposing it). */
   zeroGrad(): void {
     for (const p of this.params) p.zeroGrad();
   }
 
+  /** The kind, step count and slot tensors, for a checkpoint (the live tensors, not copies). */
   state(): OptimizerState {
     return { kind: this.kind, step: this.t, slots: this.slots };
   }
 
+  /**
+   * Restores a state from {@link Optimizer.state}: clones its slot tensors (disposing the current ones) and its step count.
+   * Throws ValueError for another kind or a missing/short slot list, ShapeError for a slot of another shape or dtype.
+   */
   loadState(state: OptimizerState): void {
     if (state.kind !== this.kind) throw new T.ValueError('loadState', `optimizer state is for ${state.kind}, this is ${this.kind}`);
     for (const [name, list] of Object.entries(this.slots)) {
@@ -98,14 +117,26 @@ abstract class Base implements Optimizer {
  * SGD with momentum μ (PyTorch's form): b ← μ b + g;  θ ← θ − lr · b.  With weightDecay, g ← g + λ θ first (L2).
  */
 export class SGD extends Base {
-  constructor(params: Var[], options: { lr: number; momentum?: number; weightDecay?: number }) {
+  constructor(
+    params: Var[],
+    options: {
+      /** Learning rate (≥ 0). */
+      lr: number;
+      /** Momentum μ in [0, 1); default 0 (plain SGD). */
+      momentum?: number;
+      /** L2 weight decay λ ≥ 0; default 0. */
+      weightDecay?: number;
+    },
+  ) {
     super(params, options.lr, ['momentum'], 'sgd');
     this.momentum = options.momentum ?? 0;
     this.weightDecay = options.weightDecay ?? 0;
     inRange('sgd', 'momentum', this.momentum, 0, 1);
     inRange('sgd', 'weightDecay', this.weightDecay, 0, Infinity);
   }
+  /** Momentum μ in [0, 1) (default 0). */
   readonly momentum: number;
+  /** L2 weight decay λ ≥ 0, added to the gradient as λθ (default 0). */
   readonly weightDecay: number;
 
   protected update(value: Tensor, grad: Tensor, i: number): Tensor {
@@ -115,11 +146,17 @@ export class SGD extends Base {
   }
 }
 
+/** Options of {@link Adam} and {@link AdamW}. */
 export interface AdamOptions {
+  /** Learning rate (≥ 0). */
   lr: number;
+  /** Decay rate β₁ of the first-moment average, in [0, 1); default 0.9. */
   beta1?: number;
+  /** Decay rate β₂ of the second-moment average, in [0, 1); default 0.999. */
   beta2?: number;
+  /** ε added to √v̂ in the denominator, ≥ 0; default 1e-8. */
   eps?: number;
+  /** Weight decay λ ≥ 0: L2 for Adam (default 0), decoupled for AdamW (default 0.01). */
   weightDecay?: number;
 }
 
@@ -129,9 +166,13 @@ export interface AdamOptions {
  * weightDecay here is L2 (g ← g + λ θ), as torch.optim.Adam; AdamW decouples it.
  */
 export class Adam extends Base {
+  /** β₁, the first-moment decay rate (default 0.9). */
   readonly beta1: number;
+  /** β₂, the second-moment decay rate (default 0.999). */
   readonly beta2: number;
+  /** ε in the denominator √v̂ + ε (default 1e-8). */
   readonly eps: number;
+  /** Weight decay λ: L2 (g ← g + λθ) for Adam, default 0; decoupled (θ ← θ(1 − lr·λ)) for AdamW, default 0.01. */
   readonly weightDecay: number;
 
   constructor(params: Var[], options: AdamOptions, kind = 'adam') {
@@ -168,7 +209,7 @@ export class Adam extends Base {
 
 /**
  * AdamW (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", 2019; torch.optim.AdamW's order):
- * θ ← θ − lr · λ θ, then the Adam step on the raw gradient.
+ * θ ← θ − lr · λ θ, then the Adam step on the raw gradient. weightDecay defaults to 0.01.
  */
 export class AdamW extends Adam {
   constructor(params: Var[], options: AdamOptions) {
@@ -225,6 +266,7 @@ function scaleGrads(withGrad: Var[], norm: number, maxNorm: number): void {
 /** A learning-rate schedule: the rate for step s (0-based) of `total`. */
 export type Schedule = (step: number) => number;
 
+/** The same rate `lr` at every step. */
 export const constantLr = (lr: number): Schedule => () => lr;
 
 /** Cosine decay from lr to minLr over `total` steps: minLr + (lr − minLr)(1 + cos(π s / total)) / 2. */

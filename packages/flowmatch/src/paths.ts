@@ -4,10 +4,15 @@ import type { Generator, Tensor } from '@rill/tensor';
 
 /** A noise schedule: α_t scales the data point z, β_t the source sample x0; with their time derivatives. */
 export interface Scheduler {
+  /** Display name, e.g. `linear`, `linear(σ_min=0.1)`, `cosine`, `vp`. */
   name: string;
+  /** α_t, the coefficient of the data point z at time t ∈ [0, 1]. */
   alpha(t: number): number;
+  /** β_t, the coefficient of the source sample x0 at time t ∈ [0, 1]. */
   beta(t: number): number;
+  /** α̇_t = dα/dt. */
   dAlpha(t: number): number;
+  /** β̇_t = dβ/dt. */
   dBeta(t: number): number;
   /** Training samples t in [0, tMax]: 1, or 1 − ε where β̇ blows up at t = 1. */
   tMax: number;
@@ -66,7 +71,15 @@ export function vp(options: { betaMin?: number; betaMax?: number; epsilon?: numb
   return { name: 'vp', alpha, beta, dAlpha, dBeta: (t) => (-alpha(t) * dAlpha(t)) / beta(t), tMax: 1 - epsilon, source: 'normal' };
 }
 
-export const SCHEDULERS = { linear, cosine, vp };
+/** The schedulers by name, as a config names them (`path: 'linear' | 'cosine' | 'vp'`). */
+export const SCHEDULERS = {
+  /** CondOT, α_t = t, β_t = 1 − (1 − σ_min)t (see {@link linear}). */
+  linear,
+  /** Trigonometric, α_t = sin(πt/2), β_t = cos(πt/2) (see {@link cosine}). */
+  cosine,
+  /** Variance-preserving diffusion schedule (see {@link vp}). */
+  vp,
+};
 
 /** One training sample of the path: the point x_t and the conditional target velocity u_t(x | z). */
 export interface PathSample {
@@ -83,7 +96,9 @@ export interface PathSample {
  */
 export class GaussianPath {
   constructor(
+    /** The α_t, β_t schedule of the path. */
     readonly scheduler: Scheduler,
+    /** Standard deviation σ ≥ 0 of the Gaussian noise added to x_t (default 0: none). */
     readonly sigma = 0,
   ) {
     if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new T.ValueError('GaussianPath', `sigma must be finite and ≥ 0, got ${sigma}`);

@@ -7,7 +7,12 @@ import type { Tensor } from '@rill/tensor';
 export type Field = (x: Tensor, t: number) => Tensor;
 
 /** Anything with a forward(x, t) returning a Var (an MLP), or a function of Vars. */
-export type Model = { forward(x: A.VarLike, t: number): A.Var } | ((x: A.Var, t: number) => A.Var);
+export type Model =
+  | {
+      /** The velocity at x: (B, D) and time t: (B, D). */
+      forward(x: A.VarLike, t: number): A.Var;
+    }
+  | ((x: A.Var, t: number) => A.Var);
 
 /** A model as a Field: evaluated under noGrad (sampling never records a graph) and tidy (intermediates are freed). */
 export function fieldOf(model: Model): Field {
@@ -15,19 +20,29 @@ export function fieldOf(model: Model): Field {
   return (x, t) => T.tidy(() => A.noGrad(() => f(new A.Var(x), t).value));
 }
 
+/**
+ * The fixed-step methods: Euler (order 1), explicit midpoint and Heun (order 2), classical RK4 (order 4); see
+ * Hairer, Nørsett & Wanner, "Solving Ordinary Differential Equations I", §II.1.
+ */
 export const FIXED_STEP = ['euler', 'midpoint', 'heun', 'rk4'] as const;
+/** An ODE method: a fixed-step one, or `dopri5`, adaptive Dormand–Prince 5(4) (Dormand & Prince 1980). */
 export type Method = (typeof FIXED_STEP)[number] | 'dopri5';
+/** Every method name: `euler`, `midpoint`, `heun`, `rk4`, `dopri5`. */
 export const METHODS: readonly Method[] = [...FIXED_STEP, 'dopri5'];
 
+/** Options of {@link solve}. */
 export interface SolveOptions {
+  /** The integration method (default `rk4`). */
   method?: Method;
   /** Fixed-step methods: number of steps (default 100). */
   steps?: number;
-  /** Start and end time: 0 → 1 carries noise to data; 1 → 0 runs in reverse. */
+  /** Start and end time: 0 → 1 carries noise to data; 1 → 0 runs in reverse. Default t0 = 0. */
   t0?: number;
+  /** End time (finite; default 1). t1 = t0 returns a copy of x without evaluating the field. */
   t1?: number;
-  /** dopri5 tolerances (default 1e-5 each): per component, error ≤ atol + rtol·|x|. */
+  /** dopri5 tolerances (default 1e-5 each): per component, error ≤ atol + rtol·|x|. rtol must be > 0. */
   rtol?: number;
+  /** dopri5 absolute tolerance, ≥ 0 (default 1e-5); see rtol. */
   atol?: number;
   /** dopri5: give up after this many accepted + rejected steps (default 100 000). */
   maxSteps?: number;
@@ -35,14 +50,17 @@ export interface SolveOptions {
   times?: number[];
 }
 
+/** What {@link solve} returns; the tensors are new (the caller disposes them). */
 export interface SolveResult {
+  /** x(t1), the shape of the initial x. */
   x: Tensor;
   /** Number of evaluations of the vector field. */
   nfe: number;
   /** x at each requested time, in the order given. */
   trajectory: Tensor[];
-  /** Steps taken (dopri5: accepted and rejected). */
+  /** Steps taken (for dopri5, the accepted ones; for fixed-step methods, including steps split at requested times). */
   accepted: number;
+  /** dopri5: steps rejected by the error control and retried with a smaller h; 0 for fixed-step methods. */
   rejected: number;
 }
 
@@ -66,7 +84,8 @@ function fixedStep(method: (typeof FIXED_STEP)[number], f: Field, x: Tensor, t: 
   return combine(x, [[h / 6, k1], [h / 3, k2], [h / 3, k3], [h / 6, k4]]);
 }
 
-const EVALS: Record<(typeof FIXED_STEP)[number], number> = { euler: 1, midpoint: 2, heun: 2, rk4: 4 };
+/** Field evaluations per step of each fixed-step method. */
+export const EVALS_PER_STEP: Record<(typeof FIXED_STEP)[number], number> = { euler: 1, midpoint: 2, heun: 2, rk4: 4 };
 
 /** Integrates dx/dt = f(x, t) from t0 to t1 starting at x. Runs each step in tidy: memory stays flat. */
 export function solve(f: Field, x: Tensor, options: SolveOptions = {}): SolveResult {
@@ -106,7 +125,7 @@ function fixed(method: (typeof FIXED_STEP)[number], f: Field, x0: Tensor, option
     const next = T.keep(T.tidy(() => fixedStep(method, f, x, nodes[i], nodes[i + 1] - nodes[i])));
     if (x !== x0) x.dispose();
     x = next;
-    nfe += EVALS[method];
+    nfe += EVALS_PER_STEP[method];
     capture(nodes[i + 1]);
   }
   return { x, nfe, trajectory, accepted: nodes.length - 1, rejected: 0 };

@@ -15,25 +15,43 @@ export interface TrainConfig {
   data: DatasetName | 'custom';
   /** `normal` (N(0, I)), a dataset name, or `custom`. */
   source: 'normal' | DatasetName | 'custom';
+  /** Data dimension D (a positive integer; 2 when data or source is a built-in dataset). */
   dim: number;
+  /** Number of training steps (a positive integer); also the length of the cosine schedule. */
   steps: number;
+  /** Batch size (a positive integer). */
   batch: number;
+  /** Hidden widths of the MLP. */
   hidden: number[];
+  /** Activation between the MLP's layers. */
   activation: ActivationName;
+  /** How the MLP sees t. */
   time: TimeEmbedding;
+  /** The optimizer: Adam, AdamW or SGD with momentum. */
   optimizer: 'adam' | 'adamw' | 'sgd';
+  /** Base learning rate (positive, finite). */
   lr: number;
+  /** Weight decay λ ≥ 0 (L2 for adam and sgd, decoupled for adamw; 0 here means none, also for adamw). */
   weightDecay: number;
+  /** SGD's momentum, in [0, 1) (ignored by adam and adamw). */
   momentum: number;
+  /** Learning-rate schedule over `steps`: constant, or cosine decay to 0. */
   schedule: 'constant' | 'cosine';
+  /** Steps of linear warm-up before the schedule (a non-negative integer; 0 = none). */
   warmup: number;
+  /** Clip the global gradient norm to this (positive) value, or null for no clipping. */
   clipNorm: number | null;
+  /** The probability path (see {@link SCHEDULERS}); `vp` requires the normal source. */
   path: 'linear' | 'cosine' | 'vp';
+  /** Standard deviation σ ≥ 0 of the noise added to x_t (I-CFM's σ). */
   sigma: number;
+  /** σ_min of the linear path, in [0, 1) (ignored by cosine and vp). */
   sigmaMin: number;
+  /** How source samples are paired with data in each batch. */
   coupling: CouplingName;
   /** EMA decay, or 0 for no EMA. */
   ema: number;
+  /** Seed of the run's generator (initialisation, batches, times and noise). */
   seed: number;
   /** Size of the fixed held-out batch the validation loss is computed on. */
   validationSize: number;
@@ -67,7 +85,9 @@ export const DEFAULT_CONFIG: TrainConfig = {
 
 /** User data for `custom` data or source: rows are drawn uniformly with replacement. */
 export interface CustomPoints {
+  /** Data points (n ≥ 1, D), finite; needed when config.data is `custom`. Cast to float32. */
   data?: Tensor;
+  /** Source points (n ≥ 1, D), finite; needed when config.source is `custom`. Cast to float32. */
   source?: Tensor;
 }
 
@@ -95,7 +115,7 @@ function makeSchedule(config: TrainConfig): Schedule {
   return config.warmup > 0 ? warmupLr(config.warmup, base) : base;
 }
 
-/** Checks a config for values that cannot work, naming the field. */
+/** Checks a config for values that cannot work, throwing ValueError that names the field. */
 export function validateConfig(c: TrainConfig): void {
   const bad = (field: string, why: string) => {
     throw new T.ValueError('config', `${field} ${why}`);
@@ -136,13 +156,21 @@ export function validateConfig(c: TrainConfig): void {
  * resuming reproduces the uninterrupted run bit for bit.
  */
 export class Trainer {
+  /** The full configuration (defaults filled in), as saved in checkpoints. */
   readonly config: TrainConfig;
+  /** The velocity field being trained. */
   readonly model: MLP;
+  /** The probability path the config names. */
   readonly path: GaussianPath;
+  /** The optimizer the config names, over the model's parameters. */
   readonly optimizer: Optimizer;
+  /** The EMA of the parameters, or null when config.ema is 0. */
   readonly ema: EMA | null;
+  /** The generator seeded by config.seed: model initialisation, batches, couplings, times and noise. */
   readonly generator: T.Generator;
+  /** The training loss of every step so far. */
   readonly losses: number[] = [];
+  /** Steps taken so far (also the index into the learning-rate schedule). */
   step = 0;
   #schedule: Schedule;
   #custom: CustomPoints;

@@ -46,7 +46,9 @@ function makeTrainer(s: Settings): F.Trainer {
     custom.data = T.keep(T.tensor(s.points, { shape: [s.points.length / 2, 2] }));
   }
   return new F.Trainer(
-    { data: s.data, steps: s.steps, batch: s.batch, hidden: s.hidden, activation: s.activation, optimizer: s.optimizer, lr: s.lr, path: s.path, sigma: s.sigma, coupling: s.coupling, seed: s.seed },
+    { data: s.data, steps: s.steps, batch: s.batch, hidden: s.hidden, activation: s.activation, optimizer: s.optimizer, lr: s.lr,
+      weightDecay: s.optimizer === 'adamw' ? 0.01 : 0, // AdamW's decoupled decay at PyTorch's default; none for Adam and SGD
+      path: s.path, sigma: s.sigma, coupling: s.coupling, seed: s.seed },
     custom,
   );
 }
@@ -139,7 +141,11 @@ async function handle(m: ToWorker): Promise<void> {
     await useBackend(m.settings.backend);
     trainer = makeTrainer(m.settings);
     await onHost(() => snapshot(m.solver, m.solverSteps)); // the untrained model: where the samples start from
-    void train();
+    // errors of the loop (a failing step) reach the page like those of any request
+    train().catch((err: Error) => {
+      running = null;
+      post({ type: 'error', message: err.message });
+    });
   } else if (!trainer) throw new Error('train or load a model first');
   else if (m.type === 'snapshot') await onHost(() => snapshot(m.solver, m.steps));
   else if (m.type === 'field') await onHost(() => field(m.t));

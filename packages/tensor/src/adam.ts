@@ -6,15 +6,21 @@ import { input, needFloat, sameDType, wrap } from './internal.js';
 import { add, div, mul, sqrt, square, sub } from './ops.js';
 import type { Tensor } from './tensor.js';
 
+/** The hyperparameters of one Adam step (adamUpdate); the names of Kingma & Ba (2015), Algorithm 1. */
 export interface AdamHyper {
+  /** Learning rate α (the step size). */
   lr: number;
+  /** β₁ ∈ [0, 1): decay rate of the first-moment (mean) estimate m, typically 0.9. */
   beta1: number;
+  /** β₂ ∈ [0, 1): decay rate of the second-moment (uncentred variance) estimate v, typically 0.999. */
   beta2: number;
+  /** ε added to √v̂ in the denominator, typically 1e-8. */
   eps: number;
   /** The step number t ≥ 1 (for the bias corrections 1 − βᵗ). */
   step: number;
   /** λ: L2 (g ← g + λθ, torch.optim.Adam) or, with `decoupled`, AdamW's θ ← θ(1 − lr·λ). */
   weightDecay?: number;
+  /** Apply weightDecay as AdamW's decoupled decay rather than as L2 on the gradient (default false). */
   decoupled?: boolean;
 }
 
@@ -24,18 +30,29 @@ export interface AdamHyper {
  * decay = 1 − lr·λ for AdamW, Loshchilov & Hutter 2019).
  */
 export interface AdamScalars {
+  /** β₁. */
   beta1: number;
+  /** 1 − β₁. */
   oneMinusBeta1: number;
+  /** β₂. */
   beta2: number;
+  /** 1 − β₂. */
   oneMinusBeta2: number;
+  /** 1 − β₁ᵗ: the bias correction of m. */
   bc1: number;
+  /** 1 − β₂ᵗ: the bias correction of v. */
   bc2: number;
+  /** ε. */
   eps: number;
+  /** Learning rate. */
   lr: number;
+  /** λ of L2 weight decay (added to the gradient as λθ); 0 when decoupled. */
   l2: number;
+  /** The factor θ is scaled by before the step: 1 − lr·λ for AdamW (decoupled), else 1. */
   decay: number;
 }
 
+/** The scalars of one update from the hyperparameters (weightDecay defaults to 0); it does not validate them. */
 export function adamScalars(h: AdamHyper): AdamScalars {
   const wd = h.weightDecay ?? 0;
   return {
@@ -52,8 +69,19 @@ export function adamScalars(h: AdamHyper): AdamScalars {
   };
 }
 
-/** One Adam step for a parameter θ with gradient g and moments m, v (all one shape): the new θ, m and v. */
-export function adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, hyper: AdamHyper): { param: Tensor; m: Tensor; v: Tensor } {
+/**
+ * One Adam step for a parameter θ with gradient g and moments m, v (all one shape, one float dtype): the new θ, m and
+ * v as new tensors (the inputs are left as they are). Throws ShapeError when the shapes differ, DTypeError for mixed or
+ * int32 dtypes, ValueError unless `hyper.step` is an integer ≥ 1.
+ */
+export function adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, hyper: AdamHyper): {
+  /** The updated parameter θ. */
+  param: Tensor;
+  /** The updated first moment m. */
+  m: Tensor;
+  /** The updated second moment v. */
+  v: Tensor;
+} {
   const ts = [input('adamUpdate', param, 'param'), input('adamUpdate', grad, 'grad'), input('adamUpdate', m, 'm'), input('adamUpdate', v, 'v')];
   const dtype = sameDType('adamUpdate', ...ts);
   needFloat('adamUpdate', ts[0]);

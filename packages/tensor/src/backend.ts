@@ -5,7 +5,9 @@ import { BackendError } from './errors.js';
 import type { Tensor } from './tensor.js';
 import type { BinaryOp, UnaryOp } from './unary.js';
 
+/** The reductions Backend.reduce implements: `sum`, `max` and `min` over a set of axes. */
 export type ReduceOp = 'sum' | 'max' | 'min';
+/** The index reductions Backend.argReduce implements along one axis. */
 export type ArgReduceOp = 'argmax' | 'argmin';
 
 /**
@@ -57,31 +59,60 @@ export interface Backend {
   matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean, dims: MatmulDims): unknown;
   /** out[i₀…] = x[i_perm…]: axis k of the result is axis perm[k] of x. */
   transpose(x: Tensor, perm: readonly number[]): unknown;
+  /** x repeated along new leading axes and its size-1 axes to `shape` (already checked to be a broadcast of x's shape). */
   broadcastTo(x: Tensor, shape: readonly number[]): unknown;
   /** The box begin[k] ≤ i_k < begin[k] + size[k]. */
   slice(x: Tensor, begin: readonly number[], size: readonly number[]): unknown;
+  /** xs (one dtype, equal outside `axis`, at least one) joined along `axis` into `outShape`. */
   concat(xs: readonly Tensor[], axis: number, outShape: readonly number[]): unknown;
   /** out[i, …] = x[indices[i], …] along axis 0 (indices are int32, already range-checked). */
   gather(x: Tensor, indices: Tensor): unknown;
   /** The adjoint of gather: out (numRows, …) = 0, then out[indices[i], …] += updates[i, …]. */
   scatterAdd(updates: Tensor, indices: Tensor, numRows: number): unknown;
+  /**
+   * A copy of x in `dtype` (also a plain copy, for clone). To int32 it truncates toward zero and throws ValueError for
+   * NaN, ±∞ and values outside the int32 range.
+   */
   cast(x: Tensor, dtype: DType): unknown;
 
   // Fused kernels: optional, and each may return null for inputs it does not fuse (a dtype, an activation); linear.ts
   // then composes the layer from the ops above.
   /** z = x·W (+ b) and y = act(z) in one pass; x (B, In), w (In, Out), b (Out). Without act, y is z (the same storage). */
-  linear?(x: Tensor, w: Tensor, b: Tensor | null, activation: UnaryOp | null): { z: unknown; y: unknown } | null;
+  linear?(x: Tensor, w: Tensor, b: Tensor | null, activation: UnaryOp | null): {
+    /** Storage of z = x·W + b, (B, Out). */
+    z: unknown;
+    /** Storage of y = act(z), (B, Out): z's own storage without act. */
+    y: unknown;
+  } | null;
   /** dz = dy · act'(z) (given y = act(z)) and db = Σ over rows of dz, in one pass; dz is null (meaning dy) without act. */
-  linearBackward?(activation: UnaryOp | null, z: Tensor, y: Tensor, dy: Tensor): { dz: unknown; db: unknown } | null;
+  linearBackward?(activation: UnaryOp | null, z: Tensor, y: Tensor, dy: Tensor): {
+    /** Storage of dz = dy · act′(z), (B, Out); null without act (dz is then dy itself). */
+    dz: unknown;
+    /** Storage of db = Σ over rows of dz, (Out). */
+    db: unknown;
+  } | null;
   /** One Adam step in one pass (see adam.ts for the scalars): the new θ, m and v. */
-  adamUpdate?(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, s: AdamScalars): { param: unknown; m: unknown; v: unknown } | null;
+  adamUpdate?(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, s: AdamScalars): {
+    /** Storage of the updated θ. */
+    param: unknown;
+    /** Storage of the updated first moment m. */
+    m: unknown;
+    /** Storage of the updated second moment v. */
+    v: unknown;
+  } | null;
 }
 
+/** The sizes of a (batched) matmul, as ops.ts hands them to Backend.matmul. */
 export interface MatmulDims {
+  /** Batch size of a: 1 for a 2D a (or a batch of 1, which broadcasts). */
   batchA: number;
+  /** Batch size of b: 1 for a 2D b (or a batch of 1, which broadcasts). */
   batchB: number;
+  /** Rows of op(a) and of the result. */
   m: number;
+  /** Columns of op(b) and of the result. */
   n: number;
+  /** The inner dimension: columns of op(a), rows of op(b). */
   k: number;
 }
 

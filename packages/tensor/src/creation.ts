@@ -6,6 +6,7 @@ import { Generator, getGenerator } from './random.js';
 import { checkShape, sizeOf } from './shape.js';
 import type { NestedArray, Tensor } from './tensor.js';
 
+/** Options of the creation functions. */
 export interface CreateOptions {
   /** Element type; `float32` unless the data is a Float64Array or Int32Array. */
   dtype?: DType;
@@ -91,10 +92,12 @@ export function full(shape: number[], value: number, options: CreateOptions = {}
   return constant('full', shape, value, options);
 }
 
+/** A tensor of `shape` filled with 0 (`float32` unless options.dtype says otherwise). */
 export function zeros(shape: number[], options: CreateOptions = {}): Tensor {
   return constant('zeros', shape, 0, options);
 }
 
+/** A tensor of `shape` filled with 1 (`float32` unless options.dtype says otherwise). */
 export function ones(shape: number[], options: CreateOptions = {}): Tensor {
   return constant('ones', shape, 1, options);
 }
@@ -131,6 +134,7 @@ export function eye(n: number, m: number | CreateOptions = n, options: CreateOpt
   return fromArray(data, [n, m], dtype);
 }
 
+/** Options of rand and randn: a float dtype (int32 throws DTypeError; use randint) and the generator to draw from. */
 export interface RandomOptions extends CreateOptions {
   /** Where the numbers come from; the global generator (see seed()) by default. */
   generator?: Generator;

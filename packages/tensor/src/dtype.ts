@@ -4,6 +4,7 @@ import { ValueError } from './errors.js';
 /** `float32` is for work, `float64` for references and gradient checks, `int32` for indices. */
 export type DType = 'float32' | 'float64' | 'int32';
 
+/** The typed arrays that store a tensor's elements: one per DType (Float32Array, Float64Array, Int32Array). */
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
 export function isDType(x: unknown): x is DType {

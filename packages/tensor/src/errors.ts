@@ -2,6 +2,7 @@
 
 /** Base class of every error Rill throws on bad input. `op` names the operation that refused it. */
 export class RillError extends Error {
+  /** The name of the operation that refused the input (the message starts with it). */
   readonly op: string;
   constructor(op: string, detail: string) {
     super(`${op}: ${detail}`);

@@ -9,13 +9,17 @@ import { UNARY, type UnaryOp } from './unary.js';
 
 /** What the forward pass keeps for the backward one: z = x·W + b and y = act(z) (the same tensor without act). */
 export interface LinearOutputs {
+  /** z = x·W + b, (B, Out). */
   z: Tensor;
+  /** y = act(z), (B, Out); the same tensor as z without act. */
   y: Tensor;
 }
 
 /** The backward pass's results: dz = dy · act'(z) (dy itself without act) and db = Σ over rows of dz. */
 export interface LinearGrads {
+  /** dz = dy · act′(z), (B, Out); the dy tensor itself without act. */
   dz: Tensor;
+  /** db = Σ over rows of dz, (Out). */
   db: Tensor;
 }
 

@@ -47,29 +47,46 @@ export function unaryGrad(op: UnaryOp, x: Tensor, y: Tensor, dy: Tensor, ...para
   return wrap(getBackend().unaryGrad(op, t, y, dy, unaryParams(op, params)), t.shape, t.dtype);
 }
 
+/** −x elementwise; int32 accepted. */
 export const neg = (x: Tensor) => unary('neg', x);
+/** |x| elementwise; int32 accepted. */
 export const abs = (x: Tensor) => unary('abs', x);
+/** eˣ elementwise. Float tensors only: int32 throws DTypeError. */
 export const exp = (x: Tensor) => unary('exp', x);
+/** Natural logarithm ln x elementwise: −∞ at 0, NaN below. Float tensors only. */
 export const log = (x: Tensor) => unary('log', x);
+/** √x elementwise: NaN for x < 0. Float tensors only. */
 export const sqrt = (x: Tensor) => unary('sqrt', x);
+/** x² elementwise; int32 accepted. */
 export const square = (x: Tensor) => unary('square', x);
+/** sin x elementwise (radians). Float tensors only. */
 export const sin = (x: Tensor) => unary('sin', x);
+/** cos x elementwise (radians). Float tensors only. */
 export const cos = (x: Tensor) => unary('cos', x);
+/** tanh x elementwise. Float tensors only. */
 export const tanh = (x: Tensor) => unary('tanh', x);
+/** The logistic sigmoid σ(x) = 1 / (1 + e^(−x)) elementwise. Float tensors only. */
 export const sigmoid = (x: Tensor) => unary('sigmoid', x);
+/** ReLU, max(x, 0) elementwise; int32 accepted. The CPU backends map NaN to 0. */
 export const relu = (x: Tensor) => unary('relu', x);
-/** x for x > 0, alpha·x otherwise. */
+/** Leaky ReLU: x for x > 0, alpha·x otherwise. Float tensors only. */
 export const leakyRelu = (x: Tensor, alpha = 0.01) => unary('leakyRelu', x, alpha);
-/** x for x > 0, alpha·(eˣ − 1) otherwise. */
+/** ELU: x for x > 0, alpha·(eˣ − 1) otherwise. Float tensors only. */
 export const elu = (x: Tensor, alpha = 1) => unary('elu', x, alpha);
+/** SELU, λx for x > 0 and λα(eˣ − 1) otherwise (λ = SELU_LAMBDA, α = SELU_ALPHA). Float tensors only. */
 export const selu = (x: Tensor) => unary('selu', x);
+/** SiLU ("swish"), x·σ(x) elementwise. Float tensors only. */
 export const silu = (x: Tensor) => unary('silu', x);
-/** Exact GELU, x·Φ(x). */
+/** Exact GELU, x·Φ(x) with Φ the standard normal CDF. Float tensors only. */
 export const gelu = (x: Tensor) => unary('gelu', x);
-/** GELU's tanh approximation. */
+/** GELU's tanh approximation, ½x(1 + tanh(√(2/π)(x + 0.044715x³))). Float tensors only. */
 export const geluTanh = (x: Tensor) => unary('geluTanh', x);
+/** Softplus, ln(1 + eˣ) elementwise, without overflow for large x. Float tensors only. */
 export const softplus = (x: Tensor) => unary('softplus', x);
-/** Limits every element to [lo, hi]. */
+/**
+ * Limits every element to [lo, hi] (either bound may be ±∞). Throws ValueError unless lo ≤ hi, and DTypeError for
+ * non-integer bounds on an int32 tensor.
+ */
 export function clip(x: Tensor, lo: number, hi: number): Tensor {
   if (!(lo <= hi)) throw new ValueError('clip', `needs lo ≤ hi, got ${lo}, ${hi}`);
   if (x instanceof Tensor && x.dtype === 'int32' && !(isInt32(lo, true) && isInt32(hi, true))) {
@@ -119,18 +136,29 @@ export function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   }
 }
 
+/** a + b elementwise, with NumPy broadcasting; a number operand is a scalar of the other operand's dtype. */
 export const add = (a: TensorLike, b: TensorLike) => binary('add', a, b);
+/** a − b elementwise, with broadcasting (as add). */
 export const sub = (a: TensorLike, b: TensorLike) => binary('sub', a, b);
+/** a · b elementwise, with broadcasting (as add). */
 export const mul = (a: TensorLike, b: TensorLike) => binary('mul', a, b);
+/** a / b elementwise, with broadcasting (as add). Float only: int32 operands throw DTypeError (cast first). */
 export const div = (a: TensorLike, b: TensorLike) => binary('div', a, b);
+/** aᵇ elementwise, with broadcasting (as add). Float only: int32 operands throw DTypeError (cast first). */
 export const pow = (a: TensorLike, b: TensorLike) => binary('pow', a, b);
+/** The elementwise larger of a and b, with broadcasting (as add); on the CPU backends NaN if either is NaN. */
 export const maximum = (a: TensorLike, b: TensorLike) => binary('maximum', a, b);
+/** The elementwise smaller of a and b, with broadcasting (as add); on the CPU backends NaN if either is NaN. */
 export const minimum = (a: TensorLike, b: TensorLike) => binary('minimum', a, b);
 /** 1 where a > b, else 0 (in the operands' dtype). */
 export const gt = (a: TensorLike, b: TensorLike) => binary('gt', a, b);
+/** 1 where a < b, else 0 (in the operands' dtype). */
 export const lt = (a: TensorLike, b: TensorLike) => binary('lt', a, b);
+/** 1 where a ≥ b, else 0 (in the operands' dtype). */
 export const ge = (a: TensorLike, b: TensorLike) => binary('ge', a, b);
+/** 1 where a ≤ b, else 0 (in the operands' dtype). */
 export const le = (a: TensorLike, b: TensorLike) => binary('le', a, b);
+/** 1 where a = b, else 0 (in the operands' dtype); NaN equals nothing. */
 export const eq = (a: TensorLike, b: TensorLike) => binary('eq', a, b);
 
 /** a where cond ≠ 0, else b; all three broadcast together. The result has a's and b's (common) dtype. */
@@ -163,7 +191,12 @@ function reduce(op: ReduceOp, x: Tensor, axis: Axes, keepdims: boolean): Tensor 
 
 /** Σ over the given axes (all by default); keepdims keeps them as size 1. */
 export const sum = (x: Tensor, axis?: Axes, keepdims = false) => reduce('sum', x, axis, keepdims);
+/**
+ * The largest element over the given axes (all by default); keepdims keeps them as size 1. An empty reduced axis
+ * throws ValueError; on the CPU backends NaN propagates.
+ */
 export const max = (x: Tensor, axis?: Axes, keepdims = false) => reduce('max', x, axis, keepdims);
+/** The smallest element over the given axes (all by default), as max. */
 export const min = (x: Tensor, axis?: Axes, keepdims = false) => reduce('min', x, axis, keepdims);
 
 /** Arithmetic mean over the given axes (all by default). */
@@ -210,6 +243,7 @@ export const argmin = (x: Tensor, axis?: number, keepdims = false) => argReduce(
 
 // ---------------------------------------------------------------- matmul
 
+/** Options of matmul: which operands are stored transposed. */
 export interface MatmulOptions {
   /** Use aᵀ: a is stored (…, K, M). */
   transA?: boolean;

@@ -3,6 +3,7 @@ import { ValueError } from './errors.js';
 
 /** A generator's full state: restore it with setState to continue the exact same stream (e.g. when resuming training). */
 export interface GeneratorState {
+  /** The algorithm the state belongs to; setState accepts only `xoshiro128**`. */
   algorithm: 'xoshiro128**';
   /** The four 32-bit state words, as unsigned integers. */
   state: [number, number, number, number];
@@ -127,11 +128,16 @@ export class Generator {
     return low + (x % range);
   }
 
+  /** A copy of the current state: setState(getState()) later continues the stream from this point. */
   getState(): GeneratorState {
     const [a, b, c, d] = this.#s;
     return { algorithm: 'xoshiro128**', state: [a, b, c, d] };
   }
 
+  /**
+   * Restores a state from getState, so the next draws continue that stream. Throws ValueError unless it is an
+   * `xoshiro128**` state of four integers in [0, 2³²), not all 0.
+   */
   setState(state: GeneratorState): void {
     const words = state?.state;
     const ok =

@@ -32,6 +32,7 @@ interface Storage {
 export class Tensor {
   /** Dimensions, outermost first; `[]` for a scalar. */
   readonly shape: readonly number[];
+  /** Element type: `float32`, `float64` or `int32`. */
   readonly dtype: DType;
   /** Number of elements: the product of `shape`. */
   readonly size: number;
@@ -168,10 +169,15 @@ export class Tensor {
     untrack(this);
   }
 
+  /** Whether dispose() has been called on this tensor (its reshaped views, if any, are separate tensors). */
   get isDisposed(): boolean {
     return this.#disposed;
   }
 
+  /**
+   * A one-line description for logs: the values as nested arrays (up to 64 elements, else their count), the shape,
+   * dtype and backend; `Tensor(disposed, …)` once disposed. It reads the data synchronously (see `data`).
+   */
   toString(): string {
     if (this.#disposed) return `Tensor(disposed, ${fmt(this.shape)}, ${this.dtype})`;
     const body = this.size <= 64 ? JSON.stringify(this.toArray()) : `${this.size} elements`;
@@ -180,7 +186,12 @@ export class Tensor {
 }
 
 /** How many tensors are alive (created and not yet disposed), and the bytes their storage takes (views count once). */
-export function memory(): { numTensors: number; numBytes: number } {
+export function memory(): {
+  /** Tensors created and not yet disposed, reshaped views included. */
+  numTensors: number;
+  /** Bytes of their storage (float32 and int32: 4 per element, float64: 8), a storage shared by views counted once. */
+  numBytes: number;
+} {
   return { numTensors: liveTensors, numBytes: liveBytes };
 }
 

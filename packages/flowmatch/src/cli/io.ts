@@ -4,15 +4,13 @@ import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 import type { Checkpoint } from '../checkpoint.js';
 import { DATASET_NAMES, sampleDataset, type DatasetName } from '../datasets.js';
-import { loadCheckpoint, readCsv, writeFileAtomic } from '../node.js';
+import { loadCheckpoint, readCsv } from '../node.js';
 import { modelFromCheckpoint, makePath, type TrainConfig } from '../train.js';
 import { flowFromCheckpoint, type FlowTrainConfig } from '../flow-train.js';
 import type { NormalizingFlow } from '../flows.js';
 import { logProb } from '../likelihood.js';
 import type { MLP } from '../nn.js';
 import { UsageError } from './flags.js';
-import { figure, type Chart } from './plot/svg.js';
-import { svgToPng } from './plot/png.js';
 
 /** True for a known dataset name. */
 export const isDataset = (s: string): s is DatasetName => (DATASET_NAMES as readonly string[]).includes(s);
@@ -79,12 +77,6 @@ export function modelLogProb(
   return { logProb: result.logProb, nfe: result.nfe };
 }
 
-/** Renders charts side by side to a PNG file (atomically); returns the pixel size. */
-export function writeFigure(path: string, charts: Chart[], w?: number, h?: number): { width: number; height: number } {
-  const fig = figure(charts, w, h);
-  writeFileAtomic(path, svgToPng(fig.svg));
-  return { width: fig.width, height: fig.height };
-}
 
 /** Seconds since `start` (a performance.now() value), as text. */
 export const seconds = (start: number) => `${((performance.now() - start) / 1000).toFixed(2)} s`;

@@ -4,7 +4,8 @@ import * as T from '@rill/tensor';
 import { writeFileAtomic } from '../node.js';
 import type { Flag, Values } from './flags.js';
 import { UsageError } from './flags.js';
-import { isDataset, loadAnyModel, modelLogProb, readPoints, seconds, writeFigure } from './io.js';
+import { isDataset, loadAnyModel, modelLogProb, readPoints, seconds } from './io.js';
+import { writeFigure } from '../node.js';
 import { sampleDataset } from '../datasets.js';
 
 export const LOGPROB_FLAGS: Flag[] = [

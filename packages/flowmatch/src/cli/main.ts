@@ -4,6 +4,7 @@ import { evaluate, EVAL_FLAGS } from './eval.js';
 import { helpText, parseFlags, UsageError, type Flag, type Values } from './flags.js';
 import { logprob, LOGPROB_FLAGS } from './logprob.js';
 import { sample, SAMPLE_FLAGS } from './sample.js';
+import { solvers, SOLVERS_FLAGS } from './solvers.js';
 import { train, TRAIN_FLAGS } from './train.js';
 
 interface Command {
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   sample: { summary: 'draw samples from a model (and draw figures)', flags: SAMPLE_FLAGS, run: sample },
   eval: { summary: 'W2, MMD² and energy distance against fresh data, the data-vs-data floor, NFE per solver', flags: EVAL_FLAGS, run: evaluate },
   logprob: { summary: 'log-densities of points under a model (and a density heat map)', flags: LOGPROB_FLAGS, run: logprob },
+  solvers: { summary: 'every ODE solver at several NFE budgets: error against a tight solution and W2 (and a figure)', flags: SOLVERS_FLAGS, run: solvers },
 };
 
 const USAGE = [

@@ -6,7 +6,8 @@ import { writeCsv } from '../node.js';
 import { fieldOf, METHODS, solve, type Method, type SolveOptions } from '../solvers.js';
 import type { Flag, Values } from './flags.js';
 import { UsageError } from './flags.js';
-import { isDataset, loadAnyModel, seconds, writeFigure } from './io.js';
+import { isDataset, loadAnyModel, seconds } from './io.js';
+import { writeFigure } from '../node.js';
 import { sampleDataset } from '../datasets.js';
 import type { Layer } from './plot/svg.js';
 

@@ -8,7 +8,8 @@ import { saveCheckpoint, loadCheckpoint } from '../node.js';
 import { Trainer, DEFAULT_CONFIG, type TrainConfig, type CustomPoints } from '../train.js';
 import { FlowTrainer, DEFAULT_FLOW_CONFIG, type FlowTrainConfig } from '../flow-train.js';
 import { UsageError, type Flag, type Values } from './flags.js';
-import { isDataset, readPoints, seconds, writeFigure } from './io.js';
+import { isDataset, readPoints, seconds } from './io.js';
+import { writeFigure } from '../node.js';
 import { progress } from './progress.js';
 
 export const TRAIN_FLAGS: Flag[] = [
@@ -23,7 +24,7 @@ export const TRAIN_FLAGS: Flag[] = [
   { name: 'actnorm', kind: 'bool', default: false, help: 'flow: an ActNorm layer before each coupling' },
   { name: 'lr', kind: 'number', above: 0, default: DEFAULT_CONFIG.lr, help: 'learning rate' },
   { name: 'optimizer', kind: 'choice', choices: ['adam', 'adamw', 'sgd'], default: DEFAULT_CONFIG.optimizer, help: 'optimizer' },
-  { name: 'weight-decay', kind: 'number', min: 0, default: 0, help: 'weight decay (L2 for adam/sgd, decoupled for adamw)' },
+  { name: 'weight-decay', kind: 'number', min: 0, help: 'weight decay: L2 for adam/sgd (default 0), decoupled for adamw (default 0.01, as PyTorch)' },
   { name: 'path', kind: 'choice', choices: ['linear', 'cosine', 'vp'], default: DEFAULT_CONFIG.path, help: 'probability path' },
   { name: 'sigma', kind: 'number', min: 0, default: DEFAULT_CONFIG.sigma, help: 'I-CFM noise σ on x_t' },
   { name: 'sigma-min', kind: 'number', min: 0, max: 0.999, default: 0, help: 'CondOT σ_min (linear path)' },
@@ -123,7 +124,7 @@ export async function train(v: Values): Promise<number> {
       activation: (v.act as TrainConfig['activation'] | undefined) ?? DEFAULT_CONFIG.activation,
       lr: Number(v.lr),
       optimizer: v.optimizer as TrainConfig['optimizer'],
-      weightDecay: Number(v['weight-decay']),
+      weightDecay: v['weight-decay'] === undefined ? (v.optimizer === 'adamw' ? 0.01 : 0) : Number(v['weight-decay']),
       path: v.path as TrainConfig['path'],
       sigma: Number(v.sigma),
       sigmaMin: Number(v['sigma-min']),

@@ -24,6 +24,7 @@ export interface CpuMemory {
   view(storage: unknown, dtype: DType, size: number): TypedArray;
   /** Takes ownership of a typed array (or copies it in) and returns storage holding it. */
   fromArray(data: TypedArray): unknown;
+  /** Releases storage made by allocate or fromArray, for reuse. */
   free(storage: unknown): void;
 }
 

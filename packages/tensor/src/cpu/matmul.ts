@@ -6,16 +6,31 @@
  * Offsets select one matrix of a batch.
  */
 export interface MatmulArgs {
+  /** A's elements: row-major M×K, or K×M with transA. */
   a: ArrayLike<number>;
+  /** B's elements: row-major K×N, or N×K with transB. */
   b: ArrayLike<number>;
-  c: { [i: number]: number; length: number };
+  /** The output: C (M×N, row-major) is written from cOffset on, overwriting what was there. */
+  c: {
+    [i: number]: number;
+    /** Number of elements. */
+    length: number;
+  };
+  /** Rows of op(A) and of C. */
   m: number;
+  /** Columns of op(B) and of C. */
   n: number;
+  /** The inner dimension: columns of op(A), rows of op(B). */
   k: number;
+  /** A is stored transposed (K×M). */
   transA: boolean;
+  /** B is stored transposed (N×K). */
   transB: boolean;
+  /** Index of A's first element in `a` (default 0). */
   aOffset?: number;
+  /** Index of B's first element in `b` (default 0). */
   bOffset?: number;
+  /** Index of C's first element in `c` (default 0). */
   cOffset?: number;
 }
 

@@ -62,8 +62,9 @@ export function createGpuBackend(gpu: GpuInstance): Backend & { kernelMode(): st
         precision: 'single',
         dynamicOutput: true,
         dynamicArguments: true,
-        // Highest float precision everywhere: gpu.js's default "speed" tactic lowers it for small outputs and then
-        // cannot resize the kernel when the output grows (results beyond ~32k elements came back as garbage).
+        // Highest float precision everywhere: without a tactic gpu.js picks one from the first output's size (a lower
+        // precision for small outputs) and then cannot resize the kernel when the output grows (results beyond ~32k
+        // elements came back as garbage).
         tactic: 'precision',
         loopMaxIterations: MAX_LOOP,
       });

@@ -5,9 +5,14 @@ import { createGpuBackend, gpuTextureCount, type GpuInstance } from './backend.j
 
 export { gpuTextureCount };
 
+/** What initGpu found: the GL context's renderer and version, and the mode gpu.js runs in. */
 export interface GpuInfo {
-  /** The GL renderer and version strings (under Xvfb + Mesa: software rendering by llvmpipe). */
+  /**
+   * The GL renderer string, followed by ` / ` and the unmasked renderer where WEBGL_debug_renderer_info gives one
+   * (under Xvfb + Mesa: software rendering by llvmpipe); `unknown` without a context object.
+   */
   renderer: string;
+  /** The GL version string; `unknown` without a context object. */
   version: string;
   /** The gpu.js kernel mode actually running: 'gpu' for a GL context. */
   mode: string;

@@ -13,6 +13,7 @@ import { compiledKernels, instantiate, type Compiled, type Kernels } from './mod
 
 /** The ops with a SIMD kernel (and a `<op>Grad` derivative kernel); the rest use the js loops. */
 export const WASM_UNARY: ReadonlySet<UnaryOp> = new Set(['selu', 'relu', 'tanh', 'sigmoid', 'silu']);
+/** The binary ops with a SIMD kernel, used when both operands and the result are float32; the rest use the js loops. */
 export const WASM_BINARY: ReadonlySet<BinaryOp> = new Set(['add', 'sub', 'mul', 'div']);
 
 /** A row-major B of at least this many elements (64 KiB) is packed into panels too: its rows alias in the L1 cache. */
@@ -28,14 +29,28 @@ export const oneThread: MatmulRows = (kernels, args) => kernels.matmul(...args);
 /** What a wasm backend is made of: for the threads module (which instantiates the same module on the same memory in
  * each worker and swaps `rows`) and for the tests. */
 export interface WasmParts {
+  /** The allocator over the memory that holds every tensor of this backend. */
   heap: WasmHeap;
+  /** The kernels, instantiated on the heap's memory. */
   kernels: Kernels;
+  /** The compiled module the kernels come from. */
   module: WasmModule;
+  /** Runs the matmul kernel calls: oneThread by default; the threads module swaps in one that splits rows. */
   rows: MatmulRows;
 }
 
-export type WasmBackend = Backend & { parts: WasmParts };
+/** A Backend made by createWasmBackend, with its parts exposed. */
+export type WasmBackend = Backend & {
+  /** The heap, kernels, module and matmul runner this backend is made of. */
+  parts: WasmParts;
+};
 
+/**
+ * Creates a `wasm` backend registered as `name`: `compiled` (by default the module initWasm() compiled, else the
+ * built-in one, compiled now) instantiated on a fresh memory. float32 ops with a SIMD kernel run in WebAssembly, the
+ * rest in the js kernels on views of the same memory. Throws BackendError where WebAssembly SIMD is missing or the
+ * module cannot be compiled synchronously.
+ */
 export function createWasmBackend(compiled: Compiled = compiledKernels(), name = 'wasm'): WasmBackend {
   const { memory, shared, kernels } = instantiate(compiled);
   const heap = new WasmHeap(memory, shared);

@@ -40,7 +40,9 @@ const ELEMENT: Record<DType, { bytes: number; View: Float32ArrayConstructor | Fl
  * old views stay valid (same bytes, the old length), which the tests check.
  */
 export class WasmHeap implements CpuMemory {
+  /** The WebAssembly.Memory the blocks are carved from. */
   readonly memory: WasmMemory;
+  /** Whether `memory` is shared (its buffer a SharedArrayBuffer), so worker threads can use it. */
   readonly shared: boolean;
   #top = FIRST;
   #free = new Map<number, number[]>();
@@ -78,6 +80,7 @@ export class WasmHeap implements CpuMemory {
     return { ptr, bytes: size };
   }
 
+  /** Returns a block (a Block from alloc) to the free list of its size; freeing the same block twice is not detected. */
   free(storage: unknown): void {
     const { ptr, bytes } = storage as Block;
     const list = this.#free.get(bytes);

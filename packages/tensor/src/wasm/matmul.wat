@@ -7,8 +7,8 @@
 ;; split: the same results on one thread or many.
 ;;
 ;; Why 4×8: the tile's 32 sums live in 8 v128 registers; each step of p loads one row of the B block (2 v128) and
-;; broadcasts 4 elements of A (4 splats), then does 8 multiplies and 8 adds of 4 lanes each: 64 multiply-adds for
-;; 6 loads, in 8 + 2 + 1 = 11 of the 16 SIMD registers of x86-64. Why no FMA: baseline SIMD128 has none (relaxed SIMD
+;; broadcasts 4 elements of A (4 splats), then does 8 multiplies and 8 adds of 4 lanes each: 32 multiply-adds (64
+;; flops) for 6 loads, in 8 + 2 + 1 = 11 of the 16 SIMD registers of x86-64. Why no FMA: baseline SIMD128 has none (relaxed SIMD
 ;; does, behind a flag in Node 20), so every term is a multiply then an add, rounded twice, in the order p = 0…K−1.
 
 ;; C[i..i+4, j..j+8] for rows i…i+3, columns j…j+7, over the terms p0 ≤ p < p1: the sums start at the bias (or 0)

@@ -6,16 +6,32 @@ import { KERNELS_SHARED, KERNELS_UNSHARED } from './kernels.generated.js';
 
 /** The exported kernels (pointers are byte offsets into the memory; see the .wat sources for each signature). */
 export interface Kernels {
+  /**
+   * C (+ bias) = op(A)·op(B) for the rows [row0, row1) of C (N columns, K inner), and Y = act(C) when y ≠ 0: the fused
+   * linear layer's one pass. `apacked` holds op(A)'s rows packed by packA; `packed` holds op(B) packed by packB, or is 0
+   * for a row-major B read in place (bj = 1). bias = 0 or y = 0: none. ai, ap, bp, bj: element strides of op(A) and
+   * op(B), as in MatmulArgs. act: 0 for none, else the activation's number in ACTIVATION_IDS.
+   */
   matmul(
     a: number, apacked: number, b: number, packed: number, c: number, bias: number, y: number, act: number,
     n: number, k: number, ai: number, ap: number, bp: number, bj: number, row0: number, row1: number,
   ): void;
+  /**
+   * Packs the rows [0, m4) of op(A) (m4 a multiple of 4) into panels of 4 rows at `dst`: panel q holds
+   * op(A)[4q…4q+3, p] side by side for p = 0…K−1 (16·K bytes per panel).
+   */
   packA(a: number, dst: number, m4: number, k: number, ai: number, ap: number): void;
+  /**
+   * Packs op(B)'s first N − N mod 8 columns into panels of 8 at `dst`: panel q holds op(B)[p, 8q…8q+7] for
+   * p = 0…K−1 (32·K bytes per panel).
+   */
   packB(b: number, dst: number, k: number, n: number, bp: number, bj: number): void;
+  /** out[j] = Σᵢ x[i, j] for a float32 x of (rows, cols), accumulated in float64 in row order and rounded once. */
   sumRows(x: number, out: number, rows: number, cols: number): void;
   [op: string]: (...args: number[]) => void;
 }
 
+/** Where initWasm takes the kernels module from: `bytes`, else `url`, else the bytes built into this package. */
 export interface WasmSource {
   /** The module's bytes (e.g. fetched by the page), for the memory kind that will be used. */
   bytes?: Bytes;
@@ -58,8 +74,14 @@ export function hasWasmSimd(): boolean {
   return wasmApi !== undefined && wasmApi.validate(kernelBytes(false));
 }
 
+/** A compiled kernels module and the kind of memory to instantiate it on. */
 export interface Compiled {
+  /** The compiled WebAssembly.Module. */
   module: WasmModule;
+  /**
+   * Whether to give it a shared memory (needed for threads). instantiate() falls back to the other kind when the
+   * module turns out to be built for it (bytes given to initWasm).
+   */
   shared: boolean;
 }
 

@@ -7,10 +7,16 @@ import { createWebGpuBackend, webgpuBufferCount } from './backend.js';
 
 export { webgpuBufferCount };
 
+/** What initWebGpu found: the adapter's own description of itself. */
 export interface WebGpuInfo {
-  /** What the adapter says of itself (SwiftShader, Chromium's software WebGPU, reads vendor 'google', architecture 'swiftshader'). */
+  /**
+   * The adapter's vendor, `unknown` when it does not say (SwiftShader, Chromium's software WebGPU, reads vendor
+   * 'google', architecture 'swiftshader').
+   */
   vendor: string;
+  /** The adapter's architecture, `unknown` when it does not say. */
   architecture: string;
+  /** The adapter's description, else its device name, else the empty string. */
   description: string;
 }
 

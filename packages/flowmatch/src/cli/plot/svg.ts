@@ -18,6 +18,8 @@ export interface Chart {
   y?: [number, number];
   /** Same scale on both axes (point clouds), or not (loss curves). */
   equal?: boolean;
+  /** Logarithmic axes (base 10; give positive data ranges). */
+  logX?: boolean;
   logY?: boolean;
 }
 
@@ -73,9 +75,11 @@ export function chartSvg(chart: Chart, w: number, h: number): string {
     const [cx, cy] = [(x0 + x1) / 2, (y0 + y1) / 2];
     [x0, x1, y0, y1] = [cx - (scale * pw) / 2, cx + (scale * pw) / 2, cy - (scale * ph) / 2, cy + (scale * ph) / 2];
   }
+  const tx = (v: number) => (chart.logX ? Math.log10(Math.max(v, 1e-12)) : v);
   const ty = (v: number) => (chart.logY ? Math.log10(Math.max(v, 1e-12)) : v);
+  const [lx0, lx1] = chart.logX ? [tx(Math.max(x0, 1e-12)), tx(x1)] : [x0, x1];
   const [ly0, ly1] = chart.logY ? [ty(Math.max(y0, 1e-12)), ty(y1)] : [y0, y1];
-  const sx = (v: number) => m.left + ((v - x0) / (x1 - x0)) * pw;
+  const sx = (v: number) => m.left + ((tx(v) - lx0) / (lx1 - lx0)) * pw;
   const sy = (v: number) => m.top + ph - ((ty(v) - ly0) / (ly1 - ly0)) * ph;
   const out: string[] = [`<rect x="0" y="0" width="${w}" height="${h}" fill="white"/>`];
   out.push(`<clipPath id="c${w}${h}"><rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}"/></clipPath>`);
@@ -119,11 +123,13 @@ export function chartSvg(chart: Chart, w: number, h: number): string {
   out.push(`<g clip-path="url(#c${w}${h})">${body.join('')}</g>`);
   // Axes, ticks and labels.
   out.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
-  for (const t of niceTicks(x0, x1)) {
+  const decades = (lo: number, hi: number) => niceTicks(lo, hi).filter(Number.isInteger).map((e) => 10 ** e);
+  const xTicks = chart.logX ? decades(lx0, lx1) : niceTicks(x0, x1);
+  for (const t of xTicks) {
     out.push(`<line x1="${f(sx(t))}" y1="${m.top + ph}" x2="${f(sx(t))}" y2="${m.top + ph + 5}" stroke="#333"/>`);
     out.push(`<text x="${f(sx(t))}" y="${m.top + ph + 18}" text-anchor="middle" font-size="11">${+t.toPrecision(6)}</text>`);
   }
-  const yTicks = chart.logY ? niceTicks(ly0, ly1).filter(Number.isInteger).map((e) => 10 ** e) : niceTicks(y0, y1);
+  const yTicks = chart.logY ? decades(ly0, ly1) : niceTicks(y0, y1);
   for (const t of yTicks) {
     out.push(`<line x1="${m.left - 5}" y1="${f(sy(t))}" x2="${m.left}" y2="${f(sy(t))}" stroke="#333"/>`);
     out.push(`<text x="${m.left - 8}" y="${f(sy(t) + 4)}" text-anchor="end" font-size="11">${+t.toPrecision(6)}</text>`);
