@@ -135,3 +135,20 @@ describe('the js backend recycles the arrays of disposed tensors', () => {
     expect(w.data[999]).toBe(4);
   });
 });
+
+describe('a refused int32 cast leaks nothing', () => {
+  it('on wasm: 50 casts of NaN-holding tensors throw and leave the heap where it was', () => {
+    const be = T.createWasmBackend();
+    T.registerBackend('wasm-cast-leak', () => be);
+    T.setBackend('wasm-cast-leak');
+    try {
+      const x = T.tensor(Float32Array.from({ length: 300 }, (_, i) => (i === 299 ? NaN : i)));
+      const before = be.parts.heap.reservedBytes;
+      for (let i = 0; i < 50; i++) expect(() => T.cast(x, 'int32')).toThrow(/^cast: element 299 of \[300\] is NaN, which has no int32 value/);
+      expect(be.parts.heap.reservedBytes).toBe(before);
+      expect(Array.from(T.cast(T.tensor([1.7, -1.7]), 'int32').data)).toEqual([1, -1]); // and a valid cast still truncates
+    } finally {
+      T.setBackend('cpu');
+    }
+  });
+});

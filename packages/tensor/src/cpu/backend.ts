@@ -147,19 +147,20 @@ export function createJsBackend(matmulKernel: MatmulKernel = matmulBlocked, name
       return out;
     },
     cast(x, dtype: DType) {
-      const [out, o] = output(dtype, x.size);
-      const src = arr(x);
-      if (dtype !== 'int32') {
-        o.set(src); // float64 → float32 rounds to nearest
-        return out;
-      }
-      for (let i = 0; i < src.length; i++) {
-        const v = Math.trunc(src[i]); // toward zero, like C
-        if (!(v >= -(2 ** 31) && v < 2 ** 31)) {
-          throw new ValueError('cast', `element ${i} of ${fmt(x.shape)} is ${src[i]}, which has no int32 value`);
+      if (dtype === 'int32') {
+        // Checked before the output is allocated, so that a refusal leaks no block.
+        const src = arr(x);
+        for (let i = 0; i < src.length; i++) {
+          const v = Math.trunc(src[i]); // toward zero, like C
+          if (!(v >= -(2 ** 31) && v < 2 ** 31)) {
+            throw new ValueError('cast', `element ${i} of ${fmt(x.shape)} is ${src[i]}, which has no int32 value`);
+          }
         }
-        o[i] = v;
       }
+      const [out, o] = output(dtype, x.size);
+      const src = arr(x); // viewed after the allocation, which may have grown (and detached) the memory
+      if (dtype === 'int32') for (let i = 0; i < src.length; i++) o[i] = Math.trunc(src[i]);
+      else o.set(src); // float64 → float32 rounds to nearest
       return out;
     },
   };
