@@ -1,4 +1,9 @@
 // @rill/autograd: reverse-mode automatic differentiation on @rill/tensor.
+/**
+ * Reverse-mode automatic differentiation on @rill/tensor.
+ *
+ * @module @rill/autograd
+ */
 export { Var, apply, noGrad, AutogradError, type OpDef, type Context, type VarLike, type BackwardOptions } from './engine.js';
 export * from './ops.js';
 export * from './ops-shape.js';

@@ -1,5 +1,10 @@
 // @rill/flowmatch: conditional flow matching on @rill/autograd — model, paths, couplings, loss, optimizers, samplers,
 // likelihood, datasets, metrics, checkpoints. Browser-safe; file helpers live in '@rill/flowmatch/node'.
+/**
+ * Conditional flow matching on @rill/autograd — model, paths, couplings, loss, optimizers, samplers, likelihood, datasets, metrics, checkpoints. Browser-safe; file helpers live in '@rill/flowmatch/node'.
+ *
+ * @module @rill/flowmatch
+ */
 export { Linear, Activation, Sequential, MLP, EMA, ACTIVATIONS, stateDict, loadStateDict } from './nn.js';
 export type { Module, InitOptions, ActivationName, TimeEmbedding, MLPConfig } from './nn.js';
 export { GaussianPath, SCHEDULERS, linear, cosine, vp, type Scheduler, type PathSample } from './paths.js';

@@ -1,4 +1,9 @@
 // Node-only helpers for @rill/flowmatch: `.rill` and CSV files, written atomically (temp name, then rename).
+/**
+ * Node-only helpers for @rill/flowmatch: `.rill` and CSV files, written atomically (temp name, then rename).
+ *
+ * @module @rill/flowmatch/node
+ */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -63,7 +68,17 @@ export type { Chart, Layer } from './cli/plot/svg.js';
  * CLI and the examples. A Chart has a title, axis labels and layers (scatter, line, paths, arrows, heatmap); returns
  * the pixel size.
  */
-export function writeFigure(path: string, charts: Chart[], w?: number, h?: number): { width: number; height: number } {
+export function writeFigure(
+  path: string,
+  charts: Chart[],
+  w?: number,
+  h?: number,
+): {
+  /** Pixels across: w × the number of charts. */
+  width: number;
+  /** Pixels down: h. */
+  height: number;
+} {
   const fig = figure(charts, w, h);
   writeFileAtomic(path, svgToPng(fig.svg));
   return { width: fig.width, height: fig.height };

@@ -7,6 +7,7 @@ import { EVALS_PER_STEP, FIXED_STEP, solve, type Field, type Method } from './so
 
 /** One solver run of a sweep. */
 export interface SweepRow {
+  /** The solver method. */
   method: Method;
   /** Fixed-step methods: the number of steps. */
   steps: number | null;
@@ -18,15 +19,26 @@ export interface SweepRow {
   error: number;
   /** W2 of the endpoints to the data. */
   w2: number;
+  /** Wall-clock time of the solve, in seconds (not of the error and W2 computations). */
   seconds: number;
 }
 
+/** What {@link sweepSolvers} returns. */
 export interface SweepResult {
+  /** One row per run: the fixed-step methods at each budget (in FIXED_STEP order), then dopri5 at each tolerance. */
   rows: SweepRow[];
   /** The reference solution: dopri5 at rtol = atol = `tolerance`. */
-  reference: { tolerance: number; nfe: number; w2: number };
+  reference: {
+    /** Its rtol = atol. */
+    tolerance: number;
+    /** Field evaluations it took. */
+    nfe: number;
+    /** W2 of its endpoints to the data. */
+    w2: number;
+  };
 }
 
+/** Options of {@link sweepSolvers}. */
 export interface SweepOptions {
   /** NFE budgets for the fixed-step methods: steps = budget / evaluations per step (default 4, 8, …, 128). */
   budgets?: number[];

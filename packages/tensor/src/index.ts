@@ -1,4 +1,9 @@
 // @rill/tensor: n-dimensional arrays on typed arrays, with hand-written kernels behind named backends.
+/**
+ * N-dimensional arrays on typed arrays, with hand-written kernels behind named backends.
+ *
+ * @module @rill/tensor
+ */
 import './cpu/register.js';
 import './wasm/register.js';
 

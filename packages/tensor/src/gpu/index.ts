@@ -1,5 +1,10 @@
 // @rill/tensor/gpu: registers the gpu.js backend `gpu`. gpu.js is an optional dependency loaded here by dynamic import,
 // so users of the CPU backends never need it (nor the native `gl` build it uses in Node).
+/**
+ * Registers the gpu.js backend `gpu`. gpu.js is an optional dependency loaded here by dynamic import, so users of the CPU backends never need it (nor the native `gl` build it uses in Node).
+ *
+ * @module @rill/tensor/gpu
+ */
 import { gpuUnavailable, registerBackend } from '../backend.js';
 import { createGpuBackend, gpuTextureCount, type GpuInstance } from './backend.js';
 

@@ -1,5 +1,10 @@
 // @rill/tensor/threads (Node only): large matmuls of the `wasm` backend, and of `js-threads` (the `js` kernels), split by rows of C
 // between worker threads over shared memory (worker_threads + SharedArrayBuffer + Atomics).
+/**
+ * Large matmuls of the `wasm` backend, and of `js-threads` (the `js` kernels), split by rows of C between worker threads over shared memory (worker_threads + SharedArrayBuffer + Atomics).
+ *
+ * @module @rill/tensor/threads
+ */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { backendByName, registerBackend } from '../backend.js';

@@ -1,5 +1,10 @@
 // @rill/tensor/webgpu: registers the WebGPU backend `webgpu` (WGSL compute shaders written for Rill: gpu.js has no
 // WebGPU mode). Browsers with WebGPU only; in Node, and where no adapter is found, `webgpu` falls back to the CPU.
+/**
+ * Registers the WebGPU backend `webgpu` (WGSL compute shaders written for Rill: gpu.js has no WebGPU mode). Browsers with WebGPU only; in Node, and where no adapter is found, `webgpu` falls back to the CPU.
+ *
+ * @module @rill/tensor/webgpu
+ */
 import { gpuUnavailable, registerBackend } from '../backend.js';
 import { wrap } from '../internal.js';
 import type { NavigatorGpuLike } from './api.js';

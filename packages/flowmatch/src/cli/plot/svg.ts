@@ -1,25 +1,99 @@
 // A small chart builder that writes SVG: axes with "nice" ticks, labels, a legend, and scatter, line, arrow (quiver)
 // and heat-map layers — enough for every figure `rill` draws.
 
-export type Layer =
-  | { kind: 'scatter'; xy: ArrayLike<number>; color: string; label?: string; radius?: number; opacity?: number }
-  | { kind: 'line'; x: ArrayLike<number>; y: ArrayLike<number>; color: string; label?: string; width?: number }
-  | { kind: 'paths'; xy: ArrayLike<number>[]; color: string; label?: string; opacity?: number }
-  | { kind: 'arrows'; xy: ArrayLike<number>; uv: ArrayLike<number>; color: string; label?: string; scale: number }
-  | { kind: 'heatmap'; values: ArrayLike<number>; nx: number; ny: number; x: [number, number]; y: [number, number]; label?: string };
+/** What every layer may have. */
+interface LayerBase {
+  /** Puts the layer in the legend under this name. */
+  label?: string;
+}
 
+/** Points, interleaved: x₀, y₀, x₁, y₁, … */
+export interface ScatterLayer extends LayerBase {
+  kind: 'scatter';
+  /** The points (2n numbers). */
+  xy: ArrayLike<number>;
+  /** CSS colour. */
+  color: string;
+  /** Dot radius in pixels (default 1.6). */
+  radius?: number;
+  /** Fill opacity (default 0.7). */
+  opacity?: number;
+}
+
+/** A polyline through (x[i], y[i]). */
+export interface LineLayer extends LayerBase {
+  kind: 'line';
+  /** The x coordinates. */
+  x: ArrayLike<number>;
+  /** The y coordinates, as many as x. */
+  y: ArrayLike<number>;
+  /** CSS colour. */
+  color: string;
+  /** Stroke width in pixels (default 1.5). */
+  width?: number;
+}
+
+/** Many polylines (trajectories), each interleaved x₀, y₀, x₁, y₁, … */
+export interface PathsLayer extends LayerBase {
+  kind: 'paths';
+  /** One array per path. */
+  xy: ArrayLike<number>[];
+  /** CSS colour. */
+  color: string;
+  /** Stroke opacity (default 0.35). */
+  opacity?: number;
+}
+
+/** Arrows from each point xy along uv × scale (a quiver plot of a vector field). */
+export interface ArrowsLayer extends LayerBase {
+  kind: 'arrows';
+  /** Arrow tails, interleaved. */
+  xy: ArrayLike<number>;
+  /** Vectors, interleaved like xy. */
+  uv: ArrayLike<number>;
+  /** CSS colour. */
+  color: string;
+  /** Data units of arrow per unit of vector. */
+  scale: number;
+}
+
+/** nx × ny cells over the box x × y, coloured by value (a viridis-like ramp from the smallest to the largest). */
+export interface HeatmapLayer extends LayerBase {
+  kind: 'heatmap';
+  /** Row-major values, row 0 at the bottom (y[0]). */
+  values: ArrayLike<number>;
+  /** Cells across. */
+  nx: number;
+  /** Cells down. */
+  ny: number;
+  /** The box's x range. */
+  x: [number, number];
+  /** The box's y range. */
+  y: [number, number];
+}
+
+/** What a chart draws, in data coordinates. */
+export type Layer = ScatterLayer | LineLayer | PathsLayer | ArrowsLayer | HeatmapLayer;
+
+/** One panel of a figure: axes with "nice" ticks, labels, a legend, and its layers drawn in order. */
 export interface Chart {
+  /** Shown above the panel. */
   title: string;
+  /** Label under the x axis. */
   xLabel: string;
+  /** Label beside the y axis. */
   yLabel: string;
+  /** Drawn in order (later layers on top). */
   layers: Layer[];
-  /** Data ranges; computed from the layers when omitted. */
+  /** The x range in data units; computed from the layers when omitted. */
   x?: [number, number];
+  /** The y range; computed from the layers when omitted. */
   y?: [number, number];
   /** Same scale on both axes (point clouds), or not (loss curves). */
   equal?: boolean;
-  /** Logarithmic axes (base 10; give positive data ranges). */
+  /** A logarithmic x axis (base 10; give a positive range). */
   logX?: boolean;
+  /** A logarithmic y axis (base 10; give a positive range). */
   logY?: boolean;
 }
 
