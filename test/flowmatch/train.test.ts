@@ -207,3 +207,20 @@ describe('validation, custom data and config checks', () => {
     expect(Number.isFinite(tr.trainStep())).toBe(true);
   });
 });
+
+describe('custom points in checkpoints', () => {
+  it('a run on custom points resumes from its file alone (the points travel in it), bit for bit', () => {
+    const points = T.tensor(Float32Array.from({ length: 40 }, (_, i) => Math.sin(i * 1.7) * 2), { shape: [20, 2] });
+    const config = { ...small, data: 'custom' as const, seed: 11 };
+    const straight = new F.Trainer(config, { data: points });
+    for (let i = 0; i < 12; i++) straight.trainStep();
+    const first = new F.Trainer(config, { data: points });
+    for (let i = 0; i < 6; i++) first.trainStep();
+    const ckpt = F.decodeCheckpoint(F.encodeCheckpoint(first.checkpoint()));
+    expect(Array.from(ckpt.tensors['custom.data'].data)).toEqual(Array.from(points.data));
+    const resumed = F.Trainer.fromCheckpoint(ckpt); // no points passed
+    for (let i = 0; i < 6; i++) resumed.trainStep();
+    expect(resumed.losses).toEqual(straight.losses);
+    expect(params(resumed)).toEqual(params(straight));
+  });
+});

@@ -329,6 +329,8 @@ export class Trainer {
   checkpoint(meta: Record<string, unknown> = {}): Checkpoint {
     const extra: Record<string, Tensor> = { 'history.loss': this.#historyTensor() };
     if (this.ema) for (const [n, t] of this.ema.shadow) extra[`ema.${n}`] = t;
+    // Custom points travel with the model, so that the file resumes (and opens in the playground) on its own.
+    for (const field of ['data', 'source'] as const) if (this.#custom[field]) extra[`custom.${field}`] = this.#custom[field]!;
     const head = { kind: 'cfm', config: { ...this.config } as unknown as Record<string, unknown>, step: this.step, rng: this.generator.getState() };
     return trainerCheckpoint(head, stateDict(this.model), this.optimizer.state(), extra, meta);
   }
@@ -343,10 +345,14 @@ export class Trainer {
     return ckpt;
   }
 
-  /** Rebuilds a Trainer from a checkpoint, with the model, optimizer, EMA and generator exactly as they were. */
+  /**
+   * Rebuilds a Trainer from a checkpoint, with the model, optimizer, EMA and generator exactly as they were. Custom
+   * points default to those stored in the checkpoint (`custom.data`, `custom.source`); pass them to override.
+   */
   static fromCheckpoint(ckpt: Checkpoint, custom: CustomPoints = {}): Trainer {
     if (ckpt.kind !== 'cfm') throw new T.ValueError('checkpoint', `holds a '${ckpt.kind}' model, not a flow-matching (cfm) one`);
-    const trainer = new Trainer(ckpt.config as unknown as TrainConfig, custom);
+    const stored = { data: ckpt.tensors['custom.data'], source: ckpt.tensors['custom.source'] };
+    const trainer = new Trainer(ckpt.config as unknown as TrainConfig, { data: custom.data ?? stored.data, source: custom.source ?? stored.source });
     const pick = (prefix: string) => tensorsUnder(ckpt, prefix);
     loadStateDict(trainer.model, pick('model.'));
     const slots = optimizerSlots(ckpt);
