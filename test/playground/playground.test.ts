@@ -119,6 +119,7 @@ describe('the playground in chromium', () => {
   it('trains 200 steps on webgpu (WGSL kernels on SwiftShader’s WebGPU) with OT-CFM: the loss and W2 fall; the views and a save work', async () => {
     const page = await open();
     await page.selectOption('#coupling', 'ot'); // the pairing reads each batch back asynchronously
+    await page.fill('#batch', '128'); // SwiftShader runs the shaders on the CPU: half the default batch, twice the steps/s
     const s = await trainOn(page, 'webgpu', 200);
     expect(s.errors).toEqual([]);
     expect(s.backend).toBe('webgpu');
@@ -167,7 +168,20 @@ describe('the playground in chromium', () => {
     expect(result.painted).toBe(30);
     // the two clusters are ~4.8 apart in data units; samples stay within a fraction of that of a painted point
     expect(result.meanDistance).toBeLessThan(0.6);
+    // the saved file carries the painted points: it opens in a fresh page, which samples near them again
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
+    await download.saveAs(join(dir, 'painted.rill'));
     await page.close();
+    const fresh = await open();
+    await fresh.setInputFiles('#load', join(dir, 'painted.rill'));
+    await fresh.waitForFunction(() => {
+      const s = (globalThis as unknown as { rill: PageState }).rill;
+      return s.errors.length > 0 || (s.loaded === 1 && s.w2.some((w) => w.step === 600));
+    }, undefined, { timeout: 60_000 });
+    const reloaded = await state(fresh);
+    expect(reloaded.errors).toEqual([]);
+    expect(reloaded.w2.at(-1)!.w2).toBeLessThan(1);
+    await fresh.close();
   }, 180_000);
 
   it('a .rill saved by the page opens in the CLI, and one trained by the CLI opens in the page', async () => {

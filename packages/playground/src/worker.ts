@@ -146,6 +146,11 @@ async function handle(m: ToWorker): Promise<void> {
       running = null;
       post({ type: 'error', message: err.message });
     });
+  } else if (m.type === 'load') {
+    await useBackend(m.backend);
+    // The same .rill format as the CLI: a model trained by `rill train` opens here, and the other way round.
+    trainer = F.Trainer.fromCheckpoint(F.decodeCheckpoint(new Uint8Array(m.bytes), 'the .rill file'));
+    post({ type: 'loaded', step: trainer.step, data: String(trainer.config.data) });
   } else if (!trainer) throw new Error('train or load a model first');
   else if (m.type === 'snapshot') await onHost(() => snapshot(m.solver, m.steps));
   else if (m.type === 'field') await onHost(() => field(m.t));
@@ -154,11 +159,6 @@ async function handle(m: ToWorker): Promise<void> {
     const bytes = F.encodeCheckpoint(await trainer.checkpointAsync({ backend: T.getBackend().name, from: 'playground' }));
     const copy = bytes.slice().buffer;
     post({ type: 'saved', bytes: copy }, [copy]);
-  } else if (m.type === 'load') {
-    await useBackend(m.backend);
-    // The same .rill format as the CLI: a model trained by `rill train` opens here, and the other way round.
-    trainer = F.Trainer.fromCheckpoint(F.decodeCheckpoint(new Uint8Array(m.bytes), 'the .rill file'));
-    post({ type: 'loaded', step: trainer.step, data: String(trainer.config.data) });
   }
 }
 
