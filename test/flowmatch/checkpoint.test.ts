@@ -63,6 +63,21 @@ describe('encode / decode', () => {
     longer.set(bytes);
     expect(err(longer)).toThrow(/unexpected trailing bytes/);
   });
+
+  it('an entry whose offset is negative or misaligned is a CheckpointError (the header has no checksum of its own)', () => {
+    const bytes = F.encodeCheckpoint(sample());
+    const headerEnd = 12 + new DataView(bytes.buffer).getUint32(8, true);
+    const text = new TextDecoder().decode(bytes.subarray(12, headerEnd));
+    // rewrite one offset in place, keeping the header's length: 0 → 2 (misaligned), NN → -N (negative)
+    const edit = (from: RegExp, to: (m: string) => string) => {
+      const edited = bytes.slice();
+      const m = text.match(from)!;
+      edited.set(new TextEncoder().encode(to(m[0])), 12 + new TextEncoder().encode(text.slice(0, m.index)).length); // a byte position
+      return () => F.decodeCheckpoint(edited, 'm.rill');
+    };
+    expect(edit(/"offset":0,/, () => '"offset":2,')).toThrow(/^m\.rill: corrupted \(bad entry for tensor '.*': offset 2,/);
+    expect(edit(/"offset":\d\d+/, (s) => `"offset":-${s.slice(10)}`)).toThrow(/^m\.rill: corrupted \(bad entry for tensor '.*': offset -\d+,/);
+  });
 });
 
 describe('files', () => {

@@ -155,5 +155,8 @@ describe('FlowTrainer', () => {
     expect(() => new F.FlowTrainer({ couplings: 0 })).toThrow(/^config: couplings must be a positive integer/);
     expect(() => new F.FlowTrainer({ data: 'nope' as F.DatasetName })).toThrow(/^config: data 'nope' is not a dataset/);
     expect(() => new F.FlowTrainer({ hidden: [0] })).toThrow(/^config: hidden must be positive integers/);
+    expect(() => new F.FlowTrainer({ data: 'custom' })).toThrow(/^config: data is custom but no points were given/);
+    expect(() => new F.FlowTrainer({ data: 'custom' }, { data: T.zeros([0, 2]) })).toThrow(/^config: data points must be \(n ≥ 1, 2\), got \[0,2\]/);
+    expect(() => new F.FlowTrainer({ data: 'custom' }, { data: T.tensor([[0, NaN]]) })).toThrow(/^config: data points contain NaN or ±∞/);
   });
 });

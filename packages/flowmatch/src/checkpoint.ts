@@ -125,7 +125,8 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
   if (crc32(payload) !== header.crc32) fail('corrupted (payload checksum mismatch)');
   const tensors: Record<string, Tensor> = {};
   for (const e of header.tensors) {
-    if (!(e.dtype in BYTES) || e.offset + e.bytes > payload.length) fail(`corrupted (bad entry for tensor '${e.name}')`);
+    const bad = !(e.dtype in BYTES) || e.offset < 0 || e.offset % BYTES[e.dtype] !== 0 || e.offset + e.bytes > payload.length;
+    if (bad) fail(`corrupted (bad entry for tensor '${e.name}': offset ${e.offset}, ${e.bytes} bytes of ${e.dtype})`);
     const Ctor = e.dtype === 'float32' ? Float32Array : e.dtype === 'float64' ? Float64Array : Int32Array;
     tensors[e.name] = T.tensor(new Ctor(payload.buffer, e.offset, e.bytes / BYTES[e.dtype]), { shape: e.shape, dtype: e.dtype });
   }

@@ -97,7 +97,10 @@ export class FlowTrainer {
     if (this.config.data === 'custom') {
       const pts = custom.data;
       if (!pts) throw new T.ValueError('config', 'data is custom but no points were given');
-      if (pts.rank !== 2 || pts.shape[1] !== this.config.dim) throw new T.ShapeError('config', `data points must be (n, ${this.config.dim}), got [${pts.shape}]`);
+      if (pts.rank !== 2 || pts.shape[1] !== this.config.dim || pts.shape[0] < 1) {
+        throw new T.ShapeError('config', `data points must be (n ≥ 1, ${this.config.dim}), got [${pts.shape}]`);
+      }
+      if (Array.from(pts.data).some((v) => !Number.isFinite(v))) throw new T.ValueError('config', 'data points contain NaN or ±∞');
       this.#data = pts.dtype === 'float32' ? pts : T.keep(T.cast(pts, 'float32'));
     }
     this.generator = new T.Generator(this.config.seed);
