@@ -5,7 +5,7 @@ import { allocate, type DType, type TypedArray } from '../dtype.js';
 import { BackendError, DTypeError, ShapeError, ValueError } from '../errors.js';
 import { broadcastStrides, broadcastView, sizeOf, slicedView, stridesOf, transposedView, type StridedView } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { MAP_READ, USAGE, type GpuBufferLike, type GpuDeviceLike, type GpuPipelineLike } from './api.js';
+import { MAP_READ, USAGE, type GpuBufferLike, type GpuDeviceLike, type GpuEncoderLike, type GpuPipelineLike } from './api.js';
 import * as W from './wgsl.js';
 
 /**
@@ -17,6 +17,9 @@ interface Stored {
   buffer: GpuBufferLike | null;
   host: TypedArray | null;
 }
+
+/** Passes recorded before a submit without a read-back (a training step records a few hundred). */
+const MAX_PENDING = 64;
 
 /** int32 magnitudes from 2²⁴ on are not exact in the float32 buffers. */
 const MAX_INT = 2 ** 24;
@@ -58,21 +61,35 @@ export function createWebGpuBackend(device: GpuDeviceLike): Backend {
     return device.createBuffer({ size: Math.max(4, size * 4), usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
   };
 
-  /** Records and submits one dispatch of `code` over `inputs` into `out`, with `spec` as binding 0. */
+  // Dispatches are recorded into one command encoder and submitted together (a submit costs far more than a pass):
+  // at a read-back, or every MAX_PENDING passes. Buffers freed meanwhile may still be named by a recorded pass, so they
+  // are destroyed only after the submit (WebGPU keeps a destroyed buffer alive until submitted work using it is done).
+  let encoder: GpuEncoderLike | null = null;
+  let pending = 0;
+  const retired: GpuBufferLike[] = [];
+  const flush = () => {
+    if (encoder) device.queue.submit([encoder.finish()]);
+    encoder = null;
+    pending = 0;
+    for (const b of retired.splice(0)) b.destroy();
+  };
+  const retire = (b: GpuBufferLike) => (encoder ? retired.push(b) : b.destroy());
+
+  /** Records one dispatch of `code` over `inputs` into `out`, with `spec` as binding 0. */
   const dispatch = (code: string, spec: readonly number[], inputs: (GpuBufferLike | null)[], out: GpuBufferLike, groups: [number, number, number]) => {
     const p = pipeline(code);
-    const metaBuffer = device.createBuffer({ size: Math.max(4, spec.length * 4), usage: USAGE.STORAGE | USAGE.COPY_DST });
-    device.queue.writeBuffer(metaBuffer, 0, Uint32Array.from(spec));
-    const buffers = [metaBuffer, ...inputs.map((b) => b ?? placeholder), out];
+    const specBuffer = device.createBuffer({ size: Math.max(4, spec.length * 4), usage: USAGE.STORAGE | USAGE.COPY_DST });
+    device.queue.writeBuffer(specBuffer, 0, Uint32Array.from(spec)); // on the queue before the submit that reads it
+    const buffers = [specBuffer, ...inputs.map((b) => b ?? placeholder), out];
     const group = device.createBindGroup({ layout: p.getBindGroupLayout(0), entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
-    const encoder = device.createCommandEncoder();
+    encoder ??= device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     pass.setPipeline(p);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(...groups);
     pass.end();
-    device.queue.submit([encoder.finish()]);
-    metaBuffer.destroy(); // freed once the submitted work is done
+    retired.push(specBuffer);
+    if (++pending >= MAX_PENDING) flush();
   };
 
   /** Runs an elementwise kernel with `size` outputs (spec after the size and row width); an empty output runs nothing. */
@@ -96,9 +113,9 @@ export function createWebGpuBackend(device: GpuDeviceLike): Backend {
     if (!s.host) {
       if (!s.buffer) return allocate(dtype, size);
       const staging = device.createBuffer({ size: size * 4, usage: USAGE.MAP_READ | USAGE.COPY_DST });
-      const encoder = device.createCommandEncoder();
+      encoder ??= device.createCommandEncoder();
       encoder.copyBufferToBuffer(s.buffer, 0, staging, 0, size * 4);
-      device.queue.submit([encoder.finish()]);
+      flush(); // the recorded kernels, then the copy
       await staging.mapAsync(MAP_READ);
       const values = new Float32Array(staging.getMappedRange().slice(0));
       staging.destroy();
@@ -137,7 +154,7 @@ export function createWebGpuBackend(device: GpuDeviceLike): Backend {
     dispose(storage) {
       const s = storage as Stored;
       if (s.buffer) {
-        s.buffer.destroy();
+        retire(s.buffer);
         liveBuffers--;
       }
       s.buffer = null;
