@@ -69,6 +69,8 @@ describe('the webgpu backend in chromium, against float64 references', () => {
   it('every binary op with broadcasting; pow of negative bases, int32, where', async () => expectPairs(await check('binary')), 60_000);
   it('matmul: every transpose flag, odd sizes that cut tiles, K = 300, batched and broadcast', async () => expectPairs(await check('matmul')), 60_000);
   it('reductions, arg-reductions, transpose, slice, broadcastTo, concat, gather, scatterAdd, cast', async () => expectPairs(await check('shapes')), 60_000);
+  it('the fused linear layer: z = x·W (+ b) and y = act(z) from one kernel, for each fusable activation', async () => expectPairs(await check('linear')), 60_000);
+  it('the fused Adam step (θ, m and v from one kernel), with L2 and with decoupled decay', async () => expectPairs(await check('adam')), 60_000);
   it('sizes past one dispatch row and one tile: a 300×300 add, a 256³ matmul, a sum of 40 000', async () => expectPairs(await check('large')), 60_000);
 
   it('tensors live on the device; synchronous reads need an awaited read-back first; nothing leaks', async () => {

@@ -149,6 +149,44 @@ const checks = {
     return got.map((g, i) => ({ label: labels[i], got: g, want: want[i], rtol: 1e-5, atol: 1e-5 }));
   },
 
+  /** The fused linear layer (tiled matmul with a bias-and-activation epilogue) against float64, with and without bias. */
+  async linear(): Promise<Pair[]> {
+    const [x, w, b] = [randomValues(testRandom(50), 37 * 19), randomValues(testRandom(51), 19 * 23), randomValues(testRandom(52), 23)];
+    const pairs: Pair[] = [];
+    for (const activation of [null, 'selu', 'relu', 'tanh', 'sigmoid', 'silu', 'gelu'] as const) {
+      for (const bias of [true, false]) {
+        const run = (c: (v: number[]) => Float32Array | Float64Array) => () => {
+          const out = T.linearForward(T.tensor(c(x), { shape: [37, 19] }), T.tensor(c(w), { shape: [19, 23] }), bias ? T.tensor(c(b)) : null, activation);
+          return [out.z, out.y];
+        };
+        const [z, y] = await onWebGpu(run(f32));
+        const [rz, ry] = reference(run(f64));
+        const label = `linear ${activation ?? 'none'}${bias ? ' + bias' : ''}`;
+        pairs.push({ label: `${label}: z`, got: z, want: rz, rtol: 1e-4, atol: 1e-5 }, { label: `${label}: y`, got: y, want: ry, rtol: 1e-4, atol: 1e-5 });
+      }
+    }
+    return pairs;
+  },
+
+  /** The fused Adam kernel (one pass writing θ, m, v) against the composite in float64, with L2 and decoupled decay. */
+  async adam(): Promise<Pair[]> {
+    const n = 1000;
+    const [theta, grad, m] = [1, 2, 3].map((seed) => randomValues(testRandom(seed + 40), n));
+    const v = randomValues(testRandom(44), n, 0, 0.5);
+    const pairs: Pair[] = [];
+    for (const decoupled of [false, true]) {
+      const hyper = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 3, weightDecay: 0.05, decoupled };
+      const run = (x: (v: number[]) => Float32Array | Float64Array) => () => {
+        const r = T.adamUpdate(T.tensor(x(theta)), T.tensor(x(grad)), T.tensor(x(m)), T.tensor(x(v)), hyper);
+        return [r.param, r.m, r.v];
+      };
+      const got = await onWebGpu(run(f32));
+      const want = reference(run(f64));
+      ['θ', 'm', 'v'].forEach((name, k) => pairs.push({ label: `adam ${name} (${decoupled ? 'AdamW' : 'L2'})`, got: got[k], want: want[k], rtol: 1e-5, atol: 1e-7 }));
+    }
+    return pairs;
+  },
+
   /** Larger than one workgroup row and one tile: a 300×300 add, a 256³ matmul, a sum of 40 000 elements. */
   async large(): Promise<Pair[]> {
     const a = randomValues(testRandom(21), 300 * 300);

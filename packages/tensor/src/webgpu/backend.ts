@@ -92,14 +92,19 @@ export function createWebGpuBackend(device: GpuDeviceLike): Backend {
     if (++pending >= MAX_PENDING) flush();
   };
 
+  /** Workgroups for `size` invocations on a 2-D grid: at most 65 535 along x, rows of them along y (spec[1] = rowWidth). */
+  const grid = (size: number) => {
+    const count = Math.ceil(size / W.WORKGROUP);
+    const gx = Math.min(count, device.limits.maxComputeWorkgroupsPerDimension);
+    return { rowWidth: gx * W.WORKGROUP, groups: [gx, Math.ceil(count / gx), 1] as [number, number, number] };
+  };
+
   /** Runs an elementwise kernel with `size` outputs (spec after the size and row width); an empty output runs nothing. */
   const run = (code: string, size: number, spec: readonly number[], ...inputs: (GpuBufferLike | null)[]): Stored => {
     if (size === 0) return { buffer: null, host: null };
     const out = newBuffer(size);
-    // Workgroups on a 2-D grid: at most 65 535 along x, rows of them along y.
-    const groups = Math.ceil(size / W.WORKGROUP);
-    const gx = Math.min(groups, device.limits.maxComputeWorkgroupsPerDimension);
-    dispatch(code, [size, gx * W.WORKGROUP, ...spec], inputs, out, [gx, Math.ceil(groups / gx), 1]);
+    const { rowWidth, groups } = grid(size);
+    dispatch(code, [size, rowWidth, ...spec], inputs, out, groups);
     return { buffer: out, host: null };
   };
   const buf = (t: Tensor) => (t.storageFor('webgpu').storage as Stored).buffer;
@@ -196,6 +201,17 @@ export function createWebGpuBackend(device: GpuDeviceLike): Backend {
       dispatch(W.MATMUL, spec, [buf(a), buf(b)], out, [Math.ceil(n / W.TILE), Math.ceil(m / W.TILE), batch]);
       return { buffer: out, host: null };
     },
+    linear(x, w, b, activation) {
+      // z = x·W (+ b) and y = act(z) from one tiled-matmul kernel (see linearSource); y is z without an activation
+      const [rows, cols] = [x.shape[0], w.shape[1]];
+      if (rows * cols === 0 || x.shape[1] === 0) return null; // the composite handles empty shapes
+      const z = newBuffer(rows * cols);
+      const y = activation ? newBuffer(rows * cols) : null;
+      const spec = [rows, cols, x.shape[1], x.shape[1], 1, cols, 1, 0, 0];
+      dispatch(W.linearSource(b !== null, activation), spec, [buf(x), buf(w), ...(b ? [buf(b)] : []), ...(y ? [z] : [])], y ?? z, [Math.ceil(cols / W.TILE), Math.ceil(rows / W.TILE), 1]);
+      const zs: Stored = { buffer: z, host: null };
+      return { z: zs, y: y ? { buffer: y, host: null } : zs };
+    },
     transpose: (x, perm) => strided(x, transposedView(x.shape, perm)),
     broadcastTo: (x, shape) => strided(x, broadcastView(x.shape, shape)),
     slice: (x, begin, size) => strided(x, slicedView(x.shape, begin, size)),
@@ -224,6 +240,16 @@ export function createWebGpuBackend(device: GpuDeviceLike): Backend {
       const rowSize = sizeOf(updates.shape.slice(indices.rank));
       if (indices.size === 0 || rowSize === 0) return fill(numRows * rowSize, 0);
       return run(W.SCATTER_ADD, numRows * rowSize, [rowSize, indices.size], buf(updates), buf(indices));
+    },
+    adamUpdate(param, grad, m, v, s) {
+      // θ, m, v: three outputs of one kernel; the first two ride in the input list (bindings 5, 6), v is `out`
+      if (param.size === 0) return null;
+      const [outTheta, outM, outV] = [newBuffer(param.size), newBuffer(param.size), newBuffer(param.size)];
+      const { rowWidth, groups } = grid(param.size);
+      const spec = [param.size, rowWidth, ...W.ADAM_SCALARS.map((k) => bits(s[k]))];
+      dispatch(W.ADAM, spec, [buf(param), buf(grad), buf(m), buf(v), outTheta, outM], outV, groups);
+      const fresh = (buffer: GpuBufferLike): Stored => ({ buffer, host: null });
+      return { param: fresh(outTheta), m: fresh(outM), v: fresh(outV) };
     },
     cast(x, dtype) {
       if (dtype === 'float64') throw new DTypeError('cast', 'the webgpu backend holds float32 (and int32) tensors; move to a CPU backend for float64');

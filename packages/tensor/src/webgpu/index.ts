@@ -46,7 +46,11 @@ export async function initWebGpu(options: { require?: boolean; powerPreference?:
     requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
   });
   // Validation errors (a kernel that fails to compile, a bad binding) are reported asynchronously: make them loud.
-  device.addEventListener('uncapturederror', (e) => console.error(`rill webgpu: ${e.error.message}`));
+  try {
+    device.addEventListener('uncapturederror', (e) => console.error(`rill webgpu: ${e.error.message}`));
+  } catch {
+    // Dawn's Node binding (the `webgpu` package) accepts no JavaScript listener here; it prints such errors itself.
+  }
   void device.lost.then((l) => l.reason !== 'destroyed' && console.error(`rill webgpu: the device was lost: ${l.message}`));
   const backend = createWebGpuBackend(device);
   // Probe: one kernel must run and read back right.

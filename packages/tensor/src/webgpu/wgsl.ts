@@ -242,13 +242,28 @@ export const FILL = elementwise([], `out[i] = param(${FIRST}u);`);
  * TILE×TILE piece of A and of B into workgroup memory (one element per invocation), waits for all, and every
  * invocation adds TILE products from the shared tiles — each loaded element is then used TILE times instead of once.
  * spec: m, n, k, ai, ap, bp, bj, batch stride of a, batch stride of b (0 for a broadcast operand).
+ * The fused linear layer is the same kernel with an epilogue: z = C + bias, written to `outZ`, and y = act(z) to
+ * `out` (see linearSource).
  */
-export const MATMUL = `@group(0) @binding(0) var<storage, read> spec: array<u32>;
+function matmulSource(epilogue: { bias: boolean; activation: UnaryOp | null } | null): string {
+  // After a and b: the bias (when there is one), z (when there is an activation), then `out` — every binding used,
+  // as the 'auto' layout keeps only the bindings a kernel reads or writes.
+  const names = [...(epilogue?.bias ? ['bias'] : []), ...(epilogue?.activation ? ['outZ'] : []), 'out'];
+  const extra = names
+    .map((name, k) => `@group(0) @binding(${3 + k}) var<storage, ${name === 'bias' ? 'read' : 'read_write'}> ${name}: array<f32>;`)
+    .join('\n');
+  const write = !epilogue
+    ? 'out[at] = sum;'
+    : epilogue.activation
+      ? `let x = sum${epilogue.bias ? ' + bias[col]' : ''};\n    let p0 = 0.0;\n    let p1 = 0.0;\n    outZ[at] = x;\n    out[at] = ${UNARY_WGSL[epilogue.activation].f};`
+      : `out[at] = sum${epilogue.bias ? ' + bias[col]' : ''};`;
+  return `@group(0) @binding(0) var<storage, read> spec: array<u32>;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+${extra}
 var<workgroup> tileA: array<array<f32, ${TILE}>, ${TILE}>;
 var<workgroup> tileB: array<array<f32, ${TILE}>, ${TILE}>;
+${epilogue?.activation ? HELPERS : ''}
 @compute @workgroup_size(${TILE}, ${TILE})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let m = spec[0]; let n = spec[1]; let k = spec[2];
@@ -269,5 +284,49 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     for (var q = 0u; q < ${TILE}u; q++) { sum += tileA[lid.y][q] * tileB[q][lid.x]; }
     workgroupBarrier();
   }
-  if (row < m && col < n) { out[(wg.z * m + row) * n + col] = sum; }
+  if (row < m && col < n) {
+    let at = (wg.z * m + row) * n + col;
+    ${write}
+  }
+}`;
+}
+
+export const MATMUL = matmulSource(null);
+
+/** x·W (+ b) and act(x·W + b) in one kernel; bindings after x and W: the bias if any, z if there is an activation, out. */
+export const linearSource = (bias: boolean, activation: UnaryOp | null) => matmulSource({ bias, activation });
+
+/** Where the Adam kernel keeps its scalars in spec (float bit patterns), in AdamScalars' order. */
+export const ADAM_SCALARS = ['l2', 'beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'bc1', 'bc2', 'eps', 'lr', 'decay'] as const;
+
+/**
+ * One Adam step per element in one pass, writing θ, m and v (see ../adam.ts for the scalars; the same operations in
+ * the same order as its composite): g ← g + l2·θ; m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²;
+ * θ ← decay·θ − lr·(m / bc1) / (√(v / bc2) + ε). Eight storage buffers: WebGPU's default limit per stage.
+ */
+export const ADAM = `@group(0) @binding(0) var<storage, read> spec: array<u32>;
+@group(0) @binding(1) var<storage, read> theta: array<f32>;
+@group(0) @binding(2) var<storage, read> grad: array<f32>;
+@group(0) @binding(3) var<storage, read> m: array<f32>;
+@group(0) @binding(4) var<storage, read> v: array<f32>;
+@group(0) @binding(5) var<storage, read_write> outTheta: array<f32>;
+@group(0) @binding(6) var<storage, read_write> outM: array<f32>;
+@group(0) @binding(7) var<storage, read_write> out: array<f32>;
+fn param(k: u32) -> f32 { return bitcast<f32>(spec[k]); }
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x + gid.y * spec[1];
+  if (i >= spec[0]) { return; }
+  ${ADAM_SCALARS.map((name, k) => `let ${name} = param(${FIRST + k}u);`).join('\n  ')}
+  let p = theta[i];
+  var g = grad[i];
+  if (l2 != 0.0) { g = g + p * l2; }
+  let m1 = m[i] * beta1 + g * oneMinusBeta1;
+  let v1 = v[i] * beta2 + (g * g) * oneMinusBeta2;
+  let direction = (m1 / bc1) / (sqrt(v1 / bc2) + eps);
+  var decayed = p;
+  if (decay != 1.0) { decayed = p * decay; }
+  outTheta[i] = decayed - direction * lr;
+  outM[i] = m1;
+  out[i] = v1;
 }`;
