@@ -1,4 +1,4 @@
-// The webgpu backend's kernels as WGSL compute shaders: one invocation per output element (a 16×16 tile per workgroup
+// The webgpu backend's kernels as WGSL compute shaders: one invocation per output element (a 4×4 block of a 64×64 tile
 // for matmul). Every tensor is a flat array<f32> in a storage buffer (int32 tensors too, exact below 2²⁴).
 // Bindings: 0 is `spec` (the u32 parameters: sizes, shapes, strides, float parameters as bit patterns), then the
 // inputs, then `out`. Index arithmetic is u32, so it is exact (unlike the float indices of the gpu.js kernels).
@@ -8,8 +8,10 @@ import type { BinaryOp, UnaryOp } from '../unary.js';
 export const MAX_RANK = 6;
 /** Invocations per workgroup of the elementwise kernels. */
 export const WORKGROUP = 64;
-/** The matmul tile: TILE × TILE outputs per workgroup, TILE terms of K per step through workgroup memory. */
-export const TILE = 16;
+/** The matmul: TILE × TILE outputs per workgroup of 16 × 16 invocations, BLOCK × BLOCK per invocation, KSTEP terms of K per step. */
+export const TILE = 64;
+export const BLOCK = 4;
+export const KSTEP = 16;
 /** Elementwise kernels read spec[0] = output size and spec[1] = invocations per row of the 2-D dispatch; theirs start here. */
 export const FIRST = 2;
 
@@ -237,10 +239,12 @@ export const TRUNC = elementwise(['x'], 'out[i] = trunc(x[i]);');
 export const FILL = elementwise([], `out[i] = param(${FIRST}u);`);
 
 /**
- * C = op(A)·op(B), batched, with op(A)[r, p] = a[aBase + r·ai + p·ap] and op(B)[p, c] = b[bBase + p·bp + c·bj] (as the
- * CPU kernels). Workgroup (x, y, z) computes the TILE×TILE block of columns x, rows y of batch z: each step loads a
- * TILE×TILE piece of A and of B into workgroup memory (one element per invocation), waits for all, and every
- * invocation adds TILE products from the shared tiles — each loaded element is then used TILE times instead of once.
+ * C = op(A)·op(B), batched, with op(A)[r, p] = a[aBatch + r·ai + p·ap] and op(B)[p, c] = b[bBatch + p·bp + c·bj] (as
+ * the CPU kernels). Workgroup (x, y, z) computes the TILE×TILE block of C at column block x, row block y, batch z with
+ * 16×16 invocations, each owning a BLOCK×BLOCK (4×4) block of outputs held in registers. At each step of K the
+ * workgroup stages a TILE×KSTEP piece of A and a KSTEP×TILE piece of B in workgroup memory (four elements of each per
+ * invocation), waits for all, and every invocation does KSTEP × 16 multiply-adds: per term it reads 4 values of A and
+ * 4 of B from the shared tiles and updates 16 sums (register blocking, as in the wasm micro-kernel's 4×8 tile).
  * spec: m, n, k, ai, ap, bp, bj, batch stride of a, batch stride of b (0 for a broadcast operand).
  * The fused linear layer is the same kernel with an epilogue: z = C + bias, written to `outZ`, and y = act(z) to
  * `out` (see linearSource).
@@ -255,38 +259,57 @@ function matmulSource(epilogue: { bias: boolean; activation: UnaryOp | null } | 
   const write = !epilogue
     ? 'out[at] = sum;'
     : epilogue.activation
-      ? `let x = sum${epilogue.bias ? ' + bias[col]' : ''};\n    let p0 = 0.0;\n    let p1 = 0.0;\n    outZ[at] = x;\n    out[at] = ${UNARY_WGSL[epilogue.activation].f};`
+      ? `let x = sum${epilogue.bias ? ' + bias[col]' : ''};\n        let p0 = 0.0;\n        let p1 = 0.0;\n        outZ[at] = x;\n        out[at] = ${UNARY_WGSL[epilogue.activation].f};`
       : `out[at] = sum${epilogue.bias ? ' + bias[col]' : ''};`;
   return `@group(0) @binding(0) var<storage, read> spec: array<u32>;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 ${extra}
-var<workgroup> tileA: array<array<f32, ${TILE}>, ${TILE}>;
-var<workgroup> tileB: array<array<f32, ${TILE}>, ${TILE}>;
+var<workgroup> tileA: array<array<f32, ${KSTEP}>, ${TILE}>; // [row of the block][term]
+var<workgroup> tileB: array<array<f32, ${TILE}>, ${KSTEP}>; // [term][column of the block]
 ${epilogue?.activation ? HELPERS : ''}
-@compute @workgroup_size(${TILE}, ${TILE})
+@compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let m = spec[0]; let n = spec[1]; let k = spec[2];
   let ai = spec[3]; let ap = spec[4]; let bp = spec[5]; let bj = spec[6];
-  let row = wg.y * ${TILE}u + lid.y;
-  let col = wg.x * ${TILE}u + lid.x;
-  let aBase = wg.z * spec[7] + row * ai;
-  let bBase = wg.z * spec[8] + col * bj;
-  var sum = 0.0;
-  for (var t = 0u; t < k; t += ${TILE}u) {
-    var va = 0.0;
-    if (row < m && t + lid.x < k) { va = a[aBase + (t + lid.x) * ap]; }
-    tileA[lid.y][lid.x] = va;
-    var vb = 0.0;
-    if (col < n && t + lid.y < k) { vb = b[bBase + (t + lid.y) * bp]; }
-    tileB[lid.y][lid.x] = vb;
+  let aBatch = wg.z * spec[7];
+  let bBatch = wg.z * spec[8];
+  let row0 = wg.y * ${TILE}u;
+  let col0 = wg.x * ${TILE}u;
+  let me = lid.y * 16u + lid.x;
+  var acc: array<vec4<f32>, ${BLOCK}>; // acc[i][j]: C[row0 + 4·lid.y + i, col0 + 4·lid.x + j]
+  for (var t = 0u; t < k; t += ${KSTEP}u) {
+    for (var r = 0u; r < ${(TILE * KSTEP) / 256}u; r++) {
+      let e = me + r * 256u;
+      let ar = e / ${KSTEP}u; // A's piece: TILE rows × KSTEP terms, consecutive invocations along the terms
+      let ak = t + e % ${KSTEP}u;
+      var va = 0.0;
+      if (row0 + ar < m && ak < k) { va = a[aBatch + (row0 + ar) * ai + ak * ap]; }
+      tileA[ar][e % ${KSTEP}u] = va;
+      let bk = t + e / ${TILE}u; // B's piece: KSTEP terms × TILE columns, consecutive invocations along the columns
+      let bc = e % ${TILE}u;
+      var vb = 0.0;
+      if (col0 + bc < n && bk < k) { vb = b[bBatch + bk * bp + (col0 + bc) * bj]; }
+      tileB[e / ${TILE}u][bc] = vb;
+    }
     workgroupBarrier();
-    for (var q = 0u; q < ${TILE}u; q++) { sum += tileA[lid.y][q] * tileB[q][lid.x]; }
+    for (var q = 0u; q < ${KSTEP}u; q++) {
+      let c = lid.x * ${BLOCK}u;
+      let bq = vec4<f32>(tileB[q][c], tileB[q][c + 1u], tileB[q][c + 2u], tileB[q][c + 3u]);
+      for (var i = 0u; i < ${BLOCK}u; i++) { acc[i] += tileA[lid.y * ${BLOCK}u + i][q] * bq; }
+    }
     workgroupBarrier();
   }
-  if (row < m && col < n) {
-    let at = (wg.z * m + row) * n + col;
-    ${write}
+  for (var i = 0u; i < ${BLOCK}u; i++) {
+    let row = row0 + lid.y * ${BLOCK}u + i;
+    for (var j = 0u; j < ${BLOCK}u; j++) {
+      let col = col0 + lid.x * ${BLOCK}u + j;
+      if (row < m && col < n) {
+        let sum = acc[i][j];
+        let at = (wg.z * m + row) * n + col;
+        ${write}
+      }
+    }
   }
 }`;
 }
