@@ -54,6 +54,16 @@ async function trainOn(page: Page, backend: string, steps: number): Promise<Page
   return state(page);
 }
 
+/** Loads `name` (in the test folder) into the page; waits for its first snapshot (the model is at `step`), or an error. */
+async function load(page: Page, name: string, step: number): Promise<PageState> {
+  await page.setInputFiles('#load', join(dir, name));
+  await page.waitForFunction((n) => {
+    const s = (globalThis as unknown as { rill: PageState }).rill;
+    return s.errors.length > 0 || (s.loaded === 1 && s.w2.some((w) => w.step === n));
+  }, step, { timeout: 60_000 });
+  return state(page);
+}
+
 /** Clicks Save, stores the download as `name`, and checks that `rill eval` opens it as a moons model. */
 async function saveAndEvaluate(page: Page, name: string): Promise<void> {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
@@ -173,12 +183,7 @@ describe('the playground in chromium', () => {
     await download.saveAs(join(dir, 'painted.rill'));
     await page.close();
     const fresh = await open();
-    await fresh.setInputFiles('#load', join(dir, 'painted.rill'));
-    await fresh.waitForFunction(() => {
-      const s = (globalThis as unknown as { rill: PageState }).rill;
-      return s.errors.length > 0 || (s.loaded === 1 && s.w2.some((w) => w.step === 600));
-    }, undefined, { timeout: 60_000 });
-    const reloaded = await state(fresh);
+    const reloaded = await load(fresh, 'painted.rill', 600);
     expect(reloaded.errors).toEqual([]);
     expect(reloaded.w2.at(-1)!.w2).toBeLessThan(1);
     await fresh.close();
@@ -191,12 +196,7 @@ describe('the playground in chromium', () => {
 
     const trained = rill(dir, 'train', '--data', 'moons', '--steps', '300', '--hidden', '32,32', '--out', 'cli.rill');
     expect(trained.status, trained.stderr).toBe(0);
-    await page.setInputFiles('#load', join(dir, 'cli.rill'));
-    await page.waitForFunction(() => {
-      const s = (globalThis as unknown as { rill: PageState }).rill;
-      return s.loaded === 1 && s.w2.some((w) => w.step === 300);
-    }, undefined, { timeout: 60_000 });
-    const s = await state(page);
+    const s = await load(page, 'cli.rill', 300);
     expect(s.errors).toEqual([]);
     expect(s.w2.at(-1)!.w2).toBeLessThan(1.5);
     await page.close();

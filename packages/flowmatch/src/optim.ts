@@ -223,9 +223,12 @@ export class AdamW extends Adam {
  */
 export function clipGradNorm(params: Var[], maxNorm: number): number {
   const withGrad = gradsToClip(params, maxNorm, 'clipGradNorm');
-  const norm = Math.sqrt(withGrad.reduce((s, p) => s + T.tidy(() => T.sum(T.square(p.grad!)).item()), 0));
-  scaleGrads(withGrad, norm, maxNorm);
-  return norm;
+  const squares = squaredNorms(withGrad);
+  try {
+    return clipTo(withGrad, squares?.data ?? [], maxNorm);
+  } finally {
+    squares?.dispose();
+  }
 }
 
 /**
@@ -234,17 +237,12 @@ export function clipGradNorm(params: Var[], maxNorm: number): number {
  */
 export async function clipGradNormAsync(params: Var[], maxNorm: number): Promise<number> {
   const withGrad = gradsToClip(params, maxNorm, 'clipGradNormAsync');
-  if (withGrad.length === 0) return 0;
-  const squares = T.tidy(() => T.keep(T.stack(withGrad.map((p) => T.sum(T.square(p.grad!)))))); // (P,)
-  let sum = 0;
+  const squares = squaredNorms(withGrad);
   try {
-    for (const v of await squares.dataAsync()) sum += v;
+    return clipTo(withGrad, (await squares?.dataAsync()) ?? [], maxNorm);
   } finally {
-    squares.dispose();
+    squares?.dispose();
   }
-  const norm = Math.sqrt(sum);
-  scaleGrads(withGrad, norm, maxNorm);
-  return norm;
 }
 
 function gradsToClip(params: Var[], maxNorm: number, op: string): Var[] {
@@ -252,15 +250,24 @@ function gradsToClip(params: Var[], maxNorm: number, op: string): Var[] {
   return params.filter((p) => p.grad);
 }
 
-/** g ← g · maxNorm / (norm + 1e-6) for every gradient, when norm > maxNorm. */
-function scaleGrads(withGrad: Var[], norm: number, maxNorm: number): void {
-  if (!(norm > maxNorm)) return;
+/** ‖g‖² of each gradient, computed together as one (P,) tensor (kept: one read-back, not one per parameter); null for none. */
+function squaredNorms(withGrad: Var[]): Tensor | null {
+  return withGrad.length === 0 ? null : T.tidy(() => T.keep(T.stack(withGrad.map((p) => T.sum(T.square(p.grad!))))));
+}
+
+/** norm = √Σ‖g‖² (summed in order, in float64); g ← g · maxNorm / (norm + 1e-6) for every gradient when norm > maxNorm. */
+function clipTo(withGrad: Var[], squares: ArrayLike<number>, maxNorm: number): number {
+  let sum = 0;
+  for (let i = 0; i < squares.length; i++) sum += squares[i];
+  const norm = Math.sqrt(sum);
+  if (!(norm > maxNorm)) return norm;
   const factor = maxNorm / (norm + 1e-6);
   for (const p of withGrad) {
     const scaled = T.keep(T.mul(p.grad!, factor));
     p.grad!.dispose();
     p.grad = scaled;
   }
+  return norm;
 }
 
 /** A learning-rate schedule: the rate for step s (0-based) of `total`. */
