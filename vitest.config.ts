@@ -14,6 +14,7 @@ export default defineConfig({
       '@rill/autograd': src('autograd'),
       '@rill/flowmatch/node': fileURLToPath(new URL('./packages/flowmatch/src/node.ts', import.meta.url)),
       '@rill/flowmatch': src('flowmatch'),
+      '@rill/cli': src('cli'),
     },
   },
   test: {

@@ -15,7 +15,7 @@ for (let step = 1; step <= steps; step++) {
     const z = F.sampleDataset('moons', 256, { generator: g }); // data (256, 2)
     const x0 = T.randn([256, 2], { generator: g }); // noise (256, 2)
     const t = path.sampleTimes(256, g); // (256, 1), uniform on [0, 1]
-    const l = F.cfmLoss(model, path, z, x0, t, g); // ‖u_θ(x_t, t) − u_t(x_t|z)‖², averaged
+    const l = F.cfmLoss(model, path, { z, x0, t }, { generator: g }); // ‖u_θ(x_t, t) − u_t(x_t|z)‖², averaged
     l.backward();
     return l.value.item();
   });

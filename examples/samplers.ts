@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as F from '@rill/flowmatch';
-import { writeFigure, type Layer } from '@rill/flowmatch/node';
+import { writeFigure, type Layer } from '@rill/cli';
 import * as T from '@rill/tensor';
 
 const trainer = new F.Trainer({ data: 'moons', steps: Number(process.env.STEPS ?? 2000), hidden: [64, 64, 64], ema: 0.99, seed: 0 });

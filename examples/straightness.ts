@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as F from '@rill/flowmatch';
-import { writeFigure, type Chart } from '@rill/flowmatch/node';
+import { writeFigure, type Chart } from '@rill/cli';
 import * as T from '@rill/tensor';
 
 const steps = Number(process.env.STEPS ?? 1500);

@@ -6,7 +6,7 @@
 # Usage: bash scripts/compare-flows.sh   (after a build; about 5 minutes on 2 cores)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-RILL="node packages/flowmatch/bin/rill.js"
+RILL="node packages/cli/bin/rill.js"
 OUT=out/compare
 FIG=docs/compare
 mkdir -p "$OUT" "$FIG"

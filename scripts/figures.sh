@@ -12,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 QUICK=$([ "${1:-}" = "--quick" ] && echo 1 || echo 0)
 bash scripts/main.sh
 cp out/loss.png out/samples.png out/trajectories.png out/field.png out/density.png docs/
-RILL="node packages/flowmatch/bin/rill.js"
+RILL="node packages/cli/bin/rill.js"
 $RILL solvers --model out/moons.rill --n 1000 --png docs/solvers.png | tee out/solvers.txt
 $RILL train --data moons --steps "${RILL_STEPS:-20000}" --act silu --ema 0.999 --out out/moons-silu.rill --log-every 100000 > /dev/null
 $RILL solvers --model out/moons-silu.rill --n 1000 --png docs/solvers-silu.png | tee out/solvers-silu.txt

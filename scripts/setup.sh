@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Sourced by main.sh and test.sh: checks Node, installs the system packages the native `gl` build needs (gpu.js's
-# headless WebGL; Xvfb to run it), finds the pinned pnpm (via npx if it is not installed), installs the lockfile's
-# dependencies. Sets PNPM to the command to run pnpm with.
+# Sourced by main.sh and test.sh: checks Node, finds the pinned pnpm (via npx if it is not installed) and installs
+# dependencies. `RILL_SETUP=main` (main.sh) installs only what the `rill` command needs — @rill/cli and the packages
+# under it, no system package, no browser, no native build. Otherwise (test.sh) it installs everything the full
+# suite needs: the Debian packages for building `gl` from source and running it under Xvfb + Mesa (gpu.js's headless
+# WebGL, see ../shared/REFERENCE.md) and chromium for the browser tests, then every project's dependencies.
+# Sets PNPM to the command to run pnpm with.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -12,8 +15,19 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-# Debian packages for building `gl` from source and running it under Xvfb + Mesa (see ../shared/REFERENCE.md), and
-# chromium for the playground's browser tests (driven by playwright-core; no browser download).
+if command -v pnpm >/dev/null 2>&1 && [ "$(pnpm --version 2>/dev/null)" = "$PNPM_VERSION" ]; then
+  PNPM=(pnpm)
+else
+  PNPM=(npx --yes "pnpm@$PNPM_VERSION")
+fi
+
+if [ "${RILL_SETUP:-full}" = main ]; then
+  # Only the CLI's projects (and their devDependencies: typescript, the wabt assembler): no gpu.js, no gl, no peers.
+  "${PNPM[@]}" install --frozen-lockfile --filter "@rill/cli..."
+  return 0 2>/dev/null || exit 0
+fi
+
+# chromium drives the playground's and the WebGPU backend's tests (playwright-core; no browser download).
 GL_PACKAGES="build-essential python3 pkg-config libx11-dev libxi-dev libxext-dev libgl1-mesa-dev libglu1-mesa-dev mesa-common-dev xvfb xauth chromium"
 missing=""
 for p in $GL_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
@@ -25,11 +39,5 @@ if [ -n "$missing" ]; then
   else
     echo "warning: missing system packages for the GPU backend and the browser tests:$missing (install them with apt-get as root); the CPU path works without them" >&2
   fi
-fi
-
-if command -v pnpm >/dev/null 2>&1 && [ "$(pnpm --version 2>/dev/null)" = "$PNPM_VERSION" ]; then
-  PNPM=(pnpm)
-else
-  PNPM=(npx --yes "pnpm@$PNPM_VERSION")
 fi
 "${PNPM[@]}" install --frozen-lockfile

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
-export const RILL = fileURLToPath(new URL('../../packages/flowmatch/bin/rill.js', import.meta.url));
+export const RILL = fileURLToPath(new URL('../../packages/cli/bin/rill.js', import.meta.url));
 
 /** Runs `rill …args` in `cwd` with stdin closed (so stderr is not a TTY); returns status, stdout, stderr. */
 export function rill(cwd: string, ...args: string[]): SpawnSyncReturns<string> {

@@ -37,7 +37,7 @@ describe("couple('independent')", () => {
   it('returns the inputs unchanged', () => {
     const x0 = T.tensor([[1, 2], [3, 4], [5, 6]]);
     const z = T.tensor([[0, 0], [9, 9], [-1, 1]]);
-    const out = couple('independent', x0, z);
+    const out = couple('independent', { x0, z });
     expect(out.x0).toBe(x0);
     expect(out.z).toBe(z);
     expect(rowsOf(out.z)).toEqual([[0, 0], [9, 9], [-1, 1]]);
@@ -53,7 +53,7 @@ describe("couple('ot')", () => {
       const x = randomRows(rng, 6, d);
       const zr = randomRows(rng, 6, d, -1, 3);
       const x0 = T.tensor(x, { dtype: 'float64' });
-      const out = couple('ot', x0, T.tensor(zr, { dtype: 'float64' }));
+      const out = couple('ot', { x0, z: T.tensor(zr, { dtype: 'float64' }) });
       expect(out.x0).toBe(x0);
       expect(out.z.shape).toEqual([6, d]);
       expect(out.z.dtype).toBe('float64');
@@ -66,8 +66,8 @@ describe("couple('ot')", () => {
 
   it('a hand case: z already in optimal order is kept, a swapped pair is swapped back', () => {
     const x0 = T.tensor([[0, 0], [10, 0]]);
-    expect(rowsOf(couple('ot', x0, T.tensor([[1, 0], [11, 0]])).z)).toEqual([[1, 0], [11, 0]]);
-    expect(rowsOf(couple('ot', x0, T.tensor([[11, 0], [1, 0]])).z)).toEqual([[1, 0], [11, 0]]);
+    expect(rowsOf(couple('ot', { x0, z: T.tensor([[1, 0], [11, 0]]) }).z)).toEqual([[1, 0], [11, 0]]);
+    expect(rowsOf(couple('ot', { x0, z: T.tensor([[11, 0], [1, 0]]) }).z)).toEqual([[1, 0], [11, 0]]);
   });
 });
 
@@ -132,7 +132,7 @@ describe("couple('sinkhorn')", () => {
     const rng = testRandom(4);
     const x = randomRows(rng, 8, 3);
     const zr = randomRows(rng, 8, 3, 0, 3);
-    const run = (seed: number) => couple('sinkhorn', T.tensor(x, { dtype: 'float64' }), T.tensor(zr, { dtype: 'float64' }), { generator: new T.Generator(seed) });
+    const run = (seed: number) => couple('sinkhorn', { x0: T.tensor(x, { dtype: 'float64' }), z: T.tensor(zr, { dtype: 'float64' }) }, { generator: new T.Generator(seed) });
     const a = run(1);
     expect(a.x0.shape).toEqual([8, 3]);
     expect(a.z.shape).toEqual([8, 3]);
@@ -158,7 +158,7 @@ describe("couple('sinkhorn')", () => {
     const g = new T.Generator(6);
     const calls = 3000;
     for (let k = 0; k < calls; k++) {
-      const out = couple('sinkhorn', T.tensor(x, { dtype: 'float64' }), T.tensor(zr, { dtype: 'float64' }), { reg: 0.5, iterations: 300, generator: g });
+      const out = couple('sinkhorn', { x0: T.tensor(x, { dtype: 'float64' }), z: T.tensor(zr, { dtype: 'float64' }) }, { reg: 0.5, iterations: 300, generator: g });
       const xs = rowsOf(out.x0);
       const zs = rowsOf(out.z);
       xs.forEach((r, s) => counts[x.findIndex((q) => q[0] === r[0]) * n + zr.findIndex((q) => q[0] === zs[s][0])]++);
@@ -173,9 +173,9 @@ describe("couple('sinkhorn')", () => {
     const zr = randomRows(rng, 6, 2, -1, 3);
     const x0 = T.tensor(x, { dtype: 'float64' });
     const z = T.tensor(zr, { dtype: 'float64' });
-    const ot = rowsOf(couple('ot', x0, z).z);
+    const ot = rowsOf(couple('ot', { x0, z }).z);
     const partner = new Map(x.map((r, i) => [key(r), key(ot[i])]));
-    const out = couple('sinkhorn', x0, z, { reg: 0.001, iterations: 6000, generator: new T.Generator(8) });
+    const out = couple('sinkhorn', { x0, z }, { reg: 0.001, iterations: 6000, generator: new T.Generator(8) });
     const zs = rowsOf(out.z);
     rowsOf(out.x0).forEach((r, s) => expect(key(zs[s])).toBe(partner.get(key(r))));
   });
@@ -184,12 +184,12 @@ describe("couple('sinkhorn')", () => {
 describe('couple: errors', () => {
   it('an unknown coupling is a ValueError; mismatched or non-2D shapes are ShapeErrors', () => {
     const a = T.zeros([4, 2]);
-    expect(() => couple('nearest' as 'ot', a, a)).toThrow(T.ValueError);
-    expect(() => couple('nearest' as 'ot', a, a)).toThrow(/^couple: unknown coupling 'nearest'/);
+    expect(() => couple('nearest' as 'ot', { x0: a, z: a })).toThrow(T.ValueError);
+    expect(() => couple('nearest' as 'ot', { x0: a, z: a })).toThrow(/^couple: unknown coupling 'nearest'/);
     for (const name of ['independent', 'ot', 'sinkhorn'] as const) {
-      expect(() => couple(name, a, T.zeros([5, 2]))).toThrow(T.ShapeError);
-      expect(() => couple(name, a, T.zeros([4, 3]))).toThrow(/^couple: /);
-      expect(() => couple(name, T.zeros([4]), T.zeros([4]))).toThrow(T.ShapeError);
+      expect(() => couple(name, { x0: a, z: T.zeros([5, 2]) })).toThrow(T.ShapeError);
+      expect(() => couple(name, { x0: a, z: T.zeros([4, 3]) })).toThrow(/^couple: /);
+      expect(() => couple(name, { x0: T.zeros([4]), z: T.zeros([4]) })).toThrow(T.ShapeError);
     }
   });
 });
@@ -199,8 +199,8 @@ describe('sinkhorn arguments', () => {
     const a = T.tensor([[0], [1], [2]]);
     const b = T.tensor([[10], [11], [12]]);
     for (const reg of [0, -0.05, NaN, Infinity]) {
-      expect(() => couple('sinkhorn', a, b, { reg, generator: new T.Generator(1) })).toThrow(`couple: sinkhorn needs a positive, finite reg, got ${reg}`);
+      expect(() => couple('sinkhorn', { x0: a, z: b }, { reg, generator: new T.Generator(1) })).toThrow(`couple: sinkhorn needs a positive, finite reg, got ${reg}`);
     }
-    expect(() => couple('sinkhorn', a, b, { iterations: 0 })).toThrow(/couple: sinkhorn needs a positive integer number of iterations/);
+    expect(() => couple('sinkhorn', { x0: a, z: b }, { iterations: 0 })).toThrow(/couple: sinkhorn needs a positive integer number of iterations/);
   });
 });

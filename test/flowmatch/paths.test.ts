@@ -115,7 +115,7 @@ const rowwise = (f: (t: number, z: number, x: number) => number, ts = TS) => Z.m
 describe('GaussianPath.sample', () => {
   it('linear, σ_min = 0: u_t = z − x0; x_t = t z + (1 − t) x0 (x0 at t = 0, z at t = 1)', () => {
     const { z, x0, t } = tensors();
-    const { xt, ut } = new GaussianPath(linear()).sample(z, x0, t);
+    const { xt, ut } = new GaussianPath(linear()).sample({ z, x0, t });
     expectClose(ut.data, rowwise((_t, zz, xx) => zz - xx), { rtol: 1e-15, atol: 1e-15 });
     expectClose(xt.data, rowwise((tt, zz, xx) => tt * zz + (1 - tt) * xx), { rtol: 1e-14, atol: 1e-15 });
     expect(Array.from(xt.data.slice(0, D))).toEqual(X0.slice(0, D));
@@ -125,7 +125,7 @@ describe('GaussianPath.sample', () => {
 
   it.each([0.01, 0.1, 0.5])('linear, σ_min = %f: u_t = z − (1 − σ_min) x0', (sm) => {
     const { z, x0, t } = tensors();
-    const { xt, ut } = new GaussianPath(linear(sm)).sample(z, x0, t);
+    const { xt, ut } = new GaussianPath(linear(sm)).sample({ z, x0, t });
     expectClose(ut.data, rowwise((_t, zz, xx) => zz - (1 - sm) * xx), { rtol: 1e-14, atol: 1e-15 });
     expectClose(xt.data, rowwise((tt, zz, xx) => tt * zz + (1 - (1 - sm) * tt) * xx), { rtol: 1e-14, atol: 1e-15 });
     T.dispose([z, x0, t, xt, ut]);
@@ -139,7 +139,7 @@ describe('GaussianPath.sample', () => {
     const z = T.tensor(Z, { shape: [B, D], dtype: 'float64' });
     const x0 = T.tensor(X0, { shape: [B, D], dtype: 'float64' });
     const t = T.tensor(ts, { shape: [B, 1], dtype: 'float64' });
-    const { xt, ut } = new GaussianPath(s).sample(z, x0, t);
+    const { xt, ut } = new GaussianPath(s).sample({ z, x0, t });
     expectClose(ut.data, rowwise((tt, zz, xx) => ref.dAlpha(tt) * zz + ref.dBeta(tt) * xx, ts), { rtol: 1e-12, atol: 1e-12 });
     expectClose(xt.data, rowwise((tt, zz, xx) => ref.alpha(tt) * zz + ref.beta(tt) * xx, ts), { rtol: 1e-12, atol: 1e-12 });
     if (name === 'cosine') {
@@ -151,7 +151,7 @@ describe('GaussianPath.sample', () => {
 
   it('float32 inputs give float32 outputs with the same values (to float32 rounding)', () => {
     const { z, x0, t } = tensors('float32');
-    const { xt, ut } = new GaussianPath(cosine()).sample(z, x0, t);
+    const { xt, ut } = new GaussianPath(cosine()).sample({ z, x0, t });
     expect([xt.dtype, ut.dtype]).toEqual(['float32', 'float32']);
     expectClose(ut.data, rowwise((tt, zz, xx) => REF.cosine.dAlpha(tt) * zz + REF.cosine.dBeta(tt) * xx), { rtol: 1e-5, atol: 1e-6 });
     T.dispose([z, x0, t, xt, ut]);
@@ -164,9 +164,9 @@ describe('GaussianPath.sample', () => {
     const xs = T.ones([n, 2], { dtype: 'float64' });
     const t = T.full([n, 1], 0.25, { dtype: 'float64' });
     const path = new GaussianPath(linear(), sigma);
-    expect(() => path.sample(zs, xs, t)).toThrow(T.ValueError);
-    expect(() => path.sample(zs, xs, t)).toThrow(/^GaussianPath\.sample: /);
-    const { xt, ut } = path.sample(zs, xs, t, new T.Generator(9));
+    expect(() => path.sample({ z: zs, x0: xs, t })).toThrow(T.ValueError);
+    expect(() => path.sample({ z: zs, x0: xs, t })).toThrow(/^GaussianPath\.sample: /);
+    const { xt, ut } = path.sample({ z: zs, x0: xs, t }, { generator: new T.Generator(9) });
     const noise = Array.from(xt.data, (v) => v - 0.75); // x_t − (α z + β x0) with z = 0, x0 = 1, t = ¼
     const mean = noise.reduce((s, v) => s + v, 0) / noise.length;
     const std = Math.sqrt(noise.reduce((s, v) => s + (v - mean) ** 2, 0) / noise.length);
@@ -187,8 +187,8 @@ describe('GaussianPath.sample', () => {
     ];
     for (const [zs, xs, ts] of bad) {
       const [z, x0, t] = [T.zeros(zs), T.zeros(xs), T.zeros(ts)];
-      expect(() => path.sample(z, x0, t), `${zs} ${xs} ${ts}`).toThrow(T.ShapeError);
-      expect(() => path.sample(z, x0, t)).toThrow(/^GaussianPath\.sample: /);
+      expect(() => path.sample({ z, x0, t }), `${zs} ${xs} ${ts}`).toThrow(T.ShapeError);
+      expect(() => path.sample({ z, x0, t })).toThrow(/^GaussianPath\.sample: /);
       T.dispose([z, x0, t]);
     }
   });

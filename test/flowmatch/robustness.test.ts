@@ -58,7 +58,7 @@ describe('likelihood, paths, couplings, optimizers', () => {
   it('GaussianPath.sample refuses t outside [0, tMax]; vp and σ settings are checked', () => {
     const p = new F.GaussianPath(F.vp());
     const z = T.zeros([1, 2]);
-    expect(() => p.sample(z, z, T.ones([1, 1]))).toThrow(/GaussianPath.sample: t must lie in \[0, 0\.999\] for the vp path, got 1/);
+    expect(() => p.sample({ z, x0: z, t: T.ones([1, 1]) })).toThrow(/GaussianPath.sample: t must lie in \[0, 0\.999\] for the vp path, got 1/);
     expect(() => F.vp({ epsilon: 0 })).toThrow(/vp: epsilon must be in \(0, 1\)/);
     expect(() => F.vp({ betaMin: 5, betaMax: 1 })).toThrow(/vp: needs 0 < betaMin ≤ betaMax/);
     expect(() => new F.GaussianPath(F.linear(), Infinity)).toThrow(/GaussianPath: sigma must be finite/);
@@ -66,7 +66,7 @@ describe('likelihood, paths, couplings, optimizers', () => {
 
   it('couple refuses NaN points; optimizers and schedules refuse meaningless settings', () => {
     const bad = T.tensor([[NaN, 0], [1, 1]]);
-    for (const c of ['ot', 'sinkhorn'] as const) expect(() => F.couple(c, bad, T.ones([2, 2]))).toThrow('couple: x0 or z contains NaN or ±∞');
+    for (const c of ['ot', 'sinkhorn'] as const) expect(() => F.couple(c, { x0: bad, z: T.ones([2, 2]) })).toThrow('couple: x0 or z contains NaN or ±∞');
     const p = new A.Var(T.zeros([2]), { requiresGrad: true });
     expect(() => new F.Adam([p], { lr: 0.1, beta1: 1 })).toThrow('adam: beta1 must be in [0, 1), got 1');
     expect(() => new F.AdamW([p], { lr: 0.1, eps: -1 })).toThrow('adamw: eps must be in [0, Infinity), got -1');

@@ -143,6 +143,20 @@ export class Var {
   }
 
   /**
+   * Disposes the value and the gradient (a Var made by an op: its value only; the graph behind it keeps what it
+   * recorded until backward frees it). `using v = new Var(…)` calls it at the end of the block.
+   */
+  dispose(): void {
+    this.#value.dispose();
+    this.zeroGrad();
+  }
+
+  /** dispose() at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /**
    * Backpropagates from this Var: for every leaf with requiresGrad, leaf.grad += ∂(seedᵀ·this)/∂leaf (a new tensor;
    * the previous one is disposed). `seed` defaults to 1 and may be omitted only for a one-element Var.
    * Also callable as backward({ retainGraph: true }).

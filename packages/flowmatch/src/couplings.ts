@@ -31,8 +31,7 @@ function costs(x0: Float64Array, z: Float64Array, n: number, d: number): Float64
 }
 
 /**
- * Pairs the rows of x0 (source samples) and z (data) — NB: source first here, while paths and the loss take
- * (z, x0), data first, as in x_t = α_t z + β_t x0 — returning z reordered (x0 stays): `independent` keeps the order (the batches are already
+ * Pairs the rows of the batch's x0 (source samples) and z (data), given by name, returning z reordered (x0 stays): `independent` keeps the order (the batches are already
  * independent draws); `ot` solves the exact minibatch OT problem — the permutation minimising Σ‖x0ᵢ − z_π(i)‖² —
  * by linear assignment (Tong et al., "Improving and generalizing flow-based generative models with minibatch optimal
  * transport", 2024, OT-CFM); `sinkhorn` draws n pairs (i, j) from the entropic OT plan (Cuturi, "Sinkhorn
@@ -41,8 +40,12 @@ function costs(x0: Float64Array, z: Float64Array, n: number, d: number): Float64
  */
 export function couple(
   name: CouplingName,
-  x0: Tensor,
-  z: Tensor,
+  batch: {
+    /** Source samples, (n, d). */
+    x0: Tensor;
+    /** Data points, (n, d). */
+    z: Tensor;
+  },
   options: CouplingOptions = {},
 ): {
   /** The source samples, (n, d): the input itself for `independent` and `ot`, rows resampled for `sinkhorn`. */
@@ -51,6 +54,8 @@ export function couple(
   z: Tensor;
 } {
   if (!COUPLINGS.includes(name)) throw new T.ValueError('couple', `unknown coupling '${String(name)}' (known: ${COUPLINGS.join(', ')})`);
+  const { x0, z } = batch ?? ({} as { x0?: Tensor; z?: Tensor });
+  if (!(x0 instanceof T.Tensor) || !(z instanceof T.Tensor)) throw new T.ValueError('couple', 'needs a batch { x0, z } of tensors: x0 the source samples, z the data');
   if (x0.rank !== 2 || x0.shape.join() !== z.shape.join()) {
     throw new T.ShapeError('couple', `needs x0 and z of the same (n, d) shape, got [${x0.shape}] and [${z.shape}]`);
   }

@@ -89,11 +89,13 @@ export class FlowTrainer {
   #data: Tensor | null = null;
   #validation: Tensor | null = null;
   #history: Tensor | null = null;
+  #given: Tensor | undefined;
 
   /** `initialize: false` skips ActNorm's data-dependent initialisation (for weights about to be loaded). */
   constructor(config: Partial<FlowTrainConfig> = {}, custom: { data?: Tensor } = {}, { initialize = true } = {}) {
     this.config = { ...DEFAULT_FLOW_CONFIG, ...config };
     validateFlowConfig(this.config);
+    this.#given = custom.data;
     if (this.config.data === 'custom') {
       const pts = custom.data;
       if (!pts) throw new T.ValueError('config', 'data is custom but no points were given');
@@ -136,6 +138,22 @@ export class FlowTrainer {
   validationLoss(): number {
     this.#validation ??= T.keep(this.draw(this.config.validationSize, new T.Generator(this.config.seed + 1_000_003)));
     return T.tidy(() => this.model.nll(this.#validation!).value.item());
+  }
+
+  /**
+   * Frees every tensor the trainer owns (parameters, Adam's slots, the held-out batch, the loss history, converted
+   * points); `using flow = new FlowTrainer(…)` calls it at the end of the block.
+   */
+  dispose(): void {
+    T.dispose(this.model.parameters().map((p) => p.value));
+    for (const list of Object.values(this.optimizer.state().slots)) T.dispose(list);
+    T.dispose([this.#validation, this.#history].filter((t): t is Tensor => t !== null));
+    if (this.#data && this.#data !== this.#given) this.#data.dispose();
+  }
+
+  /** dispose() at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   /** Everything needed to resume (or to sample): a Checkpoint of kind `flow` to encode as a `.rill` file. */

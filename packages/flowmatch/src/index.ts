@@ -7,7 +7,7 @@
  */
 export { Linear, Activation, Sequential, MLP, EMA, ACTIVATIONS, stateDict, loadStateDict } from './nn.js';
 export type { Module, InitOptions, ActivationName, TimeEmbedding, MLPConfig } from './nn.js';
-export { GaussianPath, SCHEDULERS, linear, cosine, vp, type Scheduler, type PathSample } from './paths.js';
+export { GaussianPath, SCHEDULERS, linear, cosine, vp, type Scheduler, type PathSample, type PathBatch } from './paths.js';
 export { couple, sinkhornPlan, COUPLINGS, type CouplingName, type CouplingOptions } from './couplings.js';
 export { linearSumAssignment } from './assignment.js';
 export { cfmLoss, type VelocityModel } from './loss.js';

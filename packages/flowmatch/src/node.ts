@@ -9,8 +9,6 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { parseCsv, toCsv, type ParsedCsv } from './csv.js';
-import { svgToPng } from './cli/plot/png.js';
-import { figure, type Chart } from './cli/plot/svg.js';
 import type { Tensor } from '@rill/tensor';
 import { ValueError } from '@rill/tensor';
 
@@ -59,27 +57,4 @@ export function readCsv(path: string): ParsedCsv {
 /** Writes points as CSV with a header x0,x1,… (atomically). */
 export function writeCsv(path: string, points: Tensor): void {
   writeFileAtomic(path, toCsv(points));
-}
-
-export type { Chart, Layer } from './cli/plot/svg.js';
-
-/**
- * Renders charts side by side, each w × h pixels (default 480 × 440), to a PNG file (atomically): the figures of the
- * CLI and the examples. A Chart has a title, axis labels and layers (scatter, line, paths, arrows, heatmap); returns
- * the pixel size.
- */
-export function writeFigure(
-  path: string,
-  charts: Chart[],
-  w?: number,
-  h?: number,
-): {
-  /** Pixels across: w × the number of charts. */
-  width: number;
-  /** Pixels down: h. */
-  height: number;
-} {
-  const fig = figure(charts, w, h);
-  writeFileAtomic(path, svgToPng(fig.svg));
-  return { width: fig.width, height: fig.height };
 }

@@ -81,6 +81,16 @@ export const SCHEDULERS = {
   vp,
 };
 
+/** A training batch by name: the data, the source samples paired with it row by row, and the times. */
+export interface PathBatch {
+  /** Data points z (torchcfm's x1), (B, D). */
+  z: Tensor;
+  /** Source samples x0 (noise for a normal source; torchcfm's x0), (B, D). */
+  x0: Tensor;
+  /** Times t ∈ [0, tMax], (B, 1). */
+  t: Tensor;
+}
+
 /** One training sample of the path: the point x_t and the conditional target velocity u_t(x | z). */
 export interface PathSample {
   /** x_t = α_t z + β_t x0 (+ σ ε): (B, D). */
@@ -130,16 +140,23 @@ export class GaussianPath {
   }
 
   /**
-   * x_t and u_t for data z: (B, D), source samples x0: (B, D) and times t: (B, 1). With σ > 0 the noise ε is drawn
-   * from `generator` (it is needed then).
+   * x_t and u_t for a batch given by name — `z` the data (B, D), `x0` the source samples (B, D), `t` the times
+   * (B, 1) — so the two same-shaped tensors can never be swapped silently (a swap trains data → noise). With σ > 0
+   * the noise ε is drawn from `options.generator` (needed then); `options.tValues`, host copies of t, spare a device
+   * read-back. Names as in torchcfm: `x0` = x0, `z` = x1 (see docs/names.md).
    */
-  sample(z: Tensor, x0: Tensor, t: Tensor, generator?: Generator, tValues?: ArrayLike<number>): PathSample {
+  sample(batch: PathBatch, options: { generator?: Generator; tValues?: ArrayLike<number> } = {}): PathSample {
+    const { z, x0, t } = batch ?? ({} as Partial<PathBatch>);
+    if (!(z instanceof T.Tensor) || !(x0 instanceof T.Tensor) || !(t instanceof T.Tensor)) {
+      throw new T.ValueError('GaussianPath.sample', 'needs a batch { z, x0, t } of tensors: z the data, x0 the source samples, t the times');
+    }
     if (z.rank !== 2 || x0.shape.join() !== z.shape.join() || t.shape.join() !== `${z.shape[0]},1`) {
       throw new T.ShapeError('GaussianPath.sample', `needs z (B, D), x0 (B, D) and t (B, 1), got [${z.shape}], [${x0.shape}], [${t.shape}]`);
     }
     if (z.dtype !== x0.dtype || t.dtype !== z.dtype) {
       throw new T.DTypeError('GaussianPath.sample', `z, x0 and t must share a dtype, got ${z.dtype}, ${x0.dtype}, ${t.dtype}`);
     }
+    const { generator, tValues } = options;
     const s = this.scheduler;
     const tv = tValues ?? t.data; // host copies of t spare a device read-back
     for (const v of Array.from(tv)) {

@@ -174,12 +174,14 @@ export class Trainer {
   step = 0;
   #schedule: Schedule;
   #custom: CustomPoints;
+  #given: CustomPoints;
   #validation: { z: Tensor; x0: Tensor; t: Tensor; noise: T.GeneratorState } | null = null;
 
   constructor(config: Partial<TrainConfig> = {}, custom: CustomPoints = {}) {
     this.config = { ...DEFAULT_CONFIG, ...config };
     validateConfig(this.config);
     this.#custom = {};
+    this.#given = custom;
     for (const [field, pts] of [['data', custom.data], ['source', custom.source]] as const) {
       if (this.config[field] === 'custom' && !pts) throw new T.ValueError('config', `${field} is custom but no points were given`);
       if (!pts) continue;
@@ -248,10 +250,10 @@ export class Trainer {
     const g = this.generator;
     try {
       return T.tidy(() => {
-        const paired = couple(coupling, drawn.x0, drawn.z, { generator: g });
+        const paired = couple(coupling, drawn, { generator: g });
         const tValues = this.path.sampleTimeValues(batch, g);
         const t = T.tensor(tValues, { shape: [batch, 1] });
-        const l = cfmLoss(this.model, this.path, paired.z, paired.x0, t, g, tValues);
+        const l = cfmLoss(this.model, this.path, { z: paired.z, x0: paired.x0, t }, { generator: g, tValues });
         l.backward();
         return T.keep(l.value);
       });
@@ -311,10 +313,29 @@ export class Trainer {
     const v = this.#validation;
     const g = new T.Generator(0);
     g.setState(v.noise); // the same σ-noise every time
-    return T.tidy(() => cfmLoss(this.model, this.path, v.z, v.x0, v.t, g).value.item());
+    return T.tidy(() => cfmLoss(this.model, this.path, v, { generator: g }).value.item());
   }
 
   #history: Tensor | null = null;
+
+  /**
+   * Frees every tensor the trainer owns — the model's parameters, the optimizer's slots, the EMA's shadow weights, the
+   * held-out batch, the loss history and points it converted — after which it cannot be used. `using trainer = new
+   * Trainer(…)` calls it at the end of the block. Points passed in as float32 stay the caller's.
+   */
+  dispose(): void {
+    this.model.dispose();
+    for (const list of Object.values(this.optimizer.state().slots)) T.dispose(list);
+    if (this.ema) T.dispose([...this.ema.shadow.values()]);
+    if (this.#validation) T.dispose([this.#validation.z, this.#validation.x0, this.#validation.t]);
+    this.#history?.dispose();
+    for (const field of ['data', 'source'] as const) if (this.#custom[field] !== this.#given[field]) this.#custom[field]?.dispose();
+  }
+
+  /** dispose() at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
 
   /** The loss history as one kept tensor, rebuilt only when it has grown (so checkpoints do not leak tensors). */
   #historyTensor(): Tensor {

@@ -91,6 +91,7 @@ export {
 } from './backend.js';
 export { matmulReference, matmulBlocked, type MatmulArgs } from './cpu/matmul.js';
 export { unaryKernel, unaryGradKernel, binaryKernel } from './cpu/elementwise.js';
+export { ready, registerStarter, type BackendChoice, type ReadyOptions, type ReadyInfo } from './ready.js';
 export { initWasm, hasWasmSimd, canShareMemory, compileKernels, kernelBytes, type WasmSource, type Compiled, type Kernels } from './wasm/module.js';
 export { createWasmBackend, WASM_UNARY, WASM_BINARY, type WasmBackend, type WasmParts } from './wasm/backend.js';
 export { WasmHeap, blockSize } from './wasm/heap.js';

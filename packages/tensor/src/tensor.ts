@@ -4,6 +4,7 @@ import type { DType, TypedArray } from './dtype.js';
 import { DisposedError, ValueError, fmt } from './errors.js';
 import { sizeOf } from './shape.js';
 import { track, untrack } from './lifetime.js';
+import './disposable.js';
 
 /** Nested JavaScript arrays of numbers, as `toArray()` returns them (a bare number for a scalar). */
 export type NestedArray = number | NestedArray[];
@@ -167,6 +168,11 @@ export class Tensor {
     }
     liveTensors--;
     untrack(this);
+  }
+
+  /** dispose() at the end of a `using` block: `using t = T.randn([2, 3]);`. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   /** Whether dispose() has been called on this tensor (its reshaped views, if any, are separate tensors). */

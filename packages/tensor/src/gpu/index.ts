@@ -6,6 +6,8 @@
  * @module @rill/tensor/gpu
  */
 import { gpuUnavailable, registerBackend } from '../backend.js';
+import { BackendError } from '../errors.js';
+import { registerStarter } from '../ready.js';
 import { createGpuBackend, gpuTextureCount, type GpuInstance } from './backend.js';
 
 export { gpuTextureCount };
@@ -38,8 +40,19 @@ export async function initGpu(options: { require?: boolean } = {}): Promise<GpuI
   const g = globalThis as { process?: { versions?: { node?: string } }; document?: unknown; OffscreenCanvas?: new (w: number, h: number) => object };
   const inNode = typeof g.process?.versions?.node === 'string';
   let gpu: GpuInstance;
+  type GpuModule = { GPU?: new (s: object) => GpuInstance; default?: { GPU: new (s: object) => GpuInstance } };
+  let module: GpuModule;
   try {
-    const module = (await import('gpu.js')) as unknown as { GPU?: new (s: object) => GpuInstance; default?: { GPU: new (s: object) => GpuInstance } };
+    module = (await import('gpu.js')) as unknown as GpuModule;
+  } catch (e) {
+    // A missing package is a setup mistake, not a machine without a GPU: say how to add it, whatever `require` says.
+    if (!/gpu\.js/.test(String(e)) || !/ERR_MODULE_NOT_FOUND|Cannot find|Failed to (resolve|fetch)/.test(`${(e as { code?: string }).code} ${String(e)}`)) throw e;
+    throw new BackendError(
+      'initGpu',
+      "the gpu backend needs gpu.js, an optional peer dependency of @rill/tensor that is not installed: add it with `npm install gpu.js@2` (or `pnpm add gpu.js@2`; in Node it builds the native `gl` package, which needs a C++ toolchain and the X11/GL headers, and runs under a display such as xvfb-run)",
+    );
+  }
+  try {
     const GPU = module.GPU ?? module.default!.GPU;
     // Node: headless GL. A page: WebGL2 on a canvas of its own. A Web Worker (no document): WebGL2 on an OffscreenCanvas.
     const worker = !inNode && g.document === undefined && g.OffscreenCanvas !== undefined;
@@ -73,3 +86,5 @@ function glString(gl: WebGLLike | undefined, what: 'RENDERER' | 'VERSION'): stri
   const unmasked = what === 'RENDERER' && debug ? String(gl.getParameter(debug.UNMASKED_RENDERER_WEBGL)) : '';
   return [String(gl.getParameter(gl[what])), unmasked].filter(Boolean).join(' / ');
 }
+
+registerStarter('gpu', (options) => initGpu(options) as Promise<unknown>);

@@ -8,6 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { backendByName, registerBackend } from '../backend.js';
+import { registerStarter } from '../ready.js';
 import { createJsBackend } from '../cpu/backend.js';
 import { matmulBlocked, type MatmulArgs } from '../cpu/matmul.js';
 import { BackendError } from '../errors.js';
@@ -149,3 +150,5 @@ export async function stopThreads(): Promise<void> {
   Atomics.notify(p.ctrl, GEN);
   await Promise.all(p.workers.map((w) => w.terminate()));
 }
+
+registerStarter('threads', (options) => initThreads(options.threads));

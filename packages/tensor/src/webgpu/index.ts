@@ -6,6 +6,7 @@
  * @module @rill/tensor/webgpu
  */
 import { gpuUnavailable, registerBackend } from '../backend.js';
+import { registerStarter } from '../ready.js';
 import { wrap } from '../internal.js';
 import type { NavigatorGpuLike } from './api.js';
 import { createWebGpuBackend, webgpuBufferCount } from './backend.js';
@@ -65,3 +66,5 @@ export async function initWebGpu(options: { require?: boolean; powerPreference?:
   registerBackend('webgpu', () => backend);
   return info;
 }
+
+registerStarter('webgpu', (options) => initWebGpu(options) as Promise<unknown>);

@@ -1,12 +1,12 @@
 // `rill logprob`: log-densities of points under a trained model (instantaneous change of variables for CFM, the exact
 // change of variables for a normalizing flow), and a heat map.
 import * as T from '@rill/tensor';
-import { writeFileAtomic } from '../node.js';
+import { writeFileAtomic } from '@rill/flowmatch/node';
+import { writeFigure } from './figure.js';
+import { sampleDataset } from '@rill/flowmatch';
 import type { Flag, Values } from './flags.js';
 import { UsageError } from './flags.js';
 import { isDataset, loadAnyModel, modelLogProb, readPoints, seconds } from './io.js';
-import { writeFigure } from '../node.js';
-import { sampleDataset } from '../datasets.js';
 
 export const LOGPROB_FLAGS: Flag[] = [
   { name: 'model', kind: 'string', required: true, help: 'a .rill model file' },

@@ -1,13 +1,11 @@
 // `rill solvers`: every ODE solver at several NFE budgets on one trained model — the endpoint's error against a tight
 // dopri5 solution and W2 to fresh data — as a table, JSON, and a figure (error and W2 against NFE).
 import * as T from '@rill/tensor';
-import { wasserstein2 } from '../metrics.js';
-import { sweepSolvers, type SweepRow } from '../solver-sweep.js';
-import { fieldOf, METHODS } from '../solvers.js';
+import { wasserstein2, sweepSolvers, type SweepRow, fieldOf, METHODS } from '@rill/flowmatch';
+import { writeFigure } from './figure.js';
 import type { Layer } from './plot/svg.js';
 import { UsageError, type Flag, type Values } from './flags.js';
 import { loadModel, loadPoints } from './io.js';
-import { writeFigure } from '../node.js';
 
 export const SOLVERS_FLAGS: Flag[] = [
   { name: 'model', kind: 'string', required: true, help: 'a .rill flow-matching model file' },

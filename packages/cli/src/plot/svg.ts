@@ -210,7 +210,7 @@ export function chartSvg(chart: Chart, w: number, h: number): string {
   }
   out.push(`<text x="${m.left + pw / 2}" y="${h - 10}" text-anchor="middle" font-size="13">${esc(chart.xLabel)}</text>`);
   out.push(`<text transform="translate(16 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="13">${esc(chart.yLabel)}</text>`);
-  out.push(`<text x="${m.left + pw / 2}" y="20" text-anchor="middle" font-size="15" font-weight="bold">${esc(chart.title)}</text>`);
+  out.push(`<text x="${m.left + pw / 2}" y="20" text-anchor="middle" font-size="15">${esc(chart.title)}</text>`);
   const labelled = chart.layers.filter((l) => l.label && l.kind !== 'heatmap');
   labelled.forEach((l, i) => {
     const y = m.top + 14 + i * 16;

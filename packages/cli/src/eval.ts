@@ -1,8 +1,7 @@
 // `rill eval`: sample quality against fresh data (W2, MMD², energy distance), the data-vs-data floor, the NLL of fresh
 // data, the cost of sampling, and for flow matching NFE and W2 per solver. Both model kinds (cfm, flow).
 import * as T from '@rill/tensor';
-import { energyDistance, mmd2, wasserstein2 } from '../metrics.js';
-import { fieldOf, solve, type Method, type SolveOptions } from '../solvers.js';
+import { energyDistance, mmd2, wasserstein2, fieldOf, solve, type Method, type SolveOptions } from '@rill/flowmatch';
 import { UsageError, type Flag, type Values } from './flags.js';
 import * as A from '@rill/autograd';
 import { loadAnyModel, loadPoints, modelLogProb } from './io.js';

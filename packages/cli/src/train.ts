@@ -2,14 +2,11 @@
 // checkpoints, resume and Ctrl-C handling.
 import { existsSync } from 'node:fs';
 import * as T from '@rill/tensor';
-import { COUPLINGS } from '../couplings.js';
-import { ACTIVATIONS } from '../nn.js';
-import { saveCheckpoint, loadCheckpoint } from '../node.js';
-import { Trainer, DEFAULT_CONFIG, type TrainConfig, type CustomPoints } from '../train.js';
-import { FlowTrainer, DEFAULT_FLOW_CONFIG, type FlowTrainConfig } from '../flow-train.js';
+import { COUPLINGS, ACTIVATIONS, Trainer, DEFAULT_CONFIG, type TrainConfig, type CustomPoints, FlowTrainer, DEFAULT_FLOW_CONFIG, type FlowTrainConfig } from '@rill/flowmatch';
+import { saveCheckpoint, loadCheckpoint } from '@rill/flowmatch/node';
+import { writeFigure } from './figure.js';
 import { UsageError, type Flag, type Values } from './flags.js';
 import { isDataset, readPoints, seconds } from './io.js';
-import { writeFigure } from '../node.js';
 import { progress } from './progress.js';
 
 export const TRAIN_FLAGS: Flag[] = [
@@ -39,25 +36,13 @@ export const TRAIN_FLAGS: Flag[] = [
   { name: 'png', kind: 'string', help: 'also draw the loss curve to this PNG file' },
 ];
 
-/** Chooses the backend by the names used everywhere (cpu, wasm, js, gpu); an unavailable one is a UsageError. */
+/** Starts the backend by the names the library uses (`T.ready`): cpu, wasm, js, gpu; an unavailable one is a UsageError. */
 export async function useBackend(command: string, name: string): Promise<void> {
-  if (name === 'cpu' || name === 'wasm') {
-    // The fastest CPU backend (wasm where SIMD runs): large matmuls split between worker threads (bit-identical).
-    const { initThreads } = await import('@rill/tensor/threads');
-    await initThreads();
-  }
-  if (name === 'gpu') {
-    const { initGpu } = await import('@rill/tensor/gpu'); // loads gpu.js only when asked for
-    const info = await initGpu();
-    if (info) process.stderr.write(`gpu backend: ${info.renderer} (${info.version})\n`);
-  }
   try {
-    T.setBackend(name);
+    const info = await T.ready({ backend: name as T.BackendChoice });
+    if (info.gpu) process.stderr.write(`gpu backend: ${info.gpu.renderer} (${info.gpu.version})\n`);
   } catch (e) {
-    if (e instanceof T.BackendError) {
-      const available = T.listBackends().filter((b) => b !== 'js-reference').join(', ');
-      throw new UsageError(`rill ${command}: --backend ${name} is not available in this build (available: ${available})`);
-    }
+    if (e instanceof T.BackendError) throw new UsageError(`rill ${command}: --backend ${name}: ${e.message.replace(/^[\w.]+: /, '')}`);
     throw e;
   }
 }

@@ -2,14 +2,8 @@
 import { existsSync } from 'node:fs';
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
-import type { Checkpoint } from '../checkpoint.js';
-import { DATASET_NAMES, sampleDataset, type DatasetName } from '../datasets.js';
-import { loadCheckpoint, readCsv } from '../node.js';
-import { modelFromCheckpoint, makePath, type TrainConfig } from '../train.js';
-import { flowFromCheckpoint, type FlowTrainConfig } from '../flow-train.js';
-import type { NormalizingFlow } from '../flows.js';
-import { logProb } from '../likelihood.js';
-import type { MLP } from '../nn.js';
+import { type Checkpoint, DATASET_NAMES, sampleDataset, type DatasetName, modelFromCheckpoint, makePath, type TrainConfig, flowFromCheckpoint, type FlowTrainConfig, type NormalizingFlow, logProb, type MLP } from '@rill/flowmatch';
+import { loadCheckpoint, readCsv } from '@rill/flowmatch/node';
 import { UsageError } from './flags.js';
 
 /** True for a known dataset name. */

@@ -2,13 +2,12 @@
 // or, for a normalizing flow, by pushing noise through it in one pass.
 import * as A from '@rill/autograd';
 import * as T from '@rill/tensor';
-import { writeCsv } from '../node.js';
-import { fieldOf, METHODS, solve, type Method, type SolveOptions } from '../solvers.js';
+import { writeCsv } from '@rill/flowmatch/node';
+import { fieldOf, METHODS, solve, type Method, type SolveOptions, sampleDataset } from '@rill/flowmatch';
+import { writeFigure } from './figure.js';
 import type { Flag, Values } from './flags.js';
 import { UsageError } from './flags.js';
 import { isDataset, loadAnyModel, seconds } from './io.js';
-import { writeFigure } from '../node.js';
-import { sampleDataset } from '../datasets.js';
 import type { Layer } from './plot/svg.js';
 
 export const SOLVER_FLAGS: Flag[] = [

@@ -3,9 +3,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const main = new URL('../dist/cli/main.js', import.meta.url);
+const main = new URL('../dist/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(main))) {
-  process.stderr.write('rill: @rill/flowmatch is not built yet; run `npx pnpm@12.4.2 build` first\n');
+  process.stderr.write('rill: @rill/cli is not built yet; run `npx pnpm@12.4.2 build` first\n');
   process.exit(2);
 }
 const { run } = await import(main.href);

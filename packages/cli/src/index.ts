@@ -1,0 +1,9 @@
+// @rill/cli: the `rill` command line (run) and the figure helpers it draws with (writeFigure, for examples and scripts).
+/**
+ * The `rill` command line as a function, and the PNG figures it draws (SVG charts rendered by resvg).
+ *
+ * @module @rill/cli
+ */
+export { run } from './main.js';
+export { writeFigure } from './figure.js';
+export type { Chart, Layer } from './plot/svg.js';
