@@ -4,8 +4,8 @@
 set -euo pipefail
 start=$(date +%s.%N)
 RILL_SETUP=main source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-# Builds @rill/tensor (the WebAssembly kernels, then tsc), @rill/autograd, @rill/flowmatch and @rill/cli, in order.
-"${PNPM[@]}" --filter "@rill/cli..." --silent run build
+# The WebAssembly kernels, then one `tsc -b` through @rill/tensor, @rill/autograd, @rill/flowmatch and @rill/cli.
+"${PNPM[@]}" --silent run build:cli
 RILL=(node packages/cli/bin/rill.js)
 mkdir -p out
 STEPS="${RILL_STEPS:-20000}"
