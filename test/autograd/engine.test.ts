@@ -131,3 +131,20 @@ describe('memory', () => {
     expect(new Set(counts.slice(1)).size).toBe(1);
   });
 });
+
+describe('Var.dispose and `using`', () => {
+  it('frees the value and the gradient; `using` does it at the end of the block', () => {
+    const before = T.memory().numTensors;
+    let held: A.Var | undefined;
+    {
+      using x = leaf([1, 2, 3]);
+      held = x;
+      T.tidy(() => A.sum(A.square(x)).backward());
+      expect(Array.from(x.grad!.data)).toEqual([2, 4, 6]);
+      expect(T.memory().numTensors).toBeGreaterThan(before);
+    }
+    expect(held.value.isDisposed).toBe(true);
+    expect(held.grad).toBeNull();
+    expect(T.memory().numTensors).toBe(before);
+  });
+});

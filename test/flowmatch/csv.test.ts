@@ -128,3 +128,46 @@ describe('toCsv', () => {
     expect(() => toCsv(T.zeros([2, 2, 2]))).toThrow(/^toCsv: /);
   });
 });
+
+describe('parseCsv: files from pandas and other tools', () => {
+  it("a header whose first field is empty (pandas' index column) is an error that names both fixes", () => {
+    const e = thrown(() => parseCsv(',x,y\n0,1.5,2\n1,3,4\n', 'df.csv'));
+    expect(e).toBeInstanceOf(T.ValueError);
+    expect(e.message).toBe("df.csv: the first column has no name — it looks like pandas' index column: pass --index-col to drop it, or save with index=False");
+  });
+
+  it('indexCol drops the first column, header and data', () => {
+    const { columns, points } = parseCsv(',x,y\n0,1.5,2\n1,3,4\n', 'df.csv', { indexCol: true });
+    expect(columns).toEqual(['x', 'y']);
+    expect(points.toArray()).toEqual([[1.5, 2], [3, 4]]);
+    // Without a header the remaining columns are named x0, x1, …
+    const bare = parseCsv('7,1,2\n8,3,4\n', 'df.csv', { indexCol: true });
+    expect(bare.columns).toEqual(['x0', 'x1']);
+    expect(bare.points.toArray()).toEqual([[1, 2], [3, 4]]);
+    // Field counts and column numbers in errors still count the index column, as the file shows them.
+    expect(() => parseCsv(',x,y\n0,1,2\n1,3\n', 'df.csv', { indexCol: true })).toThrow('df.csv: line 3 has 2 fields, expected 3');
+    expect(() => parseCsv(',x,y\n0,1,z\n', 'df.csv', { indexCol: true })).toThrow("df.csv: line 2, column 3: 'z' is not a number");
+    expect(() => parseCsv('i\n0\n1\n', 'df.csv', { indexCol: true })).toThrow('df.csv: has only one column: dropping the index column leaves no data');
+  });
+
+  it('quoted fields and header names are unquoted: "1.5" and \'1.5\' are 1.5', () => {
+    const { columns, points } = parseCsv('"x", \'y\' ,"say ""hi"""\n"1.5",\'-2\', 3\n " 4 " ,5,\'6e-1\'\n');
+    expect(columns).toEqual(['x', 'y', 'say "hi"']);
+    expect(points.toArray()).toEqual([[1.5, -2, 3], [4, 5, Math.fround(0.6)]]);
+    expect(() => parseCsv('x\n"abc"\n', 'q.csv')).toThrow("q.csv: line 2, column 1: 'abc' is not a number");
+    // A quote opened and not closed: a quoted comma, which this reader does not split around.
+    expect(() => parseCsv('"a,b",c\n1,2\n', 'q.csv')).toThrow('q.csv: line 1: the field "a has an unmatched quote (a quoted field may not contain a comma: Rill splits at every comma)');
+    // Quotes inside a name are kept: x' is a name, not a quote.
+    expect(parseCsv("x,x'\n1,2\n").columns).toEqual(['x', "x'"]);
+  });
+
+  it("a file separated by ';' or tabs instead of commas is a clear error", () => {
+    for (const [text, by] of [['x;y\n1;2\n3;4\n', "';'"], ['1;2\n', "';'"], ['x\ty\n1\t2\n', 'tabs'], ['"x";"y"\n"1";"2"\n', "';'"]]) {
+      const e = thrown(() => parseCsv(text, 'eu.csv'));
+      expect(e).toBeInstanceOf(T.ValueError);
+      expect(e.message).toBe(`eu.csv: fields are separated by ${by} — Rill reads comma-separated values`);
+    }
+    // A single comma-free column is still a single column.
+    expect(parseCsv('v\n7\n\t8\t\n').points.toArray()).toEqual([[7], [8]]);
+  });
+});

@@ -224,3 +224,45 @@ describe('custom points in checkpoints', () => {
     expect(params(resumed)).toEqual(params(straight));
   });
 });
+
+describe('dispose', () => {
+  it('frees every tensor the trainer made (model, Adam, EMA, validation batch, history, converted points); `using` calls it', () => {
+    const before = T.memory().numTensors;
+    const points = T.randn([50, 2], { generator: new T.Generator(1), dtype: 'float64' }); // converted to float32 inside
+    {
+      using trainer = new F.Trainer({ ...small, ema: 0.9, data: 'custom' }, { data: points });
+      for (let i = 0; i < 3; i++) trainer.trainStep();
+      trainer.validationLoss();
+      trainer.checkpoint();
+      expect(T.memory().numTensors).toBeGreaterThan(before + 20);
+    }
+    expect(T.memory().numTensors).toBe(before + 1); // the caller's points stay theirs
+    expect(points.isDisposed).toBe(false);
+    points.dispose();
+  });
+
+  it('a FlowTrainer too', () => {
+    const before = T.memory().numTensors;
+    {
+      using flow = new F.FlowTrainer({ couplings: 2, hidden: [8], batch: 32, steps: 3, validationSize: 64 });
+      flow.trainStep();
+      flow.validationLoss();
+      flow.checkpoint();
+    }
+    expect(T.memory().numTensors).toBe(before);
+  });
+});
+
+describe('named batches', () => {
+  it('cfmLoss and GaussianPath.sample take { z, x0, t }: positional tensors are refused, not silently swapped', () => {
+    const path = new F.GaussianPath(F.linear());
+    const model = new F.MLP({ dim: 2, hidden: [4] });
+    const [z, x0, t] = [T.ones([3, 2]), T.zeros([3, 2]), T.full([3, 1], 0.5)];
+    const positional = path.sample as unknown as (...a: unknown[]) => unknown;
+    expect(() => positional.call(path, z, x0, t)).toThrow('GaussianPath.sample: needs a batch { z, x0, t } of tensors: z the data, x0 the source samples, t the times');
+    expect(() => (F.cfmLoss as unknown as (...a: unknown[]) => unknown)(model, path, z, x0, t)).toThrow(/GaussianPath\.sample: needs a batch \{ z, x0, t \}/);
+    expect(() => (F.couple as unknown as (...a: unknown[]) => unknown)('ot', x0, z)).toThrow('couple: needs a batch { x0, z } of tensors: x0 the source samples, z the data');
+    // Named, the target is z − x0 = 1 whatever order the fields are written in.
+    expect(Array.from(path.sample({ x0, t, z }).ut.data)).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+});

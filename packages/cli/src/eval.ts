@@ -2,13 +2,14 @@
 // data, the cost of sampling, and for flow matching NFE and W2 per solver. Both model kinds (cfm, flow).
 import * as T from '@rill/tensor';
 import { energyDistance, mmd2, wasserstein2, fieldOf, solve, type Method, type SolveOptions } from '@rill/flowmatch';
-import { UsageError, type Flag, type Values } from './flags.js';
+import { INDEX_COL_FLAG, UsageError, type Flag, type Values } from './flags.js';
 import * as A from '@rill/autograd';
 import { loadAnyModel, loadPoints, modelLogProb } from './io.js';
 
 export const EVAL_FLAGS: Flag[] = [
   { name: 'model', kind: 'string', required: true, help: 'a .rill model file' },
-  { name: 'data', kind: 'string', help: "a dataset or a CSV file to compare with (default: the model's training data)" },
+  { name: 'data', kind: 'string', help: "a dataset, a CSV file or a .npy array to compare with (default: the model's training data)" },
+  INDEX_COL_FLAG,
   { name: 'n', kind: 'int', min: 2, max: 5000, default: 2000, help: 'points per sample (W2 solves an n×n assignment)' },
   { name: 'seed', kind: 'int', min: 0, default: 0, help: 'seed of the noise and the fresh data' },
   { name: 'nll-steps', kind: 'int', min: 1, default: 50, help: 'cfm: RK4 steps of the likelihood ODE (the NLL of fresh data)' },
@@ -35,8 +36,8 @@ export async function evaluate(v: Values): Promise<number> {
   const n = Number(v.n);
   const g = new T.Generator(Number(v.seed));
   const take = (pts: T.Tensor) => (pts.shape[0] >= n ? T.slice(pts, [0], [n]) : pts);
-  const data = take(loadPoints('eval', 'data', spec, n, g, config.dim));
-  const other = take(loadPoints('eval', 'data', spec, n, g, config.dim));
+  const data = take(loadPoints('eval', 'data', spec, n, g, config.dim, { indexCol: Boolean(v['index-col']) }));
+  const other = take(loadPoints('eval', 'data', spec, n, g, config.dim, { indexCol: Boolean(v['index-col']) }));
   const m2 = Math.min(data.shape[0], other.shape[0]);
   if (m2 < 2) throw new UsageError(`rill eval: --data ${spec} has fewer than 2 points`);
   const fresh = T.slice(data, [0], [m2]);

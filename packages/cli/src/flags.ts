@@ -19,6 +19,9 @@ export interface Flag {
   required?: boolean;
 }
 
+/** CSV input read from a pandas DataFrame saved with its index: drop that first column. */
+export const INDEX_COL_FLAG: Flag = { name: 'index-col', kind: 'bool', default: false, help: "CSV input: drop the first column (pandas' index column, whose header field is empty)" };
+
 export type Values = Record<string, string | number | boolean | number[] | undefined>;
 
 /** Parses argv against the flags: unknown flags, missing values, bad numbers and choices become UsageErrors. */

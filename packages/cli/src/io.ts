@@ -3,31 +3,51 @@ import { existsSync } from 'node:fs';
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 import { type Checkpoint, DATASET_NAMES, sampleDataset, type DatasetName, modelFromCheckpoint, makePath, type TrainConfig, flowFromCheckpoint, type FlowTrainConfig, type NormalizingFlow, logProb, type MLP } from '@rill/flowmatch';
-import { loadCheckpoint, readCsv } from '@rill/flowmatch/node';
+import { loadCheckpoint, readCsv, readNpy, writeCsv, writeNpy } from '@rill/flowmatch/node';
 import { UsageError } from './flags.js';
 
 /** True for a known dataset name. */
 export const isDataset = (s: string): s is DatasetName => (DATASET_NAMES as readonly string[]).includes(s);
 
-/** Points from a CSV file, checked to be (n, dim) with at least one row; errors name the flag and the file. */
-export function readPoints(command: string, flag: string, path: string, dim?: number): Tensor {
+/** Whether a path names a NumPy file (by its extension): points are read and written as `.npy` there, CSV elsewhere. */
+const isNpy = (path: string) => /\.npy$/i.test(path);
+
+/**
+ * Points from a CSV or NumPy `.npy` file, checked to be (n, dim) with at least one row; errors name the flag and the
+ * file. `indexCol` drops a CSV's first column (pandas' index).
+ */
+export function readPoints(command: string, flag: string, path: string, dim?: number, options: { indexCol?: boolean } = {}): Tensor {
   if (!existsSync(path)) {
-    throw new UsageError(`rill ${command}: --${flag} '${path}' is neither a dataset (${DATASET_NAMES.join(', ')}) nor an existing CSV file`);
+    throw new UsageError(`rill ${command}: --${flag} '${path}' is neither a dataset (${DATASET_NAMES.join(', ')}) nor an existing CSV or .npy file`);
   }
-  const { points } = readCsv(path);
+  let points: Tensor;
+  if (isNpy(path)) {
+    if (options.indexCol) throw new UsageError(`rill ${command}: --index-col is for CSV files; ${path} is a NumPy file`);
+    points = readNpy(path);
+    if (points.rank !== 2 || points.shape[0] < 1) {
+      throw new UsageError(`rill ${command}: ${path} holds an array of shape (${points.shape.join(', ')}); points are a 2-D array (n ≥ 1, dimensions)`);
+    }
+    if (points.dtype !== 'float32') points = T.cast(points, 'float32');
+  } else points = readCsv(path, options).points;
   if (dim !== undefined && points.shape[1] !== dim) {
     throw new UsageError(`rill ${command}: ${path} has ${points.shape[1]} columns but the model works in ${dim} dimensions`);
   }
   return points;
 }
 
-/** n points of a named dataset (drawn from `generator`), or the rows of a CSV file. */
-export function loadPoints(command: string, flag: string, spec: string, n: number, generator: T.Generator, dim?: number): Tensor {
+/** Writes points to a `.npy` file (float32, (n, d)) or, for any other name, a CSV file with a header x0,x1,…. */
+export function writePoints(path: string, points: Tensor): void {
+  if (isNpy(path)) writeNpy(path, points);
+  else writeCsv(path, points);
+}
+
+/** n points of a named dataset (drawn from `generator`), or the rows of a CSV or `.npy` file. */
+export function loadPoints(command: string, flag: string, spec: string, n: number, generator: T.Generator, dim?: number, options: { indexCol?: boolean } = {}): Tensor {
   if (isDataset(spec)) {
     if (dim !== undefined && dim !== 2) throw new UsageError(`rill ${command}: --${flag} ${spec} is 2-dimensional but the model works in ${dim} dimensions`);
     return sampleDataset(spec, n, { generator });
   }
-  return readPoints(command, flag, spec, dim);
+  return readPoints(command, flag, spec, dim, options);
 }
 
 /** A model file: the checkpoint and its model (EMA weights when present, unless raw). */

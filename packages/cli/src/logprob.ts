@@ -1,17 +1,18 @@
 // `rill logprob`: log-densities of points under a trained model (instantaneous change of variables for CFM, the exact
 // change of variables for a normalizing flow), and a heat map.
 import * as T from '@rill/tensor';
-import { writeFileAtomic } from '@rill/flowmatch/node';
+import { writeFileAtomic, writeNpy } from '@rill/flowmatch/node';
 import { writeFigure } from './figure.js';
 import { sampleDataset } from '@rill/flowmatch';
 import type { Flag, Values } from './flags.js';
-import { UsageError } from './flags.js';
+import { INDEX_COL_FLAG, UsageError } from './flags.js';
 import { isDataset, loadAnyModel, modelLogProb, readPoints, seconds } from './io.js';
 
 export const LOGPROB_FLAGS: Flag[] = [
   { name: 'model', kind: 'string', required: true, help: 'a .rill model file' },
-  { name: 'points', kind: 'string', required: true, help: 'a CSV file of points (header optional)' },
-  { name: 'out', kind: 'string', help: 'CSV file for the log-densities (default: print them)' },
+  { name: 'points', kind: 'string', required: true, help: 'a CSV file of points (header optional) or a .npy array (n, d)' },
+  INDEX_COL_FLAG,
+  { name: 'out', kind: 'string', help: 'file for the log-densities: CSV, or .npy (a float32 array (n)); default: print them' },
   { name: 'steps', kind: 'int', min: 1, default: 50, help: 'RK4 steps from data (t = 1) to noise (t = 0) (cfm models)' },
   { name: 'divergence', kind: 'choice', choices: ['exact', 'hutchinson'], default: 'exact', help: 'Jacobian trace: exact (one pass per dimension) or Hutchinson' },
   { name: 'png', kind: 'string', help: 'draw the density exp(log p) on a grid around the points to this PNG' },
@@ -22,12 +23,13 @@ export const LOGPROB_FLAGS: Flag[] = [
 export async function logprob(v: Values): Promise<number> {
   const m = loadAnyModel('logprob', String(v.model), Boolean(v.raw));
   const { config } = m;
-  const points = readPoints('logprob', 'points', String(v.points), config.dim);
+  const points = readPoints('logprob', 'points', String(v.points), config.dim, { indexCol: Boolean(v['index-col']) });
   const options = { steps: Number(v.steps), divergence: v.divergence as 'exact' | 'hutchinson' };
   const start = performance.now();
   const { logProb: lp, nfe } = modelLogProb('logprob', m, points, options);
   const text = `logp\n${Array.from(lp.data).join('\n')}\n`;
-  if (v.out) writeFileAtomic(String(v.out), text);
+  if (v.out && /\.npy$/i.test(String(v.out))) writeNpy(String(v.out), lp);
+  else if (v.out) writeFileAtomic(String(v.out), text);
   else process.stdout.write(text);
   console.error(`log p of ${points.shape[0]} points: NFE ${nfe}, ${seconds(start)}${v.out ? ` → ${v.out}` : ''}`);
   if (v.png) {

@@ -1,5 +1,6 @@
 // The `rill` command line: parse the command and its flags, run it, and turn user errors into one line and exit code 2.
 import { RillError } from '@rill/tensor';
+import { exportModel, EXPORT_FLAGS, importModel, IMPORT_FLAGS } from './convert.js';
 import { evaluate, EVAL_FLAGS } from './eval.js';
 import { helpText, parseFlags, UsageError, type Flag, type Values } from './flags.js';
 import { logprob, LOGPROB_FLAGS } from './logprob.js';
@@ -19,6 +20,8 @@ const COMMANDS: Record<string, Command> = {
   eval: { summary: 'W2, MMD² and energy distance against fresh data, the data-vs-data floor, NFE per solver', flags: EVAL_FLAGS, run: evaluate },
   logprob: { summary: 'log-densities of points under a model (and a density heat map)', flags: LOGPROB_FLAGS, run: logprob },
   solvers: { summary: 'every ODE solver at several NFE budgets: error against a tight solution and W2 (and a figure)', flags: SOLVERS_FLAGS, run: solvers },
+  export: { summary: "write a model's weights as a safetensors file in torchcfm's MLP layout", flags: EXPORT_FLAGS, run: exportModel },
+  import: { summary: 'a .rill model from a safetensors file of torchcfm\'s MLP (e.g. trained in PyTorch)', flags: IMPORT_FLAGS, run: importModel },
 };
 
 const USAGE = [

@@ -2,12 +2,11 @@
 // or, for a normalizing flow, by pushing noise through it in one pass.
 import * as A from '@rill/autograd';
 import * as T from '@rill/tensor';
-import { writeCsv } from '@rill/flowmatch/node';
 import { fieldOf, METHODS, solve, type Method, type SolveOptions, sampleDataset } from '@rill/flowmatch';
 import { writeFigure } from './figure.js';
 import type { Flag, Values } from './flags.js';
 import { UsageError } from './flags.js';
-import { isDataset, loadAnyModel, seconds } from './io.js';
+import { isDataset, loadAnyModel, seconds, writePoints } from './io.js';
 import type { Layer } from './plot/svg.js';
 
 export const SOLVER_FLAGS: Flag[] = [
@@ -22,7 +21,7 @@ export const SAMPLE_FLAGS: Flag[] = [
   { name: 'n', kind: 'int', min: 1, max: 1_000_000, default: 2000, help: 'number of samples' },
   ...SOLVER_FLAGS,
   { name: 'seed', kind: 'int', min: 0, default: 0, help: 'seed of the noise' },
-  { name: 'out', kind: 'string', default: 'samples.csv', help: 'CSV file for the samples (header x0,x1,…)' },
+  { name: 'out', kind: 'string', default: 'samples.csv', help: 'file for the samples: CSV (header x0,x1,…), or .npy (a float32 array (n, d))' },
   { name: 'png', kind: 'string', help: 'draw data vs samples to this PNG' },
   { name: 'trajectories', kind: 'string', help: 'draw trajectories from noise to data to this PNG' },
   { name: 'field', kind: 'string', help: 'draw the velocity field at t = 0, ½, 0.9 to this PNG' },
@@ -56,7 +55,7 @@ export async function sample(v: Values): Promise<number> {
     how = `${v.solver}, NFE ${solved.nfe}`;
   }
   const took = seconds(start);
-  writeCsv(String(v.out), x);
+  writePoints(String(v.out), x);
   console.log(`sampled ${v.n} points with ${m.kind === 'flow' ? 'the normalizing flow: one pass' : how.replace(', NFE', ': NFE')}, ${took} → ${v.out}`);
   if (config.dim !== 2 && (v.png || v.trajectories || v.field)) {
     console.log(`figures skipped: the model is ${config.dim}-dimensional (figures are drawn for 2D data)`);

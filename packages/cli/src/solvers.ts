@@ -4,12 +4,13 @@ import * as T from '@rill/tensor';
 import { wasserstein2, sweepSolvers, type SweepRow, fieldOf, METHODS } from '@rill/flowmatch';
 import { writeFigure } from './figure.js';
 import type { Layer } from './plot/svg.js';
-import { UsageError, type Flag, type Values } from './flags.js';
+import { INDEX_COL_FLAG, UsageError, type Flag, type Values } from './flags.js';
 import { loadModel, loadPoints } from './io.js';
 
 export const SOLVERS_FLAGS: Flag[] = [
   { name: 'model', kind: 'string', required: true, help: 'a .rill flow-matching model file' },
-  { name: 'data', kind: 'string', help: "a dataset or a CSV file to compare with (default: the model's training data)" },
+  { name: 'data', kind: 'string', help: "a dataset, a CSV file or a .npy array to compare with (default: the model's training data)" },
+  INDEX_COL_FLAG,
   { name: 'n', kind: 'int', min: 2, max: 5000, default: 1000, help: 'noise points integrated (W2 solves an n×n assignment)' },
   { name: 'seed', kind: 'int', min: 0, default: 0, help: 'seed of the noise and the fresh data' },
   { name: 'nfe', kind: 'ints', min: 1, help: 'NFE budgets of the fixed-step solvers (default 4,8,16,32,64,128)' },
@@ -26,8 +27,8 @@ export async function solvers(v: Values): Promise<number> {
   if (spec === 'custom') throw new UsageError('rill solvers: the model was trained on a CSV file; pass it again with --data FILE.csv');
   const n = Number(v.n);
   const g = new T.Generator(Number(v.seed));
-  const data = loadPoints('solvers', 'data', spec, n, g, config.dim);
-  const other = loadPoints('solvers', 'data', spec, n, g, config.dim);
+  const data = loadPoints('solvers', 'data', spec, n, g, config.dim, { indexCol: Boolean(v['index-col']) });
+  const other = loadPoints('solvers', 'data', spec, n, g, config.dim, { indexCol: Boolean(v['index-col']) });
   const noise = T.randn([n, config.dim], { generator: g });
   const budgets = (v.nfe as number[] | undefined) ?? [4, 8, 16, 32, 64, 128];
   const { rows, reference } = sweepSolvers(fieldOf(model), noise, data, { budgets });

@@ -5,13 +5,13 @@ import * as T from '@rill/tensor';
 import { COUPLINGS, ACTIVATIONS, Trainer, DEFAULT_CONFIG, type TrainConfig, type CustomPoints, FlowTrainer, DEFAULT_FLOW_CONFIG, type FlowTrainConfig } from '@rill/flowmatch';
 import { saveCheckpoint, loadCheckpoint } from '@rill/flowmatch/node';
 import { writeFigure } from './figure.js';
-import { UsageError, type Flag, type Values } from './flags.js';
+import { INDEX_COL_FLAG, UsageError, type Flag, type Values } from './flags.js';
 import { isDataset, readPoints, seconds } from './io.js';
 import { progress } from './progress.js';
 
 export const TRAIN_FLAGS: Flag[] = [
   { name: 'kind', kind: 'choice', choices: ['cfm', 'flow'], default: 'cfm', help: 'cfm: flow matching (an ODE velocity field); flow: a normalizing flow (RealNVP) by maximum likelihood' },
-  { name: 'data', kind: 'string', default: 'moons', help: 'a dataset (moons, moons-sklearn, 8gaussians, checkerboard, circles, spirals, swissroll, gmm) or a CSV file' },
+  { name: 'data', kind: 'string', default: 'moons', help: 'a dataset (moons, moons-sklearn, 8gaussians, checkerboard, circles, spirals, swissroll, gmm), a CSV file or a .npy array (n, d)' },
   { name: 'out', kind: 'string', required: true, help: 'the .rill file to write (model + optimizer + RNG state)' },
   { name: 'steps', kind: 'int', min: 1, default: DEFAULT_CONFIG.steps, help: 'training steps (in total, also when resuming)' },
   { name: 'batch', kind: 'int', min: 1, max: 65536, default: DEFAULT_CONFIG.batch, help: 'batch size' },
@@ -33,6 +33,7 @@ export const TRAIN_FLAGS: Flag[] = [
   { name: 'checkpoint-every', kind: 'int', min: 0, default: 0, help: 'also save a checkpoint every N steps (0 = only at the end)' },
   { name: 'resume', kind: 'bool', default: false, help: 'continue the run saved in --out' },
   { name: 'log-every', kind: 'int', min: 1, default: 1000, help: 'progress line interval when stderr is not a terminal' },
+  INDEX_COL_FLAG,
   { name: 'png', kind: 'string', help: 'also draw the loss curve to this PNG file' },
 ];
 
@@ -54,13 +55,13 @@ function resolveInputs(v: Values): { config: Partial<TrainConfig>; custom: Custo
   const data = String(v.data);
   if (isDataset(data)) config.data = data;
   else {
-    custom.data = readPoints('train', 'data', data);
+    custom.data = readPoints('train', 'data', data, undefined, { indexCol: Boolean(v['index-col']) });
     config.data = 'custom';
   }
   const source = String(v.source);
   if (source === 'normal' || isDataset(source)) config.source = source;
   else {
-    custom.source = readPoints('train', 'source', source, custom.data?.shape[1] ?? 2);
+    custom.source = readPoints('train', 'source', source, custom.data?.shape[1] ?? 2, { indexCol: Boolean(v['index-col']) });
     config.source = 'custom';
   }
   config.dim = custom.data?.shape[1] ?? 2;

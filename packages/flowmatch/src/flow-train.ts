@@ -3,7 +3,7 @@ import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 import { optimizerSlots, tensorsUnder, trainerCheckpoint, type Checkpoint } from './checkpoint.js';
 import { DATASET_NAMES, sampleDataset, type DatasetName } from './datasets.js';
-import { NormalizingFlow } from './flows.js';
+import { NormalizingFlow, Reverse } from './flows.js';
 import { loadStateDict, stateDict, type ActivationName } from './nn.js';
 import { Adam } from './optim.js';
 
@@ -146,6 +146,7 @@ export class FlowTrainer {
    */
   dispose(): void {
     T.dispose(this.model.parameters().map((p) => p.value));
+    for (const layer of this.model.layers) if (layer instanceof Reverse) layer.dispose();
     for (const list of Object.values(this.optimizer.state().slots)) T.dispose(list);
     T.dispose([this.#validation, this.#history].filter((t): t is Tensor => t !== null));
     if (this.#data && this.#data !== this.#given) this.#data.dispose();

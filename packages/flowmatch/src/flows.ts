@@ -126,6 +126,12 @@ export class Reverse implements FlowLayer {
     return p;
   }
 
+  /** Frees the permutation matrices (the flow's dispose calls it). */
+  dispose(): void {
+    T.dispose([this.#p, ...this.#byDType.values()]);
+    this.#byDType.clear();
+  }
+
   /** x = u·P: the columns of u in reverse order, (B, D). */
   forward(u: VarLike): Var {
     return A.matmul(u, this.#perm(valueOf(u).dtype));

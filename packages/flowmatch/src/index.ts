@@ -17,7 +17,10 @@ export { solve, fieldOf, METHODS, FIXED_STEP, EVALS_PER_STEP, type Field, type M
 export { sweepSolvers, type SweepRow, type SweepResult, type SweepOptions } from './solver-sweep.js';
 export { logProb, standardNormalLogProb, type DiffField, type LogProbOptions } from './likelihood.js';
 export { DATASETS, DATASET_NAMES, sampleDataset, sampleMoonsSklearn, sampleMixture, type DatasetName, type DatasetOptions } from './datasets.js';
-export { parseCsv, toCsv, type ParsedCsv } from './csv.js';
+export { parseCsv, toCsv, type ParsedCsv, type CsvOptions } from './csv.js';
+export { parseNpy, encodeNpy } from './npy.js';
+export { parseSafetensors, encodeSafetensors, type SafetensorsFile } from './safetensors.js';
+export { exportTorchcfm, importTorchcfm, TORCHCFM_FORMAT, type TorchcfmImportOptions } from './torchcfm.js';
 export { wasserstein2, mmd2, energyDistance, dataFloor } from './metrics.js';
 export { encodeCheckpoint, decodeCheckpoint, crc32, CheckpointError, FORMAT_VERSION, type Checkpoint } from './checkpoint.js';
 export { Trainer, DEFAULT_CONFIG, validateConfig, makeModel, makePath, modelFromCheckpoint, type TrainConfig, type CustomPoints } from './train.js';

@@ -1,6 +1,6 @@
-// Node-only helpers for @rill/flowmatch: `.rill` and CSV files, written atomically (temp name, then rename).
+// Node-only helpers for @rill/flowmatch: `.rill`, CSV and NumPy `.npy` files, written atomically (temp name, then rename).
 /**
- * Node-only helpers for @rill/flowmatch: `.rill` and CSV files, written atomically (temp name, then rename).
+ * Node-only helpers for @rill/flowmatch: `.rill`, CSV and NumPy `.npy` files, written atomically (temp name, then rename).
  *
  * @module @rill/flowmatch/node
  */
@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint.js';
-import { parseCsv, toCsv, type ParsedCsv } from './csv.js';
+import { parseCsv, toCsv, type CsvOptions, type ParsedCsv } from './csv.js';
+import { encodeNpy, parseNpy } from './npy.js';
 import type { Tensor } from '@rill/tensor';
 import { ValueError } from '@rill/tensor';
 
@@ -32,26 +33,34 @@ export function saveCheckpoint(path: string, ckpt: Checkpoint): void {
   writeFileAtomic(path, encodeCheckpoint(ckpt));
 }
 
-/** Reads a `.rill` file; errors name the file (missing, truncated, corrupted, wrong version). */
-export function loadCheckpoint(path: string): Checkpoint {
-  let bytes: Buffer;
+/** The bytes of a file; a file that cannot be read is a ValueError naming it and the reason (ENOENT, EISDIR…). */
+export function readBytes(path: string): Uint8Array {
   try {
-    bytes = readFileSync(path);
+    const bytes = readFileSync(path);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   } catch (e) {
     throw new ValueError(path, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return decodeCheckpoint(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
 }
 
-/** Reads points from a CSV file (see parseCsv); errors name the file and line. */
-export function readCsv(path: string): ParsedCsv {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ValueError(path, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return parseCsv(text, path);
+/** Reads a `.rill` file; errors name the file (missing, truncated, corrupted, wrong version). */
+export function loadCheckpoint(path: string): Checkpoint {
+  return decodeCheckpoint(readBytes(path), path);
+}
+
+/** Reads points from a CSV file (see parseCsv; `indexCol` drops a first index column); errors name the file and line. */
+export function readCsv(path: string, options: CsvOptions = {}): ParsedCsv {
+  return parseCsv(new TextDecoder().decode(readBytes(path)), path, options);
+}
+
+/** Reads a NumPy `.npy` array (float32, float64 or int32, C order; see parseNpy); errors name the file. */
+export function readNpy(path: string): Tensor {
+  return parseNpy(readBytes(path), path);
+}
+
+/** Writes a tensor as a NumPy `.npy` file (version 1.0, its own dtype; atomically): `np.load(path)` reads it. */
+export function writeNpy(path: string, t: Tensor): void {
+  writeFileAtomic(path, encodeNpy(t));
 }
 
 /** Writes points as CSV with a header x0,x1,… (atomically). */

@@ -1,0 +1,60 @@
+// `rill export` and `rill import`: a model's weights as a safetensors file in torchcfm's MLP layout, and back, so a
+// model trained with torchcfm samples in Rill (and one trained here loads in PyTorch).
+import { ACTIVATIONS, DATASET_NAMES, encodeCheckpoint, exportTorchcfm, importTorchcfm, type TrainConfig } from '@rill/flowmatch';
+import { readBytes, writeFileAtomic } from '@rill/flowmatch/node';
+import { UsageError, type Flag, type Values } from './flags.js';
+import { loadModel } from './io.js';
+
+const FORMATS = ['safetensors'] as const;
+
+export const EXPORT_FLAGS: Flag[] = [
+  { name: 'model', kind: 'string', required: true, help: 'a .rill flow-matching model' },
+  { name: 'format', kind: 'choice', choices: FORMATS, default: 'safetensors', help: "safetensors: torchcfm's MLP state dict (net.0.weight (out, in), …) with the config in __metadata__" },
+  { name: 'out', kind: 'string', required: true, help: 'the file to write (e.g. model.safetensors)' },
+  { name: 'raw', kind: 'bool', default: false, help: 'export the raw weights even when the model has EMA weights' },
+];
+
+export async function exportModel(v: Values): Promise<number> {
+  const { ckpt, model } = loadModel('export', String(v.model), true);
+  model.dispose();
+  const bytes = exportTorchcfm(ckpt, { ema: !v.raw });
+  writeFileAtomic(String(v.out), bytes);
+  const hasEma = Object.keys(ckpt.tensors).some((n) => n.startsWith('ema.'));
+  console.log(`exported ${v.model} (${hasEma && !v.raw ? 'EMA weights' : 'weights'}) as torchcfm's MLP → ${v.out} (${bytes.length} bytes)`);
+  return 0;
+}
+
+export const IMPORT_FLAGS: Flag[] = [
+  { name: 'model', kind: 'string', required: true, help: "a safetensors file of torchcfm's MLP (time_varying=True: the input is [x, t])" },
+  { name: 'format', kind: 'choice', choices: FORMATS, default: 'safetensors', help: 'the file format' },
+  { name: 'out', kind: 'string', required: true, help: 'the .rill model file to write' },
+  { name: 'act', kind: 'choice', choices: Object.keys(ACTIVATIONS), help: "the activation between layers (default: the file's metadata, else selu, torchcfm's)" },
+  { name: 'sigma', kind: 'number', min: 0, help: "the I-CFM noise σ it was trained with (default: the metadata's, else 0)" },
+  { name: 'sigma-min', kind: 'number', min: 0, max: 0.999, help: "σ_min of the linear path (default: the metadata's, else 0)" },
+  { name: 'path', kind: 'choice', choices: ['linear', 'cosine', 'vp'], help: "the probability path (default: the metadata's, else linear)" },
+  { name: 'source', kind: 'string', help: "the source distribution: normal or a dataset (default: the metadata's, else normal)" },
+  { name: 'data', kind: 'string', help: "the dataset it was trained on, for eval's default (default: the metadata's, else custom)" },
+];
+
+export async function importModel(v: Values): Promise<number> {
+  const path = String(v.model);
+  for (const flag of ['source', 'data'] as const) {
+    const name = v[flag];
+    if (name !== undefined && name !== 'normal' && !(DATASET_NAMES as readonly string[]).includes(String(name))) {
+      throw new UsageError(`rill import: --${flag} must be ${flag === 'source' ? 'normal or ' : ''}a dataset (${DATASET_NAMES.join(', ')}), got '${name}'`);
+    }
+  }
+  const ckpt = importTorchcfm(readBytes(path), {
+    file: path,
+    activation: v.act as TrainConfig['activation'] | undefined,
+    sigma: v.sigma as number | undefined,
+    sigmaMin: v['sigma-min'] as number | undefined,
+    path: v.path as TrainConfig['path'] | undefined,
+    source: v.source as TrainConfig['source'] | undefined,
+    data: v.data as TrainConfig['data'] | undefined,
+  });
+  writeFileAtomic(String(v.out), encodeCheckpoint(ckpt));
+  const c = ckpt.config as unknown as TrainConfig;
+  console.log(`imported ${path}: MLP ${[c.dim + 1, ...c.hidden, c.dim].join('→')} ${c.activation}, ${c.path} path, σ = ${c.sigma}, source ${c.source} → ${v.out}`);
+  return 0;
+}
