@@ -224,6 +224,9 @@ describe('packed packages', () => {
     const cjs = spawnSync(process.execPath, ['-e', "const T = require('@rill/tensor'); const F = require('@rill/flowmatch'); console.log(T.sum(T.tensor([1, 2, 3])).item(), typeof F.Trainer)"], { cwd: app, encoding: 'utf8' });
     expect(cjs.stderr.replace(/.*ExperimentalWarning.*\n|.*--trace-warnings.*\n/g, '')).toBe('');
     expect(cjs.stdout.trim()).toBe('6 function');
+    // The GPU backend without its optional peer: an error that says how to add it (and nothing half-started).
+    const gpu = spawnSync(process.execPath, ['--input-type=module', '-e', "import * as T from '@rill/tensor'; try { await T.ready({ backend: 'gpu' }); console.log('started'); } catch (e) { console.log(e.message); }"], { cwd: app, encoding: 'utf8' });
+    expect(gpu.stdout).toMatch(/^initGpu: the gpu backend needs gpu\.js, an optional peer dependency of @rill\/tensor that is not installed: add it with `npm install gpu\.js@2`/);
 
     // Then the CLI: its PNG renderer comes as a prebuilt binary package, still with no install script.
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball('cli')], { cwd: app, env: userEnv() });

@@ -20,6 +20,9 @@ function numpyLoad(path: string): { shape: number[]; dtype: string; values: numb
   return JSON.parse(r.stdout);
 }
 
+/** What `rill train` printed, without the time it took and the file name. */
+const trained = (stdout: string) => stdout.replace(/in [\d.]+ s/, '').replace(/→ .*/, '');
+
 /** The rows of a CSV file written by `rill sample` (header x0,x1). */
 const csvRows = (path: string) => readFileSync(path, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
 
@@ -128,7 +131,7 @@ describe('CSV as pandas and spreadsheets write it', () => {
     const indexed = rill(dir, 'train', '--data', 'pandas.csv', '--index-col', '--steps', '20', '--batch', '8', '--hidden', '8', '--out', 'p.rill');
     const plain = rill(dir, 'train', '--data', 'plain.csv', '--steps', '20', '--batch', '8', '--hidden', '8', '--out', 'q.rill');
     expect(indexed.status, indexed.stderr).toBe(0);
-    expect(indexed.stdout.replace('p.rill', '')).toBe(plain.stdout.replace('q.rill', '')); // the same two columns
+    expect(trained(indexed.stdout)).toBe(trained(plain.stdout)); // the same two columns, the same run
   });
 
   it('quoted numbers are numbers; a semicolon-separated file is a clear error', () => {
@@ -137,7 +140,7 @@ describe('CSV as pandas and spreadsheets write it', () => {
     const quoted = rill(dir, 'train', '--data', 'quoted.csv', '--steps', '20', '--batch', '8', '--hidden', '8', '--out', 'a.rill');
     const plain = rill(dir, 'train', '--data', 'plain.csv', '--steps', '20', '--batch', '8', '--hidden', '8', '--out', 'b.rill');
     expect(quoted.status, quoted.stderr).toBe(0);
-    expect(quoted.stdout.replace('a.rill', '')).toBe(plain.stdout.replace('b.rill', ''));
+    expect(trained(quoted.stdout)).toBe(trained(plain.stdout));
     writeFileSync(join(dir, 'semi.csv'), 'x;y\n1,5;2\n');
     const semi = rill(dir, 'train', '--data', 'semi.csv', '--out', 's.rill');
     expect(semi.status).toBe(2);

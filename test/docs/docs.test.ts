@@ -29,7 +29,7 @@ describe('documentation', () => {
     const text = `${r.stdout}${r.stderr}`;
     expect(text).not.toMatch(/does not have any documentation/);
     expect(r.status, text).toBe(0);
-    for (const m of ['_rill_tensor', '_rill_tensor_webgpu', '_rill_autograd', '_rill_flowmatch', '_rill_flowmatch_node']) {
+    for (const m of ['_rill_tensor', '_rill_tensor_webgpu', '_rill_autograd', '_rill_flowmatch', '_rill_flowmatch_node', '_rill_cli']) {
       expect(existsSync(join(out, 'modules', `${m}.html`)), m).toBe(true);
     }
   }, 120_000);

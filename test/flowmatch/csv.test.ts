@@ -3,16 +3,8 @@ import { describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
 import { parseCsv, toCsv } from '@rill/flowmatch';
 import { testRandom } from '../helpers/reference.js';
+import { thrown } from '../helpers/errors.js';
 
-/** The error `fn` throws (fails the test if it throws nothing). */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error, none was thrown');
-}
 
 describe('parseCsv', () => {
   it('reads a header row and numeric rows into a (rows, columns) float32 tensor', () => {

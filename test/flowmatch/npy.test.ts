@@ -6,20 +6,12 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
-import { encodeNpy, parseNpy } from '../../packages/flowmatch/src/npy.js';
+import { encodeNpy, parseNpy } from '@rill/flowmatch';
+import { thrown, itThrowsValueErrors } from '../helpers/errors.js';
 
 const FIXTURES = new URL('../fixtures/formats/', import.meta.url);
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(name, FIXTURES)));
 
-/** The error `fn` throws (fails the test if it throws nothing). */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error, none was thrown');
-}
 
 /** Latin-1 bytes of a string (every character below 256). */
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -203,13 +195,7 @@ describe('parseNpy errors: a ValueError naming the file and the fix', () => {
     ['extra data', () => parseNpy(Uint8Array.from([...f32, 0, 0]), 'a.npy'), 'a.npy: the data is 26 bytes, expected 24 (shape (2, 3) of float32)'],
     ['a 3.0 header that is not UTF-8', () => parseNpy(Uint8Array.from([...npyWith('{}', undefined, 3).subarray(0, 12), 0xff, 0xfe]), 'a.npy'), 'a.npy: the header is not valid UTF-8'],
   ];
-  for (const [what, fn, message] of cases) {
-    it(what, () => {
-      const e = thrown(fn);
-      expect(e).toBeInstanceOf(T.ValueError);
-      expect(e.message.startsWith(message), `${e.message}\n  does not start with\n${message}`).toBe(true);
-    });
-  }
+  itThrowsValueErrors(cases);
 
   it('the default source name is "npy"', () => {
     expect(thrown(() => parseNpy(new Uint8Array(0))).message).toMatch(/^npy: not a \.npy file/);

@@ -5,19 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
-import { encodeSafetensors, parseSafetensors } from '../../packages/flowmatch/src/safetensors.js';
+import { encodeSafetensors, parseSafetensors } from '@rill/flowmatch';
+import { thrown, itThrowsValueErrors } from '../helpers/errors.js';
 
 const FIXTURES = new URL('../fixtures/formats/', import.meta.url);
 
-/** The error `fn` throws (fails the test if it throws nothing). */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error, none was thrown');
-}
 
 /** A safetensors file from a header (an object, or raw JSON text) and a data buffer, with no padding. */
 function fileWith(header: unknown, buffer: Uint8Array = new Uint8Array(0)): Uint8Array {
@@ -173,13 +165,7 @@ describe('parseSafetensors errors: a ValueError naming the file and the tensor',
     ['offsets past the buffer', () => parseSafetensors(fileWith(f32([3], [0, 12]), new Uint8Array(8)), 'm.st'), "m.st: tensor 'w': data_offsets [0, 12] run past the end of the 8-byte data buffer (truncated file?)"],
     ['a span that does not fit the shape', () => parseSafetensors(fileWith(f32([3], [0, 8]), new Uint8Array(8)), 'm.st'), "m.st: tensor 'w': data_offsets [0, 8] span 8 bytes, but shape [3] of F32 needs 12"],
   ];
-  for (const [what, fn, message] of cases) {
-    it(what, () => {
-      const e = thrown(fn);
-      expect(e).toBeInstanceOf(T.ValueError);
-      expect(e.message.startsWith(message), `${e.message}\n  does not start with\n${message}`).toBe(true);
-    });
-  }
+  itThrowsValueErrors(cases);
 
   it('checks every entry before reading any: a bad second tensor fails the whole file', () => {
     const header = { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 8] } };

@@ -7,23 +7,14 @@ import { describe, expect, it } from 'vitest';
 import * as F from '@rill/flowmatch';
 import * as T from '@rill/tensor';
 import { expectClose } from '../helpers/close.js';
-import { encodeSafetensors, parseSafetensors } from '../../packages/flowmatch/src/safetensors.js';
-import { TORCHCFM_FORMAT, exportTorchcfm, importTorchcfm } from '../../packages/flowmatch/src/torchcfm.js';
+import { encodeSafetensors, exportTorchcfm, importTorchcfm, parseSafetensors, TORCHCFM_FORMAT } from '@rill/flowmatch';
+import { thrown, itThrowsValueErrors } from '../helpers/errors.js';
 
 const FIXTURES = new URL('../fixtures/formats/', import.meta.url);
 const MLP_FILE = new Uint8Array(readFileSync(new URL('torchcfm_mlp.safetensors', FIXTURES)));
 /** The fixture MLP's outputs at a few (x, t), computed by NumPy in float64 (make_fixtures.py). */
 const EXPECTED = JSON.parse(readFileSync(new URL('torchcfm_mlp_expected.json', FIXTURES), 'utf8')) as { x: number[][]; t: number[]; out: number[][] };
 
-/** The error `fn` throws (fails the test if it throws nothing). */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error, none was thrown');
-}
 
 /** u(x, t) of a model at the fixture's inputs (t as a (B, 1) column). */
 function outputs(model: F.MLP, x = EXPECTED.x, t = EXPECTED.t): number[] {
@@ -195,13 +186,7 @@ describe('errors name the file, the key and the shapes', () => {
     ['exporting a sinusoidal time embedding', () => exportTorchcfm(trained({ time: { kind: 'sinusoidal', features: 4 } })), "exportTorchcfm: the model's time embedding is 'sinusoidal', which torchcfm's MLP cannot express: it appends raw t to x (time: concat)"],
     ['exporting a normalizing flow', () => exportTorchcfm({ ...trained(), kind: 'flow' }), "exportTorchcfm: needs a flow-matching (cfm) checkpoint, got 'flow'"],
   ];
-  for (const [what, fn, message] of cases) {
-    it(what, () => {
-      const e = thrown(fn);
-      expect(e).toBeInstanceOf(T.ValueError);
-      expect(e.message.startsWith(message), `${e.message}\n  does not start with\n${message}`).toBe(true);
-    });
-  }
+  itThrowsValueErrors(cases);
 
   it('the default file name in errors is "torchcfm"', () => {
     expect(thrown(() => importTorchcfm(encodeSafetensors({}))).message).toMatch(/^torchcfm: holds no weights/);

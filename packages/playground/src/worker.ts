@@ -25,18 +25,12 @@ function exclusive<R>(job: () => R | Promise<R>): Promise<R> {
 }
 
 async function useBackend(name: BackendName): Promise<void> {
-  if (name === 'wasm') await T.initWasm(); // compiles the kernels asynchronously (also fine on a page's main thread)
-  if (name === 'gpu') {
-    // gpu.js on WebGL2 (an OffscreenCanvas in this worker); loaded only when asked for
-    const { initGpu } = await import('@rill/tensor/gpu');
-    await initGpu({ require: true });
-  }
-  if (name === 'webgpu') {
-    // WGSL compute shaders on WebGPU (navigator.gpu exists in workers too)
-    const { initWebGpu } = await import('@rill/tensor/webgpu');
-    await initWebGpu({ require: true });
-  }
-  T.setBackend(name);
+  // The GPU entries are imported here (loaded only when asked for), which registers how T.ready starts them: gpu.js
+  // on WebGL2 (an OffscreenCanvas in this worker), or WGSL compute shaders on WebGPU (navigator.gpu exists in workers).
+  if (name === 'gpu') await import('@rill/tensor/gpu');
+  if (name === 'webgpu') await import('@rill/tensor/webgpu');
+  // wasm compiles its kernels asynchronously (also fine on a page's main thread); threads are Node-only: one here.
+  await T.ready({ backend: name, threads: 1, require: true });
 }
 
 function makeTrainer(s: Settings): F.Trainer {
