@@ -18,7 +18,7 @@ fi
 if command -v pnpm >/dev/null 2>&1 && [ "$(pnpm --version 2>/dev/null)" = "$PNPM_VERSION" ]; then
   PNPM=(pnpm)
 else
-  PNPM=(npx --yes "pnpm@$PNPM_VERSION")
+  PNPM=(env npm_config_update_notifier=false npx --yes "pnpm@$PNPM_VERSION")
 fi
 
 if [ "${RILL_SETUP:-full}" = main ]; then
