@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 QUICK=$([ "${1:-}" = "--quick" ] && echo 1 || echo 0)
 bash scripts/main.sh
+node_modules/.bin/tsc -b examples # main.sh builds only the CLI's packages; the straightness example runs below
 cp out/loss.png out/samples.png out/trajectories.png out/field.png out/density.png docs/
 RILL="node packages/cli/bin/rill.js"
 $RILL solvers --model out/moons.rill --n 1000 --png docs/solvers.png | tee out/solvers.txt
