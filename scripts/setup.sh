@@ -27,10 +27,12 @@ if [ "${RILL_SETUP:-full}" = main ]; then
   return 0 2>/dev/null || exit 0
 fi
 
-# chromium drives the playground's and the WebGPU backend's tests (playwright-core; no browser download).
+# chromium drives the playground's and the WebGPU backend's tests (playwright-core; no browser download); NumPy is
+# the independent reference for the .npy and safetensors tests (unless a python3 on the PATH already has it).
 GL_PACKAGES="build-essential python3 pkg-config libx11-dev libxi-dev libxext-dev libgl1-mesa-dev libglu1-mesa-dev mesa-common-dev xvfb xauth chromium"
 missing=""
 for p in $GL_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if ! python3 -c 'import numpy' >/dev/null 2>&1 && ! dpkg -s python3-numpy >/dev/null 2>&1; then missing="$missing python3-numpy"; fi
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing system packages:$missing"

@@ -1,13 +1,13 @@
 // The formats people have, through the `rill` command: NumPy .npy data in and samples out, safetensors weights in
 // torchcfm's layout out and in (a file written by an independent Python writer imports and samples), and CSV files
 // as pandas and spreadsheets write them (an index column, quoted numbers, semicolons).
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rill } from './run.js';
+import { python } from '../helpers/python.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rill-cli-formats-'));
 const FIXTURE = fileURLToPath(new URL('../fixtures/formats/torchcfm_mlp.safetensors', import.meta.url));
@@ -15,7 +15,7 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/formats/torchcfm_mlp.safetens
 /** numpy's own reading of a .npy file: shape, dtype and values, as JSON. */
 function numpyLoad(path: string): { shape: number[]; dtype: string; values: number[] } {
   const py = `import json, numpy as np; a = np.load(${JSON.stringify(path)}); print(json.dumps({"shape": list(a.shape), "dtype": str(a.dtype), "values": a.ravel().tolist()}))`;
-  const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
+  const r = python(py);
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout);
 }
@@ -43,7 +43,7 @@ describe('NumPy .npy', () => {
 
   it('train --data x.npy trains on a numpy array (float64 in C order), like the same points from CSV', () => {
     const py = `import numpy as np; r = np.random.default_rng(0); x = np.concatenate([r.normal(-2, 0.3, (60, 2)), r.normal(2, 0.3, (60, 2))]); np.save(${JSON.stringify(join(dir, 'd.npy'))}, x); np.savetxt(${JSON.stringify(join(dir, 'd.csv'))}, x.astype(np.float32), delimiter=',', header='x0,x1', comments='', fmt='%.9g')`;
-    expect(spawnSync('python3', ['-c', py]).status).toBe(0);
+    expect(python(py).status).toBe(0);
     const fromNpy = rill(dir, 'train', '--data', 'd.npy', '--steps', '30', '--batch', '32', '--hidden', '8', '--out', 'npy.rill');
     const fromCsv = rill(dir, 'train', '--data', 'd.csv', '--steps', '30', '--batch', '32', '--hidden', '8', '--out', 'csv.rill');
     expect(fromNpy.status, fromNpy.stderr).toBe(0);
@@ -79,7 +79,7 @@ describe('safetensors in torchcfm layout', () => {
   it("the export is torchcfm's state dict, read by an independent reader: keys net.0 … net.4, weights (out, in), metadata", () => {
     expect(rill(dir, 'export', '--model', 'm.rill', '--out', 'w.safetensors').status).toBe(0);
     const py = `import json, struct; b = open(${JSON.stringify(join(dir, 'w.safetensors'))}, 'rb').read(); n = struct.unpack('<Q', b[:8])[0]; h = json.loads(b[8:8 + n]); print(json.dumps({k: v['shape'] if k != '__metadata__' else v for k, v in h.items()}))`;
-    const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
+    const r = python(py);
     expect(r.status, r.stderr).toBe(0);
     const header = JSON.parse(r.stdout);
     expect(header).toMatchObject({ 'net.0.weight': [16, 3], 'net.0.bias': [16], 'net.2.weight': [16, 16], 'net.4.weight': [2, 16], 'net.4.bias': [2] });

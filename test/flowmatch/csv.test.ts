@@ -154,10 +154,11 @@ describe('parseCsv: files from pandas and other tools', () => {
   });
 
   it("a file separated by ';' or tabs instead of commas is a clear error", () => {
-    for (const [text, by] of [['x;y\n1;2\n3;4\n', "';'"], ['1;2\n', "';'"], ['x\ty\n1\t2\n', 'tabs'], ['"x";"y"\n"1";"2"\n', "';'"]]) {
+    const cases = [['x;y\n1;2\n3;4\n', "';'"], ['1;2\n', "';'"], ['x\ty\n1\t2\n', 'tabs'], ['"x";"y"\n"1";"2"\n', "';'"], ['x;y\n1,5;2,25\n', "';'"], ['1,5;2,25\n3;4\n', "';'"]];
+    for (const [text, by] of cases) {
       const e = thrown(() => parseCsv(text, 'eu.csv'));
       expect(e).toBeInstanceOf(T.ValueError);
-      expect(e.message).toBe(`eu.csv: fields are separated by ${by} — Rill reads comma-separated values`);
+      expect(e.message).toBe(`eu.csv: fields are separated by ${by} — Rill reads comma-separated values: re-save with ',' between fields and '.' as the decimal point (pandas: sep=',', decimal='.')`);
     }
     // A single comma-free column is still a single column.
     expect(parseCsv('v\n7\n\t8\t\n').points.toArray()).toEqual([[7], [8]]);

@@ -1,5 +1,4 @@
 // NumPy .npy files: the exact bytes np.save writes, files written by real NumPy, NumPy reading ours, round trips, errors.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
 import { encodeNpy, parseNpy } from '@rill/flowmatch';
 import { thrown, itThrowsValueErrors } from '../helpers/errors.js';
+import { python } from '../helpers/python.js';
 
 const FIXTURES = new URL('../fixtures/formats/', import.meta.url);
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(name, FIXTURES)));
@@ -34,8 +34,8 @@ function npyWith(header: string, payload: Uint8Array = new Uint8Array(0), versio
 const f32Bytes = (values: number[]) => new Uint8Array(new Float32Array(values).buffer);
 
 /** Runs a Python program with NumPy; returns its stdout (fails the test with stderr on error). */
-function python(program: string): string {
-  const r = spawnSync('python3', ['-c', program], { encoding: 'utf8', timeout: 60_000 });
+function runPython(program: string): string {
+  const r = python(program);
   expect(r.status, r.stderr).toBe(0);
   return r.stdout;
 }
@@ -77,7 +77,7 @@ describe('encodeNpy', () => {
       '    np.save(b, np.array(v, dtype=c["dtype"]).reshape(c["shape"]))',
       '    print(b.getvalue().hex())',
     ].join('\n');
-    const fromNumpy = python(program).trim().split('\n');
+    const fromNumpy = runPython(program).trim().split('\n');
     tensors.forEach((t, i) => {
       expect(Buffer.from(encodeNpy(t)).toString('hex'), JSON.stringify(cases[i])).toBe(fromNumpy[i]);
     });
@@ -98,7 +98,7 @@ describe('encodeNpy', () => {
       `    a = np.load(${JSON.stringify(dir)} + "/" + name)`,
       '    print(json.dumps([str(a.dtype), list(a.shape), a.astype(np.float64).ravel().tolist(), bool(np.signbit(a).any())]))',
     ].join('\n');
-    const loaded = python(program).trim().split('\n').map((l) => JSON.parse(l));
+    const loaded = runPython(program).trim().split('\n').map((l) => JSON.parse(l));
     expect(loaded[0]).toEqual(['float32', [2, 2], Array.from(tensors['a.npy'].data), true]); // −0 keeps its sign
     expect(loaded[1]).toEqual(['float64', [], [Math.PI], false]);
     expect(loaded[2]).toEqual(['int32', [3], [2147483647, -2147483648, 0], true]);

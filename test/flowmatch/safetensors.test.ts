@@ -1,5 +1,4 @@
 // safetensors files: a file from an independent Python writer, exact bytes, half-precision decoding, Python reading ours, errors.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
 import { encodeSafetensors, parseSafetensors } from '@rill/flowmatch';
 import { thrown, itThrowsValueErrors } from '../helpers/errors.js';
+import { python } from '../helpers/python.js';
 
 const FIXTURES = new URL('../fixtures/formats/', import.meta.url);
 
@@ -131,7 +131,7 @@ describe('encodeSafetensors', () => {
       '    out[name] = [e["dtype"], np.frombuffer(data[b:end], dtype=kinds[e["dtype"]]).reshape(e["shape"]).tolist()]',
       'print(json.dumps(out))',
     ].join('\n');
-    const r = spawnSync('python3', ['-c', program], { encoding: 'utf8' });
+    const r = python(program);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ meta: { who: 'rill' }, w: ['F32', [[1, 2, 3], [4, 5, 6.5]]], d: ['F64', [Math.E]], n: ['I32', [-5, 9]] });
   });

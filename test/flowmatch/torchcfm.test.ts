@@ -1,5 +1,4 @@
 // torchcfm interop: a torchcfm-shaped MLP state dict runs as NumPy computes it; exports have torchcfm's keys and layout.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import * as T from '@rill/tensor';
 import { expectClose } from '../helpers/close.js';
 import { encodeSafetensors, exportTorchcfm, importTorchcfm, parseSafetensors, TORCHCFM_FORMAT } from '@rill/flowmatch';
 import { thrown, itThrowsValueErrors } from '../helpers/errors.js';
+import { python } from '../helpers/python.js';
 
 const FIXTURES = new URL('../fixtures/formats/', import.meta.url);
 const MLP_FILE = new Uint8Array(readFileSync(new URL('torchcfm_mlp.safetensors', FIXTURES)));
@@ -132,7 +132,7 @@ describe('exportTorchcfm', () => {
       '        h = 1.0507009873554805 * np.where(h > 0, h, 1.6732632423543772 * np.expm1(h))',
       'print(json.dumps(h.ravel().tolist()))',
     ].join('\n');
-    const r = spawnSync('python3', ['-c', program], { encoding: 'utf8' });
+    const r = python(program);
     expect(r.status, r.stderr).toBe(0);
     expectClose(outputs(F.modelFromCheckpoint(ckpt, { ema: true })), JSON.parse(r.stdout), { rtol: 1e-5, atol: 1e-6 });
   });

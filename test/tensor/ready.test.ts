@@ -20,6 +20,8 @@ describe('T.ready', () => {
     expect(await T.ready({ backend: 'js' })).toMatchObject({ backend: 'js', threads: 1 });
     expect(T.getBackend().name).toBe('js');
     expect(await T.ready({ backend: 'js', threads: 2 })).toMatchObject({ backend: 'js-threads', threads: 2 });
+    expect(await T.ready({ backend: 'wasm', threads: 3 })).toMatchObject({ backend: 'wasm', threads: 3 }); // the pool resized
+    expect(await T.ready({ backend: 'wasm', threads: 1 })).toMatchObject({ backend: 'wasm', threads: 1 }); // and stopped
   });
 
   it('the backends compute the same product: a 70×90·90×50 matmul on wasm (threads) and js vs float64 loops', async () => {

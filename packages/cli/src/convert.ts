@@ -1,9 +1,9 @@
 // `rill export` and `rill import`: a model's weights as a safetensors file in torchcfm's MLP layout, and back, so a
 // model trained with torchcfm samples in Rill (and one trained here loads in PyTorch).
-import { ACTIVATIONS, DATASET_NAMES, encodeCheckpoint, exportTorchcfm, importTorchcfm, type TrainConfig } from '@rill/flowmatch';
-import { readBytes, writeFileAtomic } from '@rill/flowmatch/node';
+import { ValueError } from '@rill/tensor';
+import { ACTIVATIONS, DATASET_NAMES, encodeCheckpoint, exportTorchcfm, importTorchcfm, parseSafetensors, TORCHCFM_FORMAT, type TrainConfig } from '@rill/flowmatch';
+import { loadCheckpoint, readBytes, writeFileAtomic } from '@rill/flowmatch/node';
 import { UsageError, type Flag, type Values } from './flags.js';
-import { loadModel } from './io.js';
 
 const FORMATS = ['safetensors'] as const;
 
@@ -15,12 +15,24 @@ export const EXPORT_FLAGS: Flag[] = [
 ];
 
 export async function exportModel(v: Values): Promise<number> {
-  const { ckpt, model } = loadModel('export', String(v.model), true);
-  model.dispose();
-  const bytes = exportTorchcfm(ckpt, { ema: !v.raw });
+  const path = String(v.model);
+  const ckpt = loadCheckpoint(path);
+  if (ckpt.kind !== 'cfm') throw new UsageError(`rill export: ${path} holds a '${ckpt.kind}' model; only flow-matching (cfm) models export to torchcfm's MLP`);
+  let bytes: Uint8Array;
+  try {
+    bytes = exportTorchcfm(ckpt, { ema: !v.raw });
+  } catch (e) {
+    if (e instanceof ValueError) throw new UsageError(`rill export: ${path}: ${e.message.replace(/^exportTorchcfm: /, '')}`);
+    throw e;
+  }
   writeFileAtomic(String(v.out), bytes);
-  const hasEma = Object.keys(ckpt.tensors).some((n) => n.startsWith('ema.'));
-  console.log(`exported ${v.model} (${hasEma && !v.raw ? 'EMA weights' : 'weights'}) as torchcfm's MLP → ${v.out} (${bytes.length} bytes)`);
+  const { metadata } = parseSafetensors(bytes);
+  console.log(`exported ${path} (${metadata.weights === 'ema' ? 'EMA weights' : 'weights'}) as torchcfm's MLP → ${v.out} (${bytes.length} bytes)`);
+  // torchcfm's MLP(dim, w) is three hidden layers of one width with SELU: other shapes need a matching nn.Sequential.
+  const widths = metadata.hidden.split(',');
+  if (widths.length !== 3 || new Set(widths).size !== 1 || metadata.activation !== 'selu') {
+    console.log(`note: torchcfm's MLP(dim, w) has three hidden layers of width w and SELU; this model (hidden ${metadata.hidden}, ${metadata.activation}) loads into an nn.Sequential of the same Linear layers at the same indices`);
+  }
   return 0;
 }
 
@@ -44,7 +56,8 @@ export async function importModel(v: Values): Promise<number> {
       throw new UsageError(`rill import: --${flag} must be ${flag === 'source' ? 'normal or ' : ''}a dataset (${DATASET_NAMES.join(', ')}), got '${name}'`);
     }
   }
-  const ckpt = importTorchcfm(readBytes(path), {
+  const bytes = readBytes(path);
+  const ckpt = importTorchcfm(bytes, {
     file: path,
     activation: v.act as TrainConfig['activation'] | undefined,
     sigma: v.sigma as number | undefined,
@@ -55,6 +68,11 @@ export async function importModel(v: Values): Promise<number> {
   });
   writeFileAtomic(String(v.out), encodeCheckpoint(ckpt));
   const c = ckpt.config as unknown as TrainConfig;
+  if (parseSafetensors(bytes, path).metadata.format !== TORCHCFM_FORMAT) {
+    // Weights from PyTorch say nothing of how they were trained: say what was assumed, and how to say otherwise.
+    const assumed = [['act', c.activation], ['path', c.path], ['sigma', c.sigma], ['source', c.source]].filter(([flag]) => v[flag] === undefined);
+    if (assumed.length) console.log(`note: ${path} has no Rill metadata; assumed ${assumed.map(([f, val]) => `--${f} ${val}`).join(', ')} (torchcfm's recipe): pass the flags to say otherwise`);
+  }
   console.log(`imported ${path}: MLP ${[c.dim + 1, ...c.hidden, c.dim].join('→')} ${c.activation}, ${c.path} path, σ = ${c.sigma}, source ${c.source} → ${v.out}`);
   return 0;
 }

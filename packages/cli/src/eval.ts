@@ -32,7 +32,7 @@ export async function evaluate(v: Values): Promise<number> {
   const m = loadAnyModel('eval', String(v.model), Boolean(v.raw));
   const { config } = m;
   const spec = v.data === undefined ? String(config.data) : String(v.data);
-  if (spec === 'custom') throw new UsageError('rill eval: the model was trained on a CSV file; pass it again with --data FILE.csv');
+  if (spec === 'custom') throw new UsageError('rill eval: the model says nothing of its training data (a CSV or .npy file, or imported weights); pass the data with --data FILE');
   const n = Number(v.n);
   const g = new T.Generator(Number(v.seed));
   const take = (pts: T.Tensor) => (pts.shape[0] >= n ? T.slice(pts, [0], [n]) : pts);

@@ -27,7 +27,11 @@ export function readPoints(command: string, flag: string, path: string, dim?: nu
     if (points.rank !== 2 || points.shape[0] < 1) {
       throw new UsageError(`rill ${command}: ${path} holds an array of shape (${points.shape.join(', ')}); points are a 2-D array (n ≥ 1, dimensions)`);
     }
-    if (points.dtype !== 'float32') points = T.cast(points, 'float32');
+    if (points.dtype !== 'float32') {
+      const read = points;
+      points = T.cast(read, 'float32'); // training and sampling run in float32
+      read.dispose();
+    }
   } else points = readCsv(path, options).points;
   if (dim !== undefined && points.shape[1] !== dim) {
     throw new UsageError(`rill ${command}: ${path} has ${points.shape[1]} columns but the model works in ${dim} dimensions`);

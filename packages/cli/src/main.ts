@@ -1,4 +1,5 @@
 // The `rill` command line: parse the command and its flags, run it, and turn user errors into one line and exit code 2.
+import * as T from '@rill/tensor';
 import { RillError } from '@rill/tensor';
 import { exportModel, EXPORT_FLAGS, importModel, IMPORT_FLAGS } from './convert.js';
 import { evaluate, EVAL_FLAGS } from './eval.js';
@@ -53,7 +54,10 @@ export async function run(argv: string[]): Promise<number> {
       console.log(helpText(name, command.summary, command.flags));
       return 0;
     }
-    return await command.run(parseFlags(name, command.flags, rest));
+    const values = parseFlags(name, command.flags, rest);
+    // `cpu`, the fastest CPU backend on every core, as in the library; `train` starts the one its --backend names.
+    if (!command.flags.some((f) => f.name === 'backend')) await T.ready({ backend: 'cpu' });
+    return await command.run(values);
   } catch (e) {
     // Mistakes in the call or the input files: one line, no stack trace. Anything else is a bug: show it all.
     if (e instanceof UsageError) process.stderr.write(`${e.message}\n`);

@@ -24,7 +24,7 @@ const COLORS: Record<string, string> = { euler: '#d62728', midpoint: '#ff7f0e', 
 export async function solvers(v: Values): Promise<number> {
   const { model, config } = loadModel('solvers', String(v.model), Boolean(v.raw));
   const spec = v.data === undefined ? String(config.data) : String(v.data);
-  if (spec === 'custom') throw new UsageError('rill solvers: the model was trained on a CSV file; pass it again with --data FILE.csv');
+  if (spec === 'custom') throw new UsageError('rill solvers: the model says nothing of its training data (a CSV or .npy file, or imported weights); pass the data with --data FILE');
   const n = Number(v.n);
   const g = new T.Generator(Number(v.seed));
   const data = loadPoints('solvers', 'data', spec, n, g, config.dim, { indexCol: Boolean(v['index-col']) });

@@ -42,12 +42,11 @@ export function parseCsv(text: string, source = 'csv', options: CsvOptions = {})
     }
     fields.forEach((f, i) => (fields[i] = unquote(f)));
   }
-  // A first row of one field holding ';' or a tab: values separated by something other than commas (a European
-  // spreadsheet writes `x;y` and `1,5;2`, its decimal commas splitting the data rows anywhere).
-  const [only, ...more] = rows[0].fields;
-  if (more.length === 0) {
-    const separator = only.includes(';') ? "';'" : only.includes('\t') ? 'tabs' : null;
-    if (separator) throw new T.ValueError(source, `fields are separated by ${separator} — Rill reads comma-separated values`);
+  // A first row holding ';' or a tab: values separated by something other than commas (a European spreadsheet
+  // writes `x;y` and `1,5;2`, its decimal commas splitting the fields anywhere).
+  const separator = rows[0].fields.some((f) => f.includes(';')) ? "';'" : rows[0].fields.some((f) => f.includes('\t')) ? 'tabs' : null;
+  if (separator) {
+    throw new T.ValueError(source, `fields are separated by ${separator} — Rill reads comma-separated values: re-save with ',' between fields and '.' as the decimal point (pandas: sep=',', decimal='.')`);
   }
   // Plain decimal numbers only (JavaScript's Number() would also take hex, binary and Infinity).
   const isNumber = (f: string) => /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(f);

@@ -1,6 +1,7 @@
 // The conditional flow matching loss: regress the model's velocity on the path's conditional velocity.
 import * as A from '@rill/autograd';
 import type { Var } from '@rill/autograd';
+import * as T from '@rill/tensor';
 import type { Generator } from '@rill/tensor';
 import type { GaussianPath, PathBatch } from './paths.js';
 
@@ -18,6 +19,10 @@ export interface VelocityModel {
  * `options` as for {@link GaussianPath.sample}. Returns a scalar Var; call backward() on it.
  */
 export function cfmLoss(model: VelocityModel, path: GaussianPath, batch: PathBatch, options: { generator?: Generator; tValues?: ArrayLike<number> } = {}): Var {
+  const { z, x0, t } = batch ?? ({} as Partial<PathBatch>);
+  if (!(z instanceof T.Tensor) || !(x0 instanceof T.Tensor) || !(t instanceof T.Tensor)) {
+    throw new T.ValueError('cfmLoss', 'needs a batch { z, x0, t } of tensors: z the data, x0 the source samples, t the times');
+  }
   const { xt, ut } = path.sample(batch, options);
   return A.mse(model.forward(xt, batch.t), ut);
 }

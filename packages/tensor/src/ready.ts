@@ -2,7 +2,7 @@
 // says what it found — instead of initWasm, initThreads, initGpu and initWebGpu called by hand.
 import { BackendError } from './errors.js';
 import { getBackend, setBackend } from './backend.js';
-import { canShareMemory, hasWasmSimd, initWasm, type WasmSource } from './wasm/module.js';
+import { hasWasmSimd, initWasm, type WasmSource } from './wasm/module.js';
 
 /** The backends `ready` starts: `cpu` is the fastest CPU backend here (wasm where WebAssembly SIMD runs) on all cores. */
 export type BackendChoice = 'cpu' | 'wasm' | 'js' | 'gpu' | 'webgpu';
@@ -55,24 +55,20 @@ export function registerStarter(name: 'gpu' | 'webgpu' | 'threads', start: Start
 const inNode = () => typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
 
 /** The starter for `name`: registered already, else (in Node) loaded from this package's own entry by name. */
-async function starter(name: 'gpu' | 'webgpu' | 'threads'): Promise<Starter | undefined> {
+async function starter(name: 'gpu' | 'webgpu' | 'threads'): Promise<Starter> {
   if (!starters.has(name) && inNode()) {
     // A specifier in a variable: bundlers leave it alone, so the CPU path never pulls gpu.js or worker_threads in.
     const entry = `@rill/tensor/${name}`;
     try {
       await import(/* @vite-ignore */ entry);
     } catch (e) {
-      if (name === 'gpu' && /gpu\.js/.test(String((e as Error).message))) throw e;
       throw new BackendError('ready', `cannot load ${entry} (${(e as Error).message.split('\n')[0]})`);
     }
   }
-  return starters.get(name);
-}
-
-/** Every core, where the engine says (Node's os.availableParallelism, a browser's navigator.hardwareConcurrency). */
-function allCores(): number {
-  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
-  return typeof n === 'number' && n >= 1 ? n : 1;
+  const start = starters.get(name);
+  // A page that bundles Rill imports the entry itself (the bundler must see it); so does a second copy of the package.
+  if (!start) throw new BackendError('ready', `the ${name} backend is not loaded here: \`await import('@rill/tensor/${name}')\` first`);
+  return start;
 }
 
 /**
@@ -99,20 +95,20 @@ export async function ready(options: ReadyOptions = {}): Promise<ReadyInfo> {
   const info: ReadyInfo = { requested, backend: requested, device: 'cpu', threads: 1, simd, gpu: null, fallback: null };
 
   if (requested === 'gpu' || requested === 'webgpu') {
-    const start = await starter(requested);
-    const found = (await start!({ require: options.require })) as Record<string, string> | null;
+    const found = (await (await starter(requested))({ require: options.require })) as Record<string, string> | null;
     setBackend(requested);
     info.gpu = found;
     if (!found) info.fallback = `the ${requested} backend is unavailable here; the CPU runs instead`;
   } else {
     if (requested !== 'js' && simd) await initWasm(options.wasm);
     if (requested === 'wasm' && !simd) throw new BackendError('ready', 'the wasm backend needs WebAssembly SIMD, which this engine lacks: use cpu or js');
-    const count = wanted === 'all' ? (inNode() ? 0 : allCores()) : wanted; // 0: let the threads entry count the cores
-    if (count !== 1 && inNode()) {
-      const start = await starter('threads');
-      info.threads = (await start!({ threads: count === 0 ? undefined : count })) as number;
-    } else if (count > 1) {
-      info.fallback = 'threads run only in Node here: one thread';
+    if (inNode()) {
+      // The pool is resized to exactly what is asked (a pool left running would still split the matmuls).
+      const count = wanted === 'all' ? undefined : wanted;
+      if (count !== 1) info.threads = (await (await starter('threads'))({ threads: count })) as number;
+      else if (starters.has('threads')) await starters.get('threads')!({ threads: 1 });
+    } else if (options.threads !== undefined && wanted !== 1) {
+      info.fallback = 'threads run only in Node: one thread here';
     }
     // `js` on several threads is `js-threads`, the same kernels split by rows.
     setBackend(requested === 'js' && info.threads > 1 ? 'js-threads' : requested);
@@ -122,6 +118,5 @@ export async function ready(options: ReadyOptions = {}): Promise<ReadyInfo> {
   info.backend = active.name;
   info.device = active.device;
   if (info.device !== 'cpu') info.threads = 1;
-  else if (!canShareMemory() && info.backend === 'wasm') info.threads = 1;
   return info;
 }

@@ -46,7 +46,8 @@ export async function initGpu(options: { require?: boolean } = {}): Promise<GpuI
     module = (await import('gpu.js')) as unknown as GpuModule;
   } catch (e) {
     // A missing package is a setup mistake, not a machine without a GPU: say how to add it, whatever `require` says.
-    if (!/gpu\.js/.test(String(e)) || !/ERR_MODULE_NOT_FOUND|Cannot find|Failed to (resolve|fetch)/.test(`${(e as { code?: string }).code} ${String(e)}`)) throw e;
+    // Node: ERR_MODULE_NOT_FOUND for the package 'gpu.js' itself (not a module missing inside an installed gpu.js).
+    if (!((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && /package 'gpu\.js'|'gpu\.js'/.test(String(e)))) throw e;
     throw new BackendError(
       'initGpu',
       "the gpu backend needs gpu.js, an optional peer dependency of @rill/tensor that is not installed: add it with `npm install gpu.js@2` (or `pnpm add gpu.js@2`; in Node it builds the native `gl` package, which needs a C++ toolchain and the X11/GL headers, and runs under a display such as xvfb-run)",

@@ -151,4 +151,13 @@ export async function stopThreads(): Promise<void> {
   await Promise.all(p.workers.map((w) => w.terminate()));
 }
 
-registerStarter('threads', (options) => initThreads(options.threads));
+/**
+ * Exactly `threads` threads for large matmuls (1: the workers stop): a running pool of another size, or one started
+ * before the `wasm` backend it should serve, is replaced. Returns the count. What `T.ready({ threads })` calls.
+ */
+export async function useThreads(threads = availableParallelism()): Promise<number> {
+  if (pool && (pool.workers.length + 1 !== threads || pool.wasm !== sharedWasm())) await stopThreads();
+  return threads > 1 ? initThreads(threads) : 1;
+}
+
+registerStarter('threads', (options) => useThreads(options.threads));
