@@ -17,7 +17,7 @@ for data in moons checkerboard; do
     model="$OUT/$data-$kind.rill"
     start=$(date +%s%3N)
     ema=$([ "$kind" = cfm ] && echo "--ema 0.999" || echo "")
-    $RILL train --kind "$kind" --data "$data" --steps "$steps" $ema --out "$model" --log-every 100000 > /dev/null 2>&1
+    $RILL train --kind "$kind" --data "$data" --steps "$steps" $ema --out "$model" --force --log-every 100000 > /dev/null 2>&1
     ms=$(( $(date +%s%3N) - start ))
     $RILL sample --model "$model" --n 2000 --out "$OUT/$data-$kind.csv" --png "$FIG/$data-$kind-samples.png" > /dev/null
     $RILL logprob --model "$model" --points "$OUT/$data-$kind.csv" --out "$OUT/$data-$kind-logp.csv" --png "$FIG/$data-$kind-density.png" --grid 64 2> /dev/null

@@ -15,7 +15,7 @@ node_modules/.bin/tsc -b examples # main.sh builds only the CLI's packages; the 
 cp out/loss.png out/samples.png out/trajectories.png out/field.png out/density.png docs/
 RILL="node packages/cli/bin/rill.js"
 $RILL solvers --model out/moons.rill --n 1000 --png docs/solvers.png | tee out/solvers.txt
-$RILL train --data moons --steps "${RILL_STEPS:-20000}" --act silu --ema 0.999 --out out/moons-silu.rill --log-every 100000 > /dev/null
+$RILL train --data moons --steps "${RILL_STEPS:-20000}" --act silu --ema 0.999 --out out/moons-silu.rill --force --log-every 100000 > /dev/null
 $RILL solvers --model out/moons-silu.rill --n 1000 --png docs/solvers-silu.png | tee out/solvers-silu.txt
 node examples/dist/straightness.js && cp out/examples/straightness.png docs/
 if [ "$QUICK" = 0 ]; then

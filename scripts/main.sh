@@ -9,7 +9,7 @@ RILL_SETUP=main source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 RILL=(node packages/cli/bin/rill.js)
 mkdir -p out
 STEPS="${RILL_STEPS:-20000}"
-"${RILL[@]}" train --data moons --steps "$STEPS" --ema 0.999 --out out/moons.rill --png out/loss.png
+"${RILL[@]}" train --data moons --steps "$STEPS" --ema 0.999 --out out/moons.rill --png out/loss.png --force
 "${RILL[@]}" sample --model out/moons.rill --n 2000 --solver dopri5 --out out/samples.csv \
   --png out/samples.png --trajectories out/trajectories.png --field out/field.png
 "${RILL[@]}" eval --model out/moons.rill --data moons --n 2000

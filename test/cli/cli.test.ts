@@ -22,7 +22,7 @@ describe('help', () => {
     }
     expect(help.stdout).toContain('default 64,64,64 for cfm; 36,36 in each coupling of a flow');
     expect(help.stdout).toContain('--kind');
-    expect(help.stdout).toContain('(default: 20000)');
+    expect(help.stdout).toContain('(1…100000000, default: 20000)'); // every integer flag says its range
     for (const c of ['sample', 'eval', 'logprob']) expect(rill(dir, c, '--help').stdout).toContain('--model');
   });
 });

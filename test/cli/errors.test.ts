@@ -36,7 +36,7 @@ const CASES: [string, string[], RegExp][] = [
   ['an unknown solver', ['sample', '--model', 'ok.rill', '--solver', 'rk5'], /^rill sample: --solver must be one of euler, midpoint, heun, rk4, dopri5, got 'rk5'/],
   ['an unknown activation', ['train', '--out', 'x.rill', '--act', 'swish'], /^rill train: --act must be one of selu, silu, relu, tanh, gelu, got 'swish'/],
   ['an unknown backend', ['train', '--out', 'x.rill', '--backend', 'tpu'], /^rill train: --backend .*must be one of cpu, js, wasm, gpu/],
-  ['a missing model file', ['sample', '--model', 'nope.rill'], /^rill sample: nope\.rill: cannot read the file \(ENOENT\)/],
+  ['a missing model file', ['sample', '--model', 'nope.rill'], /^rill sample: nope\.rill: cannot read the file \(ENOENT: no such file or folder\)/],
   ['a truncated model file', ['eval', '--model', 'truncated.rill'], /^rill eval: truncated\.rill: truncated/],
   ['a corrupted model file', ['sample', '--model', 'corrupted.rill', '--out', 'keep.csv'], /^rill sample: corrupted\.rill: corrupted \(payload checksum mismatch\)/],
   ['a CSV with ragged rows', ['train', '--out', 'x.rill', '--data', 'ragged.csv'], /^rill train: ragged\.csv: line 3 has 1 fields, expected 2/],

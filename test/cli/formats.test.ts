@@ -102,7 +102,7 @@ describe('safetensors in torchcfm layout', () => {
     writeFileSync(join(dir, 'junk.safetensors'), 'not a safetensors file at all');
     const cases: [string[], RegExp][] = [
       [['import', '--model', 'junk.safetensors', '--out', 'j.rill'], /^rill import: junk\.safetensors: /],
-      [['import', '--model', 'absent.safetensors', '--out', 'j.rill'], /^rill import: absent\.safetensors: cannot read the file \(ENOENT\)/],
+      [['import', '--model', 'absent.safetensors', '--out', 'j.rill'], /^rill import: absent\.safetensors: cannot read the file \(ENOENT: no such file or folder\)/],
       [['import', '--model', FIXTURE, '--out', 'j.rill', '--source', 'mars'], /^rill import: --source must be normal or a dataset/],
       [['export', '--model', 'm.rill', '--out', 'j.st', '--format', 'onnx'], /^rill export: --format must be one of safetensors, got 'onnx'/],
     ];

@@ -87,7 +87,7 @@ describe('files', () => {
     saveCheckpoint(path, sample());
     expect(loadCheckpoint(path).step).toBe(42);
     expect(readdirSync(dir)).toEqual(['model.rill']); // no temp file left behind
-    expect(() => loadCheckpoint(join(dir, 'nope.rill'))).toThrow(/nope\.rill: cannot read the file \(ENOENT\)/);
+    expect(() => loadCheckpoint(join(dir, 'nope.rill'))).toThrow(/nope\.rill: cannot read the file \(ENOENT: no such file or folder\)/);
   });
 
   it('a failed atomic write leaves the previous file untouched and no temp file', () => {

@@ -8,9 +8,9 @@ import { UsageError, type Flag, type Values } from './flags.js';
 const FORMATS = ['safetensors'] as const;
 
 export const EXPORT_FLAGS: Flag[] = [
-  { name: 'model', kind: 'string', required: true, help: 'a .rill flow-matching model' },
+  { name: 'model', kind: 'string', io: 'in', required: true, help: 'a .rill flow-matching model' },
   { name: 'format', kind: 'choice', choices: FORMATS, default: 'safetensors', help: "safetensors: torchcfm's MLP state dict (net.0.weight (out, in), …) with the config in __metadata__" },
-  { name: 'out', kind: 'string', required: true, help: 'the file to write (e.g. model.safetensors)' },
+  { name: 'out', kind: 'string', io: 'out', required: true, help: 'the file to write (e.g. model.safetensors)' },
   { name: 'raw', kind: 'bool', default: false, help: 'export the raw weights even when the model has EMA weights' },
 ];
 
@@ -37,11 +37,11 @@ export async function exportModel(v: Values): Promise<number> {
 }
 
 export const IMPORT_FLAGS: Flag[] = [
-  { name: 'model', kind: 'string', required: true, help: "a safetensors file of torchcfm's MLP (time_varying=True: the input is [x, t])" },
+  { name: 'model', kind: 'string', io: 'in', required: true, help: "a safetensors file of torchcfm's MLP (time_varying=True: the input is [x, t])" },
   { name: 'format', kind: 'choice', choices: FORMATS, default: 'safetensors', help: 'the file format' },
-  { name: 'out', kind: 'string', required: true, help: 'the .rill model file to write' },
+  { name: 'out', kind: 'string', io: 'out', required: true, help: 'the .rill model file to write' },
   { name: 'act', kind: 'choice', choices: Object.keys(ACTIVATIONS), help: "the activation between layers (default: the file's metadata, else selu, torchcfm's)" },
-  { name: 'sigma', kind: 'number', min: 0, help: "the I-CFM noise σ it was trained with (default: the metadata's, else 0)" },
+  { name: 'sigma', kind: 'number', min: 0, max: 1000, help: "the I-CFM noise σ it was trained with (default: the metadata's, else 0)" },
   { name: 'sigma-min', kind: 'number', min: 0, max: 0.999, help: "σ_min of the linear path (default: the metadata's, else 0)" },
   { name: 'path', kind: 'choice', choices: ['linear', 'cosine', 'vp'], help: "the probability path (default: the metadata's, else linear)" },
   { name: 'source', kind: 'string', help: "the source distribution: normal or a dataset (default: the metadata's, else normal)" },

@@ -17,12 +17,26 @@ export interface Flag {
   above?: number;
   max?: number;
   required?: boolean;
+  /** A file the command reads (`in`) or writes (`out`): checked before it runs (see outputs.ts). */
+  io?: 'in' | 'out';
 }
 
 /** CSV input read from a pandas DataFrame saved with its index: drop that first column. */
 export const INDEX_COL_FLAG: Flag = { name: 'index-col', kind: 'bool', default: false, help: "CSV input: drop the first column (pandas' index column, whose header field is empty)" };
 
 export type Values = Record<string, string | number | boolean | number[] | undefined>;
+
+/** The largest integer a flag may ever take (JavaScript's exact integers); each int flag documents a smaller maximum. */
+export const MAX_INT = Number.MAX_SAFE_INTEGER;
+/** Seeds are 32-bit (the generator's state is seeded from a u32). */
+export const MAX_SEED = 2 ** 32 - 1;
+
+const givenFlags = new WeakMap<Values, Set<string>>();
+
+/** Whether `name` was on the command line (not its default): how `--resume` tells a change from a default. */
+export function given(values: Values, name: string): boolean {
+  return givenFlags.get(values)?.has(name) ?? false;
+}
 
 /** Parses argv against the flags: unknown flags, missing values, bad numbers and choices become UsageErrors. */
 export function parseFlags(command: string, flags: Flag[], argv: string[]): Values {
@@ -46,6 +60,7 @@ export function parseFlags(command: string, flags: Flag[], argv: string[]): Valu
     throw new UsageError(`rill ${command}: ${msg} (see rill ${command} --help)`);
   }
   const out: Values = {};
+  givenFlags.set(out, new Set(Object.keys(parsed.values)));
   for (const f of flags) {
     const raw = (parsed.values as Record<string, string | boolean | undefined>)[f.name];
     if (raw === undefined) {
@@ -76,7 +91,9 @@ function convert(command: string, f: Flag, raw: string | boolean): Values[string
     if (f.kind !== 'number' && !Number.isInteger(v)) throw bad('must be an integer');
     if (f.min !== undefined && v < f.min) throw bad(`must be ≥ ${f.min}`);
     if (f.above !== undefined && !(v > f.above)) throw bad(`must be > ${f.above}`);
-    if (f.max !== undefined && v > f.max) throw bad(`must be ≤ ${f.max}`);
+    if (!Number.isFinite(v)) throw bad('must be a finite number');
+    const max = f.max ?? (f.kind === 'number' ? Infinity : MAX_INT);
+    if (v > max) throw bad(`must be ≤ ${max}`);
     return v;
   };
   if (f.kind === 'ints') return text.split(',').map(number);
@@ -87,7 +104,8 @@ function convert(command: string, f: Flag, raw: string | boolean): Values[string
 export function helpText(command: string, summary: string, flags: Flag[]): string {
   const rows = flags.map((f) => {
     const value = f.kind === 'bool' ? '' : f.kind === 'choice' ? ` <${f.choices!.join('|')}>` : ` <${f.kind === 'ints' ? 'n,n,…' : f.kind === 'string' ? 'value' : f.kind}>`;
-    const def = f.required ? '(required)' : f.default === undefined ? '' : `(default: ${Array.isArray(f.default) ? f.default.join(',') : String(f.default)})`;
+    const range = f.max !== undefined && f.kind !== 'number' ? `${f.min ?? 0}…${f.max}` : '';
+    const def = f.required ? '(required)' : f.default === undefined ? (range ? `(${range})` : '') : `(${range ? `${range}, ` : ''}default: ${Array.isArray(f.default) ? f.default.join(',') : String(f.default)})`;
     return [`  --${f.name}${value}`, `${f.help} ${def}`.trim()];
   });
   const width = Math.max(...rows.map((r) => r[0].length)) + 2;

@@ -27,6 +27,8 @@ export function readPoints(command: string, flag: string, path: string, dim?: nu
     if (points.rank !== 2 || points.shape[0] < 1) {
       throw new UsageError(`rill ${command}: ${path} holds an array of shape (${points.shape.join(', ')}); points are a 2-D array (n ≥ 1, dimensions)`);
     }
+    const bad = points.data.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw new UsageError(`rill ${command}: ${path}: row ${Math.floor(bad / points.shape[1]) + 1} holds ${points.data[bad]}; points must be finite`);
     if (points.dtype !== 'float32') {
       const read = points;
       points = T.cast(read, 'float32'); // training and sampling run in float32
@@ -55,10 +57,25 @@ export function loadPoints(command: string, flag: string, spec: string, n: numbe
 }
 
 /** A model file: the checkpoint and its model (EMA weights when present, unless raw). */
-export function loadModel(command: string, path: string, raw = false): { ckpt: Checkpoint; model: MLP; config: TrainConfig } {
-  const ckpt = loadCheckpoint(path);
+export function loadModel(command: string, path: string, raw = false, ckpt = loadCheckpoint(path)): { ckpt: Checkpoint; model: MLP; config: TrainConfig } {
   if (ckpt.kind !== 'cfm') throw new UsageError(`rill ${command}: ${path} holds a '${ckpt.kind}' model, which this command cannot use`);
-  return { ckpt, model: modelFromCheckpoint(ckpt, { ema: !raw }), config: ckpt.config as unknown as TrainConfig };
+  const model = modelFromCheckpoint(ckpt, { ema: !raw });
+  finiteWeights(command, path, model.parameters());
+  return { ckpt, model, config: ckpt.config as unknown as TrainConfig };
+}
+
+/** A model whose weights hold NaN or ±∞ (a diverged run) can only produce NaN: refuse it, naming the file. */
+function finiteWeights(command: string, path: string, params: { value: Tensor }[]): void {
+  if (!params.every((p) => p.value.data.every(Number.isFinite))) {
+    throw new UsageError(`rill ${command}: ${path}: the model's weights contain NaN or ±∞ (a diverged run): retrain it, e.g. with a smaller --lr`);
+  }
+}
+
+/** Refuses to write results that are not all finite: `what` names them (`samples`, `log-densities`). */
+export function finiteOutputs(command: string, values: Tensor, what: string, why: string): void {
+  let bad = 0;
+  for (const x of values.data) if (!Number.isFinite(x)) bad++;
+  if (bad > 0) throw new UsageError(`rill ${command}: ${bad} of the ${values.size} ${what} are NaN or ±∞ (${why}); nothing was written`);
 }
 
 /** A model file of either kind: a flow-matching velocity field (cfm) or a normalizing flow. */
@@ -68,8 +85,12 @@ export type AnyModel =
 
 export function loadAnyModel(command: string, path: string, raw = false): AnyModel {
   const ckpt = loadCheckpoint(path);
-  if (ckpt.kind === 'flow') return { kind: 'flow', ckpt, flow: flowFromCheckpoint(ckpt), config: ckpt.config as unknown as FlowTrainConfig };
-  const { model, config } = loadModel(command, path, raw);
+  if (ckpt.kind === 'flow') {
+    const flow = flowFromCheckpoint(ckpt);
+    finiteWeights(command, path, flow.parameters());
+    return { kind: 'flow', ckpt, flow, config: ckpt.config as unknown as FlowTrainConfig };
+  }
+  const { model, config } = loadModel(command, path, raw, ckpt);
   return { kind: 'cfm', ckpt, model, config };
 }
 

@@ -6,16 +6,16 @@ import { writeFigure } from './figure.js';
 import { sampleDataset } from '@rill/flowmatch';
 import type { Flag, Values } from './flags.js';
 import { INDEX_COL_FLAG, UsageError } from './flags.js';
-import { isDataset, loadAnyModel, modelLogProb, readPoints, seconds } from './io.js';
+import { finiteOutputs, isDataset, loadAnyModel, modelLogProb, readPoints, seconds } from './io.js';
 
 export const LOGPROB_FLAGS: Flag[] = [
-  { name: 'model', kind: 'string', required: true, help: 'a .rill model file' },
-  { name: 'points', kind: 'string', required: true, help: 'a CSV file of points (header optional) or a .npy array (n, d)' },
+  { name: 'model', kind: 'string', io: 'in', required: true, help: 'a .rill model file' },
+  { name: 'points', kind: 'string', io: 'in', required: true, help: 'a CSV file of points (header optional) or a .npy array (n, d)' },
   INDEX_COL_FLAG,
-  { name: 'out', kind: 'string', help: 'file for the log-densities: CSV, or .npy (a float32 array (n)); default: print them' },
-  { name: 'steps', kind: 'int', min: 1, default: 50, help: 'RK4 steps from data (t = 1) to noise (t = 0) (cfm models)' },
+  { name: 'out', kind: 'string', io: 'out', help: 'file for the log-densities: CSV, or .npy (a float32 array (n)); default: print them' },
+  { name: 'steps', kind: 'int', min: 1, max: 10_000, default: 50, help: 'RK4 steps from data (t = 1) to noise (t = 0) (cfm models)' },
   { name: 'divergence', kind: 'choice', choices: ['exact', 'hutchinson'], default: 'exact', help: 'Jacobian trace: exact (one pass per dimension) or Hutchinson' },
-  { name: 'png', kind: 'string', help: 'draw the density exp(log p) on a grid around the points to this PNG' },
+  { name: 'png', kind: 'string', io: 'out', help: 'draw the density exp(log p) on a grid around the points to this PNG' },
   { name: 'grid', kind: 'int', min: 4, max: 200, default: 48, help: 'heat-map resolution (cells per side)' },
   { name: 'raw', kind: 'bool', default: false, help: 'use the raw weights even when the model has EMA weights' },
 ];
@@ -27,6 +27,7 @@ export async function logprob(v: Values): Promise<number> {
   const options = { steps: Number(v.steps), divergence: v.divergence as 'exact' | 'hutchinson' };
   const start = performance.now();
   const { logProb: lp, nfe } = modelLogProb('logprob', m, points, options);
+  finiteOutputs('logprob', lp, 'log-densities', 'the points lie where the density underflows or the ODE diverged: check their scale, or raise --steps');
   const text = `logp\n${Array.from(lp.data).join('\n')}\n`;
   if (v.out && /\.npy$/i.test(String(v.out))) writeNpy(String(v.out), lp);
   else if (v.out) writeFileAtomic(String(v.out), text);

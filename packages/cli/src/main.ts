@@ -5,6 +5,7 @@ import { exportModel, EXPORT_FLAGS, importModel, IMPORT_FLAGS } from './convert.
 import { evaluate, EVAL_FLAGS } from './eval.js';
 import { helpText, parseFlags, UsageError, type Flag, type Values } from './flags.js';
 import { logprob, LOGPROB_FLAGS } from './logprob.js';
+import { checkOutputs } from './outputs.js';
 import { sample, SAMPLE_FLAGS } from './sample.js';
 import { solvers, SOLVERS_FLAGS } from './solvers.js';
 import { train, TRAIN_FLAGS } from './train.js';
@@ -55,6 +56,8 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     const values = parseFlags(name, command.flags, rest);
+    // Every output checked before any work: writable, not a folder, not an input (train --resume reads its --out).
+    checkOutputs(name, command.flags, values, values.resume ? ['out'] : []);
     // `cpu`, the fastest CPU backend on every core, as in the library; `train` starts the one its --backend names.
     if (!command.flags.some((f) => f.name === 'backend')) await T.ready({ backend: 'cpu' });
     return await command.run(values);

@@ -5,26 +5,26 @@ import * as T from '@rill/tensor';
 import { fieldOf, METHODS, solve, type Method, type SolveOptions, sampleDataset } from '@rill/flowmatch';
 import { writeFigure } from './figure.js';
 import type { Flag, Values } from './flags.js';
-import { UsageError } from './flags.js';
-import { isDataset, loadAnyModel, seconds, writePoints } from './io.js';
+import { MAX_SEED, UsageError } from './flags.js';
+import { finiteOutputs, isDataset, loadAnyModel, seconds, writePoints } from './io.js';
 import type { Layer } from './plot/svg.js';
 
 export const SOLVER_FLAGS: Flag[] = [
   { name: 'solver', kind: 'choice', choices: METHODS, default: 'dopri5', help: 'ODE solver' },
-  { name: 'steps', kind: 'int', min: 1, default: 100, help: 'steps of a fixed-step solver' },
+  { name: 'steps', kind: 'int', min: 1, max: 100_000, default: 100, help: 'steps of a fixed-step solver' },
   { name: 'rtol', kind: 'number', above: 0, default: 1e-5, help: 'dopri5 relative tolerance' },
   { name: 'atol', kind: 'number', above: 0, default: 1e-5, help: 'dopri5 absolute tolerance' },
 ];
 
 export const SAMPLE_FLAGS: Flag[] = [
-  { name: 'model', kind: 'string', required: true, help: 'a .rill model file' },
+  { name: 'model', kind: 'string', io: 'in', required: true, help: 'a .rill model file' },
   { name: 'n', kind: 'int', min: 1, max: 1_000_000, default: 2000, help: 'number of samples' },
   ...SOLVER_FLAGS,
-  { name: 'seed', kind: 'int', min: 0, default: 0, help: 'seed of the noise' },
-  { name: 'out', kind: 'string', default: 'samples.csv', help: 'file for the samples: CSV (header x0,x1,…), or .npy (a float32 array (n, d))' },
-  { name: 'png', kind: 'string', help: 'draw data vs samples to this PNG' },
-  { name: 'trajectories', kind: 'string', help: 'draw trajectories from noise to data to this PNG' },
-  { name: 'field', kind: 'string', help: 'draw the velocity field at t = 0, ½, 0.9 to this PNG' },
+  { name: 'seed', kind: 'int', min: 0, max: MAX_SEED, default: 0, help: 'seed of the noise' },
+  { name: 'out', kind: 'string', io: 'out', default: 'samples.csv', help: 'file for the samples: CSV (header x0,x1,…), or .npy (a float32 array (n, d))' },
+  { name: 'png', kind: 'string', io: 'out', help: 'draw data vs samples to this PNG' },
+  { name: 'trajectories', kind: 'string', io: 'out', help: 'draw trajectories from noise to data to this PNG' },
+  { name: 'field', kind: 'string', io: 'out', help: 'draw the velocity field at t = 0, ½, 0.9 to this PNG' },
   { name: 'raw', kind: 'bool', default: false, help: 'use the raw weights even when the model has EMA weights' },
 ];
 
@@ -55,6 +55,7 @@ export async function sample(v: Values): Promise<number> {
     how = `${v.solver}, NFE ${solved.nfe}`;
   }
   const took = seconds(start);
+  finiteOutputs('sample', x, 'samples', m.kind === 'cfm' ? 'the ODE solver diverged: try dopri5 or more --steps' : 'the flow overflowed');
   writePoints(String(v.out), x);
   console.log(`sampled ${v.n} points with ${m.kind === 'flow' ? 'the normalizing flow: one pass' : how.replace(', NFE', ': NFE')}, ${took} → ${v.out}`);
   if (config.dim !== 2 && (v.png || v.trajectories || v.field)) {

@@ -5,36 +5,38 @@ import * as T from '@rill/tensor';
 import { COUPLINGS, ACTIVATIONS, Trainer, DEFAULT_CONFIG, type TrainConfig, type CustomPoints, FlowTrainer, DEFAULT_FLOW_CONFIG, type FlowTrainConfig } from '@rill/flowmatch';
 import { saveCheckpoint, loadCheckpoint } from '@rill/flowmatch/node';
 import { writeFigure } from './figure.js';
-import { INDEX_COL_FLAG, UsageError, type Flag, type Values } from './flags.js';
+import { given, INDEX_COL_FLAG, MAX_SEED, UsageError, type Flag, type Values } from './flags.js';
 import { isDataset, readPoints, seconds } from './io.js';
 import { progress } from './progress.js';
+import { resumeChanges } from './resume.js';
 
 export const TRAIN_FLAGS: Flag[] = [
   { name: 'kind', kind: 'choice', choices: ['cfm', 'flow'], default: 'cfm', help: 'cfm: flow matching (an ODE velocity field); flow: a normalizing flow (RealNVP) by maximum likelihood' },
-  { name: 'data', kind: 'string', default: 'moons', help: 'a dataset (moons, moons-sklearn, 8gaussians, checkerboard, circles, spirals, swissroll, gmm), a CSV file or a .npy array (n, d)' },
-  { name: 'out', kind: 'string', required: true, help: 'the .rill file to write (model + optimizer + RNG state)' },
-  { name: 'steps', kind: 'int', min: 1, default: DEFAULT_CONFIG.steps, help: 'training steps (in total, also when resuming)' },
+  { name: 'data', kind: 'string', io: 'in', default: 'moons', help: 'a dataset (moons, moons-sklearn, 8gaussians, checkerboard, circles, spirals, swissroll, gmm), a CSV file or a .npy array (n, d)' },
+  { name: 'out', kind: 'string', io: 'out', required: true, help: 'the .rill file to write (model + optimizer + RNG state)' },
+  { name: 'steps', kind: 'int', min: 1, max: 100_000_000, default: DEFAULT_CONFIG.steps, help: 'training steps (in total, also when resuming)' },
   { name: 'batch', kind: 'int', min: 1, max: 65536, default: DEFAULT_CONFIG.batch, help: 'batch size' },
-  { name: 'hidden', kind: 'ints', min: 1, help: `hidden layer widths (default ${DEFAULT_CONFIG.hidden} for cfm; ${DEFAULT_FLOW_CONFIG.hidden} in each coupling of a flow)` },
+  { name: 'hidden', kind: 'ints', min: 1, max: 8192, help: `hidden layer widths (default ${DEFAULT_CONFIG.hidden} for cfm; ${DEFAULT_FLOW_CONFIG.hidden} in each coupling of a flow)` },
   { name: 'act', kind: 'choice', choices: Object.keys(ACTIVATIONS), help: `activation (default ${DEFAULT_CONFIG.activation} for cfm, ${DEFAULT_FLOW_CONFIG.activation} for a flow)` },
-  { name: 'couplings', kind: 'int', min: 1, default: DEFAULT_FLOW_CONFIG.couplings, help: 'flow: affine coupling layers' },
+  { name: 'couplings', kind: 'int', min: 1, max: 64, default: DEFAULT_FLOW_CONFIG.couplings, help: 'flow: affine coupling layers' },
   { name: 'actnorm', kind: 'bool', default: false, help: 'flow: an ActNorm layer before each coupling' },
   { name: 'lr', kind: 'number', above: 0, default: DEFAULT_CONFIG.lr, help: 'learning rate' },
   { name: 'optimizer', kind: 'choice', choices: ['adam', 'adamw', 'sgd'], default: DEFAULT_CONFIG.optimizer, help: 'optimizer' },
   { name: 'weight-decay', kind: 'number', min: 0, help: 'weight decay: L2 for adam/sgd (default 0), decoupled for adamw (default 0.01, as PyTorch)' },
   { name: 'path', kind: 'choice', choices: ['linear', 'cosine', 'vp'], default: DEFAULT_CONFIG.path, help: 'probability path' },
-  { name: 'sigma', kind: 'number', min: 0, default: DEFAULT_CONFIG.sigma, help: 'I-CFM noise σ on x_t' },
+  { name: 'sigma', kind: 'number', min: 0, max: 1000, default: DEFAULT_CONFIG.sigma, help: 'I-CFM noise σ on x_t' },
   { name: 'sigma-min', kind: 'number', min: 0, max: 0.999, default: 0, help: 'CondOT σ_min (linear path)' },
-  { name: 'source', kind: 'string', default: 'normal', help: 'source distribution: normal, a dataset, or a CSV file' },
+  { name: 'source', kind: 'string', io: 'in', default: 'normal', help: 'source distribution: normal, a dataset, or a CSV file' },
   { name: 'coupling', kind: 'choice', choices: COUPLINGS, default: DEFAULT_CONFIG.coupling, help: 'minibatch coupling: independent (I-CFM) or optimal transport' },
   { name: 'ema', kind: 'number', min: 0, max: 0.99999, default: 0, help: 'EMA decay of the weights used for sampling (0 = off; e.g. 0.999)' },
-  { name: 'seed', kind: 'int', min: 0, default: 0, help: 'random seed (same seed, same run)' },
+  { name: 'seed', kind: 'int', min: 0, max: MAX_SEED, default: 0, help: 'random seed (same seed, same run)' },
   { name: 'backend', kind: 'choice', choices: ['cpu', 'js', 'wasm', 'gpu'], default: 'cpu', help: 'compute backend: cpu = the fastest CPU one (wasm where WebAssembly SIMD runs, on all cores)' },
-  { name: 'checkpoint-every', kind: 'int', min: 0, default: 0, help: 'also save a checkpoint every N steps (0 = only at the end)' },
-  { name: 'resume', kind: 'bool', default: false, help: 'continue the run saved in --out' },
-  { name: 'log-every', kind: 'int', min: 1, default: 1000, help: 'progress line interval when stderr is not a terminal' },
+  { name: 'checkpoint-every', kind: 'int', min: 0, max: 100_000_000, default: 0, help: 'also save a checkpoint every N steps (0 = only at the end)' },
+  { name: 'resume', kind: 'bool', default: false, help: 'continue the run saved in --out (--lr and --steps may change)' },
+  { name: 'force', kind: 'bool', default: false, help: 'replace an existing --out (without it, an existing model is never overwritten)' },
+  { name: 'log-every', kind: 'int', min: 1, max: 100_000_000, default: 1000, help: 'progress line interval when stderr is not a terminal' },
   INDEX_COL_FLAG,
-  { name: 'png', kind: 'string', help: 'also draw the loss curve to this PNG file' },
+  { name: 'png', kind: 'string', io: 'out', help: 'also draw the loss curve to this PNG file' },
 ];
 
 /** Starts the backend by the names the library uses (`T.ready`): cpu, wasm, js, gpu; an unavailable one is a UsageError. */
@@ -79,10 +81,21 @@ export async function train(v: Values): Promise<number> {
   if (v.resume) {
     if (!existsSync(out)) throw new UsageError(`rill train: --resume needs an existing checkpoint at --out ${out}`);
     const ckpt = loadCheckpoint(out);
-    trainer = ckpt.kind === 'flow' ? FlowTrainer.fromCheckpoint(ckpt, custom) : Trainer.fromCheckpoint(ckpt, custom);
-    trainer.config.steps = Number(v.steps);
+    const changes = resumeChanges(out, ckpt, v, { data: inputs.data, source: inputs.source });
+    for (const field of ['data', 'source'] as const) {
+      const [mine, stored] = [custom[field], ckpt.tensors[`custom.${field}`]];
+      if (mine && stored && (mine.shape.join() !== stored.shape.join() || mine.data.some((x, i) => x !== stored.data[i]))) {
+        throw new UsageError(`rill train: --${field} ${v[field]} holds other points than the run in ${out} was trained on; start a new run with --force`);
+      }
+    }
+    // The run's own learning rate unless --lr says otherwise; the steps are always --steps (in total).
+    const config = { ...ckpt.config, steps: Number(v.steps), lr: given(v, 'lr') ? Number(v.lr) : ckpt.config.lr };
+    const resumed = { ...ckpt, config };
+    trainer = ckpt.kind === 'flow' ? FlowTrainer.fromCheckpoint(resumed, custom) : Trainer.fromCheckpoint(resumed, custom);
     if (trainer.step >= trainer.config.steps) throw new UsageError(`rill train: ${out} is already at step ${trainer.step} ≥ --steps ${trainer.config.steps}`);
-    process.stderr.write(`resuming ${out} at step ${trainer.step}\n`);
+    process.stderr.write(`resuming ${out} at step ${trainer.step}${changes.length ? `, with ${changes.join(' and ')}` : ''}\n`);
+  } else if (existsSync(out) && !v.force) {
+    throw new UsageError(`rill train: --out ${out} already exists; pass --resume to continue its run, or --force to replace it`);
   } else if (v.kind === 'flow') {
     for (const name of CFM_ONLY) {
       const flag = TRAIN_FLAGS.find((f) => f.name === name)!;
@@ -121,30 +134,35 @@ export async function train(v: Values): Promise<number> {
     trainer = configured(() => new Trainer(config, custom));
   }
   const { steps } = trainer.config;
-  const save = () => saveCheckpoint(out, trainer.checkpoint({ backend: T.getBackend().name }));
-  let interrupted = false;
-  const onSigint = () => {
-    interrupted = true;
+  const save = () => {
+    // Never save a diverged model over a good one: the weights (not only the loss) must be finite.
+    if (!weightsFinite(trainer)) throw diverged(trainer, custom, `the weights became NaN or ±∞ by step ${trainer.step}`);
+    saveCheckpoint(out, trainer.checkpoint({ backend: T.getBackend().name }));
   };
-  process.on('SIGINT', onSigint);
+  // Ctrl-C, kill (SIGTERM, a container stop, a CI timeout) and a closed terminal (SIGHUP) all save a checkpoint.
+  let signal: NodeJS.Signals | null = null;
+  const onSignal = (s: NodeJS.Signals) => {
+    signal = s;
+  };
+  for (const s of SIGNALS) process.on(s, onSignal);
   const start = performance.now();
   const bar = progress(steps, trainer.step, Number(v['log-every']));
   try {
-    while (trainer.step < steps && !interrupted) {
+    while (trainer.step < steps && !signal) {
       const loss = trainer.trainStep();
-      if (!Number.isFinite(loss)) throw new UsageError(`rill train: the loss became ${loss} at step ${trainer.step}; try a smaller --lr`);
+      if (!Number.isFinite(loss)) throw diverged(trainer, custom, `the loss became ${loss} at step ${trainer.step}`);
       bar.update(trainer.step, loss);
       if (Number(v['checkpoint-every']) > 0 && trainer.step % Number(v['checkpoint-every']) === 0) save();
-      if (trainer.step % 20 === 0) await new Promise((r) => setImmediate(r)); // let a Ctrl-C (SIGINT) be handled
+      if (trainer.step % 20 === 0) await new Promise((r) => setImmediate(r)); // let a signal be handled
     }
   } finally {
     bar.done();
-    process.off('SIGINT', onSigint);
+    for (const s of SIGNALS) process.off(s, onSignal);
   }
   save();
-  if (interrupted) {
-    process.stderr.write(`interrupted at step ${trainer.step}: checkpoint saved to ${out}; continue with --resume\n`);
-    return 130;
+  if (signal) {
+    process.stderr.write(`${signal === 'SIGINT' ? 'interrupted' : `stopped by ${signal}`} at step ${trainer.step}: checkpoint saved to ${out}; continue with --resume\n`);
+    return 128 + SIGNAL_NUMBERS[signal as NodeJS.Signals];
   }
   const recent = trainer.losses.slice(-100);
   console.log(
@@ -182,4 +200,27 @@ function configured<R>(make: () => R): R {
     if (e instanceof T.ValueError && e.op === 'config') throw new UsageError(`rill train: ${e.message.replace(/^config: /, '')}`);
     throw e;
   }
+}
+
+/** The signals that stop a run with a checkpoint, and their numbers (the exit code is 128 + the number). */
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+/** Whether every parameter of the model is finite (one pass over each weight tensor; done before each save). */
+function weightsFinite(trainer: Trainer | FlowTrainer): boolean {
+  return trainer.model.parameters().every((p) => p.value.data.every(Number.isFinite));
+}
+
+/**
+ * A divergent run, with its likeliest cause: data whose squares overflow float32 (3.4e38), else a learning rate too
+ * large for the loss. The last good checkpoint (if any) stays as it was.
+ */
+function diverged(trainer: Trainer | FlowTrainer, custom: CustomPoints, what: string): UsageError {
+  let largest = 0;
+  for (const t of [custom.data, custom.source]) if (t) for (const x of t.data) largest = Math.max(largest, Math.abs(x));
+  const cause =
+    largest > 1e15
+      ? `the data reach ${largest.toExponential(1)} in magnitude, and their squares overflow float32: rescale them (e.g. standardize each column)`
+      : `the run diverged: try a smaller --lr (it is ${trainer.config.lr})`;
+  return new UsageError(`rill train: ${what}; ${cause}. Nothing was saved at this step${trainer.step > 1 ? '; an earlier checkpoint in --out is kept' : ''}`);
 }

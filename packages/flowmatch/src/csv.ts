@@ -71,7 +71,9 @@ export function parseCsv(text: string, source = 'csv', options: CsvOptions = {})
     for (let c = first; c < width; c++) {
       const f = fields[c];
       if (!isNumber(f)) throw new T.ValueError(source, `line ${line}, column ${c + 1}: '${f}' is not a number`);
-      data[r * columns.length + c - first] = Number(f);
+      const k = r * columns.length + c - first;
+      data[k] = Number(f);
+      if (!Number.isFinite(data[k])) throw new T.ValueError(source, `line ${line}, column ${c + 1}: ${f} overflows float32 (|x| > 3.4e38)`);
     }
   });
   return { columns, points: T.tensor(data, { shape: [body.length, columns.length] }) };
