@@ -23,60 +23,70 @@ function unquote(f: string): string {
   return (m[1] === '"' ? m[2].replace(/""/g, '"') : m[2]).trim();
 }
 
+/** Plain decimal numbers only (JavaScript's Number() would also take hex, binary and Infinity). */
+const isNumber = (f: string) => /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(f);
+
 /**
  * Parses CSV text of numbers. The first row is a header when any of its fields is not a number. Blank lines are
  * skipped; fields may be padded with spaces and quoted (`"1.5"`, `'x'`; a quoted field may not contain a comma).
  * `source` names the file in errors: `moons.csv: line 4 has 3 fields, expected 2`. A header whose first field is
  * empty (pandas' index column, `,x,y`) is an error unless `options.indexCol` drops that column; so is a file
- * separated by ';' or tabs.
+ * separated by ';' or tabs, and a value that overflows float32. One pass, line by line, straight into a Float32Array:
+ * memory stays near the size of the text.
  */
 export function parseCsv(text: string, source = 'csv', options: CsvOptions = {}): ParsedCsv {
-  const lines = text.split(/\r?\n/).map((l, i) => ({ line: i + 1, fields: l.split(',').map((f) => f.trim()) }));
-  const rows = lines.filter((l) => !(l.fields.length === 1 && l.fields[0] === ''));
-  if (rows.length === 0) throw new T.ValueError(source, 'the file is empty');
-  for (const { line, fields } of rows) {
+  const fail = (why: string): never => {
+    throw new T.ValueError(source, why);
+  };
+  let columns: string[] | null = null; // known once the first non-blank row is read
+  let width = 0; // fields per row, the index column included
+  const first = options.indexCol ? 1 : 0; // the first column read
+  let data = new Float32Array(4096);
+  let count = 0;
+  let line = 0;
+  for (let at = 0; at <= text.length; ) {
+    const end = text.indexOf('\n', at) < 0 ? text.length : text.indexOf('\n', at);
+    const fields = text.slice(at, end).replace(/\r$/, '').split(',').map((f) => f.trim());
+    at = end + 1;
+    line++;
+    if (fields.length === 1 && fields[0] === '') continue; // a blank line
     // A field opening a quote it does not close: the quoted text held a comma, and the split cut it.
     const open = fields.find((f) => /^["']/.test(f) && (f.length < 2 || !f.endsWith(f[0])));
-    if (open !== undefined) {
-      throw new T.ValueError(source, `line ${line}: the field ${open} has an unmatched quote (a quoted field may not contain a comma: Rill splits at every comma)`);
-    }
+    if (open !== undefined) fail(`line ${line}: the field ${open} has an unmatched quote (a quoted field may not contain a comma: Rill splits at every comma)`);
     fields.forEach((f, i) => (fields[i] = unquote(f)));
-  }
-  // A first row holding ';' or a tab: values separated by something other than commas (a European spreadsheet
-  // writes `x;y` and `1,5;2`, its decimal commas splitting the fields anywhere).
-  const separator = rows[0].fields.some((f) => f.includes(';')) ? "';'" : rows[0].fields.some((f) => f.includes('\t')) ? 'tabs' : null;
-  if (separator) {
-    throw new T.ValueError(source, `fields are separated by ${separator} — Rill reads comma-separated values: re-save with ',' between fields and '.' as the decimal point (pandas: sep=',', decimal='.')`);
-  }
-  // Plain decimal numbers only (JavaScript's Number() would also take hex, binary and Infinity).
-  const isNumber = (f: string) => /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(f);
-  const numeric = rows[0].fields.filter(isNumber).length;
-  if (numeric > 0 && numeric < rows[0].fields.length) {
-    const bad = rows[0].fields.find((f) => !isNumber(f));
-    throw new T.ValueError(source, `line ${rows[0].line} mixes numbers and text ('${bad}'): a header row must be all names, a data row all numbers`);
-  }
-  const hasHeader = numeric === 0;
-  if (hasHeader && rows[0].fields[0] === '' && !options.indexCol) {
-    throw new T.ValueError(source, "the first column has no name — it looks like pandas' index column: pass --index-col to drop it, or save with index=False");
-  }
-  const width = rows[0].fields.length; // every row's field count, the index column included
-  const first = options.indexCol ? 1 : 0; // the first column read
-  if (first >= width) throw new T.ValueError(source, 'has only one column: dropping the index column leaves no data');
-  const columns = hasHeader ? rows[0].fields.slice(first) : Array.from({ length: width - first }, (_, i) => `x${i}`);
-  const body = hasHeader ? rows.slice(1) : rows;
-  if (body.length === 0) throw new T.ValueError(source, 'has a header but no data rows');
-  const data = new Float32Array(body.length * columns.length);
-  body.forEach(({ line, fields }, r) => {
-    if (fields.length !== width) throw new T.ValueError(source, `line ${line} has ${fields.length} fields, expected ${width}`);
+    if (columns === null) {
+      // A first row holding ';' or a tab: values separated by something other than commas (a European spreadsheet
+      // writes `x;y` and `1,5;2`, its decimal commas splitting the fields anywhere).
+      const separator = fields.some((f) => f.includes(';')) ? "';'" : fields.some((f) => f.includes('\t')) ? 'tabs' : null;
+      if (separator) fail(`fields are separated by ${separator} — Rill reads comma-separated values: re-save with ',' between fields and '.' as the decimal point (pandas: sep=',', decimal='.')`);
+      const numeric = fields.filter(isNumber).length;
+      if (numeric > 0 && numeric < fields.length) fail(`line ${line} mixes numbers and text ('${fields.find((f) => !isNumber(f))}'): a header row must be all names, a data row all numbers`);
+      width = fields.length;
+      if (first >= width) fail('has only one column: dropping the index column leaves no data');
+      if (numeric === 0) {
+        if (fields[0] === '' && !options.indexCol) fail("the first column has no name — it looks like pandas' index column: pass --index-col to drop it, or save with index=False");
+        columns = fields.slice(first);
+        continue;
+      }
+      columns = Array.from({ length: width - first }, (_, i) => `x${i}`);
+    }
+    if (fields.length !== width) fail(`line ${line} has ${fields.length} fields, expected ${width}`);
+    if (count + width > data.length) {
+      const grown = new Float32Array(Math.max(2 * data.length, count + width));
+      grown.set(data);
+      data = grown;
+    }
     for (let c = first; c < width; c++) {
       const f = fields[c];
-      if (!isNumber(f)) throw new T.ValueError(source, `line ${line}, column ${c + 1}: '${f}' is not a number`);
-      const k = r * columns.length + c - first;
-      data[k] = Number(f);
-      if (!Number.isFinite(data[k])) throw new T.ValueError(source, `line ${line}, column ${c + 1}: ${f} overflows float32 (|x| > 3.4e38)`);
+      if (!isNumber(f)) fail(`line ${line}, column ${c + 1}: '${f}' is not a number`);
+      data[count] = Number(f);
+      if (!Number.isFinite(data[count++])) fail(`line ${line}, column ${c + 1}: ${f} overflows float32 (|x| > 3.4e38)`);
     }
-  });
-  return { columns, points: T.tensor(data, { shape: [body.length, columns.length] }) };
+  }
+  if (columns === null) fail('the file is empty');
+  if (count === 0) fail('has a header but no data rows');
+  const d = columns!.length;
+  return { columns: columns!, points: T.tensor(data.subarray(0, count), { shape: [count / d, d] }) };
 }
 
 /** CSV text with a header row x0,x1,… and one row per point (values written exactly: shortest round-trip form). */
