@@ -26,10 +26,10 @@ describe('encode / decode', () => {
     expect(F.crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
   });
 
-  it('round-trips every field and tensor bit for bit, starting with the RILL magic and version 1', () => {
+  it('round-trips every field and tensor bit for bit, starting with the RILL magic and version 2', () => {
     const bytes = F.encodeCheckpoint(sample());
     expect(Array.from(bytes.slice(0, 4))).toEqual([0x52, 0x49, 0x4c, 0x4c]);
-    expect(new DataView(bytes.buffer).getUint32(4, true)).toBe(1);
+    expect(new DataView(bytes.buffer).getUint32(4, true)).toBe(2);
     const back = F.decodeCheckpoint(bytes);
     const orig = sample();
     expect(back.kind).toBe('cfm');
@@ -55,16 +55,16 @@ describe('encode / decode', () => {
     const header = bytes.slice();
     header[12] = 0x5d; // damage the JSON: its opening brace becomes ]
     expect(err(header)).toThrow(F.CheckpointError);
-    const v2 = bytes.slice();
-    new DataView(v2.buffer).setUint32(4, 2, true);
-    expect(err(v2)).toThrow('m.rill: format version 2 is not supported (this Rill reads version 1)');
+    const v3 = bytes.slice();
+    new DataView(v3.buffer).setUint32(4, 3, true);
+    expect(err(v3)).toThrow('m.rill: format version 3 is not supported (this Rill reads versions 1 and 2)');
     expect(err(new TextEncoder().encode('x0,x1\n1,2\n'))).toThrow('m.rill: not a .rill file (bad magic bytes)');
     const longer = new Uint8Array(bytes.length + 8);
     longer.set(bytes);
     expect(err(longer)).toThrow(/unexpected trailing bytes/);
   });
 
-  it('an entry whose offset is negative or misaligned is a CheckpointError (the header has no checksum of its own)', () => {
+  it('an entry whose offset is negative or misaligned is a CheckpointError (found before the header checksum is compared)', () => {
     const bytes = F.encodeCheckpoint(sample());
     const headerEnd = 12 + new DataView(bytes.buffer).getUint32(8, true);
     const text = new TextDecoder().decode(bytes.subarray(12, headerEnd));

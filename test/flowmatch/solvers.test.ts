@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import * as A from '@rill/autograd';
 import * as T from '@rill/tensor';
-import { FIXED_STEP, METHODS, MLP, fieldOf, solve, type Field, type Method } from '@rill/flowmatch';
+import { FIXED_STEP, METHODS, MLP, fieldOf, inChunks, solve, type Field, type Method } from '@rill/flowmatch';
 import { expectClose } from '../helpers/close.js';
 import { erfRef } from '../helpers/reference.js';
 
@@ -266,5 +266,21 @@ describe('fieldOf: sampling builds no graph', () => {
     T.dispose([r.x, ...r.trajectory]);
     expect(T.memory().numTensors).toBe(before);
     x0.dispose();
+  });
+});
+
+describe('inChunks', () => {
+  it('evaluating the field in row chunks changes no bit of the samples, for every solver (dopri5 takes the same steps)', () => {
+    const g = new T.Generator(11);
+    const model = new MLP({ dim: 2, hidden: [32, 32] }, { generator: g });
+    const noise = T.randn([1003, 2], { generator: g }); // not a multiple of the chunk or of the kernels' row tiles
+    for (const method of METHODS) {
+      const options = { method, steps: 7, rtol: 1e-4, atol: 1e-4 };
+      const whole = solve(fieldOf(model), noise, options);
+      const chunked = solve(inChunks(fieldOf(model), 100), noise, options);
+      expect(chunked.nfe, method).toBe(whole.nfe);
+      expect(Array.from(chunked.x.data), method).toEqual(Array.from(whole.x.data));
+    }
+    expect(() => inChunks(fieldOf(model), 0)).toThrow('inChunks: rows must be a positive integer, got 0');
   });
 });

@@ -2,12 +2,15 @@
 // or, for a normalizing flow, by pushing noise through it in one pass.
 import * as A from '@rill/autograd';
 import * as T from '@rill/tensor';
-import { fieldOf, METHODS, solve, type Method, type SolveOptions, sampleDataset } from '@rill/flowmatch';
+import { fieldOf, inChunks, METHODS, solve, type Method, type SolveOptions, sampleDataset } from '@rill/flowmatch';
 import { writeFigure } from './figure.js';
 import type { Flag, Values } from './flags.js';
 import { MAX_SEED, UsageError } from './flags.js';
 import { finiteOutputs, isDataset, loadAnyModel, seconds, writePoints } from './io.js';
 import type { Layer } from './plot/svg.js';
+
+/** Rows per evaluation of the velocity field when sampling: a chunk's activations, not --n rows', are in memory. */
+const CHUNK_ROWS = 16_384;
 
 export const SOLVER_FLAGS: Flag[] = [
   { name: 'solver', kind: 'choice', choices: METHODS, default: 'dopri5', help: 'ODE solver' },
@@ -47,10 +50,11 @@ export async function sample(v: Values): Promise<number> {
   let x: T.Tensor;
   let how: string;
   if (m.kind === 'flow') {
-    x = A.noGrad(() => T.tidy(() => T.keep(m.flow.forward(noise).value)));
+    x = inChunks((z) => A.noGrad(() => T.tidy(() => m.flow.forward(z).value)), CHUNK_ROWS)(noise, 0);
     how = 'one pass of the flow';
   } else {
-    const solved = solve(fieldOf(m.model), noise, solverOptions(v));
+    // The noise is drawn whole (the same draws for any --n split), the field evaluated in chunks (bounded memory).
+    const solved = solve(inChunks(fieldOf(m.model), CHUNK_ROWS), noise, solverOptions(v));
     x = solved.x;
     how = `${v.solver}, NFE ${solved.nfe}`;
   }

@@ -1,4 +1,4 @@
-// The `.rill` file format (models and training checkpoints alike): versioned header, float payload, CRC-32 checksum.
+// The `.rill` file format (models and training checkpoints alike): a versioned, checksummed header and payload.
 import * as T from '@rill/tensor';
 import type { GeneratorState, Tensor } from '@rill/tensor';
 
@@ -16,13 +16,17 @@ export interface Checkpoint {
   tensors: Record<string, Tensor>;
   /** Free-form JSON (metrics, timings, history). */
   meta?: Record<string, unknown>;
+  /** Where the checkpoint was read from (decodeCheckpoint's `source`), to name it in errors; never written to a file. */
+  source?: string;
 }
 
-/** The `.rill` format version written after the magic bytes; decodeCheckpoint accepts only this version. */
-export const FORMAT_VERSION = 1;
+/** The `.rill` format version encodeCheckpoint writes: 2, whose header has a CRC-32 of its own. */
+export const FORMAT_VERSION = 2;
+/** Every format version decodeCheckpoint reads: 1 (no header checksum) and 2. A newer format adds its number here. */
+export const READ_VERSIONS: readonly number[] = [1, 2];
 const MAGIC = [0x52, 0x49, 0x4c, 0x4c]; // "RILL"
 
-/** A file that is not a valid `.rill` checkpoint (truncated, corrupted, wrong version…). */
+/** A file that is not a valid `.rill` checkpoint (truncated, corrupted, wrong version…), or whose config does not fit its tensors. */
 export class CheckpointError extends T.RillError {}
 
 let crcTable: Uint32Array | undefined;
@@ -42,6 +46,7 @@ export function crc32(bytes: Uint8Array): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
+/** One tensor as the header lists it: where its elements sit in the payload. */
 interface Entry {
   name: string;
   dtype: T.DType;
@@ -50,12 +55,42 @@ interface Entry {
   bytes: number;
 }
 
-const BYTES: Record<T.DType, number> = { float32: 4, float64: 8, int32: 4 };
+/** The header's JSON, once checked. */
+interface Header {
+  kind: string;
+  config: Record<string, unknown>;
+  step: number;
+  rng: GeneratorState | null;
+  meta: Record<string, unknown>;
+  tensors: Entry[];
+  payloadBytes: number;
+  crc32: number;
+}
+
+export const BYTES: Record<T.DType, number> = { float32: 4, float64: 8, int32: 4 };
+
+/** Bytes before the header JSON (magic, version, header length), and after it in version 2 (the header's CRC-32). */
+const PREFIX = 12;
+const headerCrcBytes = (version: number) => (version >= 2 ? 4 : 0);
+/** Where the payload starts: the first multiple of 8 after the header (and its CRC-32). */
+const payloadStart = (version: number, headerLength: number) => Math.ceil((PREFIX + headerLength + headerCrcBytes(version)) / 8) * 8;
 
 /**
- * Layout (little-endian): "RILL" · u32 version · u32 header length · header JSON (UTF-8) · zero padding to a multiple
- * of 8 · payload (every tensor's elements, each 8-byte aligned). The header lists each tensor (name, dtype, shape,
- * offset, bytes), the payload length and the payload's CRC-32.
+ * Encodes a checkpoint as a `.rill` file, format version 2. Layout (little-endian):
+ *
+ * | bytes            | what                                                                          |
+ * | ---------------- | ----------------------------------------------------------------------------- |
+ * | 0–3              | `RILL`                                                                         |
+ * | 4–7              | u32 format version (2)                                                         |
+ * | 8–11             | u32 header length H                                                            |
+ * | 12 … 12 + H      | the header: UTF-8 JSON (format, version, kind, config, step, rng, meta, the    |
+ * |                  | tensor entries {name, dtype, shape, offset, bytes}, payloadBytes, crc32)       |
+ * | next 4           | u32 CRC-32 of the header's H bytes (new in version 2)                          |
+ * | then             | zero padding to a multiple of 8, then the payload: every tensor's elements,    |
+ * |                  | each at an 8-byte-aligned offset; the header's `crc32` is the payload's CRC-32  |
+ *
+ * Version 1 is the same without the header's CRC-32. A change to the header or the layout takes a new version
+ * number, and decodeCheckpoint keeps reading every earlier one (see READ_VERSIONS).
  */
 export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
   const entries: Entry[] = [];
@@ -83,54 +118,131 @@ export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
     crc32: crc32(payload),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const start = Math.ceil((12 + json.length) / 8) * 8;
+  const start = payloadStart(FORMAT_VERSION, json.length);
   const out = new Uint8Array(start + payload.length);
   out.set(MAGIC, 0);
   const view = new DataView(out.buffer);
   view.setUint32(4, FORMAT_VERSION, true);
   view.setUint32(8, json.length, true);
-  out.set(json, 12);
+  out.set(json, PREFIX);
+  view.setUint32(PREFIX + json.length, crc32(json), true);
   out.set(payload, start);
   return out;
 }
 
-/** Reads a `.rill` file's bytes; `source` names the file in errors. Throws CheckpointError on anything malformed. */
+/**
+ * Reads a `.rill` file's bytes (format version 1 or 2); `source` names the file in errors. Throws CheckpointError on
+ * anything malformed. Every header field and tensor entry is checked before a tensor is made (entries must lie
+ * inside the payload without overlapping), so the tensors it returns take at most the file's own size.
+ */
 export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Checkpoint {
   const fail = (why: string): never => {
     throw new CheckpointError(source, why);
   };
-  if (bytes.length < 12 || MAGIC.some((b, i) => bytes[i] !== b)) fail('not a .rill file (bad magic bytes)');
+  if (bytes.length < PREFIX || MAGIC.some((b, i) => bytes[i] !== b)) fail('not a .rill file (bad magic bytes)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);
-  if (version !== FORMAT_VERSION) fail(`format version ${version} is not supported (this Rill reads version ${FORMAT_VERSION})`);
+  if (!READ_VERSIONS.includes(version)) {
+    const known = `${READ_VERSIONS.slice(0, -1).join(', ')} and ${READ_VERSIONS[READ_VERSIONS.length - 1]}`;
+    fail(`format version ${version} is not supported (this Rill reads versions ${known})`);
+  }
   const headerLength = view.getUint32(8, true);
-  if (12 + headerLength > bytes.length) fail('truncated (the header is incomplete)');
-  let header: { kind: string; config: Record<string, unknown>; step: number; rng: GeneratorState | null; meta: Record<string, unknown>; tensors: Entry[]; payloadBytes: number; crc32: number };
+  const headerEnd = PREFIX + headerLength;
+  if (headerEnd + headerCrcBytes(version) > bytes.length) fail('truncated (the header is incomplete)');
+  const headerBytes = bytes.subarray(PREFIX, headerEnd);
+  let json: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + headerLength)));
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
   } catch {
     return fail('corrupted (the header is not valid JSON)');
   }
-  const wellFormed =
-    header !== null && typeof header === 'object' && typeof header.kind === 'string' && Number.isInteger(header.step) && header.step >= 0 &&
-    header.config !== null && typeof header.config === 'object' && Array.isArray(header.tensors) && Number.isInteger(header.payloadBytes) &&
-    Number.isInteger(header.crc32) &&
-    header.tensors.every((e) => typeof e?.name === 'string' && Array.isArray(e.shape) && e.shape.every((d) => Number.isInteger(d) && d >= 0) &&
-      Number.isInteger(e.offset) && Number.isInteger(e.bytes) && e.bytes === e.shape.reduce((p, d) => p * d, 1) * (BYTES[e.dtype] ?? NaN));
-  if (!wellFormed) fail('corrupted (the header does not describe a checkpoint)');
-  const start = Math.ceil((12 + headerLength) / 8) * 8;
+  // The structure first, so that the error says what is wrong; then the checksum, which also catches the changes
+  // that keep the structure valid (a width, a step, an offset).
+  const header = checkHeader(json, version, fail);
+  if (version >= 2 && crc32(headerBytes) !== view.getUint32(headerEnd, true)) fail('corrupted (header checksum mismatch)');
+  const start = payloadStart(version, headerLength);
   if (bytes.length < start + header.payloadBytes) fail(`truncated (${bytes.length} bytes, expected ${start + header.payloadBytes})`);
   if (bytes.length > start + header.payloadBytes) fail(`has ${bytes.length - start - header.payloadBytes} unexpected trailing bytes`);
-  const payload = bytes.slice(start, start + header.payloadBytes); // a copy: aligned, and independent of the file buffer
-  if (crc32(payload) !== header.crc32) fail('corrupted (payload checksum mismatch)');
-  const tensors: Record<string, Tensor> = {};
-  for (const e of header.tensors) {
-    const bad = !(e.dtype in BYTES) || e.offset < 0 || e.offset % BYTES[e.dtype] !== 0 || e.offset + e.bytes > payload.length;
-    if (bad) fail(`corrupted (bad entry for tensor '${e.name}': offset ${e.offset}, ${e.bytes} bytes of ${e.dtype})`);
-    const Ctor = e.dtype === 'float32' ? Float32Array : e.dtype === 'float64' ? Float64Array : Int32Array;
-    tensors[e.name] = T.tensor(new Ctor(payload.buffer, e.offset, e.bytes / BYTES[e.dtype]), { shape: e.shape, dtype: e.dtype });
+  if (crc32(bytes.subarray(start, start + header.payloadBytes)) !== header.crc32) fail('corrupted (payload checksum mismatch)');
+  const tensors = Object.fromEntries(
+    header.tensors.map((e) => {
+      const at = start + e.offset;
+      const copy = bytes.slice(at, at + e.bytes); // its own buffer: aligned for the typed array
+      const Ctor = e.dtype === 'float32' ? Float32Array : e.dtype === 'float64' ? Float64Array : Int32Array;
+      return [e.name, T.tensor(new Ctor(copy.buffer, 0, e.bytes / BYTES[e.dtype]), { shape: e.shape, dtype: e.dtype })];
+    }),
+  );
+  return { kind: header.kind, config: header.config, step: header.step, rng: header.rng ?? undefined, tensors, meta: header.meta, source };
+}
+
+export const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+/** Tensor names and kinds: no control characters (so that every error stays on one line), and not too long. */
+const NAME = /^[^\p{Cc}\u2028\u2029]{1,256}$/u;
+const KIND = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** The header's JSON if it describes a checkpoint (every field, every tensor entry), else a CheckpointError. */
+function checkHeader(h: unknown, version: number, fail: (why: string) => never): Header {
+  const bad = (field: string, why: string): never => fail(`corrupted (the header does not describe a checkpoint): ${field} ${why}`);
+  if (!isObject(h)) return bad('the header', 'is not a JSON object');
+  if (h.format !== 'rill') bad('format', `must be "rill", got ${show(h.format)}`);
+  if (h.version !== version) bad('version', `${show(h.version)} differs from the file's format version ${version}`);
+  if (typeof h.kind !== 'string' || !KIND.test(h.kind)) bad('kind', `must be a short name (letters, digits, _ . -), got ${show(h.kind)}`);
+  if (!isObject(h.config)) bad('config', `must be an object, got ${show(h.config)}`);
+  if (!isCount(h.step)) bad('step', `must be a non-negative integer, got ${show(h.step)}`);
+  if (h.rng !== null && h.rng !== undefined && !isGeneratorState(h.rng)) bad('rng', `must be null or a generator state, got ${show(h.rng)}`);
+  if (h.meta !== undefined && !isObject(h.meta)) bad('meta', `must be an object, got ${show(h.meta)}`);
+  if (!isCount(h.payloadBytes)) bad('payloadBytes', `must be a non-negative integer, got ${show(h.payloadBytes)}`);
+  if (!isCount(h.crc32) || h.crc32 >= 2 ** 32) bad('crc32', `must be a 32-bit unsigned integer, got ${show(h.crc32)}`);
+  if (!Array.isArray(h.tensors)) return bad('tensors', `must be a list, got ${show(h.tensors)}`);
+  const payloadBytes = h.payloadBytes as number;
+  const seen = new Set<string>();
+  const entries = h.tensors.map((e: unknown, i): Entry => {
+    const field = `tensors[${i}]`;
+    if (!isObject(e)) return bad(field, `must be an object, got ${show(e)}`);
+    const { name, dtype, shape, offset, bytes } = e;
+    if (typeof name !== 'string' || !NAME.test(name)) return bad(`${field}.name`, `must be 1 to 256 printable characters, got ${show(name)}`);
+    if (seen.has(name)) fail(`corrupted (tensor '${name}' is listed twice)`);
+    seen.add(name);
+    if (typeof dtype !== 'string' || !Object.hasOwn(BYTES, dtype)) return bad(`${field}.dtype`, `must be float32, float64 or int32, got ${show(dtype)}`);
+    if (!Array.isArray(shape) || !shape.every(isCount)) return bad(`${field}.shape`, `must be a list of non-negative integers, got ${show(shape)}`);
+    const size = (shape as number[]).reduce((p, d) => p * d, 1);
+    const width = BYTES[dtype as T.DType];
+    if (!isCount(bytes) || bytes !== size * width) bad(`${field}.bytes`, `must be ${size} × ${width} for ${dtype}[${shape}], got ${show(bytes)}`);
+    const placed = isCount(offset) && offset % width === 0 && offset + (bytes as number) <= payloadBytes;
+    if (!placed) fail(`corrupted (bad entry for tensor '${name}': offset ${show(offset)}, ${bytes} bytes of ${dtype})`);
+    return { name, dtype: dtype as T.DType, shape: shape as number[], offset: offset as number, bytes: bytes as number };
+  });
+  // Entries must not overlap, so that the tensors together take at most the payload's size.
+  const byOffset = entries.filter((e) => e.bytes > 0).sort((a, b) => a.offset - b.offset);
+  for (let i = 1; i < byOffset.length; i++) {
+    const [prev, next] = [byOffset[i - 1], byOffset[i]];
+    if (prev.offset + prev.bytes > next.offset) fail(`corrupted (tensors '${prev.name}' and '${next.name}' overlap in the payload)`);
   }
-  return { kind: header.kind, config: header.config, step: header.step, rng: header.rng ?? undefined, tensors, meta: header.meta };
+  const { kind, config, step, rng, meta, crc32: payloadCrc } = h as unknown as Header;
+  return { kind, config, step, rng: rng ?? null, meta: meta ?? {}, tensors: entries, payloadBytes, crc32: payloadCrc };
+}
+
+/** Whether x looks like a generator state (what Generator.setState accepts). */
+function isGeneratorState(x: unknown): x is GeneratorState {
+  if (!isObject(x) || x.algorithm !== 'xoshiro128**' || !Array.isArray(x.state) || x.state.length !== 4) return false;
+  return x.state.every((w) => isCount(w) && w < 2 ** 32) && x.state.some((w) => w !== 0);
+}
+
+/** A value from a file as a short, one-line piece of an error message. */
+export function show(x: unknown, max = 60): string {
+  let text: string;
+  try {
+    text = x === undefined ? 'nothing' : (JSON.stringify(x) ?? String(x));
+  } catch {
+    text = Object.prototype.toString.call(x);
+  }
+  return oneLine(text.length > max ? `${text.slice(0, max)}…` : text);
+}
+
+/** `text` with every line break and control character escaped (`\n`, `\u0007`): error messages stay one line. */
+export function oneLine(text: string): string {
+  return text.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => (c === '\n' ? '\\n' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 
 /** The tensors stored under `prefix` (e.g. `model.`), with the prefix removed from their names. */

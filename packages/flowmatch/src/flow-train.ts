@@ -1,7 +1,8 @@
 // Training a normalizing flow by exact maximum likelihood: the same loop, data and checkpoints as the CFM Trainer.
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
-import { optimizerSlots, tensorsUnder, trainerCheckpoint, type Checkpoint } from './checkpoint.js';
+import { CheckpointError, optimizerSlots, show, tensorsUnder, trainerCheckpoint, type Checkpoint } from './checkpoint.js';
+import { checkConfig, checkTensors, flowArchitecture, plain } from './architecture.js';
 import { DATASET_NAMES, sampleDataset, type DatasetName } from './datasets.js';
 import { NormalizingFlow, Reverse } from './flows.js';
 import { loadStateDict, stateDict, type ActivationName } from './nn.js';
@@ -168,24 +169,45 @@ export class FlowTrainer {
     return trainerCheckpoint(head, stateDict(this.model), this.optimizer.state(), { 'history.loss': this.#history }, meta);
   }
 
-  /** Rebuilds a FlowTrainer from a checkpoint: model, Adam state and generator exactly as they were. */
+  /**
+   * Rebuilds a FlowTrainer from a checkpoint: model, Adam state and generator exactly as they were. Everything it
+   * will hold is checked against the checkpoint's tensors before anything is allocated (see checkTensors).
+   */
   static fromCheckpoint(ckpt: Checkpoint, custom: { data?: Tensor } = {}): FlowTrainer {
-    if (ckpt.kind !== 'flow') throw new T.ValueError('checkpoint', `holds a '${ckpt.kind}' model, not a normalizing flow`);
-    const trainer = new FlowTrainer(ckpt.config as Partial<FlowTrainConfig>, custom, { initialize: false });
-    loadStateDict(trainer.model, tensorsUnder(ckpt, 'model.'));
-    trainer.optimizer.loadState({ kind: 'adam', step: Number(ckpt.meta?.optimizerStep ?? ckpt.step), slots: optimizerSlots(ckpt) });
-    if (ckpt.rng) trainer.generator.setState(ckpt.rng);
-    trainer.step = ckpt.step;
-    const history = ckpt.tensors['history.loss'];
-    if (history) trainer.losses.push(...Array.from(history.data));
+    const source = ckpt.source ?? 'checkpoint';
+    if (ckpt.kind !== 'flow') throw new T.ValueError(source, `holds a '${plain(ckpt.kind)}' model, not a normalizing flow`);
+    const config: FlowTrainConfig = { ...DEFAULT_FLOW_CONFIG, ...(ckpt.config as Partial<FlowTrainConfig>) };
+    const architecture = flowArchitecture(config as unknown as Record<string, unknown>, source);
+    checkConfig(config, DEFAULT_FLOW_CONFIG, validateFlowConfig, source);
+    checkTensors(ckpt, architecture, { optimizerSlots: ['m', 'v'] }); // Adam's moments
+    const optimizerStep = ckpt.meta?.optimizerStep ?? ckpt.step;
+    if (!Number.isSafeInteger(optimizerStep) || (optimizerStep as number) < 0) {
+      throw new CheckpointError(source, `meta.optimizerStep must be a non-negative integer, got ${show(optimizerStep)}`);
+    }
+    const history = Object.hasOwn(ckpt.tensors, 'history.loss') ? ckpt.tensors['history.loss'] : undefined;
+    if (history && history.rank !== 1) throw new CheckpointError(source, `history.loss must be 1-D (one loss per step), got shape [${history.shape}]`);
+
+    const trainer = new FlowTrainer(config, custom, { initialize: false });
+    try {
+      loadStateDict(trainer.model, tensorsUnder(ckpt, 'model.'));
+      trainer.optimizer.loadState({ kind: 'adam', step: optimizerStep as number, slots: optimizerSlots(ckpt) });
+      if (ckpt.rng) trainer.generator.setState(ckpt.rng);
+      trainer.step = ckpt.step;
+      if (history) for (const loss of history.data) trainer.losses.push(loss); // a loop: a long history is no argument list
+    } catch (e) {
+      trainer.dispose();
+      throw e;
+    }
     return trainer;
   }
 }
 
-/** The flow stored in a checkpoint of kind `flow`. */
+/** The flow stored in a checkpoint of kind `flow`; its tensors are checked against the config before it is built. */
 export function flowFromCheckpoint(ckpt: Checkpoint): NormalizingFlow {
-  if (ckpt.kind !== 'flow') throw new T.ValueError('checkpoint', `holds a '${ckpt.kind}' model, not a normalizing flow`);
+  const source = ckpt.source ?? 'checkpoint';
+  if (ckpt.kind !== 'flow') throw new T.ValueError(source, `holds a '${plain(ckpt.kind)}' model, not a normalizing flow`);
   const config = { ...DEFAULT_FLOW_CONFIG, ...(ckpt.config as Partial<FlowTrainConfig>) };
+  checkTensors(ckpt, flowArchitecture(config as unknown as Record<string, unknown>, source));
   const flow = makeFlow(config, new T.Generator(0));
   loadStateDict(flow, tensorsUnder(ckpt, 'model.'));
   for (const layer of flow.layers) if ('initialized' in layer) (layer as { initialized: boolean }).initialized = true;

@@ -21,6 +21,26 @@ export function fieldOf(model: Model): Field {
 }
 
 /**
+ * A field evaluated `rows` rows at a time, the results concatenated: the same numbers as one evaluation for a field
+ * that treats rows independently (an MLP), with the memory of its intermediates bounded by `rows` — so sampling a
+ * million points needs a few chunks' worth of activations, not a million rows' (and every solver, dopri5's shared step
+ * size included, takes the same steps). `rows` is rounded up to a multiple of 8, the matmul kernels' row tile.
+ */
+export function inChunks(f: Field, rows: number): Field {
+  if (!Number.isInteger(rows) || rows < 1) throw new T.ValueError('inChunks', `rows must be a positive integer, got ${rows}`);
+  const size = Math.ceil(rows / 8) * 8;
+  return (x, t) => {
+    const n = x.shape[0];
+    if (n <= size) return f(x, t);
+    return T.tidy(() => {
+      const parts: Tensor[] = [];
+      for (let start = 0; start < n; start += size) parts.push(f(T.slice(x, [start], [Math.min(n, start + size)]), t));
+      return T.concat(parts, 0);
+    });
+  };
+}
+
+/**
  * The fixed-step methods: Euler (order 1), explicit midpoint and Heun (order 2), classical RK4 (order 4); see
  * Hairer, Nørsett & Wanner, "Solving Ordinary Differential Equations I", §II.1.
  */
