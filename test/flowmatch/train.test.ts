@@ -266,3 +266,15 @@ describe('named batches', () => {
     expect(Array.from(path.sample({ x0, t, z }).ut.data)).toEqual([1, 1, 1, 1, 1, 1]);
   });
 });
+
+describe('checkpoints leak nothing', () => {
+  it('a model with Fourier time features: checkpoint() and loading it again leave the live tensor count flat', () => {
+    const trainer = new F.Trainer({ ...small, time: { kind: 'fourier', features: 4 } });
+    trainer.trainStep();
+    trainer.checkpoint(); // the first call makes the kept history and frequency tensors
+    const before = T.memory().numTensors;
+    for (let i = 0; i < 3; i++) F.modelFromCheckpoint(trainer.checkpoint()).dispose();
+    expect(T.memory().numTensors).toBe(before);
+    trainer.dispose();
+  });
+});

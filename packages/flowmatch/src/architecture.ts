@@ -5,7 +5,7 @@
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 import { BYTES, CheckpointError, isObject, oneLine, optimizerSlots, show, type Checkpoint } from './checkpoint.js';
-import { ACTIVATIONS, loadStateDict, type MLP } from './nn.js';
+import { ACTIVATIONS } from './nn.js';
 
 /** One tensor that a config says a checkpoint holds. */
 export interface TensorSpec {
@@ -234,15 +234,4 @@ export function checkConfig<C extends object>(config: C, defaults: C, validate: 
 /** A string from a file as it is (clipped, on one line), any other value as JSON: for `holds a 'flow' model`. */
 export function plain(x: unknown): string {
   return typeof x === 'string' ? oneLine(x.length > 60 ? `${x.slice(0, 60)}…` : x) : show(x);
-}
-
-/**
- * Loads a checkpoint's `model.` tensors (already checked) into an MLP: its buffers (time frequencies) through
- * loadBuffers, then the parameters alone. (loadStateDict on the MLP itself asks it for buffers(), which makes a new
- * `time.frequencies` tensor on every call that nothing frees: one leaked tensor per model loaded.)
- */
-export function loadMlpState(model: MLP, state: Record<string, Tensor>): void {
-  model.loadBuffers(state);
-  const parameters = Object.fromEntries(Object.entries(state).filter(([n]) => n !== 'time.frequencies'));
-  loadStateDict({ parameters: () => model.parameters(), namedParameters: () => model.namedParameters() }, parameters);
 }

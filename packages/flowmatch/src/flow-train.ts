@@ -103,7 +103,7 @@ export class FlowTrainer {
       if (pts.rank !== 2 || pts.shape[1] !== this.config.dim || pts.shape[0] < 1) {
         throw new T.ShapeError('config', `data points must be (n ≥ 1, ${this.config.dim}), got [${pts.shape}]`);
       }
-      if (Array.from(pts.data).some((v) => !Number.isFinite(v))) throw new T.ValueError('config', 'data points contain NaN or ±∞');
+      for (const v of pts.data) if (!Number.isFinite(v)) throw new T.ValueError('config', 'data points contain NaN or ±∞');
       this.#data = pts.dtype === 'float32' ? pts : T.keep(T.cast(pts, 'float32'));
     }
     this.generator = new T.Generator(this.config.seed);

@@ -246,8 +246,16 @@ export class MLP implements Module {
 
   /** Fixed tensors that are part of the model but not trained: the time features' frequencies. */
   buffers(): Record<string, Tensor> {
-    return this.frequencies.length ? { 'time.frequencies': T.tensor(this.frequencies, { dtype: 'float64' }) } : {};
+    if (this.frequencies.length === 0) return {};
+    // One kept tensor, rebuilt only when the frequencies change (a new one per call would leak one per checkpoint).
+    if (this.#frequencyTensor?.source !== this.frequencies) {
+      this.#frequencyTensor?.tensor.dispose();
+      this.#frequencyTensor = { source: this.frequencies, tensor: T.keep(T.tensor(this.frequencies, { dtype: 'float64' })) };
+    }
+    return { 'time.frequencies': this.#frequencyTensor.tensor };
   }
+
+  #frequencyTensor: { source: number[]; tensor: Tensor } | null = null;
 
   /**
    * Sets the time frequencies from `buffers['time.frequencies']` (a no-op for `concat` time); throws ValueError if
@@ -263,6 +271,8 @@ export class MLP implements Module {
   /** Disposes the parameters (for models made only to sample, e.g. samplingModel()). */
   dispose(): void {
     for (const p of this.parameters()) p.value.dispose();
+    this.#frequencyTensor?.tensor.dispose();
+    this.#frequencyTensor = null;
   }
 
   /** Loads copies of the given values into the parameters (see the free function loadStateDict). */

@@ -2,11 +2,11 @@
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 import { CheckpointError, optimizerSlots, show, tensorsUnder, trainerCheckpoint, type Checkpoint } from './checkpoint.js';
-import { checkConfig, checkTensors, loadMlpState, mlpArchitecture, plain } from './architecture.js';
+import { checkConfig, checkTensors, mlpArchitecture, plain } from './architecture.js';
 import { COUPLINGS, couple, type CouplingName } from './couplings.js';
 import { DATASET_NAMES, sampleDataset, type DatasetName } from './datasets.js';
 import { cfmLoss } from './loss.js';
-import { EMA, MLP, stateDict, type ActivationName, type TimeEmbedding } from './nn.js';
+import { EMA, MLP, loadStateDict, stateDict, type ActivationName, type TimeEmbedding } from './nn.js';
 import { Adam, AdamW, SGD, clipGradNorm, clipGradNormAsync, constantLr, cosineLr, warmupLr, type Optimizer, type Schedule } from './optim.js';
 import { GaussianPath, SCHEDULERS } from './paths.js';
 
@@ -189,7 +189,7 @@ export class Trainer {
       if (pts.rank !== 2 || pts.shape[1] !== this.config.dim || pts.shape[0] < 1) {
         throw new T.ShapeError('config', `${field} points must be (n ≥ 1, ${this.config.dim}), got [${pts.shape}]`);
       }
-      if (Array.from(pts.data).some((v) => !Number.isFinite(v))) throw new T.ValueError('config', `${field} points contain NaN or ±∞`);
+      for (const v of pts.data) if (!Number.isFinite(v)) throw new T.ValueError('config', `${field} points contain NaN or ±∞`);
       this.#custom[field] = pts.dtype === 'float32' ? pts : T.keep(T.cast(pts, 'float32')); // training runs in float32
     }
     this.generator = new T.Generator(this.config.seed);
@@ -402,7 +402,7 @@ export class Trainer {
     const trainer = new Trainer(config, { data: custom.data ?? stored.data, source: custom.source ?? stored.source });
     try {
       const pick = (prefix: string) => tensorsUnder(ckpt, prefix);
-      loadMlpState(trainer.model, pick('model.'));
+      loadStateDict(trainer.model, pick('model.'));
       trainer.optimizer.loadState({ kind: config.optimizer, step: optimizerStep as number, slots: optimizerSlots(ckpt) });
       if (trainer.ema) {
         for (const [n, t] of Object.entries(pick('ema.'))) {
@@ -443,6 +443,6 @@ export function modelFromCheckpoint(ckpt: Checkpoint, options: { ema?: boolean }
   const pick = (prefix: string) => tensorsUnder(ckpt, prefix);
   const weights = useEma ? pick('ema.') : {};
   // EMA weights replace the raw ones; the buffers (time frequencies) always come from the model.
-  loadMlpState(model, { ...pick('model.'), ...weights });
+  loadStateDict(model, { ...pick('model.'), ...weights });
   return model;
 }
