@@ -213,3 +213,24 @@ describe('12. flags that contradict a run, and models that would be replaced', (
     expect(loadCheckpoint(join(dir, 'run.rill')).config).toMatchObject({ lr: 0.01, steps: 30 });
   });
 });
+
+describe('memory: points from a file are stored once, or referenced', () => {
+  it('--data-in-checkpoint ref keeps the checkpoint the size of the model; --resume reads the file again, checked unchanged', () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => `${Math.cos(i)},${Math.sin(3 * i)}`);
+    writeFileSync(join(dir, 'many.csv'), `x0,x1\n${rows.join('\n')}\n`);
+    const args = ['--data', 'many.csv', '--steps', '10', '--batch', '16', '--hidden', '8'];
+    expect(rill(dir, 'train', ...args, '--out', 'copy.rill').status).toBe(0);
+    expect(rill(dir, 'train', ...args, '--data-in-checkpoint', 'ref', '--out', 'ref.rill').status).toBe(0);
+    expect(statSync(join(dir, 'copy.rill')).size).toBeGreaterThan(5000 * 2 * 4); // the points, as float32
+    expect(statSync(join(dir, 'ref.rill')).size).toBeLessThan(4000);
+    expect(loadCheckpoint(join(dir, 'ref.rill')).meta?.['custom.data']).toMatchObject({ path: join(dir, 'many.csv'), shape: [5000, 2] });
+    // Resumed without --data: the referenced file is read again; the run continues exactly as the copied one does.
+    expect(rill(dir, 'train', '--steps', '20', '--out', 'ref.rill', '--resume').status).toBe(0);
+    expect(statSync(join(dir, 'ref.rill')).size).toBeLessThan(4000); // still a reference
+    expect(rill(dir, 'train', '--steps', '20', '--out', 'copy.rill', '--resume').status).toBe(0);
+    const weights = (f: string) => Array.from(loadCheckpoint(join(dir, f)).tensors['model.net.0.weight'].data);
+    expect(weights('ref.rill')).toEqual(weights('copy.rill'));
+    writeFileSync(join(dir, 'many.csv'), `x0,x1\n${rows.slice(1).join('\n')}\n`);
+    refused(rill(dir, 'train', '--steps', '30', '--out', 'ref.rill', '--resume'), /many\.csv, the data of the run in ref\.rill, has changed since the run started/);
+  });
+});

@@ -1,8 +1,9 @@
 // `rill train`: fit a flow-matching model (or, with --kind flow, a normalizing flow) to a dataset or a CSV file, with
 // checkpoints, resume and Ctrl-C handling.
 import { existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import * as T from '@rill/tensor';
-import { COUPLINGS, ACTIVATIONS, Trainer, DEFAULT_CONFIG, type TrainConfig, type CustomPoints, FlowTrainer, DEFAULT_FLOW_CONFIG, type FlowTrainConfig } from '@rill/flowmatch';
+import { crc32, type Checkpoint, COUPLINGS, ACTIVATIONS, Trainer, DEFAULT_CONFIG, type TrainConfig, type CustomPoints, FlowTrainer, DEFAULT_FLOW_CONFIG, type FlowTrainConfig } from '@rill/flowmatch';
 import { saveCheckpoint, loadCheckpoint } from '@rill/flowmatch/node';
 import { writeFigure } from './figure.js';
 import { given, INDEX_COL_FLAG, MAX_SEED, UsageError, type Flag, type Values } from './flags.js';
@@ -33,6 +34,7 @@ export const TRAIN_FLAGS: Flag[] = [
   { name: 'backend', kind: 'choice', choices: ['cpu', 'js', 'wasm', 'gpu'], default: 'cpu', help: 'compute backend: cpu = the fastest CPU one (wasm where WebAssembly SIMD runs, on all cores)' },
   { name: 'checkpoint-every', kind: 'int', min: 0, max: 100_000_000, default: 0, help: 'also save a checkpoint every N steps (0 = only at the end)' },
   { name: 'resume', kind: 'bool', default: false, help: 'continue the run saved in --out (--lr and --steps may change)' },
+  { name: 'data-in-checkpoint', kind: 'choice', choices: ['copy', 'ref'], default: 'copy', help: 'points from a file: copied into the checkpoint (copy), or referenced by path and CRC-32 (ref: a small file; --resume checks the file is unchanged)' },
   { name: 'force', kind: 'bool', default: false, help: 'replace an existing --out (without it, an existing model is never overwritten)' },
   { name: 'log-every', kind: 'int', min: 1, max: 100_000_000, default: 1000, help: 'progress line interval when stderr is not a terminal' },
   INDEX_COL_FLAG,
@@ -77,11 +79,18 @@ export async function train(v: Values): Promise<number> {
   await useBackend('train', String(v.backend));
   const out = String(v.out);
   const { config: inputs, custom } = resolveInputs(v);
+  // The files the points came from (for --data-in-checkpoint ref).
+  const pointFiles: { data?: string; source?: string } = { data: custom.data && String(v.data), source: custom.source && String(v.source) };
   let trainer: Trainer | FlowTrainer;
   if (v.resume) {
     if (!existsSync(out)) throw new UsageError(`rill train: --resume needs an existing checkpoint at --out ${out}`);
     const ckpt = loadCheckpoint(out);
     const changes = resumeChanges(out, ckpt, v, { data: inputs.data, source: inputs.source });
+    for (const field of ['data', 'source'] as const) {
+      const ref = referencedPoints(out, ckpt, field);
+      if (ref && !custom[field]) [custom[field], pointFiles[field]] = [ref.points, ref.path];
+      if (ref && !given(v, 'data-in-checkpoint')) v['data-in-checkpoint'] = 'ref'; // the run keeps referring to its files
+    }
     for (const field of ['data', 'source'] as const) {
       const [mine, stored] = [custom[field], ckpt.tensors[`custom.${field}`]];
       if (mine && stored && (mine.shape.join() !== stored.shape.join() || mine.data.some((x, i) => x !== stored.data[i]))) {
@@ -137,7 +146,9 @@ export async function train(v: Values): Promise<number> {
   const save = () => {
     // Never save a diverged model over a good one: the weights (not only the loss) must be finite.
     if (!weightsFinite(trainer)) throw diverged(trainer, custom, `the weights became NaN or ±∞ by step ${trainer.step}`);
-    saveCheckpoint(out, trainer.checkpoint({ backend: T.getBackend().name }));
+    const ckpt = trainer.checkpoint({ backend: T.getBackend().name });
+    if (v['data-in-checkpoint'] === 'ref') referToPoints(ckpt, pointFiles);
+    saveCheckpoint(out, ckpt);
   };
   // Ctrl-C, kill (SIGTERM, a container stop, a CI timeout) and a closed terminal (SIGHUP) all save a checkpoint.
   let signal: NodeJS.Signals | null = null;
@@ -223,4 +234,32 @@ function diverged(trainer: Trainer | FlowTrainer, custom: CustomPoints, what: st
       ? `the data reach ${largest.toExponential(1)} in magnitude, and their squares overflow float32: rescale them (e.g. standardize each column)`
       : `the run diverged: try a smaller --lr (it is ${trainer.config.lr})`;
   return new UsageError(`rill train: ${what}; ${cause}. Nothing was saved at this step${trainer.step > 1 ? '; an earlier checkpoint in --out is kept' : ''}`);
+}
+
+/** The CRC-32 of points' float32 bytes: what a checkpoint that refers to a file records of it. */
+const pointsCrc = (t: T.Tensor) => crc32(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+
+/**
+ * `--data-in-checkpoint ref`: the points read from files leave the checkpoint, which records instead where they came
+ * from (an absolute path), their shape and the CRC-32 of their float32 values — a checkpoint of a run on a 250 MB
+ * CSV then stays the size of the model.
+ */
+function referToPoints(ckpt: Checkpoint, files: { data?: string; source?: string }): void {
+  for (const field of ['data', 'source'] as const) {
+    const stored = ckpt.tensors[`custom.${field}`];
+    if (!stored || files[field] === undefined) continue;
+    delete ckpt.tensors[`custom.${field}`];
+    ckpt.meta = { ...ckpt.meta, [`custom.${field}`]: { path: resolvePath(String(files[field])), shape: [...stored.shape], crc32: pointsCrc(stored) } };
+  }
+}
+
+/** The points a checkpoint refers to (see referToPoints), read again and checked unchanged; undefined if it stores them. */
+function referencedPoints(out: string, ckpt: Checkpoint, field: 'data' | 'source'): { points: T.Tensor; path: string } | undefined {
+  const ref = ckpt.meta?.[`custom.${field}`] as { path: string; shape: number[]; crc32: number } | undefined;
+  if (!ref || ckpt.tensors[`custom.${field}`]) return undefined;
+  const points = readPoints('train', field, ref.path);
+  if (points.shape.join() !== ref.shape.join() || pointsCrc(points) !== ref.crc32) {
+    throw new UsageError(`rill train: ${ref.path}, the ${field} of the run in ${out}, has changed since the run started (its CRC-32 differs); restore it, or start a new run with --force`);
+  }
+  return { points, path: ref.path };
 }
