@@ -18,6 +18,9 @@ export async function exportModel(v: Values): Promise<number> {
   const path = String(v.model);
   const ckpt = loadCheckpoint(path);
   if (ckpt.kind !== 'cfm') throw new UsageError(`rill export: ${path} holds a '${ckpt.kind}' model; only flow-matching (cfm) models export to torchcfm's MLP`);
+  for (const [name, t] of Object.entries(ckpt.tensors)) {
+    if (/^(model|ema)\./.test(name) && !t.data.every(Number.isFinite)) throw new UsageError(`rill export: ${path}: ${name} holds NaN or ±∞ (a diverged run); nothing was written`);
+  }
   let bytes: Uint8Array;
   try {
     bytes = exportTorchcfm(ckpt, { ema: !v.raw });
@@ -66,6 +69,9 @@ export async function importModel(v: Values): Promise<number> {
     source: v.source as TrainConfig['source'] | undefined,
     data: v.data as TrainConfig['data'] | undefined,
   });
+  for (const [name, t] of Object.entries(ckpt.tensors)) {
+    if (!t.data.every(Number.isFinite)) throw new UsageError(`rill import: ${path}: ${name.replace(/^model\./, '')} holds NaN or ±∞; nothing was written`);
+  }
   writeFileAtomic(String(v.out), encodeCheckpoint(ckpt));
   const c = ckpt.config as unknown as TrainConfig;
   if (parseSafetensors(bytes, path).metadata.format !== TORCHCFM_FORMAT) {

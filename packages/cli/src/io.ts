@@ -27,11 +27,12 @@ export function readPoints(command: string, flag: string, path: string, dim?: nu
     if (points.rank !== 2 || points.shape[0] < 1) {
       throw new UsageError(`rill ${command}: ${path} holds an array of shape (${points.shape.join(', ')}); points are a 2-D array (n ≥ 1, dimensions)`);
     }
-    const bad = points.data.findIndex((x) => !Number.isFinite(x));
-    if (bad >= 0) throw new UsageError(`rill ${command}: ${path}: row ${Math.floor(bad / points.shape[1]) + 1} holds ${points.data[bad]}; points must be finite`);
+    // Training and sampling run in float32: a float64 value beyond ±3.4e38 would become ±∞ there.
+    const bad = points.data.findIndex((x) => !(Math.abs(x) <= 3.4028234663852886e38));
+    if (bad >= 0) throw new UsageError(`rill ${command}: ${path}: row ${Math.floor(bad / points.shape[1]) + 1} holds ${points.data[bad]}; points must be finite in float32 (|x| ≤ 3.4e38)`);
     if (points.dtype !== 'float32') {
       const read = points;
-      points = T.cast(read, 'float32'); // training and sampling run in float32
+      points = T.cast(read, 'float32');
       read.dispose();
     }
   } else points = readCsv(path, options).points;
@@ -65,7 +66,7 @@ export function loadModel(command: string, path: string, raw = false, ckpt = loa
 }
 
 /** A model whose weights hold NaN or ±∞ (a diverged run) can only produce NaN: refuse it, naming the file. */
-function finiteWeights(command: string, path: string, params: { value: Tensor }[]): void {
+export function finiteWeights(command: string, path: string, params: { value: Tensor }[]): void {
   if (!params.every((p) => p.value.data.every(Number.isFinite))) {
     throw new UsageError(`rill ${command}: ${path}: the model's weights contain NaN or ±∞ (a diverged run): retrain it, e.g. with a smaller --lr`);
   }

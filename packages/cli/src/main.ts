@@ -56,8 +56,8 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     const values = parseFlags(name, command.flags, rest);
-    // Every output checked before any work: writable, not a folder, not an input (train --resume reads its --out).
-    checkOutputs(name, command.flags, values, values.resume ? ['out'] : []);
+    // Every output checked before any work: writable, not a folder, not an input or another output.
+    checkOutputs(name, command.flags, values);
     // `cpu`, the fastest CPU backend on every core, as in the library; `train` starts the one its --backend names.
     if (!command.flags.some((f) => f.name === 'backend')) await T.ready({ backend: 'cpu' });
     return await command.run(values);

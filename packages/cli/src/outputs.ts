@@ -2,7 +2,7 @@
 // not a folder or a write-protected file) and no output is an input or another output of the same run, after links.
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { linkTarget } from '@rill/flowmatch/node';
+import { isSpecialFile, linkTarget } from '@rill/flowmatch/node';
 import { UsageError, type Flag, type Values } from './flags.js';
 
 /** The file system's limit on one name (NAME_MAX, in bytes, on Linux, macOS and Windows alike). */
@@ -11,12 +11,13 @@ const NAME_MAX = 255;
 /** Where an output will land: the real path of a regular file (existing or new), or null for a device, FIFO or socket. */
 function outputTarget(command: string, flag: string, path: string): string | null {
   const fail = (why: string) => new UsageError(`rill ${command}: --${flag} ${path}: ${why}`);
+  if (isSpecialFile(path)) return null; // /dev/null, /dev/stdout (also into a pipe), a FIFO: written straight through
+  if (/[/\\]$/.test(path)) throw fail('names a folder (it ends with a slash); give a file name');
   const tooLong = (name: string) => Buffer.byteLength(basename(name)) > NAME_MAX;
   if (tooLong(path)) throw fail(`the file name is ${Buffer.byteLength(basename(path))} bytes, over the limit of ${NAME_MAX} (ENAMETOOLONG)`);
   const target = linkTarget(path); // a symbolic link is written through: check the file it ends at
   const st = statSync(target, { throwIfNoEntry: false });
   if (st?.isDirectory()) throw fail('is a folder (EISDIR); give a file name');
-  if (st && !st.isFile()) return null; // /dev/null, /dev/stdout, a FIFO: written straight through
   if (st && (st.mode & 0o222) === 0) throw fail(`is write-protected (mode ${(st.mode & 0o777).toString(8)}); make it writable or write elsewhere`);
   const folder = dirname(target);
   const dir = statSync(folder, { throwIfNoEntry: false });
@@ -44,10 +45,9 @@ function inputTarget(path: string): string | null {
 /**
  * Checks a command's outputs (flags marked `io: 'out'`) against its inputs (`io: 'in'`) before it runs: a usage error
  * names the flag when an output cannot be written there, or when it is the same file as an input or another output
- * (`rill sample: --out m.rill is the same file as --model m.rill`). `alsoInput` names outputs that are read too
- * (train --resume reads --out).
+ * (`rill sample: --out m.rill is the same file as --model m.rill`).
  */
-export function checkOutputs(command: string, flags: Flag[], values: Values, alsoInput: string[] = []): void {
+export function checkOutputs(command: string, flags: Flag[], values: Values): void {
   const seen = new Map<string, string>(); // real path → the flag that names it
   for (const f of flags.filter((f) => f.io === 'in' && typeof values[f.name] === 'string')) {
     const real = inputTarget(String(values[f.name]));
@@ -58,7 +58,7 @@ export function checkOutputs(command: string, flags: Flag[], values: Values, als
     const real = outputTarget(command, f.name, path);
     if (real === null) continue;
     const other = seen.get(real);
-    if (other !== undefined && !(other === f.name && alsoInput.includes(f.name))) {
+    if (other !== undefined) {
       throw new UsageError(`rill ${command}: --${f.name} ${path} is the same file as --${other} ${values[other]}; nothing was written (choose another --${f.name})`);
     }
     seen.set(real, f.name);

@@ -2,8 +2,8 @@
 import type { Checkpoint } from '@rill/flowmatch';
 import { given, UsageError, type Values } from './flags.js';
 
-/** Flags whose value is fixed by the run: each with the config field it sets and how a flag value reads there. */
-const FIXED: [flag: string, field: string, read?: (v: Values[string]) => unknown][] = [
+/** Flags whose value is fixed by the run, each with the config field it sets. */
+const FIXED: [flag: string, field: string][] = [
   ['batch', 'batch'],
   ['hidden', 'hidden'],
   ['act', 'activation'],
@@ -42,6 +42,6 @@ export function resumeChanges(out: string, ckpt: Checkpoint, v: Values, inputs: 
   }
   const changes: string[] = [];
   if (given(v, 'lr') && differs(v.lr, config.lr)) changes.push(`--lr ${v.lr} (was ${config.lr})`);
-  if (differs(v.steps, config.steps)) changes.push(`--steps ${v.steps} (was ${config.steps})`);
+  if (given(v, 'steps') && differs(v.steps, config.steps)) changes.push(`--steps ${v.steps} (was ${config.steps})`);
   return changes;
 }

@@ -3,6 +3,7 @@
 import * as A from '@rill/autograd';
 import * as T from '@rill/tensor';
 import { fieldOf, inChunks, METHODS, solve, type Method, type SolveOptions, sampleDataset } from '@rill/flowmatch';
+import { isSpecialFile } from '@rill/flowmatch/node';
 import { writeFigure } from './figure.js';
 import type { Flag, Values } from './flags.js';
 import { MAX_SEED, UsageError } from './flags.js';
@@ -59,11 +60,13 @@ export async function sample(v: Values): Promise<number> {
     how = `${v.solver}, NFE ${solved.nfe}`;
   }
   const took = seconds(start);
+  // Samples written to stdout (or a pipe): the report goes to stderr, out of their way.
+  const say = isSpecialFile(String(v.out)) ? console.error : console.log;
   finiteOutputs('sample', x, 'samples', m.kind === 'cfm' ? 'the ODE solver diverged: try dopri5 or more --steps' : 'the flow overflowed');
   writePoints(String(v.out), x);
-  console.log(`sampled ${v.n} points with ${m.kind === 'flow' ? 'the normalizing flow: one pass' : how.replace(', NFE', ': NFE')}, ${took} → ${v.out}`);
+  say(`sampled ${v.n} points with ${m.kind === 'flow' ? 'the normalizing flow: one pass' : how.replace(', NFE', ': NFE')}, ${took} → ${v.out}`);
   if (config.dim !== 2 && (v.png || v.trajectories || v.field)) {
-    console.log(`figures skipped: the model is ${config.dim}-dimensional (figures are drawn for 2D data)`);
+    say(`figures skipped: the model is ${config.dim}-dimensional (figures are drawn for 2D data)`);
     return 0;
   }
   const data = isDataset(config.data) ? sampleDataset(config.data, Number(v.n), { generator: new T.Generator(Number(v.seed) + 1) }) : null;
@@ -73,7 +76,7 @@ export async function sample(v: Values): Promise<number> {
     if (data) layers.push({ kind: 'scatter', xy: data.data, color: '#1f77b4', label: `data (${config.data})`, opacity: 0.5 });
     layers.push({ kind: 'scatter', xy: x.data, color: '#d62728', label: 'samples', opacity: 0.5 });
     const size = writeFigure(String(v.png), [{ title: `Samples (${how})`, ...view, layers }]);
-    console.log(`data vs samples → ${v.png} (${size.width}×${size.height})`);
+    say(`data vs samples → ${v.png} (${size.width}×${size.height})`);
   }
   if (m.kind !== 'cfm') return 0;
   const { model } = m;
@@ -96,7 +99,7 @@ export async function sample(v: Values): Promise<number> {
         ],
       },
     ], 560, 520);
-    console.log(`trajectories → ${v.trajectories} (${size.width}×${size.height})`);
+    say(`trajectories → ${v.trajectories} (${size.width}×${size.height})`);
   }
   if (v.field) {
     const span = data ? Math.max(...Array.from(data.data, Math.abs)) * 1.1 : 4;
@@ -111,7 +114,7 @@ export async function sample(v: Values): Promise<number> {
         layers: [{ kind: 'arrows' as const, xy: pts, uv: u.data, color: '#1f4e9a', scale: (span / grid) * 0.35 }] };
     });
     const size = writeFigure(String(v.field), charts, 420, 420);
-    console.log(`velocity field → ${v.field} (${size.width}×${size.height})`);
+    say(`velocity field → ${v.field} (${size.width}×${size.height})`);
   }
   return 0;
 }

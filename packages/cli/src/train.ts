@@ -1,6 +1,6 @@
 // `rill train`: fit a flow-matching model (or, with --kind flow, a normalizing flow) to a dataset or a CSV file, with
 // checkpoints, resume and Ctrl-C handling.
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import * as T from '@rill/tensor';
 import { crc32, type Checkpoint, COUPLINGS, ACTIVATIONS, Trainer, DEFAULT_CONFIG, type TrainConfig, type CustomPoints, FlowTrainer, DEFAULT_FLOW_CONFIG, type FlowTrainConfig } from '@rill/flowmatch';
@@ -76,18 +76,21 @@ function resolveInputs(v: Values): { config: Partial<TrainConfig>; custom: Custo
 const CFM_ONLY = ['optimizer', 'weight-decay', 'path', 'sigma', 'sigma-min', 'source', 'coupling', 'ema'];
 
 export async function train(v: Values): Promise<number> {
-  await useBackend('train', String(v.backend));
   const out = String(v.out);
+  // Before any work: --resume needs the run, and a model is replaced only with --force (a device or FIFO is no model).
+  const existing = statSync(out, { throwIfNoEntry: false })?.isFile() ?? false;
+  if (v.resume && !existing) throw new UsageError(`rill train: --resume needs an existing checkpoint at --out ${out}`);
+  if (!v.resume && existing && !v.force) throw new UsageError(`rill train: --out ${out} already exists; pass --resume to continue its run, or --force to replace it`);
+  await useBackend('train', String(v.backend));
   const { config: inputs, custom } = resolveInputs(v);
   // The files the points came from (for --data-in-checkpoint ref).
-  const pointFiles: { data?: string; source?: string } = { data: custom.data && String(v.data), source: custom.source && String(v.source) };
+  const pointFiles = { data: custom.data && String(v.data), source: custom.source && String(v.source), indexCol: Boolean(v['index-col']) };
   let trainer: Trainer | FlowTrainer;
   if (v.resume) {
-    if (!existsSync(out)) throw new UsageError(`rill train: --resume needs an existing checkpoint at --out ${out}`);
     const ckpt = loadCheckpoint(out);
     const changes = resumeChanges(out, ckpt, v, { data: inputs.data, source: inputs.source });
     for (const field of ['data', 'source'] as const) {
-      const ref = referencedPoints(out, ckpt, field);
+      const ref = referencedPoints(out, ckpt, field, custom[field]);
       if (ref && !custom[field]) [custom[field], pointFiles[field]] = [ref.points, ref.path];
       if (ref && !given(v, 'data-in-checkpoint')) v['data-in-checkpoint'] = 'ref'; // the run keeps referring to its files
     }
@@ -98,13 +101,11 @@ export async function train(v: Values): Promise<number> {
       }
     }
     // The run's own learning rate unless --lr says otherwise; the steps are always --steps (in total).
-    const config = { ...ckpt.config, steps: Number(v.steps), lr: given(v, 'lr') ? Number(v.lr) : ckpt.config.lr };
+    const config = { ...ckpt.config, steps: given(v, 'steps') ? Number(v.steps) : ckpt.config.steps, lr: given(v, 'lr') ? Number(v.lr) : ckpt.config.lr };
     const resumed = { ...ckpt, config };
     trainer = ckpt.kind === 'flow' ? FlowTrainer.fromCheckpoint(resumed, custom) : Trainer.fromCheckpoint(resumed, custom);
     if (trainer.step >= trainer.config.steps) throw new UsageError(`rill train: ${out} is already at step ${trainer.step} ≥ --steps ${trainer.config.steps}`);
     process.stderr.write(`resuming ${out} at step ${trainer.step}${changes.length ? `, with ${changes.join(' and ')}` : ''}\n`);
-  } else if (existsSync(out) && !v.force) {
-    throw new UsageError(`rill train: --out ${out} already exists; pass --resume to continue its run, or --force to replace it`);
   } else if (v.kind === 'flow') {
     for (const name of CFM_ONLY) {
       const flag = TRAIN_FLAGS.find((f) => f.name === name)!;
@@ -143,12 +144,14 @@ export async function train(v: Values): Promise<number> {
     trainer = configured(() => new Trainer(config, custom));
   }
   const { steps } = trainer.config;
+  let lastSaved: number | null = v.resume ? trainer.step : null; // the step of the last good checkpoint in --out
   const save = () => {
     // Never save a diverged model over a good one: the weights (not only the loss) must be finite.
-    if (!weightsFinite(trainer)) throw diverged(trainer, custom, `the weights became NaN or ±∞ by step ${trainer.step}`);
+    if (!weightsFinite(trainer)) throw diverged(trainer, custom, `the weights became NaN or ±∞ by step ${trainer.step}`, lastSaved);
     const ckpt = trainer.checkpoint({ backend: T.getBackend().name });
     if (v['data-in-checkpoint'] === 'ref') referToPoints(ckpt, pointFiles);
     saveCheckpoint(out, ckpt);
+    lastSaved = trainer.step;
   };
   // Ctrl-C, kill (SIGTERM, a container stop, a CI timeout) and a closed terminal (SIGHUP) all save a checkpoint.
   let signal: NodeJS.Signals | null = null;
@@ -157,14 +160,18 @@ export async function train(v: Values): Promise<number> {
   };
   for (const s of SIGNALS) process.on(s, onSignal);
   const start = performance.now();
+  let yielded = start;
   const bar = progress(steps, trainer.step, Number(v['log-every']));
   try {
     while (trainer.step < steps && !signal) {
       const loss = trainer.trainStep();
-      if (!Number.isFinite(loss)) throw diverged(trainer, custom, `the loss became ${loss} at step ${trainer.step}`);
+      if (!Number.isFinite(loss)) throw diverged(trainer, custom, `the loss became ${loss} at step ${trainer.step}`, lastSaved);
       bar.update(trainer.step, loss);
       if (Number(v['checkpoint-every']) > 0 && trainer.step % Number(v['checkpoint-every']) === 0) save();
-      if (trainer.step % 20 === 0) await new Promise((r) => setImmediate(r)); // let a signal be handled
+      if (performance.now() - yielded > 100) {
+        await new Promise((r) => setImmediate(r)); // let a signal be handled, however long a step takes
+        yielded = performance.now();
+      }
     }
   } finally {
     bar.done();
@@ -226,14 +233,15 @@ function weightsFinite(trainer: Trainer | FlowTrainer): boolean {
  * A divergent run, with its likeliest cause: data whose squares overflow float32 (3.4e38), else a learning rate too
  * large for the loss. The last good checkpoint (if any) stays as it was.
  */
-function diverged(trainer: Trainer | FlowTrainer, custom: CustomPoints, what: string): UsageError {
+function diverged(trainer: Trainer | FlowTrainer, custom: CustomPoints, what: string, lastSaved: number | null): UsageError {
   let largest = 0;
   for (const t of [custom.data, custom.source]) if (t) for (const x of t.data) largest = Math.max(largest, Math.abs(x));
   const cause =
     largest > 1e15
       ? `the data reach ${largest.toExponential(1)} in magnitude, and their squares overflow float32: rescale them (e.g. standardize each column)`
       : `the run diverged: try a smaller --lr (it is ${trainer.config.lr})`;
-  return new UsageError(`rill train: ${what}; ${cause}. Nothing was saved at this step${trainer.step > 1 ? '; an earlier checkpoint in --out is kept' : ''}`);
+  const kept = lastSaved === null ? 'nothing was saved' : `the checkpoint of step ${lastSaved} in --out is kept`;
+  return new UsageError(`rill train: ${what}; ${cause}. Nothing was saved at this step; ${kept}`);
 }
 
 /** The CRC-32 of points' float32 bytes: what a checkpoint that refers to a file records of it. */
@@ -244,20 +252,26 @@ const pointsCrc = (t: T.Tensor) => crc32(new Uint8Array(t.data.buffer, t.data.by
  * from (an absolute path), their shape and the CRC-32 of their float32 values — a checkpoint of a run on a 250 MB
  * CSV then stays the size of the model.
  */
-function referToPoints(ckpt: Checkpoint, files: { data?: string; source?: string }): void {
+function referToPoints(ckpt: Checkpoint, files: { data?: string; source?: string; indexCol?: boolean }): void {
   for (const field of ['data', 'source'] as const) {
     const stored = ckpt.tensors[`custom.${field}`];
     if (!stored || files[field] === undefined) continue;
     delete ckpt.tensors[`custom.${field}`];
-    ckpt.meta = { ...ckpt.meta, [`custom.${field}`]: { path: resolvePath(String(files[field])), shape: [...stored.shape], crc32: pointsCrc(stored) } };
+    ckpt.meta = { ...ckpt.meta, [`custom.${field}`]: { path: resolvePath(String(files[field])), shape: [...stored.shape], crc32: pointsCrc(stored), indexCol: files.indexCol ?? false } };
   }
 }
 
-/** The points a checkpoint refers to (see referToPoints), read again and checked unchanged; undefined if it stores them. */
-function referencedPoints(out: string, ckpt: Checkpoint, field: 'data' | 'source'): { points: T.Tensor; path: string } | undefined {
-  const ref = ckpt.meta?.[`custom.${field}`] as { path: string; shape: number[]; crc32: number } | undefined;
+/**
+ * The points a checkpoint refers to (see referToPoints), read again — or `given` on the command line — and checked
+ * to be the same points (shape and CRC-32); undefined if the checkpoint stores its points.
+ */
+function referencedPoints(out: string, ckpt: Checkpoint, field: 'data' | 'source', given?: T.Tensor): { points: T.Tensor; path: string } | undefined {
+  const ref = ckpt.meta?.[`custom.${field}`] as { path: string; shape: number[]; crc32: number; indexCol?: boolean } | undefined;
   if (!ref || ckpt.tensors[`custom.${field}`]) return undefined;
-  const points = readPoints('train', field, ref.path);
+  if (given && (given.shape.join() !== ref.shape.join() || pointsCrc(given) !== ref.crc32)) {
+    throw new UsageError(`rill train: --${field} holds other points than the run in ${out} was trained on (${ref.path}); start a new run with --force`);
+  }
+  const points = given ?? readPoints('train', field, ref.path, undefined, { indexCol: ref.indexCol });
   if (points.shape.join() !== ref.shape.join() || pointsCrc(points) !== ref.crc32) {
     throw new UsageError(`rill train: ${ref.path}, the ${field} of the run in ${out}, has changed since the run started (its CRC-32 differs); restore it, or start a new run with --force`);
   }

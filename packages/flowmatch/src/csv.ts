@@ -45,7 +45,8 @@ export function parseCsv(text: string, source = 'csv', options: CsvOptions = {})
   let count = 0;
   let line = 0;
   for (let at = 0; at <= text.length; ) {
-    const end = text.indexOf('\n', at) < 0 ? text.length : text.indexOf('\n', at);
+    const newline = text.indexOf('\n', at);
+    const end = newline < 0 ? text.length : newline;
     const fields = text.slice(at, end).replace(/\r$/, '').split(',').map((f) => f.trim());
     at = end + 1;
     line++;
@@ -86,7 +87,7 @@ export function parseCsv(text: string, source = 'csv', options: CsvOptions = {})
   if (columns === null) fail('the file is empty');
   if (count === 0) fail('has a header but no data rows');
   const d = columns!.length;
-  return { columns: columns!, points: T.tensor(data.subarray(0, count), { shape: [count / d, d] }) };
+  return { columns: columns!, points: T.tensor(count === data.length ? data : data.slice(0, count), { shape: [count / d, d] }) };
 }
 
 /** CSV text with a header row x0,x1,… and one row per point (values written exactly: shortest round-trip form). */

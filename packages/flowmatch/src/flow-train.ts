@@ -7,6 +7,7 @@ import { DATASET_NAMES, sampleDataset, type DatasetName } from './datasets.js';
 import { NormalizingFlow, Reverse } from './flows.js';
 import { loadStateDict, stateDict, type ActivationName } from './nn.js';
 import { Adam } from './optim.js';
+import { MAX_BATCH } from './train.js';
 
 /** A flow training run; plain JSON, stored in every checkpoint (kind `flow`). */
 export interface FlowTrainConfig {
@@ -60,6 +61,7 @@ export function validateFlowConfig(c: FlowTrainConfig): void {
   for (const field of ['steps', 'batch', 'dim', 'couplings', 'validationSize'] as const) {
     if (!Number.isInteger(c[field]) || c[field] < 1) bad(field, `must be a positive integer, got ${String(c[field])}`);
   }
+  for (const field of ['batch', 'validationSize'] as const) if (c[field] > MAX_BATCH) bad(field, `must be ≤ ${MAX_BATCH}, got ${c[field]}`);
   if (c.dim < 2) bad('dim', `must be at least 2 for a coupling flow, got ${c.dim}`);
   if (c.data !== 'custom' && !DATASET_NAMES.includes(c.data)) bad('data', `'${c.data}' is not a dataset (known: ${DATASET_NAMES.join(', ')}, or a CSV file)`);
   if (c.data !== 'custom' && c.dim !== 2) bad('dim', `must be 2 for the built-in 2D datasets, got ${c.dim}`);

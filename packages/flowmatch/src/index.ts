@@ -23,6 +23,6 @@ export { parseSafetensors, encodeSafetensors, type SafetensorsFile } from './saf
 export { exportTorchcfm, importTorchcfm, TORCHCFM_FORMAT, type TorchcfmImportOptions } from './torchcfm.js';
 export { wasserstein2, mmd2, energyDistance, dataFloor } from './metrics.js';
 export { encodeCheckpoint, decodeCheckpoint, crc32, CheckpointError, FORMAT_VERSION, READ_VERSIONS, type Checkpoint } from './checkpoint.js';
-export { Trainer, DEFAULT_CONFIG, validateConfig, makeModel, makePath, modelFromCheckpoint, type TrainConfig, type CustomPoints } from './train.js';
+export { Trainer, DEFAULT_CONFIG, MAX_BATCH, validateConfig, makeModel, makePath, modelFromCheckpoint, type TrainConfig, type CustomPoints } from './train.js';
 export { AffineCoupling, Reverse, ActNorm, NormalizingFlow, type FlowLayer, type FlowConfig } from './flows.js';
 export { FlowTrainer, DEFAULT_FLOW_CONFIG, validateFlowConfig, makeFlow, flowFromCheckpoint, type FlowTrainConfig } from './flow-train.js';

@@ -116,6 +116,9 @@ function makeSchedule(config: TrainConfig): Schedule {
   return config.warmup > 0 ? warmupLr(config.warmup, base) : base;
 }
 
+/** The largest batch (and held-out batch) a training config may ask for: 65 536 rows. */
+export const MAX_BATCH = 65_536;
+
 /** Checks a config for values that cannot work, throwing ValueError that names the field. */
 export function validateConfig(c: TrainConfig): void {
   const bad = (field: string, why: string) => {
@@ -128,6 +131,9 @@ export function validateConfig(c: TrainConfig): void {
   posInt('batch');
   posInt('dim');
   posInt('validationSize');
+  // Batches are drawn whole each step: a config (from a file) must not ask for gigabytes of them.
+  if (c.batch > MAX_BATCH) bad('batch', `must be ≤ ${MAX_BATCH}, got ${c.batch}`);
+  if (c.validationSize > MAX_BATCH) bad('validationSize', `must be ≤ ${MAX_BATCH}, got ${c.validationSize}`);
   if (c.data !== 'custom' && !DATASET_NAMES.includes(c.data)) bad('data', `'${c.data}' is not a dataset (known: ${DATASET_NAMES.join(', ')}, or a CSV file)`);
   if (c.source !== 'normal' && c.source !== 'custom' && !DATASET_NAMES.includes(c.source)) bad('source', `'${c.source}' is not normal or a dataset`);
   const oneOf = (field: keyof TrainConfig, allowed: readonly string[]) => {
