@@ -7,7 +7,7 @@ import { DATASET_NAMES, sampleDataset, type DatasetName } from './datasets.js';
 import { NormalizingFlow, Reverse } from './flows.js';
 import { loadStateDict, stateDict, type ActivationName } from './nn.js';
 import { Adam } from './optim.js';
-import { MAX_BATCH } from './train.js';
+import { MAX_BATCH } from './train-config.js';
 
 /** A flow training run; plain JSON, stored in every checkpoint (kind `flow`). */
 export interface FlowTrainConfig {

@@ -10,7 +10,8 @@ import type { Tensor } from '@rill/tensor';
 import type { Checkpoint } from './checkpoint.js';
 import { ACTIVATIONS, Linear, type ActivationName } from './nn.js';
 import { encodeSafetensors, parseSafetensors } from './safetensors.js';
-import { DEFAULT_CONFIG, modelFromCheckpoint, validateConfig, type TrainConfig } from './train.js';
+import { DEFAULT_CONFIG, validateConfig, type TrainConfig } from './train-config.js';
+import { modelFromCheckpoint } from './train-checkpoint.js';
 
 /** The `format` value in the metadata of files written by {@link exportTorchcfm}. */
 export const TORCHCFM_FORMAT = 'rill-cfm';
