@@ -245,6 +245,16 @@ export async function clipGradNormAsync(params: Var[], maxNorm: number): Promise
   }
 }
 
+/**
+ * clipGradNorm in two halves, for a caller that reads the norms itself (the Trainer's step, synchronously or not):
+ * `squares`, every gradient's ‖g‖² as one tensor (null without gradients), and `clip(values)`, the clipping once
+ * they are read. Returns the norm before clipping, as clipGradNorm does; the caller disposes `squares`.
+ */
+export function clipGradNormSteps(params: Var[], maxNorm: number): { squares: Tensor | null; clip(values: ArrayLike<number>): number } {
+  const withGrad = gradsToClip(params, maxNorm, 'clipGradNorm');
+  return { squares: squaredNorms(withGrad), clip: (values) => clipTo(withGrad, values, maxNorm) };
+}
+
 function gradsToClip(params: Var[], maxNorm: number, op: string): Var[] {
   if (!(maxNorm > 0)) throw new T.ValueError(op, `maxNorm must be positive, got ${maxNorm}`);
   return params.filter((p) => p.grad);

@@ -1,4 +1,5 @@
 // The training loop: a Trainer holds model, path, optimizer, EMA and generator; step() is sample → loss → backward → update.
+import * as A from '@rill/autograd';
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 import { trainerCheckpoint, type Checkpoint } from './checkpoint.js';
@@ -6,7 +7,7 @@ import { couple } from './couplings.js';
 import { sampleDataset } from './datasets.js';
 import { cfmLoss } from './loss.js';
 import { EMA, stateDict, type MLP } from './nn.js';
-import { clipGradNorm, clipGradNormAsync, type Optimizer, type Schedule } from './optim.js';
+import { clipGradNormSteps, type Optimizer, type Schedule } from './optim.js';
 import type { GaussianPath } from './paths.js';
 import { trainerFromCheckpoint } from './train-checkpoint.js';
 import { DEFAULT_CONFIG, makeModel, makeOptimizer, makePath, makeSchedule, validateConfig, type CustomPoints, type TrainConfig } from './train-config.js';
@@ -74,70 +75,65 @@ export class Trainer {
     return sampleDataset(name, n, { generator: g });
   }
 
-  /** One step: draw z and x0, couple them, sample t and the path, loss, backward, clip, optimizer step, EMA. Returns the loss. */
-  trainStep(): number {
-    const loss = this.#lossAndGradients(this.#drawBatch());
-    if (this.config.clipNorm !== null) clipGradNorm(this.model.parameters(), this.config.clipNorm);
-    this.#optimizerStep();
-    const value = loss.item();
-    loss.dispose();
-    return this.#record(value);
-  }
-
   /**
-   * trainStep without blocking on a read-back: the same update and the same numbers, with every value the host needs
-   * read asynchronously — the batch for an OT coupling (paired on the host), the gradient norm for clipping, the
-   * loss — so it runs on devices that read back only asynchronously (webgpu).
+   * One step of the recipe, each line one step of it (docs/3-flow-matching.md, §6). A generator: it yields the tensors
+   * the host must read before it goes on — the batch when an OT coupling pairs it on the host, the gradient norms for
+   * clipping, the loss — and is handed back their values, so trainStep (which reads them synchronously) and
+   * trainStepAsync (which awaits them) are this one implementation. Returns the loss.
    */
-  async trainStepAsync(): Promise<number> {
-    const batch = this.#drawBatch();
-    if (this.config.coupling !== 'independent') await T.prefetch([batch.x0, batch.z]);
-    const loss = this.#lossAndGradients(batch);
-    try {
-      if (this.config.clipNorm !== null) await clipGradNormAsync(this.model.parameters(), this.config.clipNorm);
-      this.#optimizerStep();
-      return this.#record(await loss.itemAsync());
-    } finally {
-      loss.dispose();
-    }
-  }
-
-  /** A batch of source samples and data (kept: the caller's next step disposes them). */
-  #drawBatch(): { x0: Tensor; z: Tensor } {
-    const batch = this.config.batch;
-    return { x0: T.keep(this.draw('source', batch)), z: T.keep(this.draw('data', batch)) };
-  }
-
-  /** Couples the batch, samples t, computes the CFM loss and backpropagates; returns the loss (kept). Frees the batch. */
-  #lossAndGradients(drawn: { x0: Tensor; z: Tensor }): Tensor {
-    const { batch, coupling } = this.config;
+  *#step(): Generator<Tensor[], number, ArrayLike<number>[]> {
+    const { batch, coupling, clipNorm } = this.config;
     const g = this.generator;
+    const drawn = { x0: T.keep(this.draw('source', batch)), z: T.keep(this.draw('data', batch)) }; // 1. x0 ~ p_src, z ~ p_data
+    if (coupling !== 'independent') yield [drawn.x0, drawn.z];
+    let loss: Tensor;
     try {
-      return T.tidy(() => {
-        const paired = couple(coupling, drawn, { generator: g });
-        const tValues = this.path.sampleTimeValues(batch, g);
+      loss = T.tidy(() => {
+        const { z, x0 } = couple(coupling, drawn, { generator: g }); // …paired by the coupling (I-CFM: as drawn)
+        const tValues = this.path.sampleTimeValues(batch, g); // 1. t ~ U[0, 1], as host numbers
         const t = T.tensor(tValues, { shape: [batch, 1] });
-        const l = cfmLoss(this.model, this.path, { z: paired.z, x0: paired.x0, t }, { generator: g, tValues });
-        l.backward();
+        const { xt, ut } = this.path.sample({ z, x0, t }, { generator: g, tValues }); // 2. x_t = α_t z + β_t x0 (+σε); 4. u_t(x_t | z)
+        const vt = this.model.forward(xt, t); // 3. the model's velocity u_θ(x_t, t)
+        const l = A.mse(vt, ut); // 5. the loss, mean (u_θ − u_t)²
+        l.backward(); // 6. gradients of every parameter
         return T.keep(l.value);
       });
     } finally {
       T.dispose([drawn.x0, drawn.z]);
     }
-  }
-
-  /** The learning rate of this step, the optimizer's update, zeroed gradients, EMA, and the step count. */
-  #optimizerStep(): void {
-    this.optimizer.lr = this.#schedule(this.step);
+    if (clipNorm !== null) {
+      const { squares, clip } = clipGradNormSteps(this.model.parameters(), clipNorm);
+      clip(squares ? (yield [squares])[0] : []); // the global gradient norm, clipped to clipNorm
+      squares?.dispose();
+    }
+    this.optimizer.lr = this.#schedule(this.step); // 7. the update: Adam (or AdamW, SGD) at this step's rate…
     this.optimizer.step();
     this.optimizer.zeroGrad();
-    this.ema?.update();
+    this.ema?.update(); // …and the average of the weights used for sampling
     this.step++;
+    const value = (yield [loss])[0][0];
+    loss.dispose();
+    this.losses.push(value);
+    return value;
   }
 
-  #record(loss: number): number {
-    this.losses.push(loss);
-    return loss;
+  /** One step: draw z and x0, couple them, sample t and the path, loss, backward, clip, optimizer step, EMA. Returns the loss. */
+  trainStep(): number {
+    const step = this.#step();
+    let next = step.next();
+    while (!next.done) next = step.next(next.value.map((t) => t.data)); // every read is synchronous here
+    return next.value;
+  }
+
+  /**
+   * trainStep without blocking on a read-back: the same update and the same numbers, with every value the host needs
+   * read asynchronously — so it runs on devices that read back only asynchronously (webgpu).
+   */
+  async trainStepAsync(): Promise<number> {
+    const step = this.#step();
+    let next = step.next();
+    while (!next.done) next = step.next(await Promise.all(next.value.map((t) => t.dataAsync())));
+    return next.value;
   }
 
   /**
