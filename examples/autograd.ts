@@ -15,6 +15,7 @@ console.log(`f(x, w)            = ${f.value.item().toFixed(6)}`);
 console.log(`∂f/∂w by backward  = [${Array.from(w.grad!.data, (v) => v.toFixed(6))}]`);
 console.log(`∂f/∂w by hand      = [${Array.from(byHand.data, (v) => v.toFixed(6))}]`);
 console.log(`largest difference = ${difference.toExponential(2)}`);
-// Central differences (f(w + h) − f(w − h)) / 2h in float64 for every input element, against backward()
+// gradcheck: central differences in float64 against the engine's vector-Jacobian products, for a random cotangent c
+// (the scalar ⟨c, f⟩, so the numbers it reports are not the gradient printed above), for every input element
 const report = A.gradcheck((xs, ws) => A.sum(A.tanh(A.matmul(xs, ws))), [x, w.value], { raise: false });
 console.log(`gradcheck: ${report.message}`);

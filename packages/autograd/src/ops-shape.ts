@@ -125,7 +125,7 @@ interface LinearAttrs {
 }
 
 /**
- * The layer y = act(x·W + b) as one op (one fused kernel on wasm), x: (B, In), W: (In, Out), b: (Out).
+ * The layer y = act(x·W + b) as one op (one fused kernel on wasm and webgpu), x: (B, In), W: (In, Out), b: (Out).
  * VJP, with z = x·W + b: dz = dy ⊙ act'(z); dx = dz·Wᵀ; dW = xᵀ·dz; db = Σ over the batch of dz.
  */
 export const linearOp: OpDef<LinearAttrs> = {

@@ -187,7 +187,7 @@ export class Adam extends Base {
     inRange(kind, 'weightDecay', this.weightDecay, 0, Infinity);
   }
 
-  /** One fused step (T.adamUpdate: one pass on wasm); the new moments replace the kept ones. */
+  /** One fused step (T.adamUpdate: one pass on wasm and webgpu); the new moments replace the kept ones. */
   protected update(value: Tensor, grad: Tensor, i: number): Tensor {
     const { beta1, beta2, eps, weightDecay } = this;
     const next = T.adamUpdate(value, grad, this.slots.m[i], this.slots.v[i], {

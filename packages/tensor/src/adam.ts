@@ -1,4 +1,4 @@
-// The Adam update of one parameter as one op: one pass over θ, g, m, v on backends that fuse it (wasm), the same
+// The Adam update of one parameter as one op: one pass over θ, g, m, v on backends that fuse it (wasm, webgpu), the same
 // arithmetic as a composite of elementwise ops elsewhere.
 import { getBackend } from './backend.js';
 import { ShapeError, ValueError, fmt } from './errors.js';

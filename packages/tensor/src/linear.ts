@@ -1,4 +1,4 @@
-// The fused linear layer y = act(x·W + b) and its backward: one op each, one pass where the backend fuses them (wasm),
+// The fused linear layer y = act(x·W + b) and its backward: one op each, one pass where the backend fuses them (wasm, webgpu),
 // the composite of matmul, add, unary and sum where it does not.
 import { getBackend } from './backend.js';
 import { ShapeError, ValueError, fmt } from './errors.js';

@@ -319,7 +319,7 @@ export const MATMUL = matmulSource(null);
 /** x·W (+ b) and act(x·W + b) in one kernel; bindings after x and W: the bias if any, z if there is an activation, out. */
 export const linearSource = (bias: boolean, activation: UnaryOp | null) => matmulSource({ bias, activation });
 
-/** Where the Adam kernel keeps its scalars in spec (float bit patterns), in AdamScalars' order. */
+/** Where the Adam kernel keeps its scalars in spec (float bit patterns): the order the kernel below reads them in (l2 first, then AdamScalars' fields, then decay). */
 export const ADAM_SCALARS = ['l2', 'beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'bc1', 'bc2', 'eps', 'lr', 'decay'] as const;
 
 /**
