@@ -1,4 +1,5 @@
-// The whole reverse-mode engine: Var (a value and how it was made), recording ops as they run, and backward().
+// The whole reverse-mode engine, its ~120-line core first (apply records an op, topologicalOrder, backpropagate, fitToShape
+// undoes broadcasting), then the API around it: Var (a value and how it was made), backward(), noGrad.
 import * as T from '@rill/tensor';
 import { Tensor } from '@rill/tensor';
 
@@ -48,6 +49,136 @@ interface Node {
   ctx: Context<unknown> | null; // null once freed
 }
 const nodes = new WeakMap<Var, Node>();
+
+// ---------------------------------------------------------------- the core: record, order, walk back
+
+/** A Var, Tensor or number, as accepted by every op. */
+export type VarLike = Var | Tensor | number;
+
+/** Runs op on the inputs' values and, when recording and any input requires gradients, records the node. */
+export function apply<A>(op: OpDef<A>, inputs: VarLike[], attrs: A): Var {
+  const values = inputs.map((x) => (x instanceof Var ? x.value : x));
+  const output = op.forward(values, attrs);
+  const needsGrad = inputs.map((x) => x instanceof Var && x.requiresGrad);
+  if (!recording || !needsGrad.some(Boolean)) return new Var(output);
+  const v = new Var(output, { requiresGrad: true });
+  const parents = inputs.map((x) => (x instanceof Var ? x : null));
+  nodes.set(v, { op: op as OpDef<unknown>, parents, ctx: { inputs: values, output, attrs, needsGrad } });
+  return v;
+}
+
+/**
+ * The backward walk. Returns ∂(seedᵀ·root)/∂leaf for the leaves reached (only `only`'s, when given), as tensors that
+ * belong to the caller's tidy scope; every other tensor made on the way is disposed. Leaves' .grad is not touched.
+ */
+export function backpropagate(root: Var, seed: Tensor | undefined, retainGraph: boolean, only: Var[] | null): Map<Var, Tensor> {
+  if (!root.requiresGrad) throw new AutogradError('backward', 'this Var does not require gradients (no input had requiresGrad)');
+  if (seed === undefined && root.value.size !== 1) {
+    throw new AutogradError('backward', `needs a seed gradient for a non-scalar output of shape [${root.shape}]`);
+  }
+  if (seed !== undefined && (seed.shape.join() !== root.shape.join() || seed.dtype !== root.dtype)) {
+    throw new AutogradError('backward', `seed is ${seed.dtype}[${seed.shape}] but the output is ${root.dtype}[${root.shape}]`);
+  }
+  const order = topologicalOrder(root).reverse();
+  for (const v of order) {
+    if (nodes.get(v)?.ctx === null) {
+      throw new AutogradError('backward', `the graph through '${v.op}' was freed by an earlier backward(); pass { retainGraph: true } to the first call`);
+    }
+  }
+  const wanted = only ? new Set(only) : null;
+  const leafGrads = T.tidy(() => {
+    const grads = new Map<Var, Tensor>([[root, seed ?? T.ones([...root.shape], { dtype: root.dtype })]]);
+    const result = new Map<Var, Tensor>();
+    const handedOut = new Set<Tensor>();
+    // Reverse topological order: a Var is processed only after every Var that uses it has sent its gradient.
+    for (const v of order) {
+      const dy = grads.get(v);
+      const node = nodes.get(v);
+      if (dy === undefined) continue;
+      if (node === undefined) {
+        // Each leaf gets a tensor of its own (not the caller's seed, not one shared with another leaf).
+        if (!wanted || wanted.has(v)) {
+          const g = dy === seed || handedOut.has(dy) ? T.clone(dy) : dy;
+          result.set(v, g);
+          handedOut.add(g);
+        }
+        continue;
+      }
+      const inputGrads = vjpOf(node, dy);
+      node.parents.forEach((p, i) => {
+        const g = inputGrads[i];
+        if (p === null || !p.requiresGrad || g === null || g === undefined) return;
+        const fitted = fitToShape(node, g, i, p);
+        const prev = grads.get(p);
+        grads.set(p, prev ? T.add(prev, fitted) : fitted); // a Var used twice receives the sum (+=)
+      });
+    }
+    return result; // the leaves' gradients leave the scope; everything else made here is disposed
+  });
+  if (!retainGraph) {
+    for (const v of order) {
+      const node = nodes.get(v);
+      if (node) [node.ctx, node.parents] = [null, []]; // drop the saved values and the links
+    }
+  }
+  return leafGrads;
+}
+
+/** Runs an op's VJP, explaining the usual cause when a value it saved was disposed before backward(). */
+function vjpOf(node: Node, dy: Tensor): (Tensor | null)[] {
+  try {
+    return node.op.vjp(dy, node.ctx!);
+  } catch (e) {
+    if (!(e instanceof T.DisposedError)) throw e;
+    throw new AutogradError(
+      'backward',
+      `a value '${node.op.name}' saved for the backward pass was disposed before backward() (${e.message}); ` +
+        'run the forward pass and backward() inside the same tidy()',
+    );
+  }
+}
+
+/** Post-order depth-first search (parents before children), without recursion so deep graphs do not overflow the stack. */
+function topologicalOrder(root: Var): Var[] {
+  const order: Var[] = [];
+  const visited = new Set<Var>([root]);
+  const stack: [Var, number][] = [[root, 0]]; // each entry: a Var and the index of the next parent to visit
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const parents = nodes.get(top[0])?.parents ?? [];
+    if (top[1] < parents.length) {
+      const p = parents[top[1]++];
+      if (p && p.requiresGrad && !visited.has(p)) {
+        visited.add(p);
+        stack.push([p, 0]);
+      }
+    } else {
+      order.push(top[0]);
+      stack.pop();
+    }
+  }
+  return order;
+}
+
+/**
+ * The ONE place broadcasting is undone. If the op broadcast input i, its gradient comes in the broadcast shape and is
+ * summed over the axes the input was stretched along (new leading axes, and axes of size 1) back to the input's
+ * shape. Any other shape is a bug in the op's VJP and is reported with the op's name.
+ */
+function fitToShape(node: Node, grad: Tensor, i: number, parent: Var): Tensor {
+  const shape = parent.shape;
+  if (grad.shape.join() === shape.join()) return grad;
+  const { op, ctx } = node;
+  const stretched = op.broadcasts === true ? ctx!.output.shape : op.broadcasts?.(i, ctx!);
+  if (stretched && grad.shape.join() === stretched.join()) {
+    const lead = grad.rank - shape.length;
+    const axes = grad.shape.map((_, k) => k).filter((k) => k < lead || (shape[k - lead] === 1 && grad.shape[k] !== 1));
+    return T.reshape(T.sum(grad, axes), [...shape]);
+  }
+  throw new AutogradError(op.name, `gradient has shape [${grad.shape}] but the input has shape [${shape}]`);
+}
+
+// ---------------------------------------------------------------- the API: Var, backward(), noGrad
 
 /** A thrown error from the engine (graph misuse, bad seeds, a VJP returning a wrong shape); names the op. */
 export class AutogradError extends T.RillError {}
@@ -181,130 +312,4 @@ export class Var {
   toString(): string {
     return `Var(${this.#value.toString()}${this.op ? `, op=${this.op}` : ''}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
-}
-
-/**
- * The backward walk. Returns ∂(seedᵀ·root)/∂leaf for the leaves reached (only `only`'s, when given), as tensors that
- * belong to the caller's tidy scope; every other tensor made on the way is disposed. Leaves' .grad is not touched.
- */
-export function backpropagate(root: Var, seed: Tensor | undefined, retainGraph: boolean, only: Var[] | null): Map<Var, Tensor> {
-  if (!root.requiresGrad) throw new AutogradError('backward', 'this Var does not require gradients (no input had requiresGrad)');
-  if (seed === undefined && root.value.size !== 1) {
-    throw new AutogradError('backward', `needs a seed gradient for a non-scalar output of shape [${root.shape}]`);
-  }
-  if (seed !== undefined && (seed.shape.join() !== root.shape.join() || seed.dtype !== root.dtype)) {
-    throw new AutogradError('backward', `seed is ${seed.dtype}[${seed.shape}] but the output is ${root.dtype}[${root.shape}]`);
-  }
-  const order = topologicalOrder(root).reverse();
-  for (const v of order) {
-    if (nodes.get(v)?.ctx === null) {
-      throw new AutogradError('backward', `the graph through '${v.op}' was freed by an earlier backward(); pass { retainGraph: true } to the first call`);
-    }
-  }
-  const wanted = only ? new Set(only) : null;
-  const leafGrads = T.tidy(() => {
-    const grads = new Map<Var, Tensor>([[root, seed ?? T.ones([...root.shape], { dtype: root.dtype })]]);
-    const result = new Map<Var, Tensor>();
-    const handedOut = new Set<Tensor>();
-    // Reverse topological order: a Var is processed only after every Var that uses it has sent its gradient.
-    for (const v of order) {
-      const dy = grads.get(v);
-      const node = nodes.get(v);
-      if (dy === undefined) continue;
-      if (node === undefined) {
-        // Each leaf gets a tensor of its own (not the caller's seed, not one shared with another leaf).
-        if (!wanted || wanted.has(v)) {
-          const g = dy === seed || handedOut.has(dy) ? T.clone(dy) : dy;
-          result.set(v, g);
-          handedOut.add(g);
-        }
-        continue;
-      }
-      const inputGrads = vjpOf(node, dy);
-      node.parents.forEach((p, i) => {
-        const g = inputGrads[i];
-        if (p === null || !p.requiresGrad || g === null || g === undefined) return;
-        const fitted = fitToShape(node, g, i, p);
-        const prev = grads.get(p);
-        grads.set(p, prev ? T.add(prev, fitted) : fitted); // a Var used twice receives the sum (+=)
-      });
-    }
-    return result; // the leaves' gradients leave the scope; everything else made here is disposed
-  });
-  if (!retainGraph) {
-    for (const v of order) {
-      const node = nodes.get(v);
-      if (node) [node.ctx, node.parents] = [null, []]; // drop the saved values and the links
-    }
-  }
-  return leafGrads;
-}
-
-/** Runs an op's VJP, explaining the usual cause when a value it saved was disposed before backward(). */
-function vjpOf(node: Node, dy: Tensor): (Tensor | null)[] {
-  try {
-    return node.op.vjp(dy, node.ctx!);
-  } catch (e) {
-    if (!(e instanceof T.DisposedError)) throw e;
-    throw new AutogradError(
-      'backward',
-      `a value '${node.op.name}' saved for the backward pass was disposed before backward() (${e.message}); ` +
-        'run the forward pass and backward() inside the same tidy()',
-    );
-  }
-}
-
-/** Post-order depth-first search (parents before children), without recursion so deep graphs do not overflow the stack. */
-function topologicalOrder(root: Var): Var[] {
-  const order: Var[] = [];
-  const visited = new Set<Var>([root]);
-  const stack: [Var, number][] = [[root, 0]]; // each entry: a Var and the index of the next parent to visit
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    const parents = nodes.get(top[0])?.parents ?? [];
-    if (top[1] < parents.length) {
-      const p = parents[top[1]++];
-      if (p && p.requiresGrad && !visited.has(p)) {
-        visited.add(p);
-        stack.push([p, 0]);
-      }
-    } else {
-      order.push(top[0]);
-      stack.pop();
-    }
-  }
-  return order;
-}
-
-/**
- * The ONE place broadcasting is undone. If the op broadcast input i, its gradient comes in the broadcast shape and is
- * summed over the axes the input was stretched along (new leading axes, and axes of size 1) back to the input's
- * shape. Any other shape is a bug in the op's VJP and is reported with the op's name.
- */
-function fitToShape(node: Node, grad: Tensor, i: number, parent: Var): Tensor {
-  const shape = parent.shape;
-  if (grad.shape.join() === shape.join()) return grad;
-  const { op, ctx } = node;
-  const stretched = op.broadcasts === true ? ctx!.output.shape : op.broadcasts?.(i, ctx!);
-  if (stretched && grad.shape.join() === stretched.join()) {
-    const lead = grad.rank - shape.length;
-    const axes = grad.shape.map((_, k) => k).filter((k) => k < lead || (shape[k - lead] === 1 && grad.shape[k] !== 1));
-    return T.reshape(T.sum(grad, axes), [...shape]);
-  }
-  throw new AutogradError(op.name, `gradient has shape [${grad.shape}] but the input has shape [${shape}]`);
-}
-
-/** A Var, Tensor or number, as accepted by every op. */
-export type VarLike = Var | Tensor | number;
-
-/** Runs op on the inputs' values and, when recording and any input requires gradients, records the node. */
-export function apply<A>(op: OpDef<A>, inputs: VarLike[], attrs: A): Var {
-  const values = inputs.map((x) => (x instanceof Var ? x.value : x));
-  const output = op.forward(values, attrs);
-  const needsGrad = inputs.map((x) => x instanceof Var && x.requiresGrad);
-  if (!recording || !needsGrad.some(Boolean)) return new Var(output);
-  const v = new Var(output, { requiresGrad: true });
-  const parents = inputs.map((x) => (x instanceof Var ? x : null));
-  nodes.set(v, { op: op as OpDef<unknown>, parents, ctx: { inputs: values, output, attrs, needsGrad } });
-  return v;
 }

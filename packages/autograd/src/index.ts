@@ -6,7 +6,9 @@
  */
 export { Var, apply, noGrad, AutogradError, type OpDef, type Context, type VarLike, type BackwardOptions } from './engine.js';
 export * from './ops.js';
+export * from './ops-reduce.js';
+export * from './ops-matmul.js';
 export * from './ops-shape.js';
-export { variance as var } from './ops-shape.js';
+export { variance as var } from './ops-reduce.js';
 export { grad, valueAndGrad, vjp, jacobian, type VarFn } from './functional.js';
 export { gradcheck, GradcheckError, type GradcheckOptions, type GradcheckReport } from './gradcheck.js';

@@ -1,0 +1,70 @@
+// Differentiable matrix products: matmul and the fused linear layer act(x·W + b), forward beside VJP.
+import * as T from '@rill/tensor';
+import type { Tensor } from '@rill/tensor';
+import { apply, type OpDef, type VarLike } from './engine.js';
+import { asTensor } from './inputs.js';
+
+/**
+ * Y = op(A)·op(B). The VJP is two matmuls with transpose flags, never a materialised transpose
+ * (tfjs BatchMatMul_grad): with op(A) = A,  dA = dY·op(B)ᵀ;  with op(A) = Aᵀ, dA = (dY·op(B)ᵀ)ᵀ = op(B)·dYᵀ;
+ * likewise dB = op(A)ᵀ·dY, or its transpose dYᵀ·op(A) when B is stored transposed. A batch of 1 (or a 2D
+ * operand) that was broadcast over the batch receives a (batch, …) gradient, which the engine sums back.
+ */
+export const matmulOp: OpDef<T.MatmulOptions> = {
+  name: 'matmul',
+  forward: ([a, b], opts) => T.matmul(asTensor(a), asTensor(b), opts),
+  vjp: (dy, { inputs: [a, b], attrs: { transA = false, transB = false }, needsGrad: [ga, gb] }) => {
+    const A = asTensor(a);
+    const B = asTensor(b);
+    const dA = !ga
+      ? null
+      : transA
+        ? T.matmul(B, dy, { transA: transB, transB: true }) // op(B)·dYᵀ
+        : T.matmul(dy, B, { transB: !transB }); // dY·op(B)ᵀ
+    const dB = !gb
+      ? null
+      : transB
+        ? T.matmul(dy, A, { transA: true, transB: transA }) // dYᵀ·op(A)
+        : T.matmul(A, dy, { transA: !transA }); // op(A)ᵀ·dY
+    return [dA, dB];
+  },
+  // A 2D operand, or a batch of 1, used by every matrix of the batch gets a (batch, rows, cols) gradient.
+  broadcasts: (i, { inputs, output }) => [output.shape[0], ...asTensor(inputs[i]).shape.slice(-2)],
+};
+/**
+ * Matrix product op(A)·op(B) of 2D ((M, K)·(K, N) → (M, N)) or batched 3D ((B, M, K)·(B, K, N) → (B, M, N)) operands,
+ * `options.transA` / `transB` reading an operand as stored transposed; a 2D operand or a batch of 1 broadcasts over
+ * the other's batch (its gradient is summed back). Other ranks throw ShapeError.
+ */
+export const matmul = (a: VarLike, b: VarLike, options: T.MatmulOptions = {}) => apply(matmulOp, [a, b], options);
+
+interface LinearAttrs {
+  activation: T.UnaryOp | null;
+  /** The pre-activation x·W + b, kept by forward for the VJP. */
+  z?: Tensor;
+}
+
+/**
+ * The layer y = act(x·W + b) as one op (one fused kernel on wasm and webgpu), x: (B, In), W: (In, Out), b: (Out).
+ * VJP, with z = x·W + b: dz = dy ⊙ act'(z); dx = dz·Wᵀ; dW = xᵀ·dz; db = Σ over the batch of dz.
+ */
+export const linearOp: OpDef<LinearAttrs> = {
+  name: 'linear',
+  forward: ([x, w, b], attrs) => {
+    const { z, y } = T.linearForward(asTensor(x), asTensor(w), b === undefined ? null : asTensor(b), attrs.activation);
+    attrs.z = z;
+    return y;
+  },
+  vjp: (dy, { inputs: [x, w, b], output, attrs, needsGrad }) => {
+    const { dz, db } = T.linearBackward(attrs.activation, attrs.z!, output, dy);
+    const grads = [
+      needsGrad[0] ? T.matmul(dz, asTensor(w), { transB: true }) : null,
+      needsGrad[1] ? T.matmul(asTensor(x), dz, { transA: true }) : null,
+    ];
+    return b === undefined ? grads : [...grads, needsGrad[2] ? db : null];
+  },
+};
+
+/** The affine layer x·W + b, then the activation if one is named (any parameterless unary op, e.g. 'selu'). */
+export const linear = (x: VarLike, w: VarLike, b?: VarLike, activation?: T.UnaryOp) =>
+  apply(linearOp, b === undefined ? [x, w] : [x, w, b], { activation: activation ?? null });
