@@ -148,3 +148,17 @@ describe('Var.dispose and `using`', () => {
     expect(T.memory().numTensors).toBe(before);
   });
 });
+
+describe('saved values', () => {
+  it("an op's saved tensor (the linear layer's pre-activation) is freed at once when no graph is recorded", () => {
+    const x = T.randn([4, 3], { generator: new T.Generator(1) });
+    const w = new A.Var(T.randn([3, 5], { generator: new T.Generator(2) }), { requiresGrad: true });
+    const before = T.memory().numTensors;
+    const y = A.noGrad(() => A.linear(x, w, undefined, 'selu'));
+    expect(T.memory().numTensors).toBe(before + 1); // the output alone: z was disposed, not left to a tidy
+    const plain = A.noGrad(() => A.linear(x, w)); // without an activation the output is z itself: it must survive
+    expect(plain.value.isDisposed).toBe(false);
+    T.dispose([y.value, plain.value, x]);
+    w.dispose();
+  });
+});

@@ -7,7 +7,7 @@ import { Tensor } from '@rill/tensor';
  * What an op's VJP sees: the input values of the forward call (tensors or plain numbers), its output, its
  * attributes, and which inputs need a gradient (a VJP may skip the others and return null for them).
  */
-export interface Context<A> {
+export interface Context<A, S = undefined> {
   /** The forward call's input values, in order: a Var's value, or the constant Tensor or number as passed. */
   inputs: (Tensor | number)[];
   /** The forward call's output tensor. */
@@ -16,6 +16,8 @@ export interface Context<A> {
   attrs: A;
   /** `needsGrad[i]` is true when input i is a Var that requires gradients; the VJP may return null for the others. */
   needsGrad: boolean[];
+  /** What the forward kept for the VJP beside its output (e.g. the linear layer's pre-activation z); see OpDef.forward. */
+  saved: S;
 }
 
 /**
@@ -24,29 +26,32 @@ export interface Context<A> {
  * An op that broadcasts its inputs returns their gradients in the broadcast shape and says which shape that is
  * (`broadcasts: true` means the output's shape); the engine then sums each back to its input's shape.
  */
-export interface OpDef<A = undefined> {
+export interface OpDef<A = undefined, S = undefined> {
   /** The op's name, used by `Var.op` and in error messages. */
   name: string;
-  /** Computes the output tensor from the input values (Var values, constant tensors or numbers) and the attributes. */
-  forward(inputs: (Tensor | number)[], attrs: A): Tensor;
+  /**
+   * Computes the output tensor from the input values (Var values, constant tensors or numbers) and the attributes;
+   * an op that needs more than its inputs and output in its VJP returns `{ output, saved }` (ctx.saved in the VJP).
+   */
+  forward(inputs: (Tensor | number)[], attrs: A): Tensor | { output: Tensor; saved: S };
   /**
    * Maps the output gradient `dy` (the output's shape) to one gradient per input, dyᵀ·∂y/∂xᵢ, each in that input's
    * shape or in the broadcast shape declared by `broadcasts`; null where no gradient flows (or is not needed).
    */
-  vjp(dy: Tensor, ctx: Context<A>): (Tensor | null)[];
+  vjp(dy: Tensor, ctx: Context<A, S>): (Tensor | null)[];
   /**
    * Set when the op broadcasts its inputs: `true` means input gradients may come in the output's shape; a function
    * returns the shape input `input` was broadcast to. The engine sums such gradients back to the input's shape.
    * Absent: every gradient must already have its input's shape (otherwise backward() throws AutogradError).
    */
-  broadcasts?: true | ((input: number, ctx: Context<A>) => readonly number[]);
+  broadcasts?: true | ((input: number, ctx: Context<A, S>) => readonly number[]);
 }
 
 /** How a non-leaf Var was made: kept in a module-private map, dropped when backward() has used it (unless retainGraph). */
 interface Node {
-  op: OpDef<unknown>;
+  op: OpDef<unknown, unknown>;
   parents: (Var | null)[]; // null where the input was a constant (Tensor or number)
-  ctx: Context<unknown> | null; // null once freed
+  ctx: Context<unknown, unknown> | null; // null once freed
 }
 const nodes = new WeakMap<Var, Node>();
 
@@ -56,14 +61,18 @@ const nodes = new WeakMap<Var, Node>();
 export type VarLike = Var | Tensor | number;
 
 /** Runs op on the inputs' values and, when recording and any input requires gradients, records the node. */
-export function apply<A>(op: OpDef<A>, inputs: VarLike[], attrs: A): Var {
+export function apply<A, S>(op: OpDef<A, S>, inputs: VarLike[], attrs: A): Var {
   const values = inputs.map((x) => (x instanceof Var ? x.value : x));
-  const output = op.forward(values, attrs);
+  const result = op.forward(values, attrs);
+  const [output, saved] = result instanceof Tensor ? [result, undefined] : [result.output, result.saved];
   const needsGrad = inputs.map((x) => x instanceof Var && x.requiresGrad);
-  if (!recording || !needsGrad.some(Boolean)) return new Var(output);
+  if (!recording || !needsGrad.some(Boolean)) {
+    if (saved instanceof Tensor && saved !== output) saved.dispose(); // no backward will need it
+    return new Var(output);
+  }
   const v = new Var(output, { requiresGrad: true });
   const parents = inputs.map((x) => (x instanceof Var ? x : null));
-  nodes.set(v, { op: op as OpDef<unknown>, parents, ctx: { inputs: values, output, attrs, needsGrad } });
+  nodes.set(v, { op: op as OpDef<unknown, unknown>, parents, ctx: { inputs: values, output, attrs, needsGrad, saved } });
   return v;
 }
 

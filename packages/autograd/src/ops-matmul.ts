@@ -40,23 +40,20 @@ export const matmul = (a: VarLike, b: VarLike, options: T.MatmulOptions = {}) =>
 
 interface LinearAttrs {
   activation: T.UnaryOp | null;
-  /** The pre-activation x·W + b, kept by forward for the VJP. */
-  z?: Tensor;
 }
 
 /**
  * The layer y = act(x·W + b) as one op (one fused kernel on wasm and webgpu), x: (B, In), W: (In, Out), b: (Out).
  * VJP, with z = x·W + b: dz = dy ⊙ act'(z); dx = dz·Wᵀ; dW = xᵀ·dz; db = Σ over the batch of dz.
  */
-export const linearOp: OpDef<LinearAttrs> = {
+export const linearOp: OpDef<LinearAttrs, Tensor> = {
   name: 'linear',
   forward: ([x, w, b], attrs) => {
     const { z, y } = T.linearForward(asTensor(x), asTensor(w), b === undefined ? null : asTensor(b), attrs.activation);
-    attrs.z = z;
-    return y;
+    return { output: y, saved: z }; // the pre-activation z = x·W + b, for act'(z) in the VJP
   },
-  vjp: (dy, { inputs: [x, w, b], output, attrs, needsGrad }) => {
-    const { dz, db } = T.linearBackward(attrs.activation, attrs.z!, output, dy);
+  vjp: (dy, { inputs: [x, w, b], output, attrs, needsGrad, saved: z }) => {
+    const { dz, db } = T.linearBackward(attrs.activation, z, output, dy);
     const grads = [
       needsGrad[0] ? T.matmul(dz, asTensor(w), { transB: true }) : null,
       needsGrad[1] ? T.matmul(asTensor(x), dz, { transA: true }) : null,
