@@ -20,6 +20,14 @@ export interface Context<A, S = undefined> {
   saved: S;
 }
 
+/** What a forward returns when its VJP needs more than the inputs and the output. */
+export interface ForwardResult<S> {
+  /** The op's output tensor. */
+  output: Tensor;
+  /** Kept for the VJP (ctx.saved); a Tensor here is freed at once when no graph is recorded. */
+  saved: S;
+}
+
 /**
  * A differentiable op, defined once: `forward` computes the output from input values; `vjp` maps the output's
  * gradient dy to one gradient per input, the vector-Jacobian product dyᵀ·∂y/∂xᵢ (null where none flows).
@@ -33,7 +41,7 @@ export interface OpDef<A = undefined, S = undefined> {
    * Computes the output tensor from the input values (Var values, constant tensors or numbers) and the attributes;
    * an op that needs more than its inputs and output in its VJP returns `{ output, saved }` (ctx.saved in the VJP).
    */
-  forward(inputs: (Tensor | number)[], attrs: A): Tensor | { output: Tensor; saved: S };
+  forward(inputs: (Tensor | number)[], attrs: A): Tensor | ForwardResult<S>;
   /**
    * Maps the output gradient `dy` (the output's shape) to one gradient per input, dyᵀ·∂y/∂xᵢ, each in that input's
    * shape or in the broadcast shape declared by `broadcasts`; null where no gradient flows (or is not needed).
