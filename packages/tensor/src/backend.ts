@@ -3,7 +3,8 @@ import type { AdamScalars } from './adam.js';
 import type { DType, TypedArray } from './dtype.js';
 import { BackendError } from './errors.js';
 import type { Tensor } from './tensor.js';
-import type { BinaryOp, UnaryOp } from './unary.js';
+import type { UnaryOp } from './unary.js';
+import type { BinaryOp } from './binary.js';
 
 /** The reductions Backend.reduce implements: `sum`, `max` and `min` over a set of axes. */
 export type ReduceOp = 'sum' | 'max' | 'min';

@@ -77,7 +77,8 @@ export {
 export { adamUpdate, adamScalars, type AdamHyper, type AdamScalars } from './adam.js';
 export { linear, linearForward, linearBackward, type LinearOutputs, type LinearGrads } from './linear.js';
 export { reshape, transpose, broadcastTo, concat, stack, slice, gather, scatterAdd, cast, clone } from './shapeops.js';
-export { UNARY, UNARY_OPS, BINARY, BINARY_OPS, SELU_ALPHA, SELU_LAMBDA, type UnaryOp, type BinaryOp, type UnaryDef } from './unary.js';
+export { UNARY, UNARY_OPS, SELU_ALPHA, SELU_LAMBDA, type UnaryOp, type UnaryDef } from './unary.js';
+export { BINARY, BINARY_OPS, type BinaryOp } from './binary.js';
 export { erf, erfc, normalCdf, normalPdf } from './special.js';
 export {
   registerBackend,

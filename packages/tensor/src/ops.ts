@@ -6,7 +6,8 @@ import { input, isInt32, isTensor, needFloat, sameDType, scalarOf, wrap, type Te
 import { tidy } from './lifetime.js';
 import { broadcastShapes, normalizeAxes, normalizeAxis, reducedShape, sizeOf } from './shape.js';
 import { Tensor } from './tensor.js';
-import { BINARY, BINARY_OPS, UNARY, UNARY_OPS, type BinaryOp, type UnaryOp } from './unary.js';
+import { UNARY, UNARY_OPS, type UnaryOp } from './unary.js';
+import { BINARY, BINARY_OPS, type BinaryOp } from './binary.js';
 
 // ---------------------------------------------------------------- unary
 

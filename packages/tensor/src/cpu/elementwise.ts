@@ -1,7 +1,8 @@
 // CPU elementwise kernels: unary map, its gradient, binary zip and where, with NumPy broadcasting.
 import type { TypedArray } from '../dtype.js';
 import { broadcastStrides, sameShape } from '../shape.js';
-import { BINARY, UNARY, type BinaryOp, type UnaryOp } from '../unary.js';
+import { UNARY, type UnaryOp } from '../unary.js';
+import { BINARY, type BinaryOp } from '../binary.js';
 import { BINARY_ROW_LOOPS, UNARY_GRAD_LOOPS, UNARY_LOOPS, type RowLoop } from './inlined.js';
 import { forEachRow } from './iterate.js';
 

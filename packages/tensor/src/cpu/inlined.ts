@@ -2,7 +2,8 @@
 // table-driven kernels in elementwise.ts, which stay the reference (tests prove each twin equal to it, bit for bit).
 import type { TypedArray } from '../dtype.js';
 import { normalCdf, normalPdf } from '../special.js';
-import { SELU_ALPHA, SELU_LAMBDA, logistic, type BinaryOp, type UnaryOp } from '../unary.js';
+import { SELU_ALPHA, SELU_LAMBDA, logistic, type UnaryOp } from '../unary.js';
+import { type BinaryOp } from '../binary.js';
 
 // Why: elementwise.ts calls UNARY[op].f(x[i]) once per element. That call site sees every op, so V8 cannot inline
 // it ("megamorphic"), and a selu pass ran at 0.3 GB/s where a plain multiply runs at 5. Each loop below is its own

@@ -1,7 +1,7 @@
 // The gpu.js kernel functions, as source text: gpu.js parses each one and translates it to a GLSL fragment shader.
 // Every tensor is a flat texture; `this.thread.x` is the flat index of the output element a shader invocation writes.
 // NB: shader arithmetic is float32, so indices are decomposed with floor((i + 0.5) / n), exact for sizes below 2²⁴.
-import type { BinaryOp } from '../unary.js';
+import type { BinaryOp } from '../binary.js';
 import { GPU_UNARY } from './unary.js';
 import type { UnaryOp } from '../unary.js';
 

@@ -2,7 +2,8 @@
 // for matmul). Every tensor is a flat array<f32> in a storage buffer (int32 tensors too, exact below 2²⁴).
 // Bindings: 0 is `spec` (the u32 parameters: sizes, shapes, strides, float parameters as bit patterns), then the
 // inputs, then `out`. Index arithmetic is u32, so it is exact (unlike the float indices of the gpu.js kernels).
-import type { BinaryOp, UnaryOp } from '../unary.js';
+import type { UnaryOp } from '../unary.js';
+import type { BinaryOp } from '../binary.js';
 
 /** Up to this many axes are handled by the strided kernels (shapes padded with leading 1s, strides with 0s). */
 export const MAX_RANK = 6;
