@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
 import { encodeSafetensors, parseSafetensors } from '@rill/flowmatch';
 import { thrown, itThrowsValueErrors } from '../helpers/errors.js';
-import { python } from '../helpers/python.js';
+import { python, SAFETENSORS_READER } from '../helpers/python.js';
 
 const FIXTURES = new URL('../fixtures/formats/', import.meta.url);
 
@@ -117,20 +117,12 @@ describe('encodeSafetensors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rill-st-'));
     const file = join(dir, 'w.safetensors');
     writeFileSync(file, encodeSafetensors({ w: T.tensor([[1, 2, 3], [4, 5, 6.5]]), d: T.tensor([Math.E], { dtype: 'float64' }), n: T.tensor([-5, 9], { dtype: 'int32' }) }, { who: 'rill' }));
-    const program = [
-      'import json, struct, numpy as np',
-      `raw = open(${JSON.stringify(file)}, "rb").read()`,
-      '(n,) = struct.unpack("<Q", raw[:8])',
-      'assert n % 8 == 0',
-      'header = json.loads(raw[8:8 + n])',
-      'data = raw[8 + n:]',
-      'kinds = {"F32": "<f4", "F64": "<f8", "I32": "<i4"}',
-      'out = {"meta": header.pop("__metadata__")}',
-      'for name, e in header.items():',
-      '    b, end = e["data_offsets"]',
-      '    out[name] = [e["dtype"], np.frombuffer(data[b:end], dtype=kinds[e["dtype"]]).reshape(e["shape"]).tolist()]',
-      'print(json.dumps(out))',
-    ].join('\n');
+    const program = `${SAFETENSORS_READER}
+meta, tensors = read_safetensors(${JSON.stringify(file)})
+out = {"meta": meta}
+for name, a in tensors.items():
+    out[name] = [{"<f4": "F32", "<f8": "F64", "<i4": "I32"}[a.dtype.str], a.tolist()]
+print(json.dumps(out))`;
     const r = python(program);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ meta: { who: 'rill' }, w: ['F32', [[1, 2, 3], [4, 5, 6.5]]], d: ['F64', [Math.E]], n: ['I32', [-5, 9]] });

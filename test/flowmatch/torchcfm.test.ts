@@ -8,7 +8,7 @@ import * as T from '@rill/tensor';
 import { expectClose } from '../helpers/close.js';
 import { encodeSafetensors, exportTorchcfm, importTorchcfm, parseSafetensors, TORCHCFM_FORMAT } from '@rill/flowmatch';
 import { thrown, itThrowsValueErrors } from '../helpers/errors.js';
-import { python } from '../helpers/python.js';
+import { python, SAFETENSORS_READER } from '../helpers/python.js';
 
 const FIXTURES = new URL('../fixtures/formats/', import.meta.url);
 const MLP_FILE = new Uint8Array(readFileSync(new URL('torchcfm_mlp.safetensors', FIXTURES)));
@@ -114,24 +114,15 @@ describe('exportTorchcfm', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rill-torchcfm-'));
     const file = join(dir, 'model.safetensors');
     writeFileSync(file, exportTorchcfm(ckpt));
-    const program = [
-      'import json, struct, numpy as np',
-      `raw = open(${JSON.stringify(file)}, "rb").read()`,
-      '(n,) = struct.unpack("<Q", raw[:8])',
-      'header = json.loads(raw[8:8 + n])',
-      'header.pop("__metadata__")',
-      'def tensor(name):',
-      '    e = header[name]',
-      '    b, end = e["data_offsets"]',
-      '    return np.frombuffer(raw[8 + n + b:8 + n + end], dtype="<f4").reshape(e["shape"]).astype(np.float64)',
-      `h = np.concatenate([np.array(${JSON.stringify(EXPECTED.x)}), np.array(${JSON.stringify(EXPECTED.t)})[:, None]], axis=1)`,
-      'layers = sorted({int(k.split(".")[1]) for k in header})',
-      'for k in layers:',
-      '    h = h @ tensor(f"net.{k}.weight").T + tensor(f"net.{k}.bias")',
-      '    if k != layers[-1]:',
-      '        h = 1.0507009873554805 * np.where(h > 0, h, 1.6732632423543772 * np.expm1(h))',
-      'print(json.dumps(h.ravel().tolist()))',
-    ].join('\n');
+    const program = `${SAFETENSORS_READER}
+_, tensors = read_safetensors(${JSON.stringify(file)})
+h = np.concatenate([np.array(${JSON.stringify(EXPECTED.x)}), np.array(${JSON.stringify(EXPECTED.t)})[:, None]], axis=1)
+layers = sorted({int(k.split(".")[1]) for k in tensors})
+for k in layers:
+    h = h @ tensors[f"net.{k}.weight"].astype(np.float64).T + tensors[f"net.{k}.bias"].astype(np.float64)
+    if k != layers[-1]:
+        h = 1.0507009873554805 * np.where(h > 0, h, 1.6732632423543772 * np.expm1(h))
+print(json.dumps(h.ravel().tolist()))`;
     const r = python(program);
     expect(r.status, r.stderr).toBe(0);
     expectClose(outputs(F.modelFromCheckpoint(ckpt, { ema: true })), JSON.parse(r.stdout), { rtol: 1e-5, atol: 1e-6 });

@@ -18,3 +18,23 @@ export function numpyPython(): string {
 export function python(program: string, args: string[] = []): SpawnSyncReturns<string> {
   return spawnSync(numpyPython(), ['-c', program, ...args], { encoding: 'utf8', timeout: 60_000 });
 }
+
+/**
+ * Python source defining `read_safetensors(path) -> (metadata, {name: ndarray})`: an independent reader of the format
+ * (struct + json + NumPy: the 8-byte header length, the JSON header, each tensor's byte range), for tests to prepend.
+ */
+export const SAFETENSORS_READER = `
+import json, struct, numpy as np
+def read_safetensors(path):
+    raw = open(path, "rb").read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    assert n % 8 == 0, "the header is padded to 8 bytes"
+    header = json.loads(raw[8:8 + n])
+    meta = header.pop("__metadata__", {})
+    kinds = {"F32": "<f4", "F64": "<f8", "I32": "<i4"}
+    tensors = {}
+    for name, e in header.items():
+        b, end = e["data_offsets"]
+        tensors[name] = np.frombuffer(raw[8 + n + b:8 + n + end], dtype=kinds[e["dtype"]]).reshape(e["shape"])
+    return meta, tensors
+`;

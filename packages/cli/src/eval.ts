@@ -2,14 +2,12 @@
 // data, the cost of sampling, and for flow matching NFE and W2 per solver. Both model kinds (cfm, flow).
 import * as T from '@rill/tensor';
 import { energyDistance, mmd2, wasserstein2, fieldOf, solve, type Method, type SolveOptions } from '@rill/flowmatch';
-import { INDEX_COL_FLAG, MAX_SEED, UsageError, type Flag, type Values } from './flags.js';
+import { COMPARE_FLAGS, MAX_SEED, UsageError, type Flag, type Values } from './flags.js';
 import * as A from '@rill/autograd';
 import { loadAnyModel, loadPoints, modelLogProb } from './io.js';
 
 export const EVAL_FLAGS: Flag[] = [
-  { name: 'model', kind: 'string', io: 'in', required: true, help: 'a .rill model file' },
-  { name: 'data', kind: 'string', io: 'in', help: "a dataset, a CSV file or a .npy array to compare with (default: the model's training data)" },
-  INDEX_COL_FLAG,
+  ...COMPARE_FLAGS,
   { name: 'n', kind: 'int', min: 2, max: 5000, default: 2000, help: 'points per sample (W2 solves an n×n assignment)' },
   { name: 'seed', kind: 'int', min: 0, max: MAX_SEED, default: 0, help: 'seed of the noise and the fresh data' },
   { name: 'nll-steps', kind: 'int', min: 1, max: 10_000, default: 50, help: 'cfm: RK4 steps of the likelihood ODE (the NLL of fresh data)' },

@@ -24,6 +24,13 @@ export interface Flag {
 /** CSV input read from a pandas DataFrame saved with its index: drop that first column. */
 export const INDEX_COL_FLAG: Flag = { name: 'index-col', kind: 'bool', default: false, help: "CSV input: drop the first column (pandas' index column, whose header field is empty)" };
 
+/** The flags of the commands that compare a model with data (eval, solvers): the model, the data, the index column. */
+export const COMPARE_FLAGS: Flag[] = [
+  { name: 'model', kind: 'string', io: 'in', required: true, help: 'a .rill model file' },
+  { name: 'data', kind: 'string', io: 'in', help: "a dataset, a CSV file or a .npy array to compare with (default: the model's training data)" },
+  INDEX_COL_FLAG,
+];
+
 export type Values = Record<string, string | number | boolean | number[] | undefined>;
 
 /** The largest integer a flag may ever take (JavaScript's exact integers); each int flag documents a smaller maximum. */

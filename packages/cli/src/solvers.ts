@@ -4,13 +4,11 @@ import * as T from '@rill/tensor';
 import { wasserstein2, sweepSolvers, type SweepRow, fieldOf, METHODS } from '@rill/flowmatch';
 import { writeFigure } from './figure.js';
 import type { Layer } from './plot/svg.js';
-import { INDEX_COL_FLAG, MAX_SEED, UsageError, type Flag, type Values } from './flags.js';
+import { COMPARE_FLAGS, MAX_SEED, UsageError, type Flag, type Values } from './flags.js';
 import { loadModel, loadPoints } from './io.js';
 
 export const SOLVERS_FLAGS: Flag[] = [
-  { name: 'model', kind: 'string', io: 'in', required: true, help: 'a .rill flow-matching model file' },
-  { name: 'data', kind: 'string', io: 'in', help: "a dataset, a CSV file or a .npy array to compare with (default: the model's training data)" },
-  INDEX_COL_FLAG,
+  ...COMPARE_FLAGS,
   { name: 'n', kind: 'int', min: 2, max: 5000, default: 1000, help: 'noise points integrated (W2 solves an n×n assignment)' },
   { name: 'seed', kind: 'int', min: 0, max: MAX_SEED, default: 0, help: 'seed of the noise and the fresh data' },
   { name: 'nfe', kind: 'ints', min: 1, max: 100_000, help: 'NFE budgets of the fixed-step solvers (default 4,8,16,32,64,128)' },
