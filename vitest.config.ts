@@ -10,6 +10,7 @@ export default defineConfig({
       '@rill/tensor/threads': fileURLToPath(new URL('./packages/tensor/src/threads/index.ts', import.meta.url)),
       '@rill/tensor/gpu': fileURLToPath(new URL('./packages/tensor/src/gpu/index.ts', import.meta.url)),
       '@rill/tensor/webgpu': fileURLToPath(new URL('./packages/tensor/src/webgpu/index.ts', import.meta.url)),
+      '@rill/tensor/internals': fileURLToPath(new URL('./packages/tensor/src/internals.ts', import.meta.url)),
       '@rill/tensor': src('tensor'),
       '@rill/autograd': src('autograd'),
       '@rill/flowmatch/node': fileURLToPath(new URL('./packages/flowmatch/src/node.ts', import.meta.url)),

@@ -1,6 +1,7 @@
 // matmul: 2D and batched, every transpose flag, both CPU kernels (reference and blocked) on odd sizes, vs float64.
 import { describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
+import * as I from '@rill/tensor/internals';
 import { EPS64, expectClose, matmulAtol } from '../helpers/close.js';
 import { FLAGS, matmulRef, opMatrix, randomValues, testRandom } from '../helpers/reference.js';
 
@@ -8,7 +9,7 @@ const ODD = [1, 3, 7, 33, 129];
 
 describe('CPU matmul kernels against the float64 reference', () => {
   const rng = testRandom(42);
-  for (const kernel of [T.matmulReference, T.matmulBlocked]) {
+  for (const kernel of [I.matmulReference, I.matmulBlocked]) {
     for (const [tA, tB] of FLAGS) {
       it(`${kernel.name} transA=${tA} transB=${tB} on sizes ${ODD.join(', ')} (float32 and float64 storage)`, () => {
         for (const m of ODD) {
@@ -37,7 +38,7 @@ describe('CPU matmul kernels against the float64 reference', () => {
   it('kernels honour offsets (one matrix of a batch) and write only their block of C', () => {
     const a = Float64Array.from([9, 9, 1, 2, 3, 4]); // matrix [[1,2],[3,4]] at offset 2
     const b = Float64Array.from([9, 5, 6, 7, 8]); // [[5,6],[7,8]] at offset 1
-    for (const kernel of [T.matmulReference, T.matmulBlocked]) {
+    for (const kernel of [I.matmulReference, I.matmulBlocked]) {
       const c = new Float64Array(6).fill(-1);
       kernel({ a, b, c, m: 2, n: 2, k: 2, transA: false, transB: false, aOffset: 2, bOffset: 1, cOffset: 1 });
       expect(Array.from(c)).toEqual([-1, 19, 22, 43, 50, -1]);
@@ -119,8 +120,8 @@ describe('blocked kernel against the library reference kernel', () => {
           const b = Float32Array.from(randomValues(rng, k * n));
           const ref = new Float32Array(m * n);
           const got = new Float32Array(m * n);
-          T.matmulReference({ a, b, c: ref, m, n, k, transA: tA, transB: tB });
-          T.matmulBlocked({ a, b, c: got, m, n, k, transA: tA, transB: tB });
+          I.matmulReference({ a, b, c: ref, m, n, k, transA: tA, transB: tB });
+          I.matmulBlocked({ a, b, c: got, m, n, k, transA: tA, transB: tB });
           expect(Array.from(got)).toEqual(Array.from(ref));
         }
       }

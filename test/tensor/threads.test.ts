@@ -2,6 +2,7 @@
 // kernel (same summation order for every element), for every flag, odd sizes and batches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
+import * as I from '@rill/tensor/internals';
 import { initThreads, matmulThreaded, PARALLEL_MIN_WORK, stopThreads } from '@rill/tensor/threads';
 import { randomValues, testRandom } from '../helpers/reference.js';
 
@@ -32,7 +33,7 @@ describe('matmulThreaded', () => {
         const b = Float32Array.from(randomValues(rng, k * n + 3));
         const expected = new Float32Array(m * n + 7);
         const got = new Float32Array(m * n + 7);
-        T.matmulBlocked({ a, b, c: expected, m, n, k, transA, transB, aOffset: 5, bOffset: 3, cOffset: 7 });
+        I.matmulBlocked({ a, b, c: expected, m, n, k, transA, transB, aOffset: 5, bOffset: 3, cOffset: 7 });
         matmulThreaded({ a, b, c: got, m, n, k, transA, transB, aOffset: 5, bOffset: 3, cOffset: 7 });
         expect(Array.from(got)).toEqual(Array.from(expected));
       }

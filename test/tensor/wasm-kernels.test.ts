@@ -4,6 +4,7 @@
 // the wasm memory. Tests named "was a bug" pin bugs these tests found (now fixed).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
+import * as I from '@rill/tensor/internals';
 import { EPS32, EPS64, expectClose } from '../helpers/close.js';
 import { FLAGS, BINARY_REF, matmulRef, randomValues, reduceRef, size, testRandom, zipRef } from '../helpers/reference.js';
 
@@ -187,9 +188,15 @@ describe('matmul on the wasm backend (float32) against the float64 reference', (
 // --------------------------------------------------------------------------------------- the matmul kernel itself
 
 describe('the exported matmul, packA and packB kernels: bias, activation epilogue, row ranges, nothing written outside C', () => {
-  const be = T.createWasmBackend(T.compileKernels(false), 'wasm-direct');
+  const be = T.createWasmBackend(I.compileKernels(false), 'wasm-direct');
   const { heap, kernels } = be.parts;
-  const ACT_IDS = ['none', 'selu', 'relu', 'tanh', 'sigmoid', 'silu'] as const; // the epilogue's numbering (ACTIVATION_IDS)
+  // The epilogue's numbering: 0 none, then each SIMD op at its ACTIVATION_IDS number.
+  const ACT_IDS = ['none', ...(Object.entries(I.ACTIVATION_IDS) as [I.SimdUnaryOp, number][]).sort((p, q) => p[1] - q[1]).map(([op]) => op)] as const;
+  const SELU = I.ACTIVATION_IDS.selu;
+  it('numbers the activations 1, 2, … with none at 0, every SIMD op once', () => {
+    expect(ACT_IDS.slice(1).sort()).toEqual([...I.SIMD_UNARY_OPS].sort());
+    expect(ACT_IDS.map((op) => (op === 'none' ? 0 : I.ACTIVATION_IDS[op]))).toEqual(ACT_IDS.map((_, i) => i));
+  });
 
   it('has the signature these tests call: matmul(a, apacked, b, packed, c, bias, y, act, n, k, ai, ap, bp, bj, row0, row1), packA(a, dst, m4, k, ai, ap), packB(b, dst, k, n, bp, bj)', () => {
     expect(kernels.matmul.length).toBe(16);
@@ -331,7 +338,7 @@ describe('the exported matmul, packA and packB kernels: bias, activation epilogu
     const rng = testRandom(100);
     for (const [m, n, k] of [[5, 267, 131], [6, 520, 257], [9, 263, 128], [4, 256, 129]]) {
       for (const bMode of ['rows', 'packed', 'trans'] as const) {
-        run({ m, n, k, transA: bMode === 'trans', bMode, bias: true, act: 5, row0: 0, row1: m }, rng);
+        run({ m, n, k, transA: bMode === 'trans', bMode, bias: true, act: ACT_IDS.length - 1, row0: 0, row1: m }, rng);
         run({ m, n, k, transA: false, bMode, bias: false, act: null, row0: 1, row1: m - 1 }, rng);
       }
     }
@@ -349,7 +356,7 @@ describe('the exported matmul, packA and packB kernels: bias, activation epilogu
   it('writes nothing outside C when C is not 16-byte aligned (the tile stores are whole vectors)', () => {
     const rng = testRandom(5);
     for (const cShift of [1, 2, 3]) {
-      for (const [m, n, k] of [[4, 8, 3], [7, 17, 5], [12, 16, 2]]) run({ m, n, k, transA: false, bMode: 'packed', bias: true, act: 1, row0: 0, row1: m, cShift }, rng);
+      for (const [m, n, k] of [[4, 8, 3], [7, 17, 5], [12, 16, 2]]) run({ m, n, k, transA: false, bMode: 'packed', bias: true, act: SELU, row0: 0, row1: m, cShift }, rng);
     }
   });
 
@@ -408,7 +415,7 @@ const FORWARD: Record<string, (x: number) => number> = {
   sigmoid,
   silu: (x) => x * sigmoid(x),
 };
-/** f'(x) given x and y = f(x), as each derivative kernel is documented to compute it (src/unary.ts, activations.wat). */
+/** f'(x) given x and y = f(x), as each derivative kernel is documented to compute it (src/formulas.ts). */
 const DERIV: Record<string, (x: number, y: number) => number> = {
   selu: (x, y) => (x > 0 ? LAMBDA : y + LAMBDA * ALPHA),
   relu: (x) => (x > 0 ? 1 : 0),
@@ -683,13 +690,13 @@ describe('add / sub / mul / div on wasm float32 with broadcasting: exactly the f
    * of the WebAssembly memory, with a free block of the output's size class below (the product reuses it: no growth).
    */
   function atMemoryEnd(aData: number[], aShape: number[], run: (a: T.Tensor, b: T.Tensor) => void) {
-    const be = T.createWasmBackend(T.compileKernels(false), 'wasm-edge');
+    const be = T.createWasmBackend(I.compileKernels(false), 'wasm-edge');
     T.registerBackend('wasm-edge', () => be);
     T.setBackend('wasm-edge');
     try {
       const heap = be.parts.heap;
       const b = T.ones([4, 8]);
-      const aBytes = T.blockSize(4 * aData.length);
+      const aBytes = I.blockSize(4 * aData.length);
       const hold = heap.alloc(4 * 4 * 8);
       const end = () => heap.memory.buffer.byteLength;
       for (let left = end() - heap.reservedBytes - aBytes; left > 0; left = end() - heap.reservedBytes - aBytes) heap.alloc(2 ** Math.floor(Math.log2(left)));

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
+import * as I from '@rill/tensor/internals';
 import { expectClose } from '../helpers/close.js';
 import { randomValues, testRandom } from '../helpers/reference.js';
 
@@ -24,7 +25,7 @@ const memoryOf = (initial: number, maximum: number, shared = false) => new WA.Me
 
 /** Fills the heap up to the exact end of its memory (blocks of powers of two: their own size class), so that the
  * next allocation not served by a free list must grow the memory. Returns the memory's size. */
-function fillToEnd(heap: T.WasmHeap): number {
+function fillToEnd(heap: I.WasmHeap): number {
   const end = () => heap.memory.buffer.byteLength;
   for (let left = end() - heap.reservedBytes; left > 0; left = end() - heap.reservedBytes) heap.alloc(2 ** Math.floor(Math.log2(left)));
   expect(heap.reservedBytes).toBe(end());
@@ -39,7 +40,7 @@ describe('blockSize (the size classes)', () => {
   it('is at least the request, at least 16, and a multiple of 16 (one v128)', () => {
     fc.assert(
       fc.property(request, (r) => {
-        const s = T.blockSize(r);
+        const s = I.blockSize(r);
         expect(s).toBeGreaterThanOrEqual(r);
         expect(s).toBeGreaterThanOrEqual(16);
         expect(s % 16).toBe(0);
@@ -51,22 +52,22 @@ describe('blockSize (the size classes)', () => {
   it('wastes under 16 bytes up to 4 KiB and at most 12.5 % of the request above', () => {
     fc.assert(
       fc.property(request, (r) => {
-        const s = T.blockSize(r);
+        const s = I.blockSize(r);
         if (s <= 4096) expect(s - Math.max(r, 1)).toBeLessThan(16);
         else expect((s - r) / r).toBeLessThanOrEqual(0.125);
       }),
       { numRuns: 2000 },
     );
     // the worst cases sit just above a power of two
-    for (let e = 12; e < 31; e++) expect((T.blockSize(2 ** e + 1) - (2 ** e + 1)) / (2 ** e + 1)).toBeLessThanOrEqual(0.125);
+    for (let e = 12; e < 31; e++) expect((I.blockSize(2 ** e + 1) - (2 ** e + 1)) / (2 ** e + 1)).toBeLessThanOrEqual(0.125);
   });
 
   it('is monotonic, and every size class maps to itself (a freed block serves every request of its class)', () => {
     fc.assert(
       fc.property(request, request, (r1, r2) => {
         const [lo, hi] = r1 <= r2 ? [r1, r2] : [r2, r1];
-        expect(T.blockSize(lo)).toBeLessThanOrEqual(T.blockSize(hi));
-        expect(T.blockSize(T.blockSize(r1))).toBe(T.blockSize(r1));
+        expect(I.blockSize(lo)).toBeLessThanOrEqual(I.blockSize(hi));
+        expect(I.blockSize(I.blockSize(r1))).toBe(I.blockSize(r1));
       }),
       { numRuns: 2000 },
     );
@@ -75,8 +76,8 @@ describe('blockSize (the size classes)', () => {
   it('has 8 classes per power of two above 4 KiB', () => {
     for (const e of [12, 13, 17, 24]) {
       const classes = new Set<number>();
-      for (let r = 2 ** e + 1; r <= 2 ** (e + 1); r += 16) classes.add(T.blockSize(r));
-      classes.add(T.blockSize(2 ** (e + 1)));
+      for (let r = 2 ** e + 1; r <= 2 ** (e + 1); r += 16) classes.add(I.blockSize(r));
+      classes.add(I.blockSize(2 ** (e + 1)));
       expect(classes.size).toBe(8);
     }
   });
@@ -86,7 +87,7 @@ describe('blockSize (the size classes)', () => {
 
 describe('WasmHeap', () => {
   it('hands out 16-aligned blocks from address 64 up (never 0: a kernel reads 0 as "no pointer")', () => {
-    const heap = new T.WasmHeap(memoryOf(1, 16), false);
+    const heap = new I.WasmHeap(memoryOf(1, 16), false);
     const blocks = [1, 17, 100, 4096, 5000].map((r) => heap.alloc(r));
     expect(blocks[0].ptr).toBe(64);
     for (const b of blocks) {
@@ -98,7 +99,7 @@ describe('WasmHeap', () => {
   });
 
   it('reuses a freed block for a request of the same size class (last freed first), never for another class', () => {
-    const heap = new T.WasmHeap(memoryOf(1, 16), false);
+    const heap = new I.WasmHeap(memoryOf(1, 16), false);
     const a = heap.alloc(100); // class 112
     const b = heap.alloc(112);
     const c = heap.alloc(50); // class 64
@@ -123,14 +124,14 @@ describe('WasmHeap', () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 120 }), (steps) => {
         const memory = memoryOf(1, 2048);
-        const heap = new T.WasmHeap(memory, false);
+        const heap = new I.WasmHeap(memory, false);
         const live: { ptr: number; bytes: number; tag: number }[] = [];
         let tag = 1;
         let liveBytes = 0;
         for (const s of steps) {
           if ('alloc' in s) {
             const block = heap.alloc(s.alloc);
-            expect(block.bytes).toBe(T.blockSize(s.alloc));
+            expect(block.bytes).toBe(I.blockSize(s.alloc));
             expect(block.ptr % 16).toBe(0);
             expect(block.ptr).toBeGreaterThanOrEqual(64);
             expect(block.ptr + block.bytes).toBeLessThanOrEqual(memory.buffer.byteLength);
@@ -160,7 +161,7 @@ describe('WasmHeap', () => {
 
   it('grows the memory when the top passes its end (by at least a quarter, so grows are few)', () => {
     const memory = memoryOf(4, 4096);
-    const heap = new T.WasmHeap(memory, false);
+    const heap = new I.WasmHeap(memory, false);
     expect(fillToEnd(heap)).toBe(4 * PAGE);
     heap.alloc(16);
     expect(memory.buffer.byteLength).toBeGreaterThanOrEqual(5 * PAGE);
@@ -170,7 +171,7 @@ describe('WasmHeap', () => {
 
   it('a request past the maximum is a ValueError naming wasm; the heap is unchanged and still works', () => {
     const memory = memoryOf(1, 2);
-    const heap = new T.WasmHeap(memory, false);
+    const heap = new I.WasmHeap(memory, false);
     const a = heap.alloc(1000);
     const live = heap.liveBytes;
     const top = heap.reservedBytes;
@@ -185,7 +186,7 @@ describe('WasmHeap', () => {
 
   it('near the maximum, where a quarter more does not fit, it grows by just what it needs', () => {
     const memory = memoryOf(8, 9);
-    const heap = new T.WasmHeap(memory, false);
+    const heap = new I.WasmHeap(memory, false);
     expect(fillToEnd(heap)).toBe(8 * PAGE);
     heap.alloc(1000); // a quarter (2 pages) is past the maximum: the exact page is taken
     expect(memory.buffer.byteLength).toBe(9 * PAGE);
@@ -197,7 +198,7 @@ describe('WasmHeap', () => {
 
 /** A fresh wasm backend on its own memory, registered under `name` and made active. */
 function useBackend(name: string, shared: boolean): T.WasmBackend {
-  const be = T.createWasmBackend(T.compileKernels(shared), name);
+  const be = T.createWasmBackend(I.compileKernels(shared), name);
   T.registerBackend(name, () => be);
   T.setBackend(name);
   expect(be.parts.heap.shared).toBe(shared);
@@ -344,21 +345,21 @@ describe('loading the kernels module', () => {
   it('the engine runs WebAssembly SIMD and can share memory (Node)', () => {
     expect(T.hasWasmSimd()).toBe(true);
     expect(T.canShareMemory()).toBe(true);
-    expect(WA.validate(T.kernelBytes(false))).toBe(true);
-    expect(WA.validate(T.kernelBytes(true))).toBe(true);
+    expect(WA.validate(I.kernelBytes(false))).toBe(true);
+    expect(WA.validate(I.kernelBytes(true))).toBe(true);
   });
 
   it('initWasm({ bytes }) with the non-shared build (the memory kind follows the bytes: LinkError fallback)', async () => {
-    await expect(T.initWasm({ bytes: T.kernelBytes(false) })).resolves.toBeUndefined();
+    await expect(T.initWasm({ bytes: I.kernelBytes(false) })).resolves.toBeUndefined();
     checkWorks(false);
-    await T.initWasm({ bytes: T.kernelBytes(true), shared: true });
+    await T.initWasm({ bytes: I.kernelBytes(true), shared: true });
     checkWorks(true);
-    await T.initWasm({ bytes: T.kernelBytes(true).buffer as ArrayBuffer, shared: false }); // an ArrayBuffer too
+    await T.initWasm({ bytes: I.kernelBytes(true).buffer as ArrayBuffer, shared: false }); // an ArrayBuffer too
     checkWorks(true);
   });
 
   it('initWasm({ url }) fetches a data: URL (string or URL object)', async () => {
-    const url = `data:application/wasm;base64,${Buffer.from(T.kernelBytes(false)).toString('base64')}`;
+    const url = `data:application/wasm;base64,${Buffer.from(I.kernelBytes(false)).toString('base64')}`;
     await T.initWasm({ url });
     checkWorks(false);
     await T.initWasm({ url: new URL(url), shared: false });
@@ -366,8 +367,8 @@ describe('loading the kernels module', () => {
   });
 
   it('bad bytes give a BackendError naming initWasm (and leave the loaded module in place)', async () => {
-    await T.initWasm({ bytes: T.kernelBytes(false) });
-    for (const bytes of [new Uint8Array([1, 2, 3, 4]), new Uint8Array(0), T.kernelBytes(false).subarray(0, 50)]) {
+    await T.initWasm({ bytes: I.kernelBytes(false) });
+    for (const bytes of [new Uint8Array([1, 2, 3, 4]), new Uint8Array(0), I.kernelBytes(false).subarray(0, 50)]) {
       const err = await T.initWasm({ bytes }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(T.BackendError);
       expect((err as T.BackendError).op).toBe('initWasm');

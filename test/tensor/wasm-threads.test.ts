@@ -3,6 +3,7 @@
 // every transpose flag and batches, and still after the shared memory has grown.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
+import * as I from '@rill/tensor/internals';
 import { initThreads, stopThreads, WASM_PARALLEL_MIN_WORK } from '@rill/tensor/threads';
 import { EPS32 } from '../helpers/close.js';
 import { FLAGS, randomValues, testRandom } from '../helpers/reference.js';
@@ -15,7 +16,7 @@ let solo: T.WasmBackend;
 beforeAll(async () => {
   T.setBackend('wasm');
   threads = await initThreads(2);
-  solo = T.createWasmBackend(T.compileKernels(false), 'wasm-solo');
+  solo = T.createWasmBackend(I.compileKernels(false), 'wasm-solo');
   T.registerBackend('wasm-solo', () => solo);
 });
 afterAll(async () => {

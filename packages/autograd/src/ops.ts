@@ -12,7 +12,7 @@ const asTensor = (x: In) => x as Tensor;
 
 /**
  * y = f(x) for any op in @rill/tensor's UNARY table; dx = dy · f'(x), by the derivative kernel written beside f
- * there (packages/tensor/src/unary.ts: each activation's f and df side by side, with references).
+ * there (packages/tensor/src/formulas.ts: each activation's f and df side by side, with references).
  */
 const unaryTemplate: OpDef<{ op: T.UnaryOp; params: number[] }> = {
   name: 'unary',

@@ -90,12 +90,8 @@ export {
   type ReduceOp,
   type ArgReduceOp,
 } from './backend.js';
-export { matmulReference, matmulBlocked, type MatmulArgs } from './cpu/matmul.js';
-export { unaryKernel, unaryGradKernel, binaryKernel } from './cpu/elementwise.js';
 export { ready, registerStarter, type BackendChoice, type ReadyOptions, type ReadyInfo } from './ready.js';
-export { initWasm, hasWasmSimd, canShareMemory, compileKernels, kernelBytes, type WasmSource, type Compiled, type Kernels } from './wasm/module.js';
-export { createWasmBackend, WASM_UNARY, WASM_BINARY, type WasmBackend, type WasmParts } from './wasm/backend.js';
-export { WasmHeap, blockSize } from './wasm/heap.js';
-export { UNARY_LOOPS, UNARY_GRAD_LOOPS, BINARY_ROW_LOOPS } from './cpu/inlined.js';
+export { initWasm, hasWasmSimd, canShareMemory, type WasmSource, type Compiled } from './wasm/module.js';
+export { createWasmBackend, type WasmBackend } from './wasm/backend.js';
 export { createJsBackend } from './cpu/backend.js';
 export { broadcastShapes, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from './shape.js';

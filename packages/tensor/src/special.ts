@@ -1,4 +1,4 @@
-// Special functions the kernels need and JavaScript's Math lacks: erf (for the exact GELU) and the normal CDF/PDF.
+// Special functions the kernels need and JavaScript's Math lacks: σ, erf (for the exact GELU) and the normal CDF/PDF.
 
 const TWO_OVER_SQRT_PI = 1.1283791670955126; // 2/√π
 
@@ -47,4 +47,11 @@ export function normalCdf(x: number): number {
 /** Standard normal density φ(x) = e^(−x²/2) / √(2π). */
 export function normalPdf(x: number): number {
   return Math.exp(-0.5 * x * x) * 0.3989422804014327;
+}
+
+/** The logistic function σ(x) = 1 / (1 + e^(−x)) on one number, written so that neither branch overflows. */
+export function logistic(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
 }

@@ -3,20 +3,21 @@ import type { TypedArray } from '../dtype.js';
 import { broadcastStrides, sameShape } from '../shape.js';
 import { UNARY, type UnaryOp } from '../unary.js';
 import { BINARY, type BinaryOp } from '../binary.js';
-import { BINARY_ROW_LOOPS, UNARY_GRAD_LOOPS, UNARY_LOOPS, type RowLoop } from './inlined.js';
+import { BINARY_ROW_LOOPS, UNARY_GRAD_LOOPS, UNARY_LOOPS, type RowLoop } from '../elementwise.generated.js';
 import { forEachRow } from './iterate.js';
 
 // NB: every kernel computes in JavaScript numbers (float64) and rounds when it stores into a Float32Array.
 // int32 results wrap around modulo 2³² as in C (an Int32Array store does that); products use Math.imul, which is
 // exact where a float64 product of two large int32 values would lose bits.
-// The kernels below are the reference; for the ops a training step uses most, float inputs take the inlined twins in
-// inlined.ts (same formulas, no call per element).
+// Float inputs run the loops printed from formulas.ts with the formula inline (elementwise.generated.ts): a call of
+// UNARY[op].f per element sits at a call site that sees every op, which V8 cannot inline ("megamorphic"), and a selu
+// pass ran at 0.3 GB/s that way where a plain multiply runs at 5. The table loops stay as the reference (`reference`),
+// and for int32, whose `square` needs Math.imul.
 
-/** out[i] = f(x[i]) for the unary op named `op`; `reference` forces the table loop even where a twin exists. */
+/** out[i] = f(x[i]) for the unary op named `op`; `reference` forces the table loop (one UNARY[op].f call per element). */
 export function unaryKernel(op: UnaryOp, x: TypedArray, out: TypedArray, params: readonly number[], reference = false): void {
-  const inlined = UNARY_LOOPS[op];
-  if (inlined && !reference && !(x instanceof Int32Array)) return inlined(x, out);
-  const f = x instanceof Int32Array && op === 'square' ? (v: number) => Math.imul(v, v) : (UNARY[op].f as (x: number, p: readonly number[]) => number);
+  if (!reference && !(x instanceof Int32Array)) return UNARY_LOOPS[op](x, out, params);
+  const f = x instanceof Int32Array && op === 'square' ? (v: number) => Math.imul(v, v) : UNARY[op].f;
   for (let i = 0; i < x.length; i++) out[i] = f(x[i], params);
 }
 
@@ -30,15 +31,14 @@ export function unaryGradKernel(
   params: readonly number[],
   reference = false,
 ): void {
-  const inlined = UNARY_GRAD_LOOPS[op];
-  if (inlined && !reference && !(x instanceof Int32Array)) return inlined(x, y, dy, dx);
-  const df = UNARY[op].df as (x: number, y: number, p: readonly number[]) => number;
+  if (!reference && !(x instanceof Int32Array)) return UNARY_GRAD_LOOPS[op](x, y, dy, dx, params);
+  const df = UNARY[op].df;
   for (let i = 0; i < x.length; i++) dx[i] = dy[i] * df(x[i], y[i], params);
 }
 
 /**
  * out = f(a, b) over `outShape`, reading a and b through broadcast strides, one row at a time. `reference` forces the
- * table-driven row loop (one call of BINARY[op] per element) even where an inlined twin exists.
+ * table-driven row loop (one call of BINARY[op] per element).
  */
 export function binaryKernel(
   op: BinaryOp,
@@ -51,7 +51,7 @@ export function binaryKernel(
   reference = false,
 ): void {
   const intMul = out instanceof Int32Array && op === 'mul';
-  const loop = (!reference && !intMul && BINARY_ROW_LOOPS[op]) || tableRowLoop(intMul ? Math.imul : BINARY[op]);
+  const loop = !reference && !intMul ? BINARY_ROW_LOOPS[op] : tableRowLoop(intMul ? Math.imul : BINARY[op]);
   // Contiguous cases need no walk: the whole array is one row.
   if (sameShape(aShape, outShape) && sameShape(bShape, outShape)) return loop(a, 0, 1, b, 0, 1, out, 0, out.length);
   if (b.length === 1 && sameShape(aShape, outShape)) return loop(a, 0, 1, b, 0, 0, out, 0, out.length);

@@ -4,9 +4,9 @@ import type { DType, TypedArray } from '../dtype.js';
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { broadcastStrides, broadcastView, sizeOf, slicedView, stridesOf, transposedView, type StridedView } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import type { UnaryOp } from '../unary.js';
+import type { UnaryOp } from '../formulas.js';
 import * as K from './kernels.js';
-import { GPU_HELPERS } from './unary.js';
+import { GPU_HELPERS } from './helpers.js';
 
 /** The parts of gpu.js this backend uses (typed here so @rill/tensor builds without gpu.js installed). */
 export interface GpuTexture {

@@ -1,9 +1,8 @@
 // The gpu.js kernel functions, as source text: gpu.js parses each one and translates it to a GLSL fragment shader.
 // Every tensor is a flat texture; `this.thread.x` is the flat index of the output element a shader invocation writes.
 // NB: shader arithmetic is float32, so indices are decomposed with floor((i + 0.5) / n), exact for sizes below 2²⁴.
-import type { BinaryOp } from '../binary.js';
-import { GPU_UNARY } from './unary.js';
-import type { UnaryOp } from '../unary.js';
+import type { BinaryOp, PrintedFormula, UnaryOp } from '../formulas.js';
+import { BINARY_SOURCE, UNARY_SOURCE } from './elementwise.generated.js';
 
 /** Up to this many axes are handled by the strided kernels (shapes are padded with leading 1s). */
 export const MAX_RANK = 6;
@@ -37,38 +36,27 @@ export const COPY = `function (t) { return t[this.thread.x]; }`;
 /** A constant: the zeros of an empty reduction or product. */
 export const FILL = `function (v) { return v; }`;
 
+/** A formula's local declarations, a line each. */
+const lets = (f: PrintedFormula) => f.lets.map((l) => `\n  ${l}`).join('');
+
 export const unarySource = (op: UnaryOp) => `function (a, p0, p1) {
-  const x = a[this.thread.x];
-  return ${GPU_UNARY[op].f};
+  const x = a[this.thread.x];${lets(UNARY_SOURCE[op].f)}
+  return ${UNARY_SOURCE[op].f.value};
 }`;
 
 export const unaryGradSource = (op: UnaryOp) => `function (a, b, g, p0, p1) {
   const x = a[this.thread.x];
-  const y = b[this.thread.x];
-  return g[this.thread.x] * (${GPU_UNARY[op].df});
+  const y = b[this.thread.x];${lets(UNARY_SOURCE[op].df)}
+  return g[this.thread.x] * (${UNARY_SOURCE[op].df.value});
 }`;
 
-const BINARY_EXPR: Record<BinaryOp, string> = {
-  add: 'u + v',
-  sub: 'u - v',
-  mul: 'u * v',
-  div: 'u / v',
-  pow: 'powSafe(u, v)',
-  maximum: 'Math.max(u, v)',
-  minimum: 'Math.min(u, v)',
-  gt: '(u > v ? 1.0 : 0.0)',
-  lt: '(u < v ? 1.0 : 0.0)',
-  ge: '(u >= v ? 1.0 : 0.0)',
-  le: '(u <= v ? 1.0 : 0.0)',
-  eq: '(u == v ? 1.0 : 0.0)',
-};
 
 /** out = f(a, b) with broadcasting: a and b are read through strides that are 0 along broadcast axes. */
 export const binarySource = (op: BinaryOp) => `function (a, b, shape, sa, sb) {
   ${offsets('shape', ['sa', 'sb'])}
   const u = a[off0];
-  const v = b[off1];
-  return ${BINARY_EXPR[op]};
+  const v = b[off1];${lets(BINARY_SOURCE[op])}
+  return ${BINARY_SOURCE[op].value};
 }`;
 
 export const WHERE = `function (cond, a, b, shape, sc, sa, sb) {

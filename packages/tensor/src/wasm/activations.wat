@@ -1,4 +1,5 @@
-;; activations.wat — activations and their derivatives on float32, 4 lanes at a time, for x, y, dy, dx of n elements.
+;; activations.wat — the loops that run the SIMD ops of src/formulas.ts and their derivatives over float32 memory, 4 lanes
+;; at a time, and the helpers their formulas call (exp, expm1, σ, tanh).
 ;; Baseline SIMD has no exp, so $exp and $expm1 are built from + − × (below). Each loop runs over whole vectors, then does the
 ;; last n mod 4 elements in lane 0 of a vector (the same arithmetic, so every element gets the same result).
 
@@ -49,64 +50,24 @@
     (f32x4.lt (local.get $x) (v128.const f32x4 -104 -104 -104 -104))))
 
 ;; σ(x) = 1 / (1 + e^(−x)) written with e = e^(−|x|) ≤ 1, so nothing overflows: 1/(1 + e) for x ≥ 0, e/(1 + e) otherwise.
-(func $sigmoid4 (param $x v128) (result v128)
+(func $logistic (param $x v128) (result v128)
   (local $e v128) (local $inv v128)
   (local.set $e (call $exp (f32x4.neg (f32x4.abs (local.get $x)))))
   (local.set $inv (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e))))
   (v128.bitselect (local.get $inv) (f32x4.mul (local.get $e) (local.get $inv)) (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0))))
 
-;; selu(x) = λx for x > 0, λα(eˣ − 1) otherwise (Klambauer et al. 2017, eq. 2).
-(func $selu4 (param $x v128) (result v128)
-  (f32x4.mul (v128.const f32x4 1.05070099 1.05070099 1.05070099 1.05070099)
-    (v128.bitselect (local.get $x)
-      (f32x4.mul (v128.const f32x4 1.67326324 1.67326324 1.67326324 1.67326324) (call $expm1 (local.get $x)))
-      (f32x4.gt (local.get $x) (v128.const f32x4 0 0 0 0)))))
-
 ;; tanh(x) = sign(x)·(−u)/(2 + u) with u = e^(−2|x|) − 1 ∈ (−1, 0]: no overflow, full precision near 0.
-(func $tanh4 (param $x v128) (result v128)
+(func $tanh (param $x v128) (result v128)
   (local $u v128) (local $t v128)
   (local.set $u (call $expm1 (f32x4.mul (f32x4.abs (local.get $x)) (v128.const f32x4 -2 -2 -2 -2))))
   (local.set $t (f32x4.div (f32x4.neg (local.get $u)) (f32x4.add (v128.const f32x4 2 2 2 2) (local.get $u))))
   ;; |t| with the sign bit of x (so tanh(±0) = ±0)
   (v128.or (f32x4.abs (local.get $t)) (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
 
-(func $relu4 (param $x v128) (result v128)
-  (v128.bitselect (local.get $x) (v128.const f32x4 0 0 0 0) (f32x4.gt (local.get $x) (v128.const f32x4 0 0 0 0))))
+;; The ops themselves, $<op>_f(x) and $<op>_df(x, y), and $activate (the fused linear layer's epilogue) are printed
+;; from src/formulas.ts into formulas.generated.wat at build time; the loops below run them over memory.
 
-(func $silu4 (param $x v128) (result v128)
-  (f32x4.mul (local.get $x) (call $sigmoid4 (local.get $x))))
-
-;; f'(x) given x and y = f(x), the same formulas as the op table (src/unary.ts)
-(func $selu_d4 (param $x v128) (param $y v128) (result v128)
-  (v128.bitselect (v128.const f32x4 1.05070099 1.05070099 1.05070099 1.05070099)
-    (f32x4.add (local.get $y) (v128.const f32x4 1.75809934 1.75809934 1.75809934 1.75809934)) ;; λα
-    (f32x4.gt (local.get $x) (v128.const f32x4 0 0 0 0))))
-(func $relu_d4 (param $x v128) (param $y v128) (result v128)
-  (v128.bitselect (v128.const f32x4 1 1 1 1) (v128.const f32x4 0 0 0 0) (f32x4.gt (local.get $x) (v128.const f32x4 0 0 0 0))))
-(func $tanh_d4 (param $x v128) (param $y v128) (result v128)
-  (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $y) (local.get $y))))
-(func $sigmoid_d4 (param $x v128) (param $y v128) (result v128)
-  (f32x4.mul (local.get $y) (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $y))))
-;; silu'(x) = σ(x)(1 + x(1 − σ(x)))
-(func $silu_d4 (param $x v128) (param $y v128) (result v128)
-  (local $s v128)
-  (local.set $s (call $sigmoid4 (local.get $x)))
-  (f32x4.mul (local.get $s) (f32x4.add (v128.const f32x4 1 1 1 1)
-    (f32x4.mul (local.get $x) (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $s))))))
-
-;; act(v) for the activation numbered act: 0 none, 1 selu, 2 relu, 3 tanh, 4 sigmoid, 5 silu (ACTIVATION_IDS in
-;; backend.ts); the fused linear layer's epilogue.
-(func $activate (param $act i32) (param $v v128) (result v128)
-  (block $silu (block $sigmoid (block $tanh (block $relu (block $selu (block $none
-    (br_table $none $selu $relu $tanh $sigmoid $silu $none (local.get $act)))
-    (return (local.get $v)))
-    (return (call $selu4 (local.get $v))))
-    (return (call $relu4 (local.get $v))))
-    (return (call $tanh4 (local.get $v))))
-    (return (call $sigmoid4 (local.get $v))))
-  (call $silu4 (local.get $v)))
-
-;; @for op in selu relu tanh sigmoid silu
+;; @for op in @simd-unary
 ;; out = {op}(x) over n elements: whole vectors, then the last n mod 4 elements one by one (in lane 0 of a vector)
 (func (export "{op}") (param $x i32) (param $out i32) (param $n i32)
   (local $end i32) (local $end4 i32)
@@ -115,14 +76,14 @@
   (block $done
     (loop $each
       (br_if $done (i32.ge_u (local.get $x) (local.get $end4)))
-      (v128.store (local.get $out) (call ${op}4 (v128.load (local.get $x))))
+      (v128.store (local.get $out) (call ${op}_f (v128.load (local.get $x))))
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
       (local.set $out (i32.add (local.get $out) (i32.const 16)))
       (br $each)))
   (block $done
     (loop $each
       (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-      (f32.store (local.get $out) (f32x4.extract_lane 0 (call ${op}4 (f32x4.splat (f32.load (local.get $x))))))
+      (f32.store (local.get $out) (f32x4.extract_lane 0 (call ${op}_f (f32x4.splat (f32.load (local.get $x))))))
       (local.set $x (i32.add (local.get $x) (i32.const 4)))
       (local.set $out (i32.add (local.get $out) (i32.const 4)))
       (br $each))))
@@ -136,7 +97,7 @@
     (loop $each
       (br_if $done (i32.ge_u (local.get $x) (local.get $end4)))
       (v128.store (local.get $dx)
-        (f32x4.mul (v128.load (local.get $dy)) (call ${op}_d4 (v128.load (local.get $x)) (v128.load (local.get $y)))))
+        (f32x4.mul (v128.load (local.get $dy)) (call ${op}_df (v128.load (local.get $x)) (v128.load (local.get $y)))))
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
       (local.set $y (i32.add (local.get $y) (i32.const 16)))
       (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
@@ -147,14 +108,14 @@
       (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
       (f32.store (local.get $dx) (f32x4.extract_lane 0
         (f32x4.mul (f32x4.splat (f32.load (local.get $dy)))
-          (call ${op}_d4 (f32x4.splat (f32.load (local.get $x))) (f32x4.splat (f32.load (local.get $y)))))))
+          (call ${op}_df (f32x4.splat (f32.load (local.get $x))) (f32x4.splat (f32.load (local.get $y)))))))
       (local.set $x (i32.add (local.get $x) (i32.const 4)))
       (local.set $y (i32.add (local.get $y) (i32.const 4)))
       (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
       (local.set $dx (i32.add (local.get $dx) (i32.const 4)))
       (br $each))))
 ;; @end
-;; @for op in selu relu tanh sigmoid silu
+;; @for op in @simd-unary
 ;; The fused linear layer's backward, one pass over (rows × cols): dz = dy · {op}'(z) (y = {op}(z) given) and
 ;; db[j] = Σ_i dz[i, j], summed in float64 in row order as sumRows does. Walks 4 columns at a time down the rows.
 (func (export "{op}GradRows") (param $z i32) (param $y i32) (param $dy i32) (param $dz i32) (param $db i32)
@@ -174,7 +135,7 @@
         (loop $rows
           (br_if $rows_done (i32.ge_u (local.get $i) (local.get $rows)))
           (local.set $v (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $o)))
-            (call ${op}_d4 (v128.load (i32.add (local.get $z) (local.get $o))) (v128.load (i32.add (local.get $y) (local.get $o))))))
+            (call ${op}_df (v128.load (i32.add (local.get $z) (local.get $o))) (v128.load (i32.add (local.get $y) (local.get $o))))))
           (v128.store (i32.add (local.get $dz) (local.get $o)) (local.get $v))
           (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
           (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4
@@ -197,7 +158,7 @@
         (loop $rows
           (br_if $rows_done (i32.ge_u (local.get $i) (local.get $rows)))
           (local.set $e (f32x4.extract_lane 0 (f32x4.mul (f32x4.splat (f32.load (i32.add (local.get $dy) (local.get $o))))
-            (call ${op}_d4 (f32x4.splat (f32.load (i32.add (local.get $z) (local.get $o))))
+            (call ${op}_df (f32x4.splat (f32.load (i32.add (local.get $z) (local.get $o))))
               (f32x4.splat (f32.load (i32.add (local.get $y) (local.get $o))))))))
           (f32.store (i32.add (local.get $dz) (local.get $o)) (local.get $e))
           (local.set $s (f64.add (local.get $s) (f64.promote_f32 (local.get $e))))

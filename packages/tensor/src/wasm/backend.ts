@@ -6,22 +6,24 @@ import { forEachRow } from '../cpu/iterate.js';
 import { matmulBlocked } from '../cpu/matmul.js';
 import { broadcastStrides, sameShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import type { UnaryOp } from '../unary.js';
-import type { BinaryOp } from '../binary.js';
+import { SIMD_BINARY_OPS, SIMD_UNARY_OPS, type BinaryOp, type SimdBinaryOp, type SimdUnaryOp, type UnaryOp } from '../formulas.js';
 import { WasmHeap, type Block } from './heap.js';
 import type { WasmModule } from './api.js';
 import { compiledKernels, instantiate, type Compiled, type Kernels } from './module.js';
 
-/** The ops with a SIMD kernel (and a `<op>Grad` derivative kernel); the rest use the js loops. */
-export const WASM_UNARY: ReadonlySet<UnaryOp> = new Set(['selu', 'relu', 'tanh', 'sigmoid', 'silu']);
+/** The ops with a SIMD kernel (and a `<op>Grad` derivative kernel): those marked `simd` in formulas.ts; the rest use the js loops. */
+export const WASM_UNARY: ReadonlySet<UnaryOp> = new Set(SIMD_UNARY_OPS);
 /** The binary ops with a SIMD kernel, used when both operands and the result are float32; the rest use the js loops. */
-export const WASM_BINARY: ReadonlySet<BinaryOp> = new Set(['add', 'sub', 'mul', 'div']);
+export const WASM_BINARY: ReadonlySet<BinaryOp> = new Set(SIMD_BINARY_OPS);
+const isSimdUnary = (op: UnaryOp | null): op is SimdUnaryOp => op !== null && WASM_UNARY.has(op);
+const isSimdBinary = (op: BinaryOp): op is SimdBinaryOp => WASM_BINARY.has(op);
 
 /** A row-major B of at least this many elements (64 KiB) is packed into panels too: its rows alias in the L1 cache. */
 export const PACK_MIN_ELEMENTS = 1 << 14;
 
-/** The activations the matmul epilogue applies, by the numbers $activate (activations.wat) knows them. */
-export const ACTIVATION_IDS: Readonly<Partial<Record<UnaryOp, number>>> = { selu: 1, relu: 2, tanh: 3, sigmoid: 4, silu: 5 };
+/** The activations the matmul epilogue applies, by the numbers $activate (formulas.generated.wat) knows them: 0 for
+ * none, then 1, 2, … for the SIMD ops in formulas.ts's order. */
+export const ACTIVATION_IDS = Object.fromEntries(SIMD_UNARY_OPS.map((op, i) => [op, i + 1])) as Readonly<Record<SimdUnaryOp, number>>;
 
 /** Runs one matmul kernel call, `work` = M·N·K multiply-adds, possibly split by rows between threads (see threads/). */
 export type MatmulRows = (kernels: Kernels, args: Parameters<Kernels['matmul']>, work: number) => void;
@@ -85,21 +87,21 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
     parts,
 
     unary(op, x, params) {
-      if (!WASM_UNARY.has(op) || !float32(x)) return base.unary(op, x, params);
+      if (!isSimdUnary(op) || !float32(x)) return base.unary(op, x, params);
       const out = heap.allocate('float32', x.size);
       kernels[op](ptr(x), out.ptr, x.size);
       return out;
     },
 
     unaryGrad(op, x, y, dy, params) {
-      if (!WASM_UNARY.has(op) || !float32(x, y, dy)) return base.unaryGrad(op, x, y, dy, params);
+      if (!isSimdUnary(op) || !float32(x, y, dy)) return base.unaryGrad(op, x, y, dy, params);
       const out = heap.allocate('float32', x.size);
       kernels[`${op}Grad`](ptr(x), ptr(y), ptr(dy), out.ptr, x.size);
       return out;
     },
 
     binary(op, a, b, outShape, outDType) {
-      if (!WASM_BINARY.has(op) || !float32(a, b) || outDType !== 'float32') return base.binary(op, a, b, outShape, outDType);
+      if (!isSimdBinary(op) || !float32(a, b) || outDType !== 'float32') return base.binary(op, a, b, outShape, outDType);
       const size = sizeOf(outShape);
       const out = heap.allocate('float32', size);
       const [pa, pb, po] = [ptr(a), ptr(b), out.ptr];
@@ -145,11 +147,11 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
 
     linear(x, w, b, activation) {
       // Only float32 and the activations the epilogue knows; else null: linear.ts composes the layer from other ops.
-      if (!float32(x, w, ...(b ? [b] : [])) || (activation !== null && ACTIVATION_IDS[activation] === undefined)) return null;
+      if (!float32(x, w, ...(b ? [b] : [])) || (activation !== null && !isSimdUnary(activation))) return null;
       const [m, k, n] = [x.shape[0], x.shape[1], w.shape[1]];
       const z = heap.allocate('float32', m * n);
       const y = activation === null ? z : heap.allocate('float32', m * n);
-      const act = activation === null ? 0 : ACTIVATION_IDS[activation]!;
+      const act = activation === null ? 0 : ACTIVATION_IDS[activation];
       product(ptr(x), false, ptr(w), false, z.ptr, b ? ptr(b) : 0, y === z ? 0 : y.ptr, act, m, n, k);
       return { z, y };
     },
@@ -165,7 +167,7 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
     },
 
     linearBackward(activation, z, y, dy) {
-      if (!float32(z, y, dy) || (activation !== null && !WASM_UNARY.has(activation))) return null;
+      if (!float32(z, y, dy) || (activation !== null && !isSimdUnary(activation))) return null;
       const [rows, cols] = z.shape;
       const db = heap.allocate('float32', cols);
       if (activation === null) {

@@ -1,8 +1,8 @@
 ;; elementwise.wat — binary arithmetic with broadcasting along a row, column sums (the batch-axis reduction) and the
 ;; Adam update, on float32.
 
-;; @for op in add sub mul div
-;; out[j] = a[j·sa] {op} b[j·sb] for j < n, with element strides sa, sb ∈ {0, 1} (0 repeats one element: broadcasting).
+;; @for op in @simd-binary
+;; out[j] = {op}(a[j·sa], b[j·sb]) for j < n, with element strides sa, sb ∈ {0, 1} (0 repeats one element: broadcasting).
 ;; Whole vectors first, then the last n mod 4 elements one by one: nothing outside the n elements is written (a call
 ;; may cover one row of a larger tensor).
 (func (export "{op}") (param $a i32) (param $sa i32) (param $b i32) (param $sb i32) (param $out i32) (param $n i32)
@@ -19,7 +19,7 @@
       (br_if $done (i32.ge_u (local.get $out) (local.get $end4)))
       (local.set $va (if (result v128) (local.get $sa) (then (v128.load (local.get $a))) (else (local.get $ca))))
       (local.set $vb (if (result v128) (local.get $sb) (then (v128.load (local.get $b))) (else (local.get $cb))))
-      (v128.store (local.get $out) (f32x4.{op} (local.get $va) (local.get $vb)))
+      (v128.store (local.get $out) {f})
       (local.set $a (i32.add (local.get $a) (i32.shl (local.get $sa) (i32.const 2))))
       (local.set $b (i32.add (local.get $b) (i32.shl (local.get $sb) (i32.const 2))))
       (local.set $out (i32.add (local.get $out) (i32.const 16)))
@@ -27,7 +27,10 @@
   (block $done
     (loop $each
       (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
-      (f32.store (local.get $out) (f32.{op} (f32.load (local.get $a)) (f32.load (local.get $b))))
+      ;; the same vector arithmetic in lane 0, so an element's result does not depend on where it falls
+      (local.set $va (f32x4.splat (f32.load (local.get $a))))
+      (local.set $vb (f32x4.splat (f32.load (local.get $b))))
+      (f32.store (local.get $out) (f32x4.extract_lane 0 {f}))
       (local.set $a (i32.add (local.get $a) (local.get $sa)))
       (local.set $b (i32.add (local.get $b) (local.get $sb)))
       (local.set $out (i32.add (local.get $out) (i32.const 4)))

@@ -3,9 +3,25 @@
 import { BackendError } from '../errors.js';
 import { wasmApi, type Bytes, type WasmMemory, type WasmModule } from './api.js';
 import { KERNELS_SHARED, KERNELS_UNSHARED } from './kernels.generated.js';
+import { SIMD_BINARY_OPS, SIMD_UNARY_OPS, type SimdBinaryOp, type SimdUnaryOp } from '../formulas.js';
+
+/** The kernels of each op marked `simd` in formulas.ts (activations.wat and elementwise.wat run them over memory). */
+export type ElementwiseKernels = {
+  /** out = op(x) over n float32 elements. */
+  [K in SimdUnaryOp]: (x: number, out: number, n: number) => void;
+} & {
+  /** dx = dy · op′(x), given y = op(x), over n elements. */
+  [K in SimdUnaryOp as `${K}Grad`]: (x: number, y: number, dy: number, dx: number, n: number) => void;
+} & {
+  /** The fused linear layer's backward over (rows, cols): dz = dy · op′(z) and db[j] = Σᵢ dz[i, j] in one pass. */
+  [K in SimdUnaryOp as `${K}GradRows`]: (z: number, y: number, dy: number, dz: number, db: number, rows: number, cols: number) => void;
+} & {
+  /** out[j] = op(a[j·sa], b[j·sb]) for j < n, element strides sa, sb ∈ {0, 1} (0 broadcasts one element). */
+  [K in SimdBinaryOp]: (a: number, sa: number, b: number, sb: number, out: number, n: number) => void;
+};
 
 /** The exported kernels (pointers are byte offsets into the memory; see the .wat sources for each signature). */
-export interface Kernels {
+export interface Kernels extends ElementwiseKernels {
   /**
    * C (+ bias) = op(A)·op(B) for the rows [row0, row1) of C (N columns, K inner), and Y = act(C) when y ≠ 0: the fused
    * linear layer's one pass. `apacked` holds op(A)'s rows packed by packA; `packed` holds op(B) packed by packB, or is 0
@@ -28,8 +44,16 @@ export interface Kernels {
   packB(b: number, dst: number, k: number, n: number, bp: number, bj: number): void;
   /** out[j] = Σᵢ x[i, j] for a float32 x of (rows, cols), accumulated in float64 in row order and rounded once. */
   sumRows(x: number, out: number, rows: number, cols: number): void;
-  [op: string]: (...args: number[]) => void;
+  /** One Adam step over n float32 elements: writes po, mo, vo from p, g, m, v and the ten scalars at `scalars`. */
+  adam(p: number, g: number, m: number, v: number, po: number, mo: number, vo: number, n: number, scalars: number): void;
 }
+
+/** Every export the kernels module must have: the hand-written kernels and those of each `simd` op. */
+export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
+  'matmul', 'packA', 'packB', 'sumRows', 'adam',
+  ...SIMD_UNARY_OPS.flatMap((op) => [op, `${op}Grad`, `${op}GradRows`] as const),
+  ...SIMD_BINARY_OPS,
+];
 
 /** Where initWasm takes the kernels module from: `bytes`, else `url`, else the bytes built into this package. */
 export interface WasmSource {
@@ -122,9 +146,9 @@ export async function initWasm(source: WasmSource = {}): Promise<void> {
     throw new BackendError('initWasm', 'the bytes are not a valid kernels module for this engine (no WebAssembly SIMD, or not Rill\'s kernels.wasm)');
   }
   const module = await api().compile(bytes);
-  // Any valid module validates: check that this one has the kernels (a few names stand for all of them).
+  // Any valid module validates: check that this one has every kernel.
   const names = new Set(api().Module.exports(module).map((e) => e.name));
-  const missing = ['matmul', 'packB', 'sumRows', 'adam', 'selu', 'seluGrad', 'seluGradRows', 'add'].filter((n) => !names.has(n));
+  const missing = KERNEL_NAMES.filter((n) => !names.has(n));
   if (missing.length) throw new BackendError('initWasm', `the module is not Rill's kernels.wasm: it lacks ${missing.join(', ')}`);
   compiled = { module, shared };
 }

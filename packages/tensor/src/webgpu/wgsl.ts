@@ -2,8 +2,8 @@
 // for matmul). Every tensor is a flat array<f32> in a storage buffer (int32 tensors too, exact below 2²⁴).
 // Bindings: 0 is `spec` (the u32 parameters: sizes, shapes, strides, float parameters as bit patterns), then the
 // inputs, then `out`. Index arithmetic is u32, so it is exact (unlike the float indices of the gpu.js kernels).
-import type { UnaryOp } from '../unary.js';
-import type { BinaryOp } from '../binary.js';
+import type { BinaryOp, PrintedFormula, UnaryOp } from '../formulas.js';
+import { BINARY_SOURCE, UNARY_SOURCE } from './elementwise.generated.js';
 
 /** Up to this many axes are handled by the strided kernels (shapes padded with leading 1s, strides with 0s). */
 export const MAX_RANK = 6;
@@ -73,10 +73,7 @@ fn erfApprox(x: f32) -> f32 {
   return sign(x) * (1.0 - poly * exp(-ax * ax));
 }
 fn normalCdf(x: f32) -> f32 { return 0.5 * (1.0 + erfApprox(x * 0.7071067811865476)); }
-fn geluTanhGrad(x: f32) -> f32 {
-  let t = tanhStable(0.7978845608028654 * (x + 0.044715 * x * x * x));
-  return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * 0.7978845608028654 * (1.0 + 3.0 * 0.044715 * x * x);
-}
+fn normalPdf(x: f32) -> f32 { return 0.3989422804014327 * exp(-0.5 * x * x); }
 // uᵛ as the CPU computes it: WGSL's pow is undefined for u < 0 (and 0⁰); a negative base needs an integer v.
 fn powSafe(u: f32, v: f32) -> f32 {
   if (u > 0.0) { return pow(u, v); }
@@ -91,54 +88,17 @@ fn powSafe(u: f32, v: f32) -> f32 {
   return r;
 }`;
 
-/** f(x) and df (with y = f(x)) per op, p0 and p1 the op's parameters: the WGSL twin of ../unary.ts, by name. */
-const UNARY_WGSL: Record<UnaryOp, { f: string; df: string }> = {
-  neg: { f: '-x', df: '-1.0' },
-  abs: { f: 'abs(x)', df: 'sign(x)' },
-  exp: { f: 'exp(x)', df: 'y' },
-  log: { f: 'log(x)', df: '1.0 / x' },
-  sqrt: { f: 'sqrt(x)', df: '0.5 / y' },
-  square: { f: 'x * x', df: '2.0 * x' },
-  sin: { f: 'sin(x)', df: 'cos(x)' },
-  cos: { f: 'cos(x)', df: '-sin(x)' },
-  tanh: { f: 'tanhStable(x)', df: '1.0 - y * y' },
-  sigmoid: { f: 'logistic(x)', df: 'y * (1.0 - y)' },
-  relu: { f: 'max(x, 0.0)', df: 'select(0.0, 1.0, x > 0.0)' },
-  leakyRelu: { f: 'select(p0 * x, x, x > 0.0)', df: 'select(p0, 1.0, x > 0.0)' },
-  elu: { f: 'select(p0 * (exp(x) - 1.0), x, x > 0.0)', df: 'select(y + p0, 1.0, x > 0.0)' },
-  selu: {
-    f: 'select(1.7580993408473766 * (exp(x) - 1.0), 1.0507009873554805 * x, x > 0.0)', // λα and λ
-    df: 'select(y + 1.7580993408473766, 1.0507009873554805, x > 0.0)',
-  },
-  silu: { f: 'x * logistic(x)', df: 'logistic(x) * (1.0 + x * (1.0 - logistic(x)))' },
-  gelu: { f: 'x * normalCdf(x)', df: 'normalCdf(x) + x * 0.3989422804014327 * exp(-0.5 * x * x)' },
-  geluTanh: { f: '0.5 * x * (1.0 + tanhStable(0.7978845608028654 * (x + 0.044715 * x * x * x)))', df: 'geluTanhGrad(x)' },
-  softplus: { f: 'max(x, 0.0) + log(1.0 + exp(-abs(x)))', df: 'logistic(x)' },
-  clip: { f: 'min(max(x, p0), p1)', df: 'select(0.0, 1.0, x >= p0 && x <= p1)' },
-};
+/** A formula (printed from ../formulas.ts into elementwise.generated.ts) as statements: its locals, then `target = value;`. */
+const assign = (target: string, f: PrintedFormula, wrap = (v: string) => v) => [...f.lets, `${target} = ${wrap(f.value)};`].join('\n  ');
 
 /** y = f(x); spec: p0, p1. */
 export const unary = (op: UnaryOp) =>
-  elementwise(['a'], `let x = a[i]; let p0 = param(${FIRST}u); let p1 = param(${FIRST + 1}u);\n  out[i] = ${UNARY_WGSL[op].f};`, HELPERS);
+  elementwise(['a'], `let x = a[i]; let p0 = param(${FIRST}u); let p1 = param(${FIRST + 1}u);\n  ${assign('out[i]', UNARY_SOURCE[op].f)}`, HELPERS);
 
 /** dx = dy · f'(x); inputs x, y = f(x), dy; spec: p0, p1. */
 export const unaryGrad = (op: UnaryOp) =>
-  elementwise(['a', 'b', 'g'], `let x = a[i]; let y = b[i]; let p0 = param(${FIRST}u); let p1 = param(${FIRST + 1}u);\n  out[i] = g[i] * (${UNARY_WGSL[op].df});`, HELPERS);
+  elementwise(['a', 'b', 'g'], `let x = a[i]; let y = b[i]; let p0 = param(${FIRST}u); let p1 = param(${FIRST + 1}u);\n  ${assign('out[i]', UNARY_SOURCE[op].df, (v) => `g[i] * (${v})`)}`, HELPERS);
 
-const BINARY_WGSL: Record<BinaryOp, string> = {
-  add: 'u + v',
-  sub: 'u - v',
-  mul: 'u * v',
-  div: 'u / v',
-  pow: 'powSafe(u, v)',
-  maximum: 'max(u, v)',
-  minimum: 'min(u, v)',
-  gt: 'select(0.0, 1.0, u > v)',
-  lt: 'select(0.0, 1.0, u < v)',
-  ge: 'select(0.0, 1.0, u >= v)',
-  le: 'select(0.0, 1.0, u <= v)',
-  eq: 'select(0.0, 1.0, u == v)',
-};
 
 /** Where the strided kernels keep their shape and strides in spec. */
 export const AT = { shape: FIRST, s0: FIRST + MAX_RANK, s1: FIRST + 2 * MAX_RANK, s2: FIRST + 3 * MAX_RANK } as const;
@@ -150,7 +110,7 @@ export const binary = (op: BinaryOp) =>
     `${offsets(AT.shape, [AT.s0, AT.s1])}
   let u = a[off0];
   let v = b[off1];
-  out[i] = ${BINARY_WGSL[op]};`,
+  ${assign('out[i]', BINARY_SOURCE[op])}`,
     HELPERS,
   );
 
@@ -260,7 +220,7 @@ function matmulSource(epilogue: { bias: boolean; activation: UnaryOp | null } | 
   const write = !epilogue
     ? 'out[at] = sum;'
     : epilogue.activation
-      ? `let x = sum${epilogue.bias ? ' + bias[col]' : ''};\n        let p0 = 0.0;\n        let p1 = 0.0;\n        outZ[at] = x;\n        out[at] = ${UNARY_WGSL[epilogue.activation].f};`
+      ? `let x = sum${epilogue.bias ? ' + bias[col]' : ''};\n        let p0 = 0.0;\n        let p1 = 0.0;\n        outZ[at] = x;\n        ${assign('out[at]', UNARY_SOURCE[epilogue.activation].f).replaceAll('\n  ', '\n        ')}`
       : `out[at] = sum${epilogue.bias ? ' + bias[col]' : ''};`;
   return `@group(0) @binding(0) var<storage, read> spec: array<u32>;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
