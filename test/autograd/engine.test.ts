@@ -162,3 +162,34 @@ describe('saved values', () => {
     w.dispose();
   });
 });
+
+describe('typed inputs', () => {
+  it('an op that needs a shape takes a Var or Tensor: a number is a compile error, and at run time a ValueError', () => {
+    // @ts-expect-error reshape's input must be a Var or a Tensor (TensorArg), not a number
+    expect(() => A.reshape(3, [1])).toThrow(T.ValueError);
+    // @ts-expect-error matmul's operands must be tensors
+    expect(() => A.matmul(2, T.ones([2, 2]))).toThrow(T.ValueError);
+    // the elementwise arithmetic takes numbers on either side ([In, In]) and its VJP sees them as passed
+    const x = new A.Var(T.tensor([1, 2, 3]), { requiresGrad: true });
+    const y = A.sum(A.div(6, x));
+    y.backward();
+    expect(Array.from(x.grad!.data)).toEqual([-6, -1.5, -6 / 9].map(Math.fround));
+    x.dispose();
+    y.dispose();
+  });
+
+  it("a custom op's VJP reads its inputs with the types its OpDef declares", () => {
+    // y = a·s with s a plain number: I = [Tensor, number]
+    const scale: A.OpDef<undefined, undefined, [T.Tensor, number]> = {
+      name: 'scale',
+      forward: ([a, s]) => T.mul(a, s),
+      vjp: (dy, { inputs: [, s] }) => [T.mul(dy, s), null],
+    };
+    const a = new A.Var(T.tensor([1, 2]), { requiresGrad: true });
+    const y = A.sum(A.apply(scale, [a, 4], undefined));
+    y.backward();
+    expect(Array.from(a.grad!.data)).toEqual([4, 4]);
+    a.dispose();
+    y.dispose();
+  });
+});

@@ -250,7 +250,7 @@ describe('fieldOf: sampling builds no graph', () => {
   it.each(METHODS)('%s through fieldOf(MLP): plain Tensor out, no graph recorded, live tensors back to start', (method) => {
     const mlp = new MLP({ dim: 2, hidden: [16, 16] }, { generator: new T.Generator(3) });
     const outputs: A.Var[] = [];
-    const spy = { forward: (x: A.VarLike, t: number) => (outputs.push(mlp.forward(x, t)), outputs[outputs.length - 1]) };
+    const spy = { forward: (x: A.TensorArg, t: number) => (outputs.push(mlp.forward(x, t)), outputs[outputs.length - 1]) };
     const x0 = T.randn([8, 2], { generator: new T.Generator(4) });
     const before = T.memory().numTensors;
     const r = solve(fieldOf(spy), x0, { method, steps: 5, times: [0.4] });

@@ -3,13 +3,16 @@
 import * as T from '@rill/tensor';
 import { Tensor } from '@rill/tensor';
 
+/** An input value as an op sees it: a Var's value, or a constant Tensor or number as passed. */
+export type In = Tensor | number;
+
 /**
- * What an op's VJP sees: the input values of the forward call (tensors or plain numbers), its output, its
- * attributes, and which inputs need a gradient (a VJP may skip the others and return null for them).
+ * What an op's VJP sees: the input values of the forward call (typed by the op: `I`, tensors unless it accepts plain
+ * numbers), its output, its attributes, and which inputs need a gradient (a VJP may return null for the others).
  */
-export interface Context<A, S = undefined> {
+export interface Context<A, S = undefined, I extends readonly In[] = Tensor[]> {
   /** The forward call's input values, in order: a Var's value, or the constant Tensor or number as passed. */
-  inputs: (Tensor | number)[];
+  inputs: I;
   /** The forward call's output tensor. */
   output: Tensor;
   /** The attributes the op was applied with. */
@@ -33,44 +36,52 @@ export interface ForwardResult<S> {
  * gradient dy to one gradient per input, the vector-Jacobian product dyᵀ·∂y/∂xᵢ (null where none flows).
  * An op that broadcasts its inputs returns their gradients in the broadcast shape and says which shape that is
  * (`broadcasts: true` means the output's shape); the engine then sums each back to its input's shape.
+ * `I` types the input values: Tensor[] by default; e.g. [In, In] for an op that also takes plain numbers.
  */
-export interface OpDef<A = undefined, S = undefined> {
+export interface OpDef<A = undefined, S = undefined, I extends readonly In[] = Tensor[]> {
   /** The op's name, used by `Var.op` and in error messages. */
   name: string;
   /**
    * Computes the output tensor from the input values (Var values, constant tensors or numbers) and the attributes;
    * an op that needs more than its inputs and output in its VJP returns `{ output, saved }` (ctx.saved in the VJP).
    */
-  forward(inputs: (Tensor | number)[], attrs: A): Tensor | ForwardResult<S>;
+  forward(inputs: I, attrs: A): Tensor | ForwardResult<S>;
   /**
    * Maps the output gradient `dy` (the output's shape) to one gradient per input, dyᵀ·∂y/∂xᵢ, each in that input's
    * shape or in the broadcast shape declared by `broadcasts`; null where no gradient flows (or is not needed).
    */
-  vjp(dy: Tensor, ctx: Context<A, S>): (Tensor | null)[];
+  vjp(dy: Tensor, ctx: Context<A, S, I>): (Tensor | null)[];
   /**
    * Set when the op broadcasts its inputs: `true` means input gradients may come in the output's shape; a function
    * returns the shape input `input` was broadcast to. The engine sums such gradients back to the input's shape.
    * Absent: every gradient must already have its input's shape (otherwise backward() throws AutogradError).
    */
-  broadcasts?: true | ((input: number, ctx: Context<A, S>) => readonly number[]);
+  broadcasts?: true | ((input: number, ctx: Context<A, S, I>) => readonly number[]);
 }
+
+/** What an op is called with, for input values I: a Var or Tensor where it needs a tensor, also a number where it takes one. */
+export type ArgsOf<I extends readonly In[]> = { [K in keyof I]: I[K] extends Tensor ? TensorArg : VarLike };
 
 /** How a non-leaf Var was made: kept in a module-private map, dropped when backward() has used it (unless retainGraph). */
 interface Node {
-  op: OpDef<unknown, unknown>;
+  op: OpDef<unknown, unknown, readonly In[]>;
   parents: (Var | null)[]; // null where the input was a constant (Tensor or number)
-  ctx: Context<unknown, unknown> | null; // null once freed
+  ctx: Context<unknown, unknown, readonly In[]> | null; // null once freed
 }
 const nodes = new WeakMap<Var, Node>();
 
 // ---------------------------------------------------------------- the core: record, order, walk back
 
-/** A Var, Tensor or number, as accepted by every op. */
+/** A Var, Tensor or number, as accepted by the elementwise ops. */
 export type VarLike = Var | Tensor | number;
+/** A Var or Tensor, as accepted by the ops that need a shape. */
+export type TensorArg = Var | Tensor;
 
 /** Runs op on the inputs' values and, when recording and any input requires gradients, records the node. */
-export function apply<A, S>(op: OpDef<A, S>, inputs: VarLike[], attrs: A): Var {
-  const values = inputs.map((x) => (x instanceof Var ? x.value : x));
+export function apply<A, S, I extends readonly In[]>(op: OpDef<A, S, I>, args: ArgsOf<I>, attrs: A): Var {
+  const inputs = args as readonly VarLike[];
+  // ArgsOf<I> holds a Var where I holds its value, and a constant where I holds the constant: the values are an I.
+  const values = inputs.map((x) => (x instanceof Var ? x.value : x)) as unknown as I;
   const result = op.forward(values, attrs);
   const [output, saved] = result instanceof Tensor ? [result, undefined] : [result.output, result.saved];
   const needsGrad = inputs.map((x) => x instanceof Var && x.requiresGrad);
@@ -80,7 +91,8 @@ export function apply<A, S>(op: OpDef<A, S>, inputs: VarLike[], attrs: A): Var {
   }
   const v = new Var(output, { requiresGrad: true });
   const parents = inputs.map((x) => (x instanceof Var ? x : null));
-  nodes.set(v, { op: op as OpDef<unknown, unknown>, parents, ctx: { inputs: values, output, attrs, needsGrad, saved } });
+  const ctx: Context<A, S, I> = { inputs: values, output, attrs, needsGrad, saved: saved as S };
+  nodes.set(v, { op, parents, ctx } as unknown as Node); // stored untyped: each node keeps its own op's types
   return v;
 }
 

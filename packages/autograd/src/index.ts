@@ -4,7 +4,7 @@
  *
  * @module @rill/autograd
  */
-export { Var, apply, noGrad, AutogradError, type OpDef, type ForwardResult, type Context, type VarLike, type BackwardOptions } from './engine.js';
+export { Var, apply, noGrad, AutogradError, type OpDef, type ForwardResult, type Context, type VarLike, type TensorArg, type In, type ArgsOf, type BackwardOptions } from './engine.js';
 export * from './ops.js';
 export * from './ops-reduce.js';
 export * from './ops-matmul.js';

@@ -1,12 +1,7 @@
-// How ops read their inputs: the tensor behind a Var, or a constant Tensor (ops that need a shape take no numbers).
+// The tensor behind a Var or Tensor argument, checked at run time (for composites that read a shape before applying ops).
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 import { Var, type VarLike } from './engine.js';
-
-/** An input value as a VJP sees it: a Var's value, or the constant as passed. */
-export type In = Tensor | number;
-/** A type assertion (no conversion): for inputs that the op only accepts as tensors. */
-export const asTensor = (x: In) => x as Tensor;
 
 /** The tensor behind a Var or Tensor argument (ops that need its shape do not accept plain numbers). */
 export function valueOf(op: string, x: VarLike): Tensor {

@@ -1,8 +1,7 @@
 // Differentiable matrix products: matmul and the fused linear layer act(x·W + b), forward beside VJP.
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
-import { apply, type OpDef, type VarLike } from './engine.js';
-import { asTensor } from './inputs.js';
+import { apply, type OpDef, type TensorArg } from './engine.js';
 
 /**
  * Y = op(A)·op(B). The VJP is two matmuls with transpose flags, never a materialised transpose
@@ -12,31 +11,29 @@ import { asTensor } from './inputs.js';
  */
 export const matmulOp: OpDef<T.MatmulOptions> = {
   name: 'matmul',
-  forward: ([a, b], opts) => T.matmul(asTensor(a), asTensor(b), opts),
+  forward: ([a, b], opts) => T.matmul(a, b, opts),
   vjp: (dy, { inputs: [a, b], attrs: { transA = false, transB = false }, needsGrad: [ga, gb] }) => {
-    const A = asTensor(a);
-    const B = asTensor(b);
     const dA = !ga
       ? null
       : transA
-        ? T.matmul(B, dy, { transA: transB, transB: true }) // op(B)·dYᵀ
-        : T.matmul(dy, B, { transB: !transB }); // dY·op(B)ᵀ
+        ? T.matmul(b, dy, { transA: transB, transB: true }) // op(B)·dYᵀ
+        : T.matmul(dy, b, { transB: !transB }); // dY·op(B)ᵀ
     const dB = !gb
       ? null
       : transB
-        ? T.matmul(dy, A, { transA: true, transB: transA }) // dYᵀ·op(A)
-        : T.matmul(A, dy, { transA: !transA }); // op(A)ᵀ·dY
+        ? T.matmul(dy, a, { transA: true, transB: transA }) // dYᵀ·op(A)
+        : T.matmul(a, dy, { transA: !transA }); // op(A)ᵀ·dY
     return [dA, dB];
   },
   // A 2D operand, or a batch of 1, used by every matrix of the batch gets a (batch, rows, cols) gradient.
-  broadcasts: (i, { inputs, output }) => [output.shape[0], ...asTensor(inputs[i]).shape.slice(-2)],
+  broadcasts: (i, { inputs, output }) => [output.shape[0], ...inputs[i].shape.slice(-2)],
 };
 /**
  * Matrix product op(A)·op(B) of 2D ((M, K)·(K, N) → (M, N)) or batched 3D ((B, M, K)·(B, K, N) → (B, M, N)) operands,
  * `options.transA` / `transB` reading an operand as stored transposed; a 2D operand or a batch of 1 broadcasts over
  * the other's batch (its gradient is summed back). Other ranks throw ShapeError.
  */
-export const matmul = (a: VarLike, b: VarLike, options: T.MatmulOptions = {}) => apply(matmulOp, [a, b], options);
+export const matmul = (a: TensorArg, b: TensorArg, options: T.MatmulOptions = {}) => apply(matmulOp, [a, b], options);
 
 interface LinearAttrs {
   activation: T.UnaryOp | null;
@@ -49,19 +46,19 @@ interface LinearAttrs {
 export const linearOp: OpDef<LinearAttrs, Tensor> = {
   name: 'linear',
   forward: ([x, w, b], attrs) => {
-    const { z, y } = T.linearForward(asTensor(x), asTensor(w), b === undefined ? null : asTensor(b), attrs.activation);
+    const { z, y } = T.linearForward(x, w, b ?? null, attrs.activation);
     return { output: y, saved: z }; // the pre-activation z = x·W + b, for act'(z) in the VJP
   },
   vjp: (dy, { inputs: [x, w, b], output, attrs, needsGrad, saved: z }) => {
     const { dz, db } = T.linearBackward(attrs.activation, z, output, dy);
     const grads = [
-      needsGrad[0] ? T.matmul(dz, asTensor(w), { transB: true }) : null,
-      needsGrad[1] ? T.matmul(asTensor(x), dz, { transA: true }) : null,
+      needsGrad[0] ? T.matmul(dz, w, { transB: true }) : null,
+      needsGrad[1] ? T.matmul(x, dz, { transA: true }) : null,
     ];
     return b === undefined ? grads : [...grads, needsGrad[2] ? db : null];
   },
 };
 
 /** The affine layer x·W + b, then the activation if one is named (any parameterless unary op, e.g. 'selu'). */
-export const linear = (x: VarLike, w: VarLike, b?: VarLike, activation?: T.UnaryOp) =>
+export const linear = (x: TensorArg, w: TensorArg, b?: TensorArg, activation?: T.UnaryOp) =>
   apply(linearOp, b === undefined ? [x, w] : [x, w, b], { activation: activation ?? null });

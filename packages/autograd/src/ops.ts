@@ -2,11 +2,8 @@
 // Notation: y = f(x…), dy = ∂L/∂y (same shape as y); each VJP returns ∂L/∂xᵢ = dyᵀ·∂y/∂xᵢ for every input.
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
-import { apply, Var, type OpDef, type VarLike } from './engine.js';
-
-type In = Tensor | number;
-/** A type assertion (no conversion): for inputs that the op only accepts as tensors. */
-const asTensor = (x: In) => x as Tensor;
+import { apply, Var, type In, type OpDef, type TensorArg, type VarLike } from './engine.js';
+import { valueOf } from './inputs.js';
 
 // ---------------------------------------------------------------- unary (one entry serves every activation)
 
@@ -16,66 +13,67 @@ const asTensor = (x: In) => x as Tensor;
  */
 const unaryTemplate: OpDef<{ op: T.UnaryOp; params: number[] }> = {
   name: 'unary',
-  forward: ([x], { op, params }) => T.unary(op, asTensor(x), ...params),
-  vjp: (dy, { inputs: [x], output: y, attrs: { op, params } }) => [T.unaryGrad(op, asTensor(x), y, dy, ...params)],
+  forward: ([x], { op, params }) => T.unary(op, x, ...params),
+  vjp: (dy, { inputs: [x], output: y, attrs: { op, params } }) => [T.unaryGrad(op, x, y, dy, ...params)],
 };
 
 /** One OpDef per activation name (so graphs and errors show `selu`, not `unary`), all sharing unaryOp's code. */
 const UNARY_DEFS = Object.fromEntries(T.UNARY_OPS.map((op) => [op, { ...unaryTemplate, name: op }])) as Record<T.UnaryOp, typeof unaryTemplate>;
 /** y = f(x) for the unary op named `op`, recorded for backward (the same call as @rill/tensor's unary). */
-export function unary(op: T.UnaryOp, x: VarLike, ...params: number[]): Var {
+export function unary(op: T.UnaryOp, x: TensorArg, ...params: number[]): Var {
   if (!Object.hasOwn(UNARY_DEFS, op)) throw new T.ValueError('unary', `unknown op '${String(op)}' (known: ${T.UNARY_OPS.join(' ')})`);
   return apply(UNARY_DEFS[op], [x], { op, params });
 }
 
 /** y = −x; dx = −dy. */
-export const neg = (x: VarLike) => unary('neg', x);
+export const neg = (x: TensorArg) => unary('neg', x);
 /** y = |x|; dx = dy·sign(x) (0 at x = 0). */
-export const abs = (x: VarLike) => unary('abs', x);
+export const abs = (x: TensorArg) => unary('abs', x);
 /** y = eˣ; dx = dy·y. */
-export const exp = (x: VarLike) => unary('exp', x);
+export const exp = (x: TensorArg) => unary('exp', x);
 /** y = ln x (natural log; −∞ at 0, NaN below); dx = dy / x. */
-export const log = (x: VarLike) => unary('log', x);
+export const log = (x: TensorArg) => unary('log', x);
 /** y = √x; dx = dy / (2y) (∞ at x = 0). */
-export const sqrt = (x: VarLike) => unary('sqrt', x);
+export const sqrt = (x: TensorArg) => unary('sqrt', x);
 /** y = x²; dx = 2x·dy. */
-export const square = (x: VarLike) => unary('square', x);
+export const square = (x: TensorArg) => unary('square', x);
 /** y = sin x (radians); dx = dy·cos x. */
-export const sin = (x: VarLike) => unary('sin', x);
+export const sin = (x: TensorArg) => unary('sin', x);
 /** y = cos x (radians); dx = −dy·sin x. */
-export const cos = (x: VarLike) => unary('cos', x);
+export const cos = (x: TensorArg) => unary('cos', x);
 /** y = tanh x; dx = dy·(1 − y²). */
-export const tanh = (x: VarLike) => unary('tanh', x);
+export const tanh = (x: TensorArg) => unary('tanh', x);
 /** y = σ(x) = 1 / (1 + e^(−x)), computed without overflow; dx = dy·y(1 − y). */
-export const sigmoid = (x: VarLike) => unary('sigmoid', x);
+export const sigmoid = (x: TensorArg) => unary('sigmoid', x);
 /** y = max(x, 0); dx = dy where x > 0, else 0 (also at the kink x = 0, as PyTorch). */
-export const relu = (x: VarLike) => unary('relu', x);
+export const relu = (x: TensorArg) => unary('relu', x);
 /** y = x for x > 0, else α·x (slope `alpha`, default 0.01); dx = dy or α·dy. */
-export const leakyRelu = (x: VarLike, alpha = 0.01) => unary('leakyRelu', x, alpha);
+export const leakyRelu = (x: TensorArg, alpha = 0.01) => unary('leakyRelu', x, alpha);
 /** y = x for x > 0, else α(eˣ − 1) (`alpha` default 1); dx = dy for x > 0, else dy·(y + α). */
-export const elu = (x: VarLike, alpha = 1) => unary('elu', x, alpha);
+export const elu = (x: TensorArg, alpha = 1) => unary('elu', x, alpha);
 /**
  * y = λx for x > 0, else λα(eˣ − 1), with λ ≈ 1.0507 and α ≈ 1.6733 (Klambauer et al. 2017, "Self-Normalizing
  * Neural Networks", eq. 2).
  */
-export const selu = (x: VarLike) => unary('selu', x);
+export const selu = (x: TensorArg) => unary('selu', x);
 /** SiLU / swish: y = x·σ(x); dx = dy·σ(x)(1 + x(1 − σ(x))). */
-export const silu = (x: VarLike) => unary('silu', x);
+export const silu = (x: TensorArg) => unary('silu', x);
 /** Exact GELU: y = x·Φ(x), Φ the standard normal CDF; dx = dy·(Φ(x) + x·φ(x)) (Hendrycks & Gimpel 2016). */
-export const gelu = (x: VarLike) => unary('gelu', x);
+export const gelu = (x: TensorArg) => unary('gelu', x);
 /** GELU's tanh approximation: y = ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (Hendrycks & Gimpel 2016, §2). */
-export const geluTanh = (x: VarLike) => unary('geluTanh', x);
+export const geluTanh = (x: TensorArg) => unary('geluTanh', x);
 /** y = ln(1 + eˣ), computed as max(x, 0) + log1p(e^(−|x|)) (no overflow); dx = dy·σ(x). */
-export const softplus = (x: VarLike) => unary('softplus', x);
+export const softplus = (x: TensorArg) => unary('softplus', x);
 /** Limits x to [lo, hi]; the gradient passes where lo ≤ x ≤ hi. */
-export function clip(x: VarLike, lo: number, hi: number): Var {
+export function clip(x: TensorArg, lo: number, hi: number): Var {
   if (!(lo <= hi)) throw new T.ValueError('clip', `needs lo ≤ hi, got ${lo}, ${hi}`);
   return unary('clip', x, lo, hi);
 }
 
 // ---------------------------------------------------------------- binary (inputs broadcast; the engine sums gradients back)
 
-const binaryDef = (name: string, forward: (a: In, b: In) => Tensor, vjp: OpDef['vjp']): OpDef => ({
+type BinaryDef = OpDef<undefined, undefined, [In, In]>;
+const binaryDef = (name: string, forward: (a: In, b: In) => Tensor, vjp: BinaryDef['vjp']): BinaryDef => ({
   name,
   forward: ([a, b]) => forward(a, b),
   vjp,
@@ -129,14 +127,14 @@ export const maximum = (a: VarLike, b: VarLike) => apply(maximumOp, [a, b], unde
 export const minimum = (a: VarLike, b: VarLike) => apply(minimumOp, [a, b], undefined);
 
 /** where(cond, a, b): the gradient flows to a where cond ≠ 0 and to b elsewhere; cond gets none. */
-export const whereOp: OpDef = {
+export const whereOp: OpDef<undefined, undefined, [Tensor, In, In]> = {
   name: 'where',
-  forward: ([c, a, b]) => T.where(asTensor(c), a, b),
-  vjp: (dy, { inputs: [c] }) => [null, T.where(asTensor(c), dy, 0), T.where(asTensor(c), 0, dy)],
+  forward: ([c, a, b]) => T.where(c, a, b),
+  vjp: (dy, { inputs: [c] }) => [null, T.where(c, dy, 0), T.where(c, 0, dy)],
   broadcasts: true,
 };
 /** a where cond ≠ 0, else b (all three broadcast); the gradient flows to a or b, none to cond. */
-export const where = (cond: VarLike, a: VarLike, b: VarLike) => apply(whereOp, [cond, a, b], undefined);
+export const where = (cond: TensorArg, a: VarLike, b: VarLike) => apply(whereOp, [cond, a, b], undefined);
 
 // ---------------------------------------------------------------- non-differentiable: the result is a constant
 
@@ -158,9 +156,9 @@ export const eq = (a: VarLike, b: VarLike) => new Var(T.eq(value(a), value(b)));
  * int32 index of the largest element along `axis` (of the flattened tensor when undefined; first wins ties, NaN
  * counts as largest), as a constant Var; `keepdims` keeps the reduced axis as size 1.
  */
-export const argmax = (x: VarLike, axis?: number, keepdims = false) => new Var(T.argmax(asTensor(value(x)), axis, keepdims));
+export const argmax = (x: TensorArg, axis?: number, keepdims = false) => new Var(T.argmax(valueOf('argmax', x), axis, keepdims));
 /** int32 index of the smallest element along `axis`, as a constant Var; see {@link argmax}. */
-export const argmin = (x: VarLike, axis?: number, keepdims = false) => new Var(T.argmin(asTensor(value(x)), axis, keepdims));
+export const argmin = (x: TensorArg, axis?: number, keepdims = false) => new Var(T.argmin(valueOf('argmin', x), axis, keepdims));
 
 const DIFFERENTIABLE_BINARY = { add, sub, mul, div, pow, maximum, minimum } as const;
 const COMPARISONS = { gt, lt, ge, le, eq } as const;

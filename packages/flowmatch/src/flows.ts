@@ -1,7 +1,7 @@
 // Normalizing flows: x = φ(z), a stack of invertible layers (RealNVP affine couplings, permutations, ActNorm) with
 // exact log-likelihoods by the change of variables — the baseline that flow matching is compared with.
 import * as A from '@rill/autograd';
-import { Var, type VarLike } from '@rill/autograd';
+import { Var, type TensorArg } from '@rill/autograd';
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 import { Activation, Linear, Sequential, type ActivationName, type InitOptions, type Module } from './nn.js';
@@ -12,19 +12,19 @@ import { Activation, Linear, Sequential, type ActivationName, type InitOptions, 
  */
 export interface FlowLayer extends Module {
   /** u: (B, D) → x: (B, D), towards the data. */
-  forward(u: VarLike): Var;
+  forward(u: TensorArg): Var;
   /** x: (B, D) → u: (B, D), the exact inverse of forward. */
-  inverse(x: VarLike): Var;
+  inverse(x: TensorArg): Var;
   /** log|det ∂forward/∂u| at u: (B, D), one value per row: (B). */
-  logDetJacobian(u: VarLike): Var;
+  logDetJacobian(u: TensorArg): Var;
   /** The inverse and the forward log-determinant at the recovered input, sharing one conditioner pass. */
-  inverseWithLogDet(x: VarLike): [Var, Var];
+  inverseWithLogDet(x: TensorArg): [Var, Var];
 }
 
-const valueOf = (x: VarLike) => (x instanceof Var ? x.value : (x as Tensor));
-const rows = (x: VarLike) => valueOf(x).shape[0];
-const cols = (x: VarLike) => valueOf(x).shape[1];
-const asVar = (x: VarLike) => (x instanceof Var ? x : new Var(x as Tensor));
+const valueOf = (x: TensorArg) => (x instanceof Var ? x.value : x);
+const rows = (x: TensorArg) => valueOf(x).shape[0];
+const cols = (x: TensorArg) => valueOf(x).shape[1];
+const asVar = (x: TensorArg) => (x instanceof Var ? x : new Var(x));
 
 /**
  * RealNVP's affine coupling (Dinh, Sohl-Dickstein & Bengio, "Density estimation using Real NVP", 2017, eq. 4–6):
@@ -60,24 +60,24 @@ export class AffineCoupling implements FlowLayer {
   }
 
   /** The log-scales s and shifts t for the pass-through half u_a: both (B, D − ⌊D/2⌋). */
-  #scaleShift(ua: VarLike): [Var, Var] {
+  #scaleShift(ua: TensorArg): [Var, Var] {
     const st = this.net.forward(ua);
     const db = this.dim - this.split;
     return [A.tanh(A.slice(st, [0, 0], [undefined, db])), A.slice(st, [0, db])];
   }
 
-  #halves(u: VarLike): [Var, Var] {
+  #halves(u: TensorArg): [Var, Var] {
     return [A.slice(u, [0, 0], [undefined, this.split]), A.slice(u, [0, this.split])];
   }
 
   /** x = [u_a, u_b ⊙ exp(s(u_a)) + t(u_a)] for u: (B, D). */
-  forward(u: VarLike): Var {
+  forward(u: TensorArg): Var {
     const [ua, ub] = this.#halves(u);
     const [s, t] = this.#scaleShift(ua);
     return A.concat([ua, A.add(A.mul(ub, A.exp(s)), t)], 1);
   }
 
-  inverseWithLogDet(x: VarLike): [Var, Var] {
+  inverseWithLogDet(x: TensorArg): [Var, Var] {
     const [xa, xb] = this.#halves(x);
     const [s, t] = this.#scaleShift(xa);
     // u_b = (x_b − t) ⊙ exp(−s); the forward log-determinant at u is Σ s(u_a) = Σ s(x_a).
@@ -85,12 +85,12 @@ export class AffineCoupling implements FlowLayer {
   }
 
   /** u = [x_a, (x_b − t(x_a)) ⊙ exp(−s(x_a))] for x: (B, D). */
-  inverse(x: VarLike): Var {
+  inverse(x: TensorArg): Var {
     return this.inverseWithLogDet(x)[0];
   }
 
   /** Σ_j s_j(u_a) per row: (B). */
-  logDetJacobian(u: VarLike): Var {
+  logDetJacobian(u: TensorArg): Var {
     return A.sum(this.#scaleShift(this.#halves(u)[0])[0], 1);
   }
 
@@ -133,21 +133,21 @@ export class Reverse implements FlowLayer {
   }
 
   /** x = u·P: the columns of u in reverse order, (B, D). */
-  forward(u: VarLike): Var {
+  forward(u: TensorArg): Var {
     return A.matmul(u, this.#perm(valueOf(u).dtype));
   }
 
   /** u = x·Pᵀ (P⁻¹ = Pᵀ; for a reversal, the same as forward), (B, D). */
-  inverse(x: VarLike): Var {
+  inverse(x: TensorArg): Var {
     return A.matmul(x, this.#perm(valueOf(x).dtype), { transB: true }); // P⁻¹ = Pᵀ
   }
 
-  inverseWithLogDet(x: VarLike): [Var, Var] {
+  inverseWithLogDet(x: TensorArg): [Var, Var] {
     return [this.inverse(x), this.logDetJacobian(x)];
   }
 
   /** A permutation has |det| = 1. */
-  logDetJacobian(u: VarLike): Var {
+  logDetJacobian(u: TensorArg): Var {
     return new Var(T.zeros([rows(u)], { dtype: valueOf(u).dtype }));
   }
 
@@ -192,21 +192,21 @@ export class ActNorm implements FlowLayer {
   }
 
   /** x = u ⊙ exp(logScale) + bias, for u: (B, D). */
-  forward(u: VarLike): Var {
+  forward(u: TensorArg): Var {
     return A.add(A.mul(u, A.exp(this.logScale)), this.bias);
   }
 
   /** u = (x − bias) ⊙ exp(−logScale), for x: (B, D). */
-  inverse(x: VarLike): Var {
+  inverse(x: TensorArg): Var {
     return A.mul(A.sub(x, this.bias), A.exp(A.neg(this.logScale)));
   }
 
-  inverseWithLogDet(x: VarLike): [Var, Var] {
+  inverseWithLogDet(x: TensorArg): [Var, Var] {
     return [this.inverse(x), this.logDetJacobian(x)];
   }
 
   /** Σ logScale, the same for every row: (B). */
-  logDetJacobian(u: VarLike): Var {
+  logDetJacobian(u: TensorArg): Var {
     // the same Σ logScale for every row: (B)
     return A.mul(A.sum(this.logScale), new Var(T.ones([rows(u)], { dtype: this.logScale.value.dtype })));
   }
@@ -261,7 +261,7 @@ export class NormalizingFlow implements Module {
   }
 
   /** z → x through every layer, and Σ_k log|det ∂f_k/∂u_k| per row. */
-  forwardWithLogDet(z: VarLike): [Var, Var] {
+  forwardWithLogDet(z: TensorArg): [Var, Var] {
     let u = asVar(z);
     let logDet: Var = new Var(T.zeros([rows(z)], { dtype: u.value.dtype }));
     for (const layer of this.layers) {
@@ -272,7 +272,7 @@ export class NormalizingFlow implements Module {
   }
 
   /** x → z through the inverses, and the same Σ_k log|det ∂f_k/∂u_k| per row. */
-  inverseWithLogDet(x: VarLike): [Var, Var] {
+  inverseWithLogDet(x: TensorArg): [Var, Var] {
     let u = asVar(x);
     let logDet: Var = new Var(T.zeros([rows(x)], { dtype: u.value.dtype }));
     for (const layer of [...this.layers].reverse()) {
@@ -284,17 +284,17 @@ export class NormalizingFlow implements Module {
   }
 
   /** x = φ(z) for z: (B, D). */
-  forward(z: VarLike): Var {
+  forward(z: TensorArg): Var {
     return this.forwardWithLogDet(z)[0];
   }
 
   /** z = φ⁻¹(x) for x: (B, D). */
-  inverse(x: VarLike): Var {
+  inverse(x: TensorArg): Var {
     return this.inverseWithLogDet(x)[0];
   }
 
   /** log p(x) per row, (B). */
-  logProb(x: VarLike): Var {
+  logProb(x: TensorArg): Var {
     const [z, logDet] = this.inverseWithLogDet(x);
     const d = cols(x);
     const logPz = A.mul(A.add(A.sum(A.square(z), 1), d * LOG_2PI), -0.5);
@@ -302,7 +302,7 @@ export class NormalizingFlow implements Module {
   }
 
   /** The mean negative log-likelihood in nats per sample (the training loss). */
-  nll(x: VarLike): Var {
+  nll(x: TensorArg): Var {
     return A.neg(A.mean(this.logProb(x)));
   }
 

@@ -8,7 +8,7 @@ import type { GaussianPath, PathBatch } from './paths.js';
 /** A velocity model u_θ(x, t) with t (B, 1) during training. */
 export interface VelocityModel {
   /** The velocity at x: (B, D) and time t (a number, or (B, 1)): (B, D). */
-  forward(x: A.VarLike, t: number | A.VarLike): Var;
+  forward(x: A.TensorArg, t: number | A.TensorArg): Var;
 }
 
 /**

@@ -1,6 +1,6 @@
 // Neural-network building blocks on @rill/autograd: Linear, Activation, Sequential, and the MLP velocity field.
 import * as A from '@rill/autograd';
-import { Var, type VarLike } from '@rill/autograd';
+import { Var, type TensorArg } from '@rill/autograd';
 import * as T from '@rill/tensor';
 import type { Generator, Tensor } from '@rill/tensor';
 
@@ -45,7 +45,7 @@ export class Linear implements Module {
   }
 
   /** x·W + b for x: (B, In), then `activation` when given (one fused op: see Sequential). */
-  forward(x: VarLike, activation?: ActivationName): Var {
+  forward(x: TensorArg, activation?: ActivationName): Var {
     return A.linear(x, this.weight, this.bias, activation);
   }
 
@@ -61,7 +61,7 @@ export class Linear implements Module {
 }
 
 /** The activations a model may name, by name: the differentiable functions from @rill/autograd. */
-export const ACTIVATIONS = {
+export const ACTIVATIONS: Readonly<Record<'selu' | 'silu' | 'relu' | 'tanh' | 'gelu', (x: TensorArg) => Var>> = {
   /** SELU, λx or λα(eˣ − 1) (Klambauer et al. 2017); the MLP's default. */
   selu: A.selu,
   /** SiLU / swish, x·σ(x). */
@@ -72,7 +72,7 @@ export const ACTIVATIONS = {
   tanh: A.tanh,
   /** Exact GELU, x·Φ(x) (Hendrycks & Gimpel 2016). */
   gelu: A.gelu,
-} as const;
+};
 /** The name of an activation in {@link ACTIVATIONS}: `selu`, `silu`, `relu`, `tanh` or `gelu`. */
 export type ActivationName = keyof typeof ACTIVATIONS;
 
@@ -87,7 +87,7 @@ export class Activation implements Module {
     }
   }
   /** The activation applied elementwise to x (any shape). */
-  forward(x: VarLike): Var {
+  forward(x: TensorArg): Var {
     return ACTIVATIONS[this.name](x);
   }
   /** None: an empty list. */
@@ -109,8 +109,8 @@ export class Sequential implements Module {
     readonly layers: Layer[],
   ) {}
   /** The layers in order; a Linear followed by an Activation runs as one fused op (the same values, fewer passes). */
-  forward(x: VarLike): Var {
-    let h: VarLike = x;
+  forward(x: TensorArg): Var {
+    let h: TensorArg = x;
     for (let i = 0; i < this.layers.length; i++) {
       const [layer, next] = [this.layers[i], this.layers[i + 1]];
       if (layer instanceof Linear && next instanceof Activation) {
@@ -212,8 +212,8 @@ export class MLP implements Module {
   }
 
   /** The time input for a batch of B: (B, 1) raw t, or (B, 2K) features. */
-  embedTime(t: number | VarLike, batch: number, dtype: T.DType): VarLike {
-    const tt: VarLike = typeof t === 'number' ? T.full([batch, 1], t, { dtype }) : t;
+  embedTime(t: number | TensorArg, batch: number, dtype: T.DType): TensorArg {
+    const tt: TensorArg = typeof t === 'number' ? T.full([batch, 1], t, { dtype }) : t;
     if (this.frequencies.length === 0) return tt;
     const f = T.tensor(this.frequencies, { shape: [1, this.frequencies.length], dtype });
     const angles = A.mul(tt, f); // (B, 1) · (1, K) → (B, K)
@@ -221,8 +221,8 @@ export class MLP implements Module {
   }
 
   /** u_θ(x, t): x (B, D), t a number or (B, 1) → (B, D). */
-  forward(x: VarLike, t: number | VarLike): Var {
-    const xv = x instanceof Var ? x.value : (x as Tensor);
+  forward(x: TensorArg, t: number | TensorArg): Var {
+    const xv = x instanceof Var ? x.value : x;
     if (xv.rank !== 2 || xv.shape[1] !== this.config.dim) {
       throw new T.ShapeError('MLP', `expects x of shape (B, ${this.config.dim}), got [${xv.shape}]`);
     }

@@ -10,7 +10,7 @@ export type Field = (x: Tensor, t: number) => Tensor;
 export type Model =
   | {
       /** The velocity at x: (B, D) and time t: (B, D). */
-      forward(x: A.VarLike, t: number): A.Var;
+      forward(x: A.TensorArg, t: number): A.Var;
     }
   | ((x: A.Var, t: number) => A.Var);
 

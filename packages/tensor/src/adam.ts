@@ -52,6 +52,9 @@ export interface AdamScalars {
   decay: number;
 }
 
+/** The order the fused kernels (wasm's `adam`, WebGPU's ADAM) read the scalars in: Backend.fusedUpdate('adam', …). */
+export const ADAM_SCALAR_ORDER = ['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'bc1', 'bc2', 'eps', 'lr', 'l2', 'decay'] as const satisfies readonly (keyof AdamScalars)[];
+
 /** The scalars of one update from the hyperparameters (weightDecay defaults to 0); it does not validate them. */
 export function adamScalars(h: AdamHyper): AdamScalars {
   const wd = h.weightDecay ?? 0;
@@ -90,8 +93,8 @@ export function adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, hy
   }
   if (!(Number.isInteger(hyper.step) && hyper.step >= 1)) throw new ValueError('adamUpdate', `step must be an integer ≥ 1, got ${hyper.step}`);
   const s = adamScalars(hyper);
-  const fused = getBackend().adamUpdate?.(ts[0], ts[1], ts[2], ts[3], s);
-  if (fused) return { param: wrap(fused.param, param.shape, dtype), m: wrap(fused.m, m.shape, dtype), v: wrap(fused.v, v.shape, dtype) };
+  const fused = getBackend().fusedUpdate?.('adam', ts, ADAM_SCALAR_ORDER.map((k) => s[k]));
+  if (fused) return { param: wrap(fused[0], param.shape, dtype), m: wrap(fused[1], m.shape, dtype), v: wrap(fused[2], v.shape, dtype) };
   // The composite: the same operations in the same order (intermediates are left to the caller's tidy).
   const g = s.l2 ? add(grad, mul(param, s.l2)) : grad;
   const m1 = add(mul(m, s.beta1), mul(g, s.oneMinusBeta1));

@@ -1,5 +1,4 @@
 // The Backend interface (the kernels every backend provides, dispatched by op name) and the registry of backends by name.
-import type { AdamScalars } from './adam.js';
 import type { DType, TypedArray } from './dtype.js';
 import { BackendError } from './errors.js';
 import type { Tensor } from './tensor.js';
@@ -92,15 +91,13 @@ export interface Backend {
     /** Storage of db = Σ over rows of dz, (Out). */
     db: unknown;
   } | null;
-  /** One Adam step in one pass (see adam.ts for the scalars): the new θ, m and v. */
-  adamUpdate?(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, s: AdamScalars): {
-    /** Storage of the updated θ. */
-    param: unknown;
-    /** Storage of the updated first moment m. */
-    m: unknown;
-    /** Storage of the updated second moment v. */
-    v: unknown;
-  } | null;
+  /**
+   * An optimizer's update rule in one pass, where the backend has a kernel for it. `rule` names it (`'adam'`: see
+   * adam.ts), `tensors` are what it reads (the parameter, its gradient, then the rule's state, e.g. Adam's m and v; one
+   * shape and dtype), `scalars` this step's numbers in the order the rule defines (ADAM_SCALAR_ORDER). Returns the
+   * storages of the new parameter and state (the inputs' order without the gradient), or null: the op composes it.
+   */
+  fusedUpdate?(rule: string, tensors: readonly Tensor[], scalars: readonly number[]): unknown[] | null;
 }
 
 /** The sizes of a (batched) matmul, as ops.ts hands them to Backend.matmul. */

@@ -156,14 +156,13 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
       return { z, y };
     },
 
-    adamUpdate(param, grad, m, v, sc) {
-      if (!float32(param, grad, m, v)) return null;
+    fusedUpdate(rule, [param, grad, m, v], values) {
+      if (rule !== 'adam' || !float32(param, grad, m, v)) return null;
       const [po, mo, vo] = [heap.allocate('float32', param.size), heap.allocate('float32', param.size), heap.allocate('float32', param.size)];
-      // The ten scalars, in the order the kernel reads them (rounded to float32 as the composite's scalars are).
-      const order = [sc.beta1, sc.oneMinusBeta1, sc.beta2, sc.oneMinusBeta2, sc.bc1, sc.bc2, sc.eps, sc.lr, sc.l2, sc.decay];
-      heap.view(scalars, 'float32', order.length).set(order);
+      // The ten scalars in ADAM_SCALAR_ORDER, as the kernel reads them (rounded to float32 as the composite's are).
+      heap.view(scalars, 'float32', values.length).set(values);
       kernels.adam(ptr(param), ptr(grad), ptr(m), ptr(v), po.ptr, mo.ptr, vo.ptr, param.size, scalars.ptr);
-      return { param: po, m: mo, v: vo };
+      return [po, mo, vo];
     },
 
     linearBackward(activation, z, y, dy) {

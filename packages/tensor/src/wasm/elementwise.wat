@@ -101,7 +101,7 @@
       (v128.load32_splat offset=28 (local.get $s))))
   (local.get $mn) (local.get $vn))
 
-;; s points at 10 float32 scalars: β₁, 1 − β₁, β₂, 1 − β₂, bc1, bc2, ε, lr, l2, decay (AdamScalars' order).
+;; s points at 10 float32 scalars: β₁, 1 − β₁, β₂, 1 − β₂, bc1, bc2, ε, lr, l2, decay (ADAM_SCALAR_ORDER in adam.ts).
 (func (export "adam") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $po i32) (param $mo i32) (param $vo i32)
     (param $n i32) (param $s i32)
   (local $i i32) (local $n4 i32) (local $o i32) (local $rp v128) (local $rm v128) (local $rv v128)

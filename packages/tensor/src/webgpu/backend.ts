@@ -241,15 +241,15 @@ export function createWebGpuBackend(device: GpuDeviceLike): Backend {
       if (indices.size === 0 || rowSize === 0) return fill(numRows * rowSize, 0);
       return run(W.SCATTER_ADD, numRows * rowSize, [rowSize, indices.size], buf(updates), buf(indices));
     },
-    adamUpdate(param, grad, m, v, s) {
+    fusedUpdate(rule, [param, grad, m, v], scalars) {
       // θ, m, v: three outputs of one kernel; the first two ride in the input list (bindings 5, 6), v is `out`
-      if (param.size === 0) return null;
+      if (rule !== 'adam' || param.size === 0) return null;
       const [outTheta, outM, outV] = [newBuffer(param.size), newBuffer(param.size), newBuffer(param.size)];
       const { rowWidth, groups } = grid(param.size);
-      const spec = [param.size, rowWidth, ...W.ADAM_SCALARS.map((k) => bits(s[k]))];
+      const spec = [param.size, rowWidth, ...scalars.map(bits)]; // in ADAM_SCALAR_ORDER, as the kernel reads them
       dispatch(W.ADAM, spec, [buf(param), buf(grad), buf(m), buf(v), outTheta, outM], outV, groups);
       const fresh = (buffer: GpuBufferLike): Stored => ({ buffer, host: null });
-      return { param: fresh(outTheta), m: fresh(outM), v: fresh(outV) };
+      return [fresh(outTheta), fresh(outM), fresh(outV)];
     },
     cast(x, dtype) {
       if (dtype === 'float64') throw new DTypeError('cast', 'the webgpu backend holds float32 (and int32) tensors; move to a CPU backend for float64');

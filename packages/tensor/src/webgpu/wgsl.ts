@@ -4,6 +4,7 @@
 // inputs, then `out`. Index arithmetic is u32, so it is exact (unlike the float indices of the gpu.js kernels).
 import type { BinaryOp, PrintedFormula, UnaryOp } from '../formulas.js';
 import { BINARY_SOURCE, UNARY_SOURCE } from './elementwise.generated.js';
+import { ADAM_SCALAR_ORDER } from '../adam.js';
 
 /** Up to this many axes are handled by the strided kernels (shapes padded with leading 1s, strides with 0s). */
 export const MAX_RANK = 6;
@@ -280,8 +281,6 @@ export const MATMUL = matmulSource(null);
 /** x·W (+ b) and act(x·W + b) in one kernel; bindings after x and W: the bias if any, z if there is an activation, out. */
 export const linearSource = (bias: boolean, activation: UnaryOp | null) => matmulSource({ bias, activation });
 
-/** Where the Adam kernel keeps its scalars in spec (float bit patterns): the order the kernel below reads them in (l2 first, then AdamScalars' fields, then decay). */
-export const ADAM_SCALARS = ['l2', 'beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'bc1', 'bc2', 'eps', 'lr', 'decay'] as const;
 
 /**
  * One Adam step per element in one pass, writing θ, m and v (see ../adam.ts for the scalars; the same operations in
@@ -301,7 +300,7 @@ fn param(k: u32) -> f32 { return bitcast<f32>(spec[k]); }
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x + gid.y * spec[1];
   if (i >= spec[0]) { return; }
-  ${ADAM_SCALARS.map((name, k) => `let ${name} = param(${FIRST + k}u);`).join('\n  ')}
+  ${ADAM_SCALAR_ORDER.map((name, k) => `let ${name} = param(${FIRST + k}u);`).join('\n  ')}
   let p = theta[i];
   var g = grad[i];
   if (l2 != 0.0) { g = g + p * l2; }
