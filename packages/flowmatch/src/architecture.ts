@@ -5,7 +5,7 @@
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 import { BYTES, CheckpointError, isObject, oneLine, optimizerSlots, show, type Checkpoint } from './checkpoint.js';
-import { ACTIVATIONS } from './nn.js';
+import { ACTIVATIONS } from '@rill/autograd';
 
 /** One tensor that a config says a checkpoint holds. */
 export interface TensorSpec {

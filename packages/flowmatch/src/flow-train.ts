@@ -5,8 +5,7 @@ import { CheckpointError, optimizerSlots, show, tensorsUnder, trainerCheckpoint,
 import { checkConfig, checkTensors, flowArchitecture, plain } from './architecture.js';
 import { DATASET_NAMES, sampleDataset, type DatasetName } from './datasets.js';
 import { NormalizingFlow, Reverse } from './flows.js';
-import { loadStateDict, stateDict, type ActivationName } from './nn.js';
-import { Adam } from './optim.js';
+import { Adam, loadStateDict, stateDict, type ActivationName } from '@rill/autograd';
 import { MAX_BATCH } from './train-config.js';
 
 /** A flow training run; plain JSON, stored in every checkpoint (kind `flow`). */

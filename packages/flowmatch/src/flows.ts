@@ -4,7 +4,7 @@ import * as A from '@rill/autograd';
 import { Var, type TensorArg } from '@rill/autograd';
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
-import { Activation, Linear, Sequential, type ActivationName, type InitOptions, type Module } from './nn.js';
+import { Activation, Linear, Sequential, type ActivationName, type InitOptions, type Module } from '@rill/autograd';
 
 /**
  * One invertible layer. Conventions: `forward` maps towards the data (z → x), `inverse` back, and

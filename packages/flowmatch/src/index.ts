@@ -5,14 +5,17 @@
  *
  * @module @rill/flowmatch
  */
-export { Linear, Activation, Sequential, MLP, EMA, ACTIVATIONS, stateDict, loadStateDict } from './nn.js';
-export type { Module, InitOptions, ActivationName, TimeEmbedding, MLPConfig } from './nn.js';
+export { MLP } from './mlp.js';
+export type { TimeEmbedding, MLPConfig } from './mlp.js';
+// The layers and optimizers live in @rill/autograd (docs/design.md says why); re-exported here, where the recipes use them.
+export { Linear, Activation, Sequential, EMA, ACTIVATIONS, stateDict, loadStateDict } from '@rill/autograd';
+export type { Module, InitOptions, ActivationName } from '@rill/autograd';
 export { GaussianPath, SCHEDULERS, linear, cosine, vp, type Scheduler, type PathSample, type PathBatch } from './paths.js';
 export { couple, sinkhornPlan, COUPLINGS, type CouplingName, type CouplingOptions } from './couplings.js';
 export { linearSumAssignment } from './assignment.js';
 export { cfmLoss, type VelocityModel } from './loss.js';
-export { SGD, Adam, AdamW, clipGradNorm, clipGradNormAsync, constantLr, cosineLr, warmupLr } from './optim.js';
-export type { Optimizer, OptimizerState, AdamOptions, Schedule } from './optim.js';
+export { SGD, Adam, AdamW, clipGradNorm, clipGradNormAsync, constantLr, cosineLr, warmupLr } from '@rill/autograd';
+export type { Optimizer, OptimizerState, AdamOptions, Schedule } from '@rill/autograd';
 export { solve, fieldOf, inChunks, METHODS, FIXED_STEP, EVALS_PER_STEP, type Field, type Model, type Method, type SolveOptions, type SolveResult } from './solvers.js';
 export { sweepSolvers, type SweepRow, type SweepResult, type SweepOptions } from './solver-sweep.js';
 export { logProb, standardNormalLogProb, type DiffField, type LogProbOptions } from './likelihood.js';

@@ -8,7 +8,7 @@
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 import type { Checkpoint } from './checkpoint.js';
-import { ACTIVATIONS, Linear, type ActivationName } from './nn.js';
+import { ACTIVATIONS, Linear, type ActivationName } from '@rill/autograd';
 import { encodeSafetensors, parseSafetensors } from './safetensors.js';
 import { DEFAULT_CONFIG, validateConfig, type TrainConfig } from './train-config.js';
 import { modelFromCheckpoint } from './train-checkpoint.js';

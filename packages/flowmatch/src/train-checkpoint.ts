@@ -3,7 +3,8 @@
 import * as T from '@rill/tensor';
 import { CheckpointError, optimizerSlots, show, tensorsUnder, type Checkpoint } from './checkpoint.js';
 import { checkConfig, checkTensors, mlpArchitecture, plain } from './architecture.js';
-import { loadStateDict, type MLP } from './nn.js';
+import { loadStateDict } from '@rill/autograd';
+import type { MLP } from './mlp.js';
 import { DEFAULT_CONFIG, makeModel, validateConfig, type CustomPoints, type TrainConfig } from './train-config.js';
 import { Trainer } from './train.js';
 

@@ -4,8 +4,8 @@ import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 import { COUPLINGS, type CouplingName } from './couplings.js';
 import { DATASET_NAMES, type DatasetName } from './datasets.js';
-import { MLP, type ActivationName, type TimeEmbedding } from './nn.js';
-import { Adam, AdamW, SGD, constantLr, cosineLr, warmupLr, type Optimizer, type Schedule } from './optim.js';
+import { Adam, AdamW, SGD, constantLr, cosineLr, warmupLr, type ActivationName, type Optimizer, type Schedule } from '@rill/autograd';
+import { MLP, type TimeEmbedding } from './mlp.js';
 import { GaussianPath, SCHEDULERS } from './paths.js';
 
 /** Everything that defines a training run; plain JSON, stored in every checkpoint. */

@@ -1,5 +1,5 @@
 // Optimizers (SGD with momentum, Adam, AdamW), gradient-norm clipping and learning-rate schedules.
-import type { Var } from '@rill/autograd';
+import type { Var } from './engine.js';
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 
@@ -250,7 +250,12 @@ export async function clipGradNormAsync(params: Var[], maxNorm: number): Promise
  * `squares`, every gradient's ‖g‖² as one tensor (null without gradients), and `clip(values)`, the clipping once
  * they are read. Returns the norm before clipping, as clipGradNorm does; the caller disposes `squares`.
  */
-export function clipGradNormSteps(params: Var[], maxNorm: number): { squares: Tensor | null; clip(values: ArrayLike<number>): number } {
+export function clipGradNormSteps(params: Var[], maxNorm: number): {
+  /** Every gradient's ‖g‖² as one tensor (null when no parameter has a gradient); the caller reads and disposes it. */
+  squares: Tensor | null;
+  /** Clips with the values read from `squares`; returns the norm before clipping. */
+  clip(values: ArrayLike<number>): number;
+} {
   const withGrad = gradsToClip(params, maxNorm, 'clipGradNorm');
   return { squares: squaredNorms(withGrad), clip: (values) => clipTo(withGrad, values, maxNorm) };
 }
