@@ -7,24 +7,24 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RILL="node packages/cli/bin/rill.js"
-OUT=out/compare
-FIG=docs/compare
+OUT="${RILL_OUT:-out}/compare"
+FIG="${FIGURES_DIR:-docs}/compare"  # CFM_STEPS and FLOW_STEPS (default 20000, 5000) set the training budgets
 mkdir -p "$OUT" "$FIG"
 rows=()
 for data in moons checkerboard; do
   for kind in cfm flow; do
-    steps=$([ "$kind" = cfm ] && echo 20000 || echo 5000)
+    steps=$([ "$kind" = cfm ] && echo "${CFM_STEPS:-20000}" || echo "${FLOW_STEPS:-5000}")
     model="$OUT/$data-$kind.rill"
     start=$(date +%s%3N)
     ema=$([ "$kind" = cfm ] && echo "--ema 0.999" || echo "")
     $RILL train --kind "$kind" --data "$data" --steps "$steps" $ema --out "$model" --force --log-every 100000 > /dev/null 2>&1
     ms=$(( $(date +%s%3N) - start ))
-    $RILL sample --model "$model" --n 2000 --out "$OUT/$data-$kind.csv" --png "$FIG/$data-$kind-samples.png" > /dev/null
+    $RILL sample --model "$model" --n "${RILL_N:-2000}" --out "$OUT/$data-$kind.csv" --png "$FIG/$data-$kind-samples.png" > /dev/null
     $RILL logprob --model "$model" --points "$OUT/$data-$kind.csv" --out "$OUT/$data-$kind-logp.csv" --png "$FIG/$data-$kind-density.png" --grid 64 2> /dev/null
     for weights in default raw; do
       [ "$kind" = flow ] && [ "$weights" = raw ] && continue
       flag=$([ "$weights" = raw ] && echo "--raw" || echo "")
-      json=$($RILL eval --model "$model" --n 2000 --json $flag)
+      json=$($RILL eval --model "$model" --n "${RILL_N:-2000}" --json $flag)
       label=$([ "$kind" = flow ] && echo "flow (RealNVP)" || ([ "$weights" = raw ] && echo "CFM, raw weights" || echo "CFM, EMA weights"))
       rows+=("$(node -e '
         const r = JSON.parse(process.argv[1]);

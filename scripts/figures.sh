@@ -7,19 +7,28 @@
 #   docs/compare/*.png                                    scripts/compare-flows.sh: normalizing flow vs CFM
 #   docs/playground.png                                   scripts/playground-screenshot.mjs
 # Usage: npx pnpm@12.4.2 figures   (about 10 minutes on 2 cores; `--quick` skips the flow comparison and the screenshot)
+#        bash scripts/figures.sh --check DIR   every figure, from a few hundred steps, into DIR instead of docs/ (after
+#        a build; the docs test runs it and compares DIR with docs/, so a figure no longer produced fails a test)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 QUICK=$([ "${1:-}" = "--quick" ] && echo 1 || echo 0)
-bash scripts/main.sh
-node_modules/.bin/tsc -b examples # main.sh builds only the CLI's packages; the straightness example runs below
-cp out/loss.png out/samples.png out/trajectories.png out/field.png out/density.png docs/
-RILL="node packages/cli/bin/rill.js"
-$RILL solvers --model out/moons.rill --n 1000 --png docs/solvers.png | tee out/solvers.txt
-$RILL train --data moons --steps "${RILL_STEPS:-20000}" --act silu --ema 0.999 --out out/moons-silu.rill --force --log-every 100000 > /dev/null
-$RILL solvers --model out/moons-silu.rill --n 1000 --png docs/solvers-silu.png | tee out/solvers-silu.txt
-node examples/dist/straightness.js && cp out/examples/straightness.png docs/
-if [ "$QUICK" = 0 ]; then
-  bash scripts/compare-flows.sh
-  node scripts/playground-screenshot.mjs
+DEST=docs
+if [ "${1:-}" = "--check" ]; then
+  DEST="${2:?--check needs a folder}"
+  export RILL_STEPS=300 RILL_N=300 RILL_OUT="$DEST/out" RILL_SKIP_SETUP=1 STEPS=200 CFM_STEPS=300 FLOW_STEPS=100 PLAYGROUND_STEPS=300
 fi
-echo "figures regenerated in docs/ (the tables in docs/*.md quote the numbers printed above)"
+bash scripts/main.sh # installs and builds what the CLI needs (not with --check), trains, and writes $OUT/*.png
+OUT="${RILL_OUT:-out}"
+mkdir -p "$DEST"
+node_modules/.bin/tsc -b examples # main.sh builds only the CLI's packages; the straightness example runs below
+cp "$OUT/loss.png" "$OUT/samples.png" "$OUT/trajectories.png" "$OUT/field.png" "$OUT/density.png" "$DEST/"
+RILL="node packages/cli/bin/rill.js"
+$RILL solvers --model "$OUT/moons.rill" --n "${RILL_N:-1000}" --png "$DEST/solvers.png" | tee "$OUT/solvers.txt"
+$RILL train --data moons --steps "${RILL_STEPS:-20000}" --act silu --ema 0.999 --out "$OUT/moons-silu.rill" --force --log-every 100000 > /dev/null
+$RILL solvers --model "$OUT/moons-silu.rill" --n "${RILL_N:-1000}" --png "$DEST/solvers-silu.png" | tee "$OUT/solvers-silu.txt"
+node examples/dist/straightness.js && cp out/examples/straightness.png "$DEST/"
+if [ "$QUICK" = 0 ]; then
+  FIGURES_DIR="$DEST" bash scripts/compare-flows.sh
+  node scripts/playground-screenshot.mjs "$DEST/playground.png"
+fi
+echo "figures regenerated in $DEST/ (the tables in docs/*.md quote the numbers printed above)"
