@@ -193,3 +193,39 @@ describe('typed inputs', () => {
     y.dispose();
   });
 });
+
+describe('retainGrad', () => {
+  it('keeps the gradient of inner nodes (values from the chain rule by hand), leaves the others without, and leaks nothing', () => {
+    const before = T.memory().numTensors;
+    const s = (v: number) => new A.Var(T.tensor(v, { dtype: 'float64' }), { requiresGrad: true });
+    const [a, b, c] = [s(0.5), s(-1.5), s(1)];
+    const e = A.mul(a, b).retainGrad();
+    const d = A.add(e, c).retainGrad();
+    const t = A.tanh(d); // not retained
+    const L = A.mul(t, a).retainGrad();
+    L.backward();
+    const tv = Math.tanh(0.25);
+    const dd = 0.5 * (1 - tv * tv); // ∂L/∂d = a·(1 − t²)
+    expect(L.grad!.item()).toBe(1);
+    expect(d.grad!.item()).toBeCloseTo(dd, 14);
+    expect(e.grad!.item()).toBeCloseTo(dd, 14);
+    expect(t.grad).toBeNull();
+    expect(a.grad!.item()).toBeCloseTo(tv + dd * -1.5, 14);
+    // e's and d's gradients are distinct tensors (add passes dy through unchanged to both e and c)
+    expect(e.grad).not.toBe(c.grad);
+    expect(e.grad).not.toBe(d.grad);
+    for (const v of [a, b, c, e, d, t, L]) v.dispose();
+    expect(T.memory().numTensors).toBe(before);
+  });
+
+  it('is ignored by the functional transforms (they write no .grad)', () => {
+    const x = T.tensor([1, 2], { dtype: 'float64' });
+    let inner: A.Var | null = null;
+    const [g] = A.grad((v) => {
+      inner = A.mul(v, 3).retainGrad();
+      return A.sum(A.square(inner));
+    })(x);
+    expect(Array.from(g.data)).toEqual([18, 36]);
+    expect(inner!.grad).toBeNull();
+  });
+});

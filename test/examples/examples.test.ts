@@ -32,6 +32,19 @@ describe('examples/', () => {
     expect(out).toMatch(/gradcheck: f: gradcheck \(elementwise\) passed/);
   });
 
+  it('scalar: backward() on L = tanh(a·b + c)·a equals the chain rule at every node, and both figures are drawn', () => {
+    const out = example('scalar');
+    expect(number(out, /largest difference/)).toBe(0);
+    // independent values: L and its gradients at a = 0.5, b = −1.5, c = 1, from the formulas in float64 here
+    const t = Math.tanh(0.5 * -1.5 + 1);
+    const dd = 0.5 * (1 - t * t);
+    const leaf = (name: string) => Number(out.match(new RegExp(`^${name}\\s+\\S+\\s+(\\S+)`, 'm'))![1]);
+    expect(leaf('a')).toBeCloseTo(t + dd * -1.5, 6);
+    expect(leaf('b')).toBeCloseTo(dd * 0.5, 6);
+    expect(leaf('c')).toBeCloseTo(dd, 6);
+    for (const figure of ['scalar.png', 'scalar-graph.png']) expect(decodePng(join(OUT, figure)).width).toBeGreaterThan(600);
+  });
+
   it('moons: 2000 steps bring W2 to fresh data below 0.3 × that of the noise', () => {
     const out = example('moons');
     expect(out.match(/^step \d+: loss/gm)).toHaveLength(4);

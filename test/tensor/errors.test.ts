@@ -1,4 +1,5 @@
 // Bad input, one class per test: the documented RillError subclass, an `op` naming the operation, and a message showing the offending shapes or values.
+// Long (~390 lines) because it is one table of cases, a test per error class, meant to be scanned rather than read.
 import { afterEach, describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
 

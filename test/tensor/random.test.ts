@@ -1,5 +1,6 @@
 // The seeded PRNG: xoshiro128**/SplitMix64 streams against C reference output, reproducibility, state save/restore
 // and argument checks. (Distributions are tested in random-stats.test.ts.)
+// Long (~420 lines): mostly reference streams pasted from the C implementations.
 import { describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
 import type { GeneratorState } from '@rill/tensor';

@@ -2,6 +2,7 @@
 // matmul (public op; the exported matmul / packB kernels with bias, activation epilogue, row ranges and guards), the
 // activations and their derivatives, broadcast arithmetic, batch sums, and the float64 / int32 fallbacks on views of
 // the wasm memory. Tests named "was a bug" pin bugs these tests found (now fixed).
+// Long (~850 lines): one describe per exported kernel, all sharing the raw-memory harness at the top.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
 import * as I from '@rill/tensor/internals';

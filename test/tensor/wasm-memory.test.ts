@@ -1,6 +1,7 @@
 // The wasm backend's memory: block sizes (size classes), the free-list heap (reuse, no overlaps), growth of a
 // non-shared memory (views detach: everything reads through fresh views) and of a shared one (old views stay valid),
 // and loading the kernels module (initWasm from bytes and from a URL, and its errors).
+// Long (~400 lines): the heap, growth and loading share one set of helpers over a real WebAssembly.Memory.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';

@@ -1,5 +1,6 @@
 // The whole reverse-mode engine, its ~120-line core first (apply records an op, topologicalOrder, backpropagate, fitToShape
 // undoes broadcasting), then the API around it: Var (a value and how it was made), backward(), noGrad.
+// One file on purpose (~340 lines): the engine is meant to be read in one sitting, top to bottom.
 import * as T from '@rill/tensor';
 import { Tensor } from '@rill/tensor';
 
@@ -69,6 +70,8 @@ interface Node {
   ctx: Context<unknown, unknown, readonly In[]> | null; // null once freed
 }
 const nodes = new WeakMap<Var, Node>();
+/** Non-leaf Vars whose gradient backward() keeps (Var.retainGrad). */
+const retained = new WeakSet<Var>();
 
 // ---------------------------------------------------------------- the core: record, order, walk back
 
@@ -124,6 +127,12 @@ export function backpropagate(root: Var, seed: Tensor | undefined, retainGraph: 
       const dy = grads.get(v);
       const node = nodes.get(v);
       if (dy === undefined) continue;
+      if (node !== undefined && retained.has(v) && !wanted) {
+        // A retained inner node gets its gradient too (a copy where the tensor is shared), and the walk goes on.
+        const g = dy === seed || handedOut.has(dy) ? T.clone(dy) : dy;
+        result.set(v, g);
+        handedOut.add(g);
+      }
       if (node === undefined) {
         // Each leaf gets a tensor of its own (not the caller's seed, not one shared with another leaf).
         if (!wanted || wanted.has(v)) {
@@ -237,7 +246,7 @@ export interface BackwardOptions {
  */
 export class Var {
   #value: Tensor;
-  /** ∂(what backward started from)/∂this, summed over backward() calls; leaves only. Each call replaces the tensor. */
+  /** ∂(what backward started from)/∂this, summed over backward() calls: leaves, and inner Vars after retainGrad(). */
   grad: Tensor | null = null;
   /**
    * Whether gradients flow to this Var: set by the constructor for leaves (default false; an int32 Var cannot
@@ -289,6 +298,15 @@ export class Var {
   /** Name of the op that made this Var, or null for a leaf. */
   get op(): string | null {
     return nodes.get(this)?.op.name ?? null;
+  }
+
+  /**
+   * Asks backward() to keep this inner Var's gradient in `.grad` too (as PyTorch's retain_grad), to look at the
+   * gradient flowing through a node; a no-op for leaves, which always get theirs. Returns this Var.
+   */
+  retainGrad(): this {
+    if (!this.isLeaf && this.requiresGrad) retained.add(this);
+    return this;
   }
 
   /** A Var with the same value and no history: gradients stop here. */

@@ -6,4 +6,5 @@
  */
 export { run } from './main.js';
 export { writeFigure } from './figure.js';
+export { svgToPng } from './plot/png.js';
 export type { Chart, Layer } from './plot/svg.js';

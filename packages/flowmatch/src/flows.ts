@@ -1,5 +1,6 @@
 // Normalizing flows: x = φ(z), a stack of invertible layers (RealNVP affine couplings, permutations, ActNorm) with
 // exact log-likelihoods by the change of variables — the baseline that flow matching is compared with.
+// One file (~330 lines): the layers and the flow that stacks them share the log-det bookkeeping and are read together.
 import * as A from '@rill/autograd';
 import { Var, type TensorArg } from '@rill/autograd';
 import * as T from '@rill/tensor';

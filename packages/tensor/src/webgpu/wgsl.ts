@@ -2,6 +2,7 @@
 // for matmul). Every tensor is a flat array<f32> in a storage buffer (int32 tensors too, exact below 2²⁴).
 // Bindings: 0 is `spec` (the u32 parameters: sizes, shapes, strides, float parameters as bit patterns), then the
 // inputs, then `out`. Index arithmetic is u32, so it is exact (unlike the float indices of the gpu.js kernels).
+// One file (~310 lines): every kernel follows the binding convention above, and is read beside it.
 import type { BinaryOp, PrintedFormula, UnaryOp } from '../formulas.js';
 import { BINARY_SOURCE, UNARY_SOURCE } from './elementwise.generated.js';
 import { ADAM_SCALAR_ORDER } from '../adam.js';
