@@ -20,6 +20,7 @@ export { solve, fieldOf, inChunks, METHODS, FIXED_STEP, EVALS_PER_STEP, type Fie
 export { sweepSolvers, type SweepRow, type SweepResult, type SweepOptions } from './solver-sweep.js';
 export { convertPrediction, conversionCoefficients, checkPredictionSetting, pathCoefficients, PREDICTIONS, type Prediction, type PredictionSetting } from './predictions.js';
 export { sdeSolve, diffusionAt, DIFFUSION_SCHEDULES, type DiffusionSchedule, type SdeOptions, type SdeResult } from './sde.js';
+export { marginalVelocity, type IsotropicMixture } from './marginal.js';
 export { logProb, standardNormalLogProb, type DiffField, type LogProbOptions } from './likelihood.js';
 export { DATASETS, DATASET_NAMES, sampleDataset, sampleMoonsSklearn, sampleMixture, type DatasetName, type DatasetOptions } from './datasets.js';
 export { parseCsv, toCsv, type ParsedCsv, type CsvOptions } from './csv.js';
