@@ -45,6 +45,17 @@ describe('examples/', () => {
     for (const figure of ['scalar.png', 'scalar-graph.png']) expect(decodePng(join(OUT, figure)).width).toBeGreaterThan(600);
   });
 
+  it('exact-field: the exact field of 24 points sends every sample onto a point, the learned one almost none; they agree early in t', () => {
+    const out = example('exact-field');
+    const m = out.match(/within 0\.01 of a training point: exact field ([0-9.]+), learned field ([0-9.]+)/);
+    expect(m, out).not.toBeNull();
+    expect(Number(m![1])).toBe(1);
+    expect(Number(m![2])).toBeLessThan(0.2);
+    const early = out.match(/^0\.10\s+([0-9.]+)\s+([0-9.]+)/m)!;
+    expect(Number(early[1])).toBeLessThan(0.3 * Number(early[2])); // at t = 0.1 the learned field is the exact one to ~15 %
+    for (const figure of ['exact-field.png', 'exact-field-error.png']) expect(decodePng(join(OUT, figure)).width).toBeGreaterThan(600);
+  }, 120_000);
+
   it('moons: 2000 steps bring W2 to fresh data below 0.3 × that of the noise', () => {
     const out = example('moons');
     expect(out.match(/^step \d+: loss/gm)).toHaveLength(4);

@@ -53,10 +53,11 @@ function empiricalPosterior(points: Tensor) {
   return (x: Tensor, a: number, s2: number): Tensor => {
     if (x.shape[1] !== points.shape[1]) throw new T.ShapeError('marginalVelocity', `x is (B, ${x.shape[1]}) but the data are (N, ${points.shape[1]})`);
     const z = x.dtype === points.dtype ? points : T.cast(points, x.dtype);
-    // −‖x − α z_j‖² / (2s²) = (2α x·z_j − α²‖z_j‖² − ‖x‖²) / (2s²); the ‖x‖² term is the same for every j: dropped.
-    const cross = T.matmul(x, z, { transB: true }); // (B, N)
-    const norms = T.reshape(T.sum(T.square(z), 1), [1, z.shape[0]]); // (1, N)
-    const logits = T.div(T.sub(T.mul(cross, 2 * a), T.mul(norms, a * a)), 2 * s2);
+    const [B, D] = x.shape;
+    // −‖x − α z_j‖² / (2s²) from the differences themselves, (B, N, D): the expanded 2α x·z_j − α²‖z_j‖² − ‖x‖² loses
+    // every digit to cancellation near t = 1, where s is tiny and the logits are huge.
+    const diff = T.sub(T.reshape(x, [B, 1, D]), T.reshape(T.mul(z, a), [1, z.shape[0], D]));
+    const logits = T.div(T.sum(T.square(diff), 2), -2 * s2); // (B, N)
     return T.matmul(softmaxRows(logits), z); // (B, D)
   };
 }
