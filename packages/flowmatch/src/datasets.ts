@@ -10,7 +10,8 @@ export interface DatasetOptions {
   dtype?: T.DType;
 }
 
-type Sampler = (n: number, g: Generator) => Float64Array; // n points, row-major (n, 2)
+// n points, row-major (n, 2); when `labels` is given, each point's class is written into it (without changing the draws).
+type Sampler = (n: number, g: Generator, labels?: Int32Array) => Float64Array;
 
 /** Evenly spaced values from a to b inclusive (NumPy's linspace), as the arcs of the moons use. */
 const linspace = (a: number, b: number, n: number) => Array.from({ length: n }, (_, i) => (n === 1 ? a : a + ((b - a) * i) / (n - 1)));
@@ -28,8 +29,9 @@ function moonArcs(n: number): Float64Array {
  * moons (torchcfm's tutorial, `sample_moons`): the make_moons arcs, plus u ~ U[0, 0.2) added to BOTH coordinates of a
  * point (the same u: NumPy adds an (n, 1) column), then x ↦ 3x − 1. Points come in arc order (outer, then inner).
  */
-const moons: Sampler = (n, g) => {
+const moons: Sampler = (n, g, labels) => {
   const x = moonArcs(n);
+  labels?.forEach((_, i) => (labels[i] = i < Math.floor(n / 2) ? 0 : 1)); // class: the outer (0) or inner (1) moon
   for (let i = 0; i < n; i++) {
     const u = 0.2 * g.uniform();
     x[2 * i] = 3 * (x[2 * i] + u) - 1;
@@ -39,17 +41,19 @@ const moons: Sampler = (n, g) => {
 };
 
 /** moons-sklearn (scikit-learn's make_moons(n, noise=σ), unscaled): the arcs plus N(0, σ²) on each coordinate, shuffled. */
-const moonsSklearn = (sigma: number): Sampler => (n, g) => {
+const moonsSklearn = (sigma: number): Sampler => (n, g, labels) => {
   const arcs = moonArcs(n);
   const noise = new Float64Array(2 * n);
   g.fillNormal(noise, 0, sigma);
-  return shuffled(arcs.map((v, i) => v + noise[i]), n, g);
+  labels?.forEach((_, i) => (labels[i] = i < Math.floor(n / 2) ? 0 : 1));
+  return shuffled(arcs.map((v, i) => v + noise[i]), n, g, labels);
 };
 
 /** Rows of an (n, 2) array in a random order (Fisher–Yates). */
-function shuffled(x: Float64Array, n: number, g: Generator): Float64Array {
+function shuffled(x: Float64Array, n: number, g: Generator, labels?: Int32Array): Float64Array {
   for (let i = n - 1; i > 0; i--) {
     const j = g.int(0, i + 1);
+    if (labels) [labels[i], labels[j]] = [labels[j], labels[i]];
     [x[2 * i], x[2 * j]] = [x[2 * j], x[2 * i]];
     [x[2 * i + 1], x[2 * j + 1]] = [x[2 * j + 1], x[2 * i + 1]];
   }
@@ -60,7 +64,7 @@ function shuffled(x: Float64Array, n: number, g: Generator): Float64Array {
 function mixture(centres: [number, number][], std: number, weights?: number[]): Sampler {
   const w = weights ?? centres.map(() => 1);
   const total = w.reduce((a, b) => a + b, 0);
-  return (n, g) => {
+  return (n, g, labels) => {
     const x = new Float64Array(2 * n);
     const z = new Float64Array(2 * n);
     g.fillNormal(z);
@@ -68,6 +72,7 @@ function mixture(centres: [number, number][], std: number, weights?: number[]): 
       let r = g.uniform() * total;
       let k = 0;
       while (k < w.length - 1 && r >= w[k]) r -= w[k++];
+      if (labels) labels[i] = k; // class: the component
       x[2 * i] = centres[k][0] + std * z[2 * i];
       x[2 * i + 1] = centres[k][1] + std * z[2 * i + 1];
     }
@@ -89,11 +94,14 @@ const eightGaussians = mixture(EIGHT, Math.sqrt(Math.sqrt(0.1)));
  * then both / 0.45. Python's mod is non-negative; JavaScript's % keeps the sign, so mod is ((k % 2) + 2) % 2.
  * The result fills 8 of the 16 unit squares of [−2, 2)² (before the scaling) in a checkerboard pattern.
  */
-const checkerboard: Sampler = (n, g) => {
+const checkerboard: Sampler = (n, g, labels) => {
   const x = new Float64Array(2 * n);
   for (let i = 0; i < n; i++) {
     const x1 = 4 * g.uniform() - 2;
-    const x2 = g.uniform() - 2 * g.int(0, 2) + (((Math.floor(x1) % 2) + 2) % 2);
+    const u = g.uniform(); // (drawn before the row, as the expression in the reference does)
+    const row = g.int(0, 2);
+    const x2 = u - 2 * row + (((Math.floor(x1) % 2) + 2) % 2);
+    if (labels) labels[i] = 2 * (Math.floor(x1) + 2) + row; // class: which of the 8 squares (column, upper or lower)
     x[2 * i] = x1 / 0.45;
     x[2 * i + 1] = x2 / 0.45;
   }
@@ -101,12 +109,13 @@ const checkerboard: Sampler = (n, g) => {
 };
 
 /** circles (Rill's own): half the points on the circle of radius 3, half on radius 1.5, angle uniform, plus N(0, 0.1²) per coordinate. */
-const circles: Sampler = (n, g) => {
+const circles: Sampler = (n, g, labels) => {
   const x = new Float64Array(2 * n);
   const z = new Float64Array(2 * n);
   g.fillNormal(z, 0, 0.1);
   for (let i = 0; i < n; i++) {
     const r = i < n / 2 ? 3 : 1.5;
+    if (labels) labels[i] = i < n / 2 ? 0 : 1; // class: the outer (0) or inner (1) ring
     const a = 2 * Math.PI * g.uniform();
     x[2 * i] = r * Math.cos(a) + z[2 * i];
     x[2 * i + 1] = r * Math.sin(a) + z[2 * i + 1];
@@ -118,13 +127,14 @@ const circles: Sampler = (n, g) => {
  * spirals (Rill's own, after FFJORD's 2spirals): θ = 3π·√u with u ~ U[0, 1); arm one at (−θ cos θ, θ sin θ), arm two
  * its point reflection; each point picks an arm with probability ½; plus N(0, 0.1²); then all / 3 (so |x| ≲ 3.2).
  */
-const spirals: Sampler = (n, g) => {
+const spirals: Sampler = (n, g, labels) => {
   const x = new Float64Array(2 * n);
   const z = new Float64Array(2 * n);
   g.fillNormal(z, 0, 0.1);
   for (let i = 0; i < n; i++) {
     const theta = 3 * Math.PI * Math.sqrt(g.uniform());
     const arm = g.uniform() < 0.5 ? 1 : -1;
+    if (labels) labels[i] = arm === 1 ? 0 : 1; // class: the arm
     x[2 * i] = (arm * -theta * Math.cos(theta) + z[2 * i]) / 3;
     x[2 * i + 1] = (arm * theta * Math.sin(theta) + z[2 * i + 1]) / 3;
   }
@@ -164,6 +174,14 @@ export const DATASETS = {
   gmm,
 } satisfies Record<string, Sampler>;
 
+/**
+ * How many classes each built-in dataset's points carry (for conditioning): moons and moons-sklearn the moon, 8gaussians
+ * and gmm the component, checkerboard the square, circles the ring, spirals the arm; swissroll none (0).
+ */
+export const DATASET_CLASSES: Readonly<Record<keyof typeof DATASETS, number>> = {
+  moons: 2, 'moons-sklearn': 2, '8gaussians': 8, checkerboard: 8, circles: 2, spirals: 2, swissroll: 0, gmm: 3,
+};
+
 /** The name of a built-in dataset: a key of {@link DATASETS}. */
 export type DatasetName = keyof typeof DATASETS;
 /** Every built-in dataset name, in the order of {@link DATASETS}. */
@@ -177,6 +195,20 @@ export function sampleDataset(name: DatasetName, n: number, options: DatasetOpti
   checkCount('dataset', n);
   const g = options.generator ?? T.getGenerator();
   return T.tensor(DATASETS[name](n, g), { shape: [n, 2], dtype: options.dtype ?? 'float32' });
+}
+
+/**
+ * `n` points of a named dataset with their classes (see {@link DATASET_CLASSES}): the same points as sampleDataset
+ * from the same generator state, and an int32 (n) tensor of labels in [0, classes). Throws for a dataset without classes.
+ */
+export function sampleLabeled(name: DatasetName, n: number, options: DatasetOptions = {}): { points: Tensor; labels: Tensor } {
+  if (!Object.hasOwn(DATASETS, name)) throw new T.ValueError('dataset', `unknown dataset '${String(name)}' (known: ${DATASET_NAMES.join(', ')})`);
+  if (DATASET_CLASSES[name] === 0) throw new T.ValueError('dataset', `'${name}' has no classes to condition on (datasets with classes: ${DATASET_NAMES.filter((d) => DATASET_CLASSES[d] > 0).join(', ')})`);
+  checkCount('dataset', n);
+  const g = options.generator ?? T.getGenerator();
+  const labels = new Int32Array(n);
+  const points = T.tensor(DATASETS[name](n, g, labels), { shape: [n, 2], dtype: options.dtype ?? 'float32' });
+  return { points, labels: T.tensor(labels, { shape: [n], dtype: 'int32' }) };
 }
 
 /** Throws ValueError naming `op` unless n is a positive integer. */
