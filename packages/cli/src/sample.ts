@@ -2,8 +2,8 @@
 // or, for a normalizing flow, by pushing noise through it in one pass.
 import * as A from '@rill/autograd';
 import * as T from '@rill/tensor';
-import { fieldOf, inChunks, METHODS, solve, type Method, type SolveOptions, sampleDataset } from '@rill/flowmatch';
-import { isSpecialFile } from '@rill/flowmatch/node';
+import { DIFFUSION_SCHEDULES, fieldOf, guidedField, inChunks, makePath, METHODS, sdeSolve, solve, type DiffusionSchedule, type Field, type Method, type TrainConfig, type SolveOptions, sampleDataset } from '@rill/flowmatch';
+import { isSpecialFile, writeFileAtomic } from '@rill/flowmatch/node';
 import { writeFigure } from './figure.js';
 import type { Flag, Values } from './flags.js';
 import { MAX_SEED, UsageError } from './flags.js';
@@ -23,7 +23,12 @@ export const SOLVER_FLAGS: Flag[] = [
 export const SAMPLE_FLAGS: Flag[] = [
   { name: 'model', kind: 'string', io: 'in', required: true, help: 'a .rill model file' },
   { name: 'n', kind: 'int', min: 1, max: 1_000_000, default: 2000, help: 'number of samples' },
-  ...SOLVER_FLAGS,
+  { ...SOLVER_FLAGS[0], choices: [...METHODS, 'euler-maruyama'], help: 'ODE solver, or euler-maruyama: the SDE with the same marginals (--diffusion)' },
+  ...SOLVER_FLAGS.slice(1),
+  { name: 'diffusion', kind: 'number', min: 0, max: 100, default: 1, help: 'euler-maruyama: the diffusion g (0 = Euler exactly)' },
+  { name: 'diffusion-schedule', kind: 'choice', choices: DIFFUSION_SCHEDULES, default: 'constant', help: 'euler-maruyama: g_t = g (constant) or g·√β_t (vanishing at t = 1)' },
+  { name: 'class', kind: 'string', help: 'a class-conditional model: the class to sample (0, 1, …), or all (--n samples of each; a label column in the CSV)' },
+  { name: 'guidance', kind: 'number', min: 0, max: 1000, default: 1, help: 'with --class: the guidance scale w (0 unconditional, 1 conditional, > 1 guided)' },
   { name: 'seed', kind: 'int', min: 0, max: MAX_SEED, default: 0, help: 'seed of the noise' },
   { name: 'out', kind: 'string', io: 'out', default: 'samples.csv', help: 'file for the samples: CSV (header x0,x1,…), or .npy (a float32 array (n, d))' },
   { name: 'png', kind: 'string', io: 'out', help: 'draw data vs samples to this PNG' },
@@ -50,20 +55,33 @@ export async function sample(v: Values): Promise<number> {
   const start = performance.now();
   let x: T.Tensor;
   let how: string;
+  let labels: number[] | null = null;
+  if (m.kind === 'flow' && (v.class !== undefined || v.solver === 'euler-maruyama')) {
+    throw new UsageError(`rill sample: --${v.class !== undefined ? 'class' : 'solver euler-maruyama'} needs a flow-matching model; ${v.model} is a normalizing flow`);
+  }
   if (m.kind === 'flow') {
     x = inChunks((z) => A.noGrad(() => T.tidy(() => m.flow.forward(z).value)), CHUNK_ROWS)(noise, 0);
     how = 'one pass of the flow';
   } else {
     // The noise is drawn whole (the same draws for any --n split), the field evaluated in chunks (bounded memory).
-    const solved = solve(inChunks(fieldOf(m.model), CHUNK_ROWS), noise, solverOptions(v));
-    x = solved.x;
-    how = `${v.solver}, NFE ${solved.nfe}`;
+    const parts: T.Tensor[] = [];
+    let nfe = 0;
+    for (const label of classesToSample(v, m.model.config.classes)) {
+      const field = label === null ? Object.assign(fieldOf(m.model), { evaluationsPerCall: 1 }) : guidedField(m.model, label, Number(v.guidance));
+      const run = integrate(v, inChunks(field, CHUNK_ROWS), noise, m.config, g);
+      parts.push(run.x);
+      nfe = run.calls * field.evaluationsPerCall; // network evaluations (two per call for a guided field)
+      labels = label === null ? null : [...(labels ?? []), ...new Array<number>(noise.shape[0]).fill(label)];
+    }
+    x = parts.length === 1 ? parts[0] : T.concat(parts, 0);
+    how = `${v.solver}, NFE ${nfe}${labels ? `${parts.length > 1 ? ' per class' : ''}, guidance w = ${v.guidance}` : ''}`;
   }
   const took = seconds(start);
   // Samples written to stdout (or a pipe): the report goes to stderr, out of their way.
   const say = isSpecialFile(String(v.out)) ? console.error : console.log;
   finiteOutputs('sample', x, 'samples', m.kind === 'cfm' ? 'the ODE solver diverged: try dopri5 or more --steps' : 'the flow overflowed');
-  writePoints(String(v.out), x);
+  if (labels && !String(v.out).endsWith('.npy') && !isSpecialFile(String(v.out))) writeLabeledCsv(String(v.out), x, labels);
+  else writePoints(String(v.out), x);
   say(`sampled ${v.n} points with ${m.kind === 'flow' ? 'the normalizing flow: one pass' : how.replace(', NFE', ': NFE')}, ${took} → ${v.out}`);
   if (config.dim !== 2 && (v.png || v.trajectories || v.field)) {
     say(`figures skipped: the model is ${config.dim}-dimensional (figures are drawn for 2D data)`);
@@ -117,4 +135,42 @@ export async function sample(v: Values): Promise<number> {
     say(`velocity field → ${v.field} (${size.width}×${size.height})`);
   }
   return 0;
+}
+
+/** The classes --class asks for (null: the unconditional field), checked against the model's K. */
+function classesToSample(v: Values, K: number): (number | null)[] {
+  if (v.class === undefined) {
+    if (v.guidance !== 1) throw new UsageError('rill sample: --guidance needs --class (guidance steers towards a class)');
+    return [null];
+  }
+  if (K === 0) throw new UsageError(`rill sample: --class needs a class-conditional model (rill train --cond class); ${v.model} is unconditional`);
+  if (v.class === 'all') return Array.from({ length: K }, (_, k) => k);
+  const k = Number(v.class);
+  if (!(Number.isInteger(k) && k >= 0 && k < K)) throw new UsageError(`rill sample: --class must be all or an integer in [0, ${K - 1}], got ${String(v.class)}`);
+  return [k];
+}
+
+/** Runs the chosen solver from the noise; returns the samples and the number of field calls. */
+function integrate(v: Values, field: Field, noise: T.Tensor, config: TrainConfig, g: T.Generator) {
+  if (v.solver !== 'euler-maruyama') {
+    const solved = solve(field, noise, solverOptions(v));
+    return { x: solved.x, calls: solved.nfe };
+  }
+  const path = makePath(config);
+  const setting = { source: config.source, coupling: config.coupling };
+  try {
+    const r = sdeSolve(field, noise, { path, diffusion: Number(v.diffusion), schedule: v['diffusion-schedule'] as DiffusionSchedule, steps: Number(v.steps), generator: g, setting });
+    return { x: r.x, calls: r.nfe };
+  } catch (e) {
+    if (e instanceof T.ValueError) throw new UsageError(`rill sample: --solver euler-maruyama: ${e.message.replace(/^[\w-]+: /, '')}`);
+    throw e;
+  }
+}
+
+/** Samples with their class, as CSV: x0,…,label. */
+function writeLabeledCsv(path: string, x: T.Tensor, labels: number[]): void {
+  const [n, d] = x.shape;
+  const lines = [[...Array.from({ length: d }, (_, i) => `x${i}`), 'label'].join(',')];
+  for (let i = 0; i < n; i++) lines.push([...Array.from(x.data.subarray(i * d, (i + 1) * d), String), labels[i]].join(','));
+  writeFileAtomic(path, `${lines.join('\n')}\n`);
 }

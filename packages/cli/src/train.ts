@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import * as T from '@rill/tensor';
-import { crc32, type Checkpoint, COUPLINGS, ACTIVATIONS, Trainer, DEFAULT_CONFIG, type TrainConfig, type CustomPoints, FlowTrainer, DEFAULT_FLOW_CONFIG, type FlowTrainConfig } from '@rill/flowmatch';
+import { crc32, type Checkpoint, COUPLINGS, ACTIVATIONS, Trainer, DEFAULT_CONFIG, DATASET_CLASSES, DATASET_NAMES, type DatasetName, type TrainConfig, type CustomPoints, FlowTrainer, DEFAULT_FLOW_CONFIG, type FlowTrainConfig } from '@rill/flowmatch';
 import { saveCheckpoint, loadCheckpoint } from '@rill/flowmatch/node';
 import { writeFigure } from './figure.js';
 import { given, INDEX_COL_FLAG, MAX_SEED, UsageError, type Flag, type Values } from './flags.js';
@@ -30,6 +30,8 @@ export const TRAIN_FLAGS: Flag[] = [
   { name: 'source', kind: 'string', io: 'in', default: 'normal', help: 'source distribution: normal, a dataset, or a CSV file' },
   { name: 'coupling', kind: 'choice', choices: COUPLINGS, default: DEFAULT_CONFIG.coupling, help: 'minibatch coupling: independent (I-CFM) or optimal transport' },
   { name: 'ema', kind: 'number', min: 0, max: 0.99999, default: 0, help: 'EMA decay of the weights used for sampling (0 = off; e.g. 0.999)' },
+  { name: 'cond', kind: 'choice', choices: ['none', 'class'], default: 'none', help: "class: a class-conditional field u(x, t, y) on the dataset's classes, for classifier-free guidance (rill sample --class --guidance)" },
+  { name: 'p-uncond', kind: 'number', min: 0, max: 1, default: DEFAULT_CONFIG.pUncond, help: 'with --cond class: the probability a training label is dropped to the null class' },
   { name: 'seed', kind: 'int', min: 0, max: MAX_SEED, default: 0, help: 'random seed (same seed, same run)' },
   { name: 'backend', kind: 'choice', choices: ['cpu', 'js', 'wasm', 'gpu'], default: 'cpu', help: 'compute backend: cpu = the fastest CPU one (wasm where WebAssembly SIMD runs, on all cores)' },
   { name: 'checkpoint-every', kind: 'int', min: 0, max: 100_000_000, default: 0, help: 'also save a checkpoint every N steps (0 = only at the end)' },
@@ -73,7 +75,7 @@ function resolveInputs(v: Values): { config: Partial<TrainConfig>; custom: Custo
 }
 
 /** Flags that only flow matching uses: given with --kind flow, they are a mistake. */
-const CFM_ONLY = ['optimizer', 'weight-decay', 'path', 'sigma', 'sigma-min', 'source', 'coupling', 'ema'];
+const CFM_ONLY = ['optimizer', 'weight-decay', 'path', 'sigma', 'sigma-min', 'source', 'coupling', 'ema', 'cond', 'p-uncond'];
 
 export async function train(v: Values): Promise<number> {
   const out = String(v.out);
@@ -140,7 +142,13 @@ export async function train(v: Values): Promise<number> {
       coupling: v.coupling as TrainConfig['coupling'],
       ema: Number(v.ema),
       seed: Number(v.seed),
+      pUncond: Number(v['p-uncond']),
     };
+    if (v.cond === 'class') {
+      const classes = config.data === 'custom' ? 0 : DATASET_CLASSES[config.data as DatasetName];
+      if (!classes) throw new UsageError(`rill train: --cond class needs a dataset with classes (${DATASET_NAMES.filter((d) => DATASET_CLASSES[d] > 0).join(', ')}); ${String(v.data)} has none`);
+      config.classes = classes;
+    } else if (given(v, 'p-uncond')) throw new UsageError('rill train: --p-uncond is for --cond class');
     trainer = configured(() => new Trainer(config, custom));
   }
   const { steps } = trainer.config;

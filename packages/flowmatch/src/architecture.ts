@@ -90,9 +90,13 @@ export function mlpArchitecture(config: Record<string, unknown>, source = 'check
   if (kind === 'fourier' && scale !== undefined && !(typeof scale === 'number' && Number.isFinite(scale))) {
     configError(source, 'time.scale', `must be a finite number, got ${show(scale)}`);
   }
-  const widths = [dim + (kind === 'concat' ? 1 : 2 * features), ...hidden, dim];
+  // A conditional field (config.classes = K > 0, absent in files from before conditioning) adds its class embedding.
+  const classes = config.classes === undefined ? 0 : integerField(config, 'classes', 0, source);
+  const classDim = classes > 0 ? integerField(config, 'classDim', 1, source) : 0;
+  const widths = [dim + (kind === 'concat' ? 1 : 2 * features) + classDim, ...hidden, dim];
   function* tensors(): Generator<TensorSpec> {
     yield* linearChain('net.', widths);
+    if (classes > 0) yield { name: 'class.embedding', shape: [classes + 1, classDim], dtypes: FLOAT32 };
     if (features > 0) yield { name: 'time.frequencies', shape: [features], dtypes: ['float64', 'float32'], buffer: true };
   }
   return { tensors: { [Symbol.iterator]: tensors }, unstoredBytes: 0 };

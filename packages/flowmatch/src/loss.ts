@@ -3,12 +3,13 @@ import * as A from '@rill/autograd';
 import type { Var } from '@rill/autograd';
 import * as T from '@rill/tensor';
 import type { Generator } from '@rill/tensor';
+import type { Labels } from './mlp.js';
 import type { GaussianPath, PathBatch } from './paths.js';
 
-/** A velocity model u_θ(x, t) with t (B, 1) during training. */
+/** A velocity model u_θ(x, t) with t (B, 1) during training; a class-conditional one also takes labels y. */
 export interface VelocityModel {
-  /** The velocity at x: (B, D) and time t (a number, or (B, 1)): (B, D). */
-  forward(x: A.TensorArg, t: number | A.TensorArg): Var;
+  /** The velocity at x: (B, D) and time t (a number, or (B, 1)), for classes y when given: (B, D). */
+  forward(x: A.TensorArg, t: number | A.TensorArg, y?: Labels): Var;
 }
 
 /**
@@ -16,13 +17,14 @@ export interface VelocityModel {
  * source samples x0 and times t — the CFM objective (Lipman et al. 2023, eq. 9; torchcfm's `torch.mean((vt − ut)²)`).
  * Its gradient equals that of regressing the unknown marginal velocity (Lipman et al., Theorem 2).
  * The batch is named — { z: data (B, D), x0: source samples (B, D), t: (B, 1) } — so a swap cannot pass silently.
- * `options` as for {@link GaussianPath.sample}. Returns a scalar Var; call backward() on it.
+ * `options` as for {@link GaussianPath.sample}, and `labels`: the class of each row for a conditional model. Returns a
+ * scalar Var; call backward() on it.
  */
-export function cfmLoss(model: VelocityModel, path: GaussianPath, batch: PathBatch, options: { generator?: Generator; tValues?: ArrayLike<number> } = {}): Var {
+export function cfmLoss(model: VelocityModel, path: GaussianPath, batch: PathBatch, options: { generator?: Generator; tValues?: ArrayLike<number>; labels?: Labels } = {}): Var {
   const { z, x0, t } = batch ?? ({} as Partial<PathBatch>);
   if (!(z instanceof T.Tensor) || !(x0 instanceof T.Tensor) || !(t instanceof T.Tensor)) {
     throw new T.ValueError('cfmLoss', 'needs a batch { z, x0, t } of tensors: z the data, x0 the source samples, t the times');
   }
   const { xt, ut } = path.sample(batch, options);
-  return A.mse(model.forward(xt, batch.t), ut);
+  return A.mse(options.labels === undefined ? model.forward(xt, batch.t) : model.forward(xt, batch.t, options.labels), ut);
 }

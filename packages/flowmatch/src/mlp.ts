@@ -40,11 +40,20 @@ export interface MLPConfig {
   activation?: ActivationName;
   /** How t enters the network; default `{ kind: 'concat' }`. */
   time?: TimeEmbedding;
+  /** K > 0 makes the field conditional on a class y ∈ {0, …, K − 1}, with the index K the null class ∅; 0: none. */
+  classes?: number;
+  /** Width of the learned class embedding (default 8). */
+  classDim?: number;
 }
+
+/** Class labels for a batch: one label for every row, or one per row (an int32 (B) tensor or numbers). */
+export type Labels = number | readonly number[] | Int32Array | Tensor;
 
 /**
  * The velocity field u_θ(x, t): an MLP from [x, embed(t)] to a velocity of x's dimension.
- * x: (B, D), t: a number (one time for the batch) or (B, 1) → (B, D).
+ * x: (B, D), t: a number (one time for the batch) or (B, 1) → (B, D). With `classes` = K it is u_θ(x, t, y): a learned
+ * embedding of y (K + 1 rows, the last for the null class ∅) joins the input, as in the MIT 6.S184 guidance lab and
+ * torchcfm's conditional examples.
  */
 export class MLP implements Module {
   /** The configuration with its defaults filled in. */
@@ -55,12 +64,14 @@ export class MLP implements Module {
   frequencies: number[];
 
   constructor(config: MLPConfig, options: InitOptions = {}) {
-    const { dim, hidden, activation = 'selu', time = { kind: 'concat' } } = config;
+    const { dim, hidden, activation = 'selu', time = { kind: 'concat' }, classes = 0, classDim = 8 } = config;
+    if (!Number.isInteger(classes) || classes < 0) throw new T.ValueError('MLP', `classes must be an integer ≥ 0, got ${classes}`);
+    if (!Number.isInteger(classDim) || classDim < 1) throw new T.ValueError('MLP', `classDim must be a positive integer, got ${classDim}`);
     if (!Number.isInteger(dim) || dim < 1) throw new T.ValueError('MLP', `dim must be a positive integer, got ${dim}`);
     if (!Array.isArray(hidden) || hidden.some((w) => !Number.isInteger(w) || w < 1)) {
       throw new T.ValueError('MLP', `hidden widths must be positive integers, got [${hidden}]`);
     }
-    this.config = { dim, hidden: [...hidden], activation, time };
+    this.config = { dim, hidden: [...hidden], activation, time, classes, classDim };
     const g = options.generator ?? T.getGenerator();
     if (!['concat', 'sinusoidal', 'fourier'].includes(time?.kind)) {
       throw new T.ValueError('MLP', `time.kind must be concat, sinusoidal or fourier, got ${JSON.stringify(time)}`);
@@ -75,7 +86,7 @@ export class MLP implements Module {
       g.fillNormal(f, 0, time.scale ?? 1);
       this.frequencies = Array.from(f, (v) => 2 * Math.PI * v);
     }
-    const inWidth = dim + (time.kind === 'concat' ? 1 : 2 * this.frequencies.length);
+    const inWidth = dim + (time.kind === 'concat' ? 1 : 2 * this.frequencies.length) + (classes > 0 ? classDim : 0);
     const widths = [inWidth, ...hidden, dim];
     const layers: (Linear | Activation)[] = [];
     for (let i = 0; i + 1 < widths.length; i++) {
@@ -83,6 +94,20 @@ export class MLP implements Module {
       if (i + 2 < widths.length) layers.push(new Activation(activation));
     }
     this.net = new Sequential(layers);
+    // nn.Embedding's initialisation: N(0, 1) entries; drawn after the layers, so an unconditional model is unchanged
+    this.classEmbedding = classes > 0 ? new Var(T.randn([classes + 1, classDim], { generator: g, dtype: options.dtype }), { requiresGrad: true }) : null;
+  }
+
+  /** The class embedding (K + 1, classDim), row K the null class; null for an unconditional field. */
+  readonly classEmbedding: Var | null;
+
+  /** Labels as an int32 (B) tensor, checked: each in [0, K] (K: the null class ∅). */
+  labelTensor(y: Labels, batch: number): Tensor {
+    const K = this.config.classes;
+    const values = typeof y === 'number' ? new Array<number>(batch).fill(y) : y instanceof T.Tensor ? Array.from(y.data) : Array.from(y);
+    if (values.length !== batch) throw new T.ShapeError('MLP', `needs ${batch} labels, one per row of x, got ${values.length}`);
+    for (const v of values) if (!Number.isInteger(v) || v < 0 || v > K) throw new T.ValueError('MLP', `a label must be an integer in [0, ${K}] (${K}: the null class), got ${v}`);
+    return T.tensor(values, { shape: [batch], dtype: 'int32' });
   }
 
   /** The time input for a batch of B: (B, 1) raw t, or (B, 2K) features. */
@@ -94,23 +119,30 @@ export class MLP implements Module {
     return A.concat([A.sin(angles), A.cos(angles)], 1);
   }
 
-  /** u_θ(x, t): x (B, D), t a number or (B, 1) → (B, D). */
-  forward(x: TensorArg, t: number | TensorArg): Var {
+  /**
+   * u_θ(x, t) or u_θ(x, t, y): x (B, D), t a number or (B, 1), y (conditional fields only) the class of each row or of
+   * all, K for the null class ∅ (the default when y is left out) → (B, D).
+   */
+  forward(x: TensorArg, t: number | TensorArg, y?: Labels): Var {
     const xv = x instanceof Var ? x.value : x;
     if (xv.rank !== 2 || xv.shape[1] !== this.config.dim) {
       throw new T.ShapeError('MLP', `expects x of shape (B, ${this.config.dim}), got [${xv.shape}]`);
     }
-    return this.net.forward(A.concat([x, this.embedTime(t, xv.shape[0], xv.dtype)], 1));
+    const inputs: TensorArg[] = [x, this.embedTime(t, xv.shape[0], xv.dtype)];
+    if (this.classEmbedding) inputs.push(A.gather(this.classEmbedding, this.labelTensor(y ?? this.config.classes, xv.shape[0])));
+    else if (y !== undefined) throw new T.ValueError('MLP', 'this field is unconditional (classes = 0): it takes no labels');
+    return this.net.forward(A.concat(inputs, 1));
   }
 
   /** The network's parameters, in layer order. */
   parameters(): Var[] {
-    return this.net.parameters();
+    return this.classEmbedding ? [...this.net.parameters(), this.classEmbedding] : this.net.parameters();
   }
 
   /** The network's parameters, named `net.<index>.weight` / `net.<index>.bias`. */
   namedParameters(): [string, Var][] {
-    return this.net.namedParameters().map(([n, p]) => [`net.${n}`, p]);
+    const named: [string, Var][] = this.net.namedParameters().map(([n, p]) => [`net.${n}`, p]);
+    return this.classEmbedding ? [...named, ['class.embedding', this.classEmbedding]] : named;
   }
 
   /** The parameter values by name, plus `time.frequencies` for sinusoidal / Fourier features (see stateDict). */

@@ -40,7 +40,9 @@ export function trainerFromCheckpoint(ckpt: Checkpoint, custom: CustomPoints = {
       throw new CheckpointError(source, `custom.${field} must hold points (n ≥ 1, ${config.dim}), got shape [${pts.shape}]`);
     }
   }
-  const trainer = new Trainer(config, { data: custom.data ?? stored.data, source: custom.source ?? stored.source });
+  const labels = custom.labels ?? (custom.data ? undefined : ckpt.tensors['custom.labels']);
+  if (config.classes > 0 && config.data === 'custom' && !labels) throw new CheckpointError(source, `config.classes is ${config.classes} but the file holds no custom.labels`);
+  const trainer = new Trainer(config, { data: custom.data ?? stored.data, source: custom.source ?? stored.source, labels });
   try {
     const pick = (prefix: string) => tensorsUnder(ckpt, prefix);
     loadStateDict(trainer.model, pick('model.'));

@@ -3,7 +3,7 @@
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 import { COUPLINGS, type CouplingName } from './couplings.js';
-import { DATASET_NAMES, type DatasetName } from './datasets.js';
+import { DATASET_CLASSES, DATASET_NAMES, type DatasetName } from './datasets.js';
 import { Adam, AdamW, SGD, constantLr, cosineLr, warmupLr, type ActivationName, type Optimizer, type Schedule } from '@rill/autograd';
 import { MLP, type TimeEmbedding } from './mlp.js';
 import { GaussianPath, SCHEDULERS } from './paths.js';
@@ -54,6 +54,12 @@ export interface TrainConfig {
   seed: number;
   /** Size of the fixed held-out batch the validation loss is computed on. */
   validationSize: number;
+  /** K > 0: a class-conditional field u_θ(x, t, y) over the data's K classes (classifier-free guidance); 0: none. */
+  classes: number;
+  /** Width of the learned class embedding (conditional fields). */
+  classDim: number;
+  /** Probability that a training label is replaced by the null class ∅, in [0, 1] (Ho & Salimans 2022: 0.1–0.2). */
+  pUncond: number;
 }
 
 /** torchcfm's 2D tutorial recipe, from standard normal noise to moons: MLP 3→64→64→64→2 SELU, batch 256, Adam 1e-3, σ = 0.01. */
@@ -80,6 +86,9 @@ export const DEFAULT_CONFIG: TrainConfig = {
   ema: 0,
   seed: 0,
   validationSize: 1024,
+  classes: 0,
+  classDim: 8,
+  pUncond: 0.1,
 };
 
 /** User data for `custom` data or source: rows are drawn uniformly with replacement. */
@@ -88,6 +97,8 @@ export interface CustomPoints {
   data?: Tensor;
   /** Source points (n ≥ 1, D), finite; needed when config.source is `custom`. Cast to float32. */
   source?: Tensor;
+  /** The class of each custom data point, int32 (n) in [0, classes); needed when config.classes > 0 and data is custom. */
+  labels?: Tensor;
 }
 
 /** The probability path a config names (linear with its σ_min, cosine or vp), with the I-CFM noise σ. */
@@ -98,8 +109,9 @@ export function makePath(config: Pick<TrainConfig, 'path' | 'sigma' | 'sigmaMin'
 }
 
 /** The MLP velocity field a config describes, initialised from `generator`. */
-export function makeModel(config: Pick<TrainConfig, 'dim' | 'hidden' | 'activation' | 'time'>, generator?: T.Generator): MLP {
-  return new MLP({ dim: config.dim, hidden: config.hidden, activation: config.activation, time: config.time }, { generator });
+export function makeModel(config: Pick<TrainConfig, 'dim' | 'hidden' | 'activation' | 'time'> & Partial<Pick<TrainConfig, 'classes' | 'classDim'>>, generator?: T.Generator): MLP {
+  const { dim, hidden, activation, time, classes = 0, classDim = 8 } = config;
+  return new MLP({ dim, hidden, activation, time, classes, classDim }, { generator });
 }
 
 /** The optimizer a config names, over the model's parameters. */
@@ -154,5 +166,12 @@ export function validateConfig(c: TrainConfig): void {
   if (!(c.sigma >= 0) || !Number.isFinite(c.sigma)) bad('sigma', `must be finite and ≥ 0, got ${c.sigma}`);
   if (!(c.ema === 0 || (c.ema > 0 && c.ema < 1))) bad('ema', `must be 0 (off) or a decay in (0, 1), got ${c.ema}`);
   if (c.clipNorm !== null && !(c.clipNorm > 0)) bad('clipNorm', `must be positive, got ${c.clipNorm}`);
+  if (!Number.isInteger(c.classes) || c.classes < 0) bad('classes', `must be an integer ≥ 0, got ${String(c.classes)}`);
+  if (!Number.isInteger(c.classDim) || c.classDim < 1) bad('classDim', `must be a positive integer, got ${String(c.classDim)}`);
+  if (!(c.pUncond >= 0 && c.pUncond <= 1)) bad('pUncond', `must be in [0, 1], got ${c.pUncond}`);
+  if (c.classes > 0 && c.coupling !== 'independent') bad('coupling', `must be independent for a conditional field (an OT pairing would mix the classes' pairs), got '${c.coupling}'`);
+  if (c.classes > 0 && c.data !== 'custom' && DATASET_CLASSES[c.data] !== c.classes) {
+    bad('classes', DATASET_CLASSES[c.data] ? `must be ${DATASET_CLASSES[c.data]} for ${c.data}, got ${c.classes}` : `must be 0: ${c.data} has no classes`);
+  }
   if (c.path === 'vp' && c.source !== 'normal') bad('source', `must be normal for the vp path (it is a diffusion path from N(0, I)), got ${c.source}`);
 }

@@ -4,7 +4,7 @@ import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 import { trainerCheckpoint, type Checkpoint } from './checkpoint.js';
 import { couple } from './couplings.js';
-import { sampleDataset } from './datasets.js';
+import { sampleDataset, sampleLabeled } from './datasets.js';
 import { cfmLoss } from './loss.js';
 import { EMA, clipGradNormSteps, stateDict, type Optimizer, type Schedule } from '@rill/autograd';
 import type { MLP } from './mlp.js';
@@ -40,7 +40,7 @@ export class Trainer {
   #schedule: Schedule;
   #custom: CustomPoints;
   #given: CustomPoints;
-  #validation: { z: Tensor; x0: Tensor; t: Tensor; noise: T.GeneratorState } | null = null;
+  #validation: { z: Tensor; x0: Tensor; t: Tensor; noise: T.GeneratorState; labels?: Int32Array } | null = null;
 
   constructor(config: Partial<TrainConfig> = {}, custom: CustomPoints = {}) {
     this.config = { ...DEFAULT_CONFIG, ...config };
@@ -56,6 +56,7 @@ export class Trainer {
       for (const v of pts.data) if (!Number.isFinite(v)) throw new T.ValueError('config', `${field} points contain NaN or ±∞`);
       this.#custom[field] = pts.dtype === 'float32' ? pts : T.keep(T.cast(pts, 'float32')); // training runs in float32
     }
+    if (this.config.classes > 0 && this.config.data === 'custom') this.#custom.labels = checkLabels(custom.labels, custom.data!.shape[0], this.config.classes);
     this.generator = new T.Generator(this.config.seed);
     this.model = makeModel(this.config, this.generator);
     this.path = makePath(this.config);
@@ -75,6 +76,30 @@ export class Trainer {
     return sampleDataset(name, n, { generator: g });
   }
 
+  /** n data points and their classes (conditional runs): the same draws as draw('data'), with the labels beside. */
+  drawLabeled(n: number, g: T.Generator = this.generator): { z: Tensor; y: Int32Array } {
+    const name = this.config.data;
+    if (name === 'custom') {
+      const rows = Array.from({ length: n }, () => g.int(0, this.#custom.data!.shape[0]));
+      const labels = this.#custom.labels!.data;
+      return { z: T.gather(this.#custom.data!, rows), y: Int32Array.from(rows, (r) => labels[r]) };
+    }
+    const { points, labels } = sampleLabeled(name, n, { generator: g });
+    const y = Int32Array.from(labels.data);
+    labels.dispose();
+    return { z: points, y };
+  }
+
+  /**
+   * The labels a conditional step trains on: each replaced by the null class K with probability pUncond, so one
+   * network learns u(x, t, y) and u(x, t, ∅) (classifier-free guidance, Ho & Salimans 2022). null when unconditional.
+   */
+  #dropLabels(y: Int32Array | null): Int32Array | null {
+    if (!y) return null;
+    const { classes, pUncond } = this.config;
+    return y.map((v) => (this.generator.uniform() < pUncond ? classes : v));
+  }
+
   /**
    * One step of the recipe, each line one step of it (docs/3-flow-matching.md, §6). A generator: it yields the tensors
    * the host must read before it goes on — the batch when an OT coupling pairs it on the host, the gradient norms for
@@ -84,7 +109,9 @@ export class Trainer {
   *#step(): Generator<Tensor[], number, ArrayLike<number>[]> {
     const { batch, coupling, clipNorm } = this.config;
     const g = this.generator;
-    const drawn = { x0: T.keep(this.draw('source', batch)), z: T.keep(this.draw('data', batch)) }; // 1. x0 ~ p_src, z ~ p_data
+    const x0Drawn = T.keep(this.draw('source', batch)); // 1. x0 ~ p_src…
+    const data = this.config.classes > 0 ? this.drawLabeled(batch) : { z: this.draw('data', batch), y: null }; // …z ~ p_data (and its class)
+    const drawn = { x0: x0Drawn, z: T.keep(data.z) };
     if (coupling !== 'independent') yield [drawn.x0, drawn.z];
     let loss: Tensor;
     try {
@@ -93,7 +120,7 @@ export class Trainer {
         const tValues = this.path.sampleTimeValues(batch, g); // 1. t ~ U[0, 1], as host numbers
         const t = T.tensor(tValues, { shape: [batch, 1] });
         const { xt, ut } = this.path.sample({ z, x0, t }, { generator: g, tValues }); // 2. x_t = α_t z + β_t x0 (+σε); 4. u_t(x_t | z)
-        const vt = this.model.forward(xt, t); // 3. the model's velocity u_θ(x_t, t)
+        const vt = this.model.forward(xt, t, this.#dropLabels(data.y) ?? undefined); // 3. the model's velocity u_θ(x_t, t[, y])
         const l = A.mse(vt, ut); // 5. the loss, mean (u_θ − u_t)²
         l.backward(); // 6. gradients of every parameter
         return T.keep(l.value);
@@ -163,8 +190,10 @@ export class Trainer {
     if (!this.#validation) {
       const g = new T.Generator(this.config.seed + 1_000_003);
       const n = this.config.validationSize;
+      const labeled = this.config.classes > 0 ? this.drawLabeled(n, g) : null; // a conditional field is validated on its classes
       this.#validation = {
-        z: T.keep(this.draw('data', n, g)),
+        z: T.keep(labeled ? labeled.z : this.draw('data', n, g)),
+        labels: labeled?.y,
         x0: T.keep(this.draw('source', n, g)),
         t: T.keep(this.path.sampleTimes(n, g)),
         noise: g.getState(),
@@ -173,7 +202,7 @@ export class Trainer {
     const v = this.#validation;
     const g = new T.Generator(0);
     g.setState(v.noise); // the same σ-noise every time
-    return T.tidy(() => cfmLoss(this.model, this.path, v, { generator: g }).value.item());
+    return T.tidy(() => cfmLoss(this.model, this.path, v, { generator: g, labels: v.labels }).value.item());
   }
 
   #history: Tensor | null = null;
@@ -189,7 +218,7 @@ export class Trainer {
     if (this.ema) T.dispose([...this.ema.shadow.values()]);
     if (this.#validation) T.dispose([this.#validation.z, this.#validation.x0, this.#validation.t]);
     this.#history?.dispose();
-    for (const field of ['data', 'source'] as const) if (this.#custom[field] !== this.#given[field]) this.#custom[field]?.dispose();
+    for (const field of ['data', 'source', 'labels'] as const) if (this.#custom[field] !== this.#given[field]) this.#custom[field]?.dispose();
   }
 
   /** dispose() at the end of a `using` block. */
@@ -211,7 +240,7 @@ export class Trainer {
     const extra: Record<string, Tensor> = { 'history.loss': this.#historyTensor() };
     if (this.ema) for (const [n, t] of this.ema.shadow) extra[`ema.${n}`] = t;
     // Custom points travel with the model, so that the file resumes (and opens in the playground) on its own.
-    for (const field of ['data', 'source'] as const) if (this.#custom[field]) extra[`custom.${field}`] = this.#custom[field]!;
+    for (const field of ['data', 'source', 'labels'] as const) if (this.#custom[field]) extra[`custom.${field}`] = this.#custom[field]!;
     const head = { kind: 'cfm', config: { ...this.config } as unknown as Record<string, unknown>, step: this.step, rng: this.generator.getState() };
     return trainerCheckpoint(head, stateDict(this.model), this.optimizer.state(), extra, meta);
   }
@@ -241,4 +270,12 @@ export class Trainer {
     this.ema.copyTo(copy);
     return copy;
   }
+}
+
+/** Custom data's labels, checked: an int32 (n) tensor (or castable) of integers in [0, classes). */
+function checkLabels(labels: Tensor | undefined, n: number, classes: number): Tensor {
+  if (!labels) throw new T.ValueError('config', `classes is ${classes} but no labels were given for the custom data`);
+  if (labels.rank !== 1 || labels.shape[0] !== n) throw new T.ShapeError('config', `labels must be one per data point, (${n}), got [${labels.shape}]`);
+  for (const v of labels.data) if (!Number.isInteger(v) || v < 0 || v >= classes) throw new T.ValueError('config', `labels must be integers in [0, ${classes}), got ${v}`);
+  return labels.dtype === 'int32' ? labels : T.keep(T.cast(labels, 'int32'));
 }

@@ -1,0 +1,59 @@
+// `rill train --cond class` and `rill sample --class/--guidance`, `--solver euler-maruyama`: the files they write and
+// the mistakes they refuse.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { rill } from './run.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rill-guidance-'));
+const GMM = [[-2, 0], [2, 0], [0, 2 * Math.sqrt(3)]];
+
+beforeAll(() => {
+  const r = rill(dir, 'train', '--data', 'gmm', '--cond', 'class', '--steps', '1500', '--out', 'c.rill');
+  expect(r.status, r.stderr).toBe(0);
+  const u = rill(dir, 'train', '--data', 'gmm', '--steps', '300', '--out', 'u.rill');
+  expect(u.status, u.stderr).toBe(0);
+}, 120_000);
+
+describe('rill with classes', () => {
+  it('sample --class all --guidance 3: --n rows per class with a label column, each near its class centre; NFE counts both evaluations', () => {
+    const r = rill(dir, 'sample', '--model', 'c.rill', '--class', 'all', '--guidance', '3', '--n', '200', '--solver', 'rk4', '--steps', '20', '--out', 's.csv');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/NFE 160 per class, guidance w = 3/); // 20 RK4 steps × 4 calls × 2 evaluations
+    const rows = readFileSync(join(dir, 's.csv'), 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('x0,x1,label');
+    expect(rows.length).toBe(1 + 600);
+    let hit = 0;
+    for (const line of rows.slice(1)) {
+      const [x, y, k] = line.split(',').map(Number);
+      const d = GMM.map(([a, b]) => (x - a) ** 2 + (y - b) ** 2);
+      if (d.indexOf(Math.min(...d)) === k) hit++;
+    }
+    expect(hit / 600).toBeGreaterThan(0.97);
+  });
+
+  it('sample --solver euler-maruyama: one evaluation per step; --diffusion 0 gives Euler', () => {
+    const em = rill(dir, 'sample', '--model', 'u.rill', '--solver', 'euler-maruyama', '--diffusion', '0', '--steps', '30', '--n', '50', '--out', 'em.csv');
+    const eu = rill(dir, 'sample', '--model', 'u.rill', '--solver', 'euler', '--steps', '30', '--n', '50', '--out', 'eu.csv');
+    expect(em.status, em.stderr).toBe(0);
+    expect(em.stdout).toMatch(/euler-maruyama: NFE 30/);
+    expect(readFileSync(join(dir, 'em.csv'), 'utf8')).toBe(readFileSync(join(dir, 'eu.csv'), 'utf8'));
+    const noisy = rill(dir, 'sample', '--model', 'u.rill', '--solver', 'euler-maruyama', '--diffusion', '1', '--diffusion-schedule', 'vanishing', '--steps', '30', '--n', '50', '--out', 'em1.csv');
+    expect(noisy.status, noisy.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'em1.csv'), 'utf8')).not.toBe(readFileSync(join(dir, 'eu.csv'), 'utf8'));
+  });
+
+  it.each([
+    [['sample', '--model', 'u.rill', '--class', '0'], /--class needs a class-conditional model \(rill train --cond class\); u\.rill is unconditional/],
+    [['sample', '--model', 'c.rill', '--class', '3'], /--class must be all or an integer in \[0, 2\], got 3/],
+    [['sample', '--model', 'c.rill', '--guidance', '2'], /--guidance needs --class/],
+    [['train', '--data', 'swissroll', '--cond', 'class', '--out', 'x.rill'], /--cond class needs a dataset with classes .*swissroll has none/],
+    [['train', '--data', 'gmm', '--p-uncond', '0.2', '--out', 'x.rill'], /--p-uncond is for --cond class/],
+    [['train', '--data', 'gmm', '--cond', 'class', '--coupling', 'ot', '--out', 'x.rill'], /coupling must be independent for a conditional field/],
+  ])('refuses %j', (args, message) => {
+    const r = rill(dir, ...args);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+});
