@@ -33,7 +33,7 @@ const CASES: [string, string[], RegExp][] = [
   ['an out-of-range value', ['train', '--out', 'x.rill', '--lr', '-1'], /^rill train: --lr must be > 0, got '-1'/],
   ['a bad list', ['train', '--out', 'x.rill', '--hidden', '64,,64'], /^rill train: --hidden must be a number, got '64,,64'/],
   ['an unknown dataset', ['train', '--out', 'x.rill', '--data', 'spiralz'], /^rill train: --data 'spiralz' is neither a dataset \(moons,.*\) nor an existing CSV or \.npy file/],
-  ['an unknown solver', ['sample', '--model', 'ok.rill', '--solver', 'rk5'], /^rill sample: --solver must be one of euler, midpoint, heun, rk4, dopri5, got 'rk5'/],
+  ['an unknown solver', ['sample', '--model', 'ok.rill', '--solver', 'rk5'], /^rill sample: --solver must be one of euler, midpoint, heun, rk4, dopri5, euler-maruyama, got 'rk5'/],
   ['an unknown activation', ['train', '--out', 'x.rill', '--act', 'swish'], /^rill train: --act must be one of selu, silu, relu, tanh, gelu, got 'swish'/],
   ['an unknown backend', ['train', '--out', 'x.rill', '--backend', 'tpu'], /^rill train: --backend .*must be one of cpu, js, wasm, gpu/],
   ['a missing model file', ['sample', '--model', 'nope.rill'], /^rill sample: nope\.rill: cannot read the file \(ENOENT: no such file or folder\)/],
