@@ -3,6 +3,7 @@
 #   docs/{loss,samples,trajectories,field,density}.png   the main job (scripts/main.sh: moons, 20 000 steps)
 #   docs/solvers.png                                      `rill solvers` on that model (chapter 4)
 #   docs/solvers-silu.png                                 the same recipe with SiLU (a smooth field: RK4 keeps order 4)
+#   docs/guidance-grid.png                                `rill eval --guidance 0,1,2,4` on overlap (docs/6-guidance.md)
 #   docs/straightness.png                                 examples/straightness.ts: OT-CFM vs I-CFM paths (chapter 3)
 #   docs/exact-field{,-error}.png                        examples/exact-field.ts: formula (∗) beside a learned field (chapter 3)
 #   docs/autodiff-{graph,scalar}.png                      examples/scalar.ts: a graph's values and gradients, tangents (chapter 2)
@@ -28,6 +29,8 @@ RILL="node packages/cli/bin/rill.js"
 $RILL solvers --model "$OUT/moons.rill" --n "${RILL_N:-1000}" --png "$DEST/solvers.png" | tee "$OUT/solvers.txt"
 $RILL train --data moons --steps "${RILL_STEPS:-20000}" --act silu --ema 0.999 --out "$OUT/moons-silu.rill" --force --log-every 100000 > /dev/null
 $RILL solvers --model "$OUT/moons-silu.rill" --n "${RILL_N:-1000}" --png "$DEST/solvers-silu.png" | tee "$OUT/solvers-silu.txt"
+$RILL train --data overlap --cond class --steps "${RILL_STEPS:-20000}" --ema 0.999 --out "$OUT/overlap.rill" --force --log-every 100000 > /dev/null
+$RILL eval --model "$OUT/overlap.rill" --n "${RILL_N:-1000}" --guidance 0,1,2,4 --png "$DEST/guidance-grid.png" | tee "$OUT/guidance.txt"
 node examples/dist/straightness.js && cp out/examples/straightness.png "$DEST/"
 node examples/dist/exact-field.js && cp out/examples/exact-field.png out/examples/exact-field-error.png "$DEST/"
 node examples/dist/scalar.js && cp out/examples/scalar.png "$DEST/autodiff-scalar.png" && cp out/examples/scalar-graph.png "$DEST/autodiff-graph.png"

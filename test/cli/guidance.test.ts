@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { rill } from './run.js';
+import { decodePng, rill } from './run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rill-guidance-'));
 const GMM = [[-2, 0], [2, 0], [0, 2 * Math.sqrt(3)]];
@@ -44,10 +44,27 @@ describe('rill with classes', () => {
     expect(readFileSync(join(dir, 'em1.csv'), 'utf8')).not.toBe(readFileSync(join(dir, 'eu.csv'), 'utf8'));
   });
 
+  it('eval --guidance 0,1,4: class accuracy rises with w (k-NN vote), per-class W2 given, a grid figure drawn', () => {
+    const r = rill(dir, 'eval', '--model', 'c.rill', '--n', '200', '--guidance', '0,1,4', '--png', 'grid.png', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const { guidance } = JSON.parse(r.stdout) as { guidance: { rows: { w: number; accuracy: number; w2: number; nfe: number }[]; ceiling: number; floor: number } };
+    expect(guidance.rows.map((row) => row.w)).toEqual([0, 1, 4]);
+    const [w0, w1, w4] = guidance.rows.map((row) => row.accuracy);
+    expect(w0).toBeLessThan(0.6); // the null class: samples spread over all three components
+    expect(w1).toBeGreaterThan(0.97); // gmm's classes barely overlap: the ceiling is ≈ 1
+    expect(w4).toBeGreaterThanOrEqual(w1 - 0.01);
+    expect(guidance.ceiling).toBeGreaterThan(0.99);
+    expect(guidance.rows[2].nfe).toBeGreaterThan(guidance.rows[1].nfe); // w = 4: two evaluations per call
+    expect(decodePng(join(dir, 'grid.png'))).toEqual({ width: 3 * 260, height: 3 * 250 });
+  }, 60_000);
+
   it.each([
     [['sample', '--model', 'u.rill', '--class', '0'], /--class needs a class-conditional model \(rill train --cond class\); u\.rill is unconditional/],
     [['sample', '--model', 'c.rill', '--class', '3'], /--class must be all or an integer in \[0, 2\], got 3/],
     [['sample', '--model', 'c.rill', '--guidance', '2'], /--guidance needs --class/],
+    [['eval', '--model', 'u.rill', '--guidance', '1,2'], /--guidance needs a class-conditional model/],
+    [['eval', '--model', 'c.rill', '--guidance', '1,x'], /--guidance must be a list of scales/],
+    [['eval', '--model', 'c.rill', '--png', 'g.png'], /--png draws the guidance grid: it needs --guidance/],
     [['train', '--data', 'swissroll', '--cond', 'class', '--out', 'x.rill'], /--cond class needs a dataset with classes .*swissroll has none/],
     [['train', '--data', 'gmm', '--p-uncond', '0.2', '--out', 'x.rill'], /--p-uncond is for --cond class/],
     [['train', '--data', 'gmm', '--cond', 'class', '--coupling', 'ot', '--out', 'x.rill'], /coupling must be independent for a conditional field/],

@@ -1,6 +1,7 @@
 // The 2D toy datasets: seeding, dtypes, errors, and each generator re-derived from its documented definition.
 import { describe, expect, it } from 'vitest';
 import * as T from '@rill/tensor';
+import * as F from '@rill/flowmatch';
 import { DATASET_NAMES, sampleDataset, sampleMixture, sampleMoonsSklearn, type DatasetName } from '@rill/flowmatch';
 
 /** The points of a dataset as float64 [x, y] pairs. */
@@ -40,8 +41,8 @@ function nearestCentre(points: [number, number][], centres: [number, number][]) 
 }
 
 describe('every dataset', () => {
-  it('lists the eight documented datasets', () => {
-    expect([...DATASET_NAMES].sort()).toEqual(['8gaussians', 'checkerboard', 'circles', 'gmm', 'moons', 'moons-sklearn', 'spirals', 'swissroll']);
+  it('lists the nine documented datasets', () => {
+    expect([...DATASET_NAMES].sort()).toEqual(['8gaussians', 'checkerboard', 'circles', 'gmm', 'moons', 'moons-sklearn', 'overlap', 'spirals', 'swissroll']);
   });
 
   it.each(DATASET_NAMES)('%s is seeded: same seed → identical points, different seeds → different points', (name) => {
@@ -273,6 +274,24 @@ describe('gmm', () => {
     for (const c of counts) expectProportion(c, n, 1 / 3);
     expectMean(residuals, 0);
     expect(Math.abs(rms(residuals) - 0.5)).toBeLessThan(5 * (0.5 / Math.sqrt(4 * n)));
+  });
+});
+
+describe('overlap', () => {
+  it('three components at radius 1.2 and 90°, 210°, 330°, equally likely, std 0.7 (label = component, so the moments are exact)', () => {
+    const n = 6000;
+    const { points, labels } = F.sampleLabeled('overlap', n, { generator: new T.Generator(38) });
+    const centres = [90, 210, 330].map((d) => [1.2 * Math.cos((d * Math.PI) / 180), 1.2 * Math.sin((d * Math.PI) / 180)]);
+    const counts = [0, 0, 0];
+    const residuals: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const k = labels.data[i];
+      counts[k]++;
+      residuals.push(points.data[2 * i] - centres[k][0], points.data[2 * i + 1] - centres[k][1]);
+    }
+    for (const c of counts) expectProportion(c, n, 1 / 3);
+    expectMean(residuals, 0);
+    expect(Math.abs(rms(residuals) - 0.7)).toBeLessThan(5 * (0.7 / Math.sqrt(4 * n)));
   });
 });
 

@@ -4,6 +4,7 @@ import * as T from '@rill/tensor';
 import { energyDistance, mmd2, wasserstein2, fieldOf, solve, type Method, type SolveOptions } from '@rill/flowmatch';
 import { COMPARE_FLAGS, MAX_SEED, UsageError, type Flag, type Values } from './flags.js';
 import * as A from '@rill/autograd';
+import { guidanceSweep } from './guidance.js';
 import { loadAnyModel, loadPoints, modelLogProb } from './io.js';
 
 export const EVAL_FLAGS: Flag[] = [
@@ -13,6 +14,8 @@ export const EVAL_FLAGS: Flag[] = [
   { name: 'nll-steps', kind: 'int', min: 1, max: 10_000, default: 50, help: 'cfm: RK4 steps of the likelihood ODE (the NLL of fresh data)' },
   { name: 'json', kind: 'bool', default: false, help: 'print JSON (keys: model, kind, data, n, seed, metrics, floor, sampling, nll, solvers)' },
   { name: 'raw', kind: 'bool', default: false, help: 'use the raw weights even when the model has EMA weights' },
+  { name: 'guidance', kind: 'string', help: 'a class-conditional model: guidance scales to compare, e.g. 0,1,2,4 (class accuracy and per-class W2 for each)' },
+  { name: 'png', kind: 'string', io: 'out', help: 'with --guidance: a grid of samples, classes × guidance scales' },
 ];
 
 /** The solvers compared, at about 100 evaluations each (dopri5 adapts). */
@@ -50,7 +53,8 @@ export async function evaluate(v: Values): Promise<number> {
     for (const [method, options] of SOLVERS) {
       const start = performance.now();
       const { x, nfe } = solve(field, noise, { method, ...options });
-      solvers[method] = { nfe, w2: wasserstein2(x, fresh), seconds: (performance.now() - start) / 1000 };
+      const seconds = (performance.now() - start) / 1000; // the sampling alone: read before W2 is computed
+      solvers[method] = { nfe, w2: wasserstein2(x, fresh), seconds };
       best = x;
     }
     samples = best!;
@@ -68,6 +72,13 @@ export async function evaluate(v: Values): Promise<number> {
     const natsPerDim = -Array.from(logProb.data).reduce((a, b) => a + b, 0) / logProb.size / config.dim;
     nll = { natsPerDim, bitsPerDim: natsPerDim / Math.LN2, nfe, seconds: (performance.now() - start) / 1000 };
   }
+  let guidance: ReturnType<typeof guidanceSweep> | null = null;
+  if (v.guidance !== undefined) {
+    if (m.kind !== 'cfm' || m.model.config.classes === 0) throw new UsageError(`rill eval: --guidance needs a class-conditional model (rill train --cond class); ${v.model} is not one`);
+    const ws = String(v.guidance).split(',').map(Number);
+    if (!ws.length || ws.some((w) => !(w >= 0 && w <= 1000))) throw new UsageError(`rill eval: --guidance must be a list of scales in [0, 1000], e.g. 0,1,2,4; got ${String(v.guidance)}`);
+    guidance = guidanceSweep(m.model, spec, Math.min(n, 1000), Number(v.seed), ws, v.png === undefined ? undefined : String(v.png));
+  } else if (v.png !== undefined) throw new UsageError('rill eval: --png draws the guidance grid: it needs --guidance');
   const report = {
     model: String(v.model),
     kind: m.kind,
@@ -79,6 +90,7 @@ export async function evaluate(v: Values): Promise<number> {
     sampling,
     nll,
     ...(m.kind === 'cfm' ? { solvers } : {}),
+    ...(guidance ? { guidance } : {}),
   };
   if (v.json) {
     console.log(JSON.stringify(report, null, 2));
@@ -95,6 +107,12 @@ export async function evaluate(v: Values): Promise<number> {
   if (m.kind === 'cfm') {
     console.log(`  solver      NFE     W2      time`);
     for (const [name, s] of Object.entries(solvers)) console.log(`  ${name.padEnd(10)}${String(s.nfe).padStart(5)}  ${r(s.w2)}  ${s.seconds.toFixed(2)} s`);
+  }
+  if (guidance) {
+    console.log(`  guidance (dopri5; class by a ${15}-nearest-neighbour vote; ceiling: the vote on fresh data ${r(guidance.ceiling)}; per-class W2 floor ${r(guidance.floor)}):`);
+    console.log(`  w       class accuracy   per-class W2   NFE per class`);
+    for (const row of guidance.rows) console.log(`  ${String(row.w).padEnd(8)}${r(row.accuracy).padStart(14)}   ${r(row.w2).padStart(12)}   ${String(row.nfe).padStart(13)}`);
+    if (v.png) console.log(`  grid (classes × w) → ${v.png}`);
   }
   return 0;
 }

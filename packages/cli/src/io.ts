@@ -42,6 +42,38 @@ export function readPoints(command: string, flag: string, path: string, dim?: nu
   return points;
 }
 
+/**
+ * Points and, when the file has them, their classes: a CSV's `label` column (taken out of the points), or for a
+ * `.npy` file the integers in `labelsPath` (one per row). Labels must be integers ≥ 0.
+ */
+export function readLabeledPoints(command: string, flag: string, path: string, options: { indexCol?: boolean } = {}, labelsPath?: string): { points: Tensor; labels: Tensor | null } {
+  const integers = (values: ArrayLike<number>, from: string) => {
+    const bad = Array.from(values).findIndex((v) => !(Number.isInteger(v) && v >= 0 && v < 2 ** 31));
+    if (bad >= 0) throw new UsageError(`rill ${command}: ${from}: row ${bad + 1} has the label ${values[bad]}; labels are integers 0, 1, …`);
+    return T.tensor(Array.from(values), { dtype: 'int32' });
+  };
+  if (isNpy(path) || !existsSync(path)) {
+    const points = readPoints(command, flag, path, undefined, options);
+    if (!labelsPath) return { points, labels: null };
+    const read = readNpy(labelsPath);
+    if (!(read.rank === 1 || (read.rank === 2 && read.shape[1] === 1)) || read.shape[0] !== points.shape[0]) {
+      throw new UsageError(`rill ${command}: --labels ${labelsPath} holds an array of shape (${read.shape.join(', ')}); it needs one label per row of ${path}: (${points.shape[0]})`);
+    }
+    return { points, labels: integers(read.data, labelsPath) };
+  }
+  if (labelsPath) throw new UsageError(`rill ${command}: --labels is for .npy data; a CSV gives its labels in a column named label`);
+  const { points, columns } = readCsv(path, options);
+  const at = columns.indexOf('label');
+  if (at < 0) return { points, labels: null };
+  if (columns.length < 2) throw new UsageError(`rill ${command}: ${path} has only a label column, no coordinates`);
+  const [n, d] = points.shape;
+  const keep = Array.from({ length: d }, (_, j) => j).filter((j) => j !== at);
+  const values = new Float32Array(n * keep.length);
+  for (let i = 0; i < n; i++) keep.forEach((j, k) => (values[i * keep.length + k] = points.data[i * d + j]));
+  const labels = integers(Array.from({ length: n }, (_, i) => points.data[i * d + at]), path);
+  return { points: T.tensor(values, { shape: [n, keep.length] }), labels };
+}
+
 /** Writes points to a `.npy` file (float32, (n, d)) or, for any other name, a CSV file with a header x0,x1,…. */
 export function writePoints(path: string, points: Tensor): void {
   if (isNpy(path)) writeNpy(path, points);

@@ -7,13 +7,13 @@ import { crc32, type Checkpoint, COUPLINGS, ACTIVATIONS, Trainer, DEFAULT_CONFIG
 import { saveCheckpoint, loadCheckpoint } from '@rill/flowmatch/node';
 import { writeFigure } from './figure.js';
 import { given, INDEX_COL_FLAG, MAX_SEED, UsageError, type Flag, type Values } from './flags.js';
-import { isDataset, readPoints, seconds } from './io.js';
+import { isDataset, readLabeledPoints, readPoints, seconds } from './io.js';
 import { progress } from './progress.js';
 import { resumeChanges } from './resume.js';
 
 export const TRAIN_FLAGS: Flag[] = [
   { name: 'kind', kind: 'choice', choices: ['cfm', 'flow'], default: 'cfm', help: 'cfm: flow matching (an ODE velocity field); flow: a normalizing flow (RealNVP) by maximum likelihood' },
-  { name: 'data', kind: 'string', io: 'in', default: 'moons', help: 'a dataset (moons, moons-sklearn, 8gaussians, checkerboard, circles, spirals, swissroll, gmm), a CSV file or a .npy array (n, d)' },
+  { name: 'data', kind: 'string', io: 'in', default: 'moons', help: 'a dataset (moons, moons-sklearn, 8gaussians, checkerboard, circles, spirals, swissroll, gmm, overlap), a CSV file or a .npy array (n, d)' },
   { name: 'out', kind: 'string', io: 'out', required: true, help: 'the .rill file to write (model + optimizer + RNG state)' },
   { name: 'steps', kind: 'int', min: 1, max: 100_000_000, default: DEFAULT_CONFIG.steps, help: 'training steps (in total, also when resuming)' },
   { name: 'batch', kind: 'int', min: 1, max: 65536, default: DEFAULT_CONFIG.batch, help: 'batch size' },
@@ -31,6 +31,7 @@ export const TRAIN_FLAGS: Flag[] = [
   { name: 'coupling', kind: 'choice', choices: COUPLINGS, default: DEFAULT_CONFIG.coupling, help: 'minibatch coupling: independent (I-CFM) or optimal transport' },
   { name: 'ema', kind: 'number', min: 0, max: 0.99999, default: 0, help: 'EMA decay of the weights used for sampling (0 = off; e.g. 0.999)' },
   { name: 'cond', kind: 'choice', choices: ['none', 'class'], default: 'none', help: "class: a class-conditional field u(x, t, y) on the dataset's classes, for classifier-free guidance (rill sample --class --guidance)" },
+  { name: 'labels', kind: 'string', io: 'in', help: 'with --cond class and .npy data: a .npy file with the class of each row (integers 0, 1, …); a CSV has a label column instead' },
   { name: 'p-uncond', kind: 'number', min: 0, max: 1, default: DEFAULT_CONFIG.pUncond, help: 'with --cond class: the probability a training label is dropped to the null class' },
   { name: 'seed', kind: 'int', min: 0, max: MAX_SEED, default: 0, help: 'random seed (same seed, same run)' },
   { name: 'backend', kind: 'choice', choices: ['cpu', 'js', 'wasm', 'gpu'], default: 'cpu', help: 'compute backend: cpu = the fastest CPU one (wasm where WebAssembly SIMD runs, on all cores)' },
@@ -61,9 +62,18 @@ function resolveInputs(v: Values): { config: Partial<TrainConfig>; custom: Custo
   const data = String(v.data);
   if (isDataset(data)) config.data = data;
   else {
-    custom.data = readPoints('train', 'data', data, undefined, { indexCol: Boolean(v['index-col']) });
+    const labelsFile = v.labels === undefined ? undefined : String(v.labels);
+    const read = readLabeledPoints('train', 'data', data, { indexCol: Boolean(v['index-col']) }, labelsFile);
+    custom.data = read.points;
     config.data = 'custom';
+    if (read.labels && v.cond !== 'class') throw new UsageError(`rill train: ${data} has class labels; pass --cond class to condition on them (or drop the label column)`);
+    if (!read.labels && v.cond === 'class') throw new UsageError(`rill train: --cond class needs the class of each point: a column named label in the CSV, or --labels FILE.npy`);
+    if (read.labels) {
+      custom.labels = read.labels;
+      config.classes = Math.max(...read.labels.data) + 1;
+    }
   }
+  if (v.labels !== undefined && config.data !== 'custom') throw new UsageError('rill train: --labels is for --data FILE.npy');
   const source = String(v.source);
   if (source === 'normal' || isDataset(source)) config.source = source;
   else {
@@ -144,11 +154,11 @@ export async function train(v: Values): Promise<number> {
       seed: Number(v.seed),
       pUncond: Number(v['p-uncond']),
     };
-    if (v.cond === 'class') {
-      const classes = config.data === 'custom' ? 0 : DATASET_CLASSES[config.data as DatasetName];
+    if (v.cond === 'class' && config.data !== 'custom') {
+      const classes = DATASET_CLASSES[config.data as DatasetName];
       if (!classes) throw new UsageError(`rill train: --cond class needs a dataset with classes (${DATASET_NAMES.filter((d) => DATASET_CLASSES[d] > 0).join(', ')}); ${String(v.data)} has none`);
       config.classes = classes;
-    } else if (given(v, 'p-uncond')) throw new UsageError('rill train: --p-uncond is for --cond class');
+    } else if (v.cond !== 'class' && given(v, 'p-uncond')) throw new UsageError('rill train: --p-uncond is for --cond class');
     trainer = configured(() => new Trainer(config, custom));
   }
   const { steps } = trainer.config;

@@ -160,6 +160,14 @@ const swissroll: Sampler = (n, g) => {
 /** Gaussian mixture (Rill's default): 3 components at (−2, 0), (2, 0), (0, 2√3) with std 0.5. */
 const gmm = mixture([[-2, 0], [2, 0], [0, 2 * Math.sqrt(3)]], 0.5);
 
+/**
+ * overlap (Rill's own, for guidance): 3 components whose classes overlap, centres at radius 1.2 and angles 90°, 210°,
+ * 330°, std 0.7 — a Bayes classifier labels about 80 % of points right, so guidance has something to sharpen.
+ */
+export const OVERLAP_CENTRES: [number, number][] = [90, 210, 330].map((deg) => [1.2 * Math.cos((deg * Math.PI) / 180), 1.2 * Math.sin((deg * Math.PI) / 180)]);
+export const OVERLAP_STD = 0.7;
+const overlap = mixture(OVERLAP_CENTRES, OVERLAP_STD);
+
 /** The built-in 2D datasets by name: each a sampler (n, generator) → n points, row-major (n, 2), in float64. */
 export const DATASETS = {
   moons,
@@ -172,6 +180,8 @@ export const DATASETS = {
   spirals,
   swissroll,
   gmm,
+  /** 3 overlapping Gaussians (radius 1.2, std 0.7): classes a classifier cannot fully separate. */
+  overlap,
 } satisfies Record<string, Sampler>;
 
 /**
@@ -179,7 +189,7 @@ export const DATASETS = {
  * and gmm the component, checkerboard the square, circles the ring, spirals the arm; swissroll none (0).
  */
 export const DATASET_CLASSES: Readonly<Record<keyof typeof DATASETS, number>> = {
-  moons: 2, 'moons-sklearn': 2, '8gaussians': 8, checkerboard: 8, circles: 2, spirals: 2, swissroll: 0, gmm: 3,
+  moons: 2, 'moons-sklearn': 2, '8gaussians': 8, checkerboard: 8, circles: 2, spirals: 2, swissroll: 0, gmm: 3, overlap: 3,
 };
 
 /** The name of a built-in dataset: a key of {@link DATASETS}. */

@@ -23,7 +23,7 @@ export { convertPrediction, conversionCoefficients, checkPredictionSetting, path
 export { sdeSolve, diffusionAt, DIFFUSION_SCHEDULES, type DiffusionSchedule, type SdeOptions, type SdeResult } from './sde.js';
 export { marginalVelocity, type IsotropicMixture } from './marginal.js';
 export { logProb, standardNormalLogProb, type DiffField, type LogProbOptions } from './likelihood.js';
-export { DATASETS, DATASET_NAMES, DATASET_CLASSES, sampleLabeled, sampleDataset, sampleMoonsSklearn, sampleMixture, type DatasetName, type DatasetOptions } from './datasets.js';
+export { DATASETS, DATASET_NAMES, DATASET_CLASSES, OVERLAP_CENTRES, OVERLAP_STD, sampleLabeled, sampleDataset, sampleMoonsSklearn, sampleMixture, type DatasetName, type DatasetOptions } from './datasets.js';
 export { parseCsv, toCsv, type ParsedCsv, type CsvOptions } from './csv.js';
 export { parseNpy, encodeNpy } from './npy.js';
 export { parseSafetensors, encodeSafetensors, type SafetensorsFile } from './safetensors.js';

@@ -222,12 +222,13 @@ export function chartSvg(chart: Chart, w: number, h: number): string {
 }
 
 /** A figure of one or more charts in a row, each w × h pixels. */
-export function figure(charts: Chart[], w = 480, h = 440): { svg: string; width: number; height: number } {
-  const width = w * charts.length;
-  const panels = charts.map((c, i) => `<svg x="${i * w}" y="0" width="${w}" height="${h}">${chartSvg(c, w, h)}</svg>`).join('\n');
+export function figure(charts: Chart[], w = 480, h = 440, columns = charts.length): { svg: string; width: number; height: number } {
+  const cols = Math.max(1, Math.min(columns, charts.length));
+  const [width, height] = [w * cols, h * Math.ceil(charts.length / cols)];
+  const panels = charts.map((c, i) => `<svg x="${(i % cols) * w}" y="${Math.floor(i / cols) * h}" width="${w}" height="${h}">${chartSvg(c, w, h)}</svg>`).join('\n');
   return {
-    svg: `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${h}" viewBox="0 0 ${width} ${h}" font-family="DejaVu Sans">${panels}</svg>`,
+    svg: `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans">${panels}</svg>`,
     width,
-    height: h,
+    height,
   };
 }

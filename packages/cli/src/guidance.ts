@@ -1,0 +1,93 @@
+// `rill eval` on a class-conditional model: for each guidance scale w, how often a sample lands in the class it was
+// asked for (a k-nearest-neighbour vote among labelled data; the same vote on fresh data is the ceiling) and how
+// diverse each class's samples stay (W2 to that class's data, beside the data-vs-data floor); and the grid figure.
+import * as T from '@rill/tensor';
+import { guidedField, sampleLabeled, solve, wasserstein2, DATASET_CLASSES, type DatasetName, type MLP } from '@rill/flowmatch';
+import { writeFigure } from './figure.js';
+import type { Chart } from './plot/svg.js';
+import { UsageError } from './flags.js';
+
+/** Neighbours in the vote. */
+const K_NEIGHBOURS = 15;
+
+/** The majority label among the k nearest reference points of each row of x (ties: the smaller label). */
+export function knnLabels(x: T.Tensor, ref: T.Tensor, refLabels: ArrayLike<number>, classes: number, k = K_NEIGHBOURS): Int32Array {
+  const [n, d] = x.shape;
+  const m = ref.shape[0];
+  const out = new Int32Array(n);
+  const dist = new Float64Array(m);
+  const order = Array.from({ length: m }, (_, j) => j);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      let s = 0;
+      for (let c = 0; c < d; c++) s += (x.data[i * d + c] - ref.data[j * d + c]) ** 2;
+      dist[j] = s;
+    }
+    order.sort((a, b) => dist[a] - dist[b]);
+    const votes = new Array<number>(classes).fill(0);
+    for (let q = 0; q < Math.min(k, m); q++) votes[refLabels[order[q]]]++;
+    out[i] = votes.indexOf(Math.max(...votes));
+  }
+  return out;
+}
+
+/** One guidance scale's results. */
+export interface GuidanceRow {
+  /** The guidance scale w. */
+  w: number;
+  /** Fraction of samples whose k-NN label is the class they were sampled for. */
+  accuracy: number;
+  /** W2 of each class's samples to that class's fresh data, averaged over the classes. */
+  w2: number;
+  /** Network evaluations per class (dopri5; two per call where 0 < w ≠ 1). */
+  nfe: number;
+}
+
+/** The guidance sweep: per w, class accuracy and per-class W2; the k-NN ceiling and the per-class floor on fresh data. */
+export function guidanceSweep(model: MLP, spec: string, n: number, seed: number, ws: number[], png?: string) {
+  const K = model.config.classes;
+  if (!(spec in DATASET_CLASSES) || DATASET_CLASSES[spec as DatasetName] !== K) {
+    throw new UsageError(`rill eval: --guidance needs the labelled data the model was trained on, a built-in dataset with ${K} classes; got ${spec}`);
+  }
+  const g = new T.Generator(seed + 7);
+  const ref = sampleLabeled(spec as DatasetName, 1000 * K, { generator: g }); // the vote's reference
+  const byClass = (pts: T.Tensor, labels: ArrayLike<number>, k: number) => {
+    const rows = Array.from({ length: labels.length }, (_, i) => i).filter((i) => labels[i] === k);
+    return T.gather(pts, rows);
+  };
+  const fresh = sampleLabeled(spec as DatasetName, 2 * n * K, { generator: g });
+  const half = (k: number, part: number) => {
+    const all = byClass(fresh.points, fresh.labels.data, k);
+    const m = Math.min(n, Math.floor(all.shape[0] / 2));
+    return T.slice(all, [part * m], [(part + 1) * m]);
+  };
+  const ceiling = knnLabels(fresh.points, ref.points, ref.labels.data, K).filter((v, i) => v === fresh.labels.data[i]).length / fresh.points.shape[0];
+  const floor = Array.from({ length: K }, (_, k) => wasserstein2(half(k, 0), half(k, 1))).reduce((a, b) => a + b, 0) / K;
+  const rows: GuidanceRow[] = [];
+  const charts: Chart[] = [];
+  for (const w of ws) {
+    let [hits, w2, nfe] = [0, 0, 0];
+    for (let k = 0; k < K; k++) {
+      const field = guidedField(model, k, w);
+      const noise = T.randn([n, model.config.dim], { generator: new T.Generator(seed * 1000 + k) }); // the same noise for every w
+      const { x, nfe: calls } = solve(field, noise, { method: 'dopri5', rtol: 1e-4, atol: 1e-4 });
+      hits += knnLabels(x, ref.points, ref.labels.data, K).filter((v) => v === k).length;
+      const data = half(k, 0);
+      w2 += wasserstein2(T.slice(x, [0], [data.shape[0]]), data) / K; // equal sizes (the class's share of fresh data may fall short of n)
+      nfe = Math.max(nfe, calls * field.evaluationsPerCall);
+      charts[k * ws.length + rows.length] = {
+        title: `class ${k}, w = ${w}`,
+        xLabel: 'x₀',
+        yLabel: 'x₁',
+        equal: true,
+        layers: [
+          { kind: 'scatter', xy: half(k, 0).data, color: '#9ecae1', radius: 1.4, opacity: 0.6 },
+          { kind: 'scatter', xy: x.data, color: '#d62728', radius: 1.6, opacity: 0.6 },
+        ],
+      };
+    }
+    rows.push({ w, accuracy: hits / (n * K), w2, nfe });
+  }
+  if (png && model.config.dim === 2) writeFigure(png, charts, 260, 250, ws.length);
+  return { rows, ceiling, floor };
+}
