@@ -5,6 +5,7 @@
 #   docs/solvers-silu.png                                 the same recipe with SiLU (a smooth field: RK4 keeps order 4)
 #   docs/guidance-grid.png                                `rill eval --guidance 0,1,2,4` on overlap (docs/6-guidance.md)
 #   docs/straightness.png                                 examples/straightness.ts: OT-CFM vs I-CFM paths (chapter 3)
+#   docs/sde.png                                          examples/sde.ts: W2 against the diffusion g and steps (docs/7-score-and-sde.md)
 #   docs/exact-field{,-error}.png                        examples/exact-field.ts: formula (∗) beside a learned field (chapter 3)
 #   docs/autodiff-{graph,scalar}.png                      examples/scalar.ts: a graph's values and gradients, tangents (chapter 2)
 #   docs/compare/*.png                                    scripts/compare-flows.sh: normalizing flow vs CFM
@@ -18,7 +19,7 @@ QUICK=$([ "${1:-}" = "--quick" ] && echo 1 || echo 0)
 DEST=docs
 if [ "${1:-}" = "--check" ]; then
   DEST="${2:?--check needs a folder}"
-  export RILL_STEPS=300 RILL_N=300 RILL_OUT="$DEST/out" RILL_SKIP_SETUP=1 STEPS=200 CFM_STEPS=300 FLOW_STEPS=100 PLAYGROUND_STEPS=300
+  export RILL_STEPS=300 RILL_N=300 RILL_OUT="$DEST/out" RILL_SKIP_SETUP=1 STEPS=200 N=200 CFM_STEPS=300 FLOW_STEPS=100 PLAYGROUND_STEPS=300
 fi
 bash scripts/main.sh # installs and builds what the CLI needs (not with --check), trains, and writes $OUT/*.png
 OUT="${RILL_OUT:-out}"
@@ -32,6 +33,7 @@ $RILL solvers --model "$OUT/moons-silu.rill" --n "${RILL_N:-1000}" --png "$DEST/
 $RILL train --data overlap --cond class --steps "${RILL_STEPS:-20000}" --ema 0.999 --out "$OUT/overlap.rill" --force --log-every 100000 > /dev/null
 $RILL eval --model "$OUT/overlap.rill" --n "${RILL_N:-1000}" --guidance 0,1,2,4 --png "$DEST/guidance-grid.png" | tee "$OUT/guidance.txt"
 node examples/dist/straightness.js && cp out/examples/straightness.png "$DEST/"
+node examples/dist/sde.js | tee "$OUT/sde.txt" && cp out/examples/sde.png "$DEST/"
 node examples/dist/exact-field.js && cp out/examples/exact-field.png out/examples/exact-field-error.png "$DEST/"
 node examples/dist/scalar.js && cp out/examples/scalar.png "$DEST/autodiff-scalar.png" && cp out/examples/scalar-graph.png "$DEST/autodiff-graph.png"
 if [ "$QUICK" = 0 ]; then

@@ -56,6 +56,15 @@ describe('examples/', () => {
     for (const figure of ['exact-field.png', 'exact-field-error.png']) expect(decodePng(join(OUT, figure)).width).toBeGreaterThan(600);
   }, 120_000);
 
+  it('sde: W2 for each diffusion g and step count; a large constant g is far worse than the same g vanishing at t = 1', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'examples/run.mjs'), 'sde'], { cwd: ROOT, encoding: 'utf8', timeout: 170_000, env: { ...process.env, STEPS: '3000', N: '300' } });
+    expect(r.status, r.stderr).toBe(0);
+    const row = (label: string) => r.stdout.split('\n').find((l) => l.startsWith(label))!.slice(18).trim().split(/\s+/).map(Number);
+    expect(row('0 (the ODE')).toHaveLength(5);
+    expect(row('2 ')[4]).toBeGreaterThan(row('2·√β_t')[4] + 0.2);
+    expect(decodePng(join(OUT, 'sde.png')).width).toBe(620);
+  }, 170_000);
+
   it('moons: 2000 steps bring W2 to fresh data below 0.3 × that of the noise', () => {
     const out = example('moons');
     expect(out.match(/^step \d+: loss/gm)).toHaveLength(4);
