@@ -5,7 +5,7 @@ import { energyDistance, mmd2, wasserstein2, fieldOf, solve, type Method, type S
 import { COMPARE_FLAGS, MAX_SEED, UsageError, type Flag, type Values } from './flags.js';
 import * as A from '@rill/autograd';
 import { guidanceSweep } from './guidance.js';
-import { loadAnyModel, loadPoints, modelLogProb } from './io.js';
+import { loadAnyModel, loadPoints, modelLogProb, samplingField } from './io.js';
 
 export const EVAL_FLAGS: Flag[] = [
   ...COMPARE_FLAGS,
@@ -48,11 +48,11 @@ export async function evaluate(v: Values): Promise<number> {
   let samples: T.Tensor;
   let sampling: { method: string; nfe: number; seconds: number };
   if (m.kind === 'cfm') {
-    const field = fieldOf(m.model);
+    const { field, t0, t1 } = samplingField(m.model, m.config);
     let best: T.Tensor | null = null;
     for (const [method, options] of SOLVERS) {
       const start = performance.now();
-      const { x, nfe } = solve(field, noise, { method, ...options });
+      const { x, nfe } = solve(field, noise, { method, ...options, t0, t1 });
       const seconds = (performance.now() - start) / 1000; // the sampling alone: read before W2 is computed
       solvers[method] = { nfe, w2: wasserstein2(x, fresh), seconds };
       best = x;
@@ -66,7 +66,7 @@ export async function evaluate(v: Values): Promise<number> {
   }
   // The NLL of the fresh data: exact for a flow; by the likelihood ODE for flow matching (standard normal source only).
   let nll: { natsPerDim: number; bitsPerDim: number; nfe: number; seconds: number } | null = null;
-  if (m.kind === 'flow' || m.config.source === 'normal') {
+  if (m.kind === 'flow' || (m.config.source === 'normal' && m.config.objective !== 'score')) {
     const start = performance.now();
     const { logProb, nfe } = modelLogProb('eval', m, fresh, { steps: Number(v['nll-steps']) });
     const natsPerDim = -Array.from(logProb.data).reduce((a, b) => a + b, 0) / logProb.size / config.dim;
@@ -77,7 +77,7 @@ export async function evaluate(v: Values): Promise<number> {
     if (m.kind !== 'cfm' || m.model.config.classes === 0) throw new UsageError(`rill eval: --guidance needs a class-conditional model (rill train --cond class); ${v.model} is not one`);
     const ws = String(v.guidance).split(',').map(Number);
     if (!ws.length || ws.some((w) => !(w >= 0 && w <= 1000))) throw new UsageError(`rill eval: --guidance must be a list of scales in [0, 1000], e.g. 0,1,2,4; got ${String(v.guidance)}`);
-    guidance = guidanceSweep(m.model, spec, Math.min(n, 1000), Number(v.seed), ws, v.png === undefined ? undefined : String(v.png));
+    guidance = guidanceSweep(m.model, m.config, spec, Math.min(n, 1000), Number(v.seed), ws, v.png === undefined ? undefined : String(v.png));
   } else if (v.png !== undefined) throw new UsageError('rill eval: --png draws the guidance grid: it needs --guidance');
   const report = {
     model: String(v.model),
@@ -102,6 +102,7 @@ export async function evaluate(v: Values): Promise<number> {
   console.log(`  metric        model     floor (data vs data)`);
   for (const k of ['w2', 'mmd2', 'energy'] as const) console.log(`  ${k.padEnd(12)}${r(report.metrics[k]).padStart(8)}  ${r(report.floor[k]).padStart(8)}`);
   if (nll) console.log(`  NLL of the data: ${r(nll.natsPerDim)} nats/dim (${r(nll.bitsPerDim)} bits/dim), NFE ${nll.nfe}, ${nll.seconds.toFixed(2)} s`);
+  else if (m.kind === 'cfm' && m.config.objective === 'score') console.log('  NLL: not computed (a noise-predicting model: its velocity is singular at t = 0)');
   else console.log(`  NLL: not available (the model maps from '${m.kind === 'cfm' ? m.config.source : ''}', whose density is unknown)`);
   console.log(`  sampling ${m2} points: ${sampling.method}, NFE ${sampling.nfe}, ${sampling.seconds.toFixed(2)} s`);
   if (m.kind === 'cfm') {

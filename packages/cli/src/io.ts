@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
-import { type Checkpoint, DATASET_NAMES, sampleDataset, type DatasetName, modelFromCheckpoint, makePath, type TrainConfig, flowFromCheckpoint, type FlowTrainConfig, type NormalizingFlow, logProb, type MLP } from '@rill/flowmatch';
+import { type Checkpoint, DATASET_NAMES, sampleDataset, type DatasetName, modelFromCheckpoint, makePath, type TrainConfig, flowFromCheckpoint, type FlowTrainConfig, type NormalizingFlow, logProb, type MLP, asVelocity, fieldOf, SCORE_T0, type Field } from '@rill/flowmatch';
 import { loadCheckpoint, readCsv, readNpy, writeCsv, writeNpy } from '@rill/flowmatch/node';
 import { UsageError } from './flags.js';
 
@@ -97,6 +97,16 @@ export function loadModel(command: string, path: string, raw = false, ckpt = loa
   return { ckpt, model, config: ckpt.config as unknown as TrainConfig };
 }
 
+/**
+ * The velocity field a cfm model is sampled with, and the times it is integrated over: the model itself on [0, 1], or
+ * for a noise-predicting model (objective score) its ε̂ converted to a velocity, on [SCORE_T0, the path's tMax].
+ */
+export function samplingField(model: MLP, config: TrainConfig, field: Field = fieldOf(model)): { field: Field; t0: number; t1: number } {
+  if ((config.objective ?? 'velocity') === 'velocity') return { field, t0: 0, t1: 1 };
+  const path = makePath(config);
+  return { field: asVelocity(field, path, 'epsilon'), t0: SCORE_T0, t1: path.scheduler.tMax };
+}
+
 /** A model whose weights hold NaN or ±∞ (a diverged run) can only produce NaN: refuse it, naming the file. */
 export function finiteWeights(command: string, path: string, params: { value: Tensor }[]): void {
   if (!params.every((p) => p.value.data.every(Number.isFinite))) {
@@ -141,6 +151,9 @@ export function modelLogProb(
   if (m.kind === 'flow') return { logProb: T.keep(T.tidy(() => m.flow.logProb(points).value)), nfe: 1 };
   if (m.config.source !== 'normal') {
     throw new UsageError(`rill ${command}: the model maps from '${m.config.source}', whose density is unknown; log p needs a standard normal source`);
+  }
+  if (m.config.objective === 'score') {
+    throw new UsageError(`rill ${command}: log p integrates the velocity's divergence from t = 0; this model predicts noise (objective score), whose velocity is singular at t = 0`);
   }
   const path = makePath(m.config);
   const { model } = m;

@@ -7,7 +7,7 @@ import { isSpecialFile, writeFileAtomic } from '@rill/flowmatch/node';
 import { writeFigure } from './figure.js';
 import type { Flag, Values } from './flags.js';
 import { MAX_SEED, UsageError } from './flags.js';
-import { finiteOutputs, isDataset, loadAnyModel, seconds, writePoints } from './io.js';
+import { finiteOutputs, isDataset, loadAnyModel, samplingField, seconds, writePoints } from './io.js';
 import type { Layer } from './plot/svg.js';
 
 /** Rows per evaluation of the velocity field when sampling: a chunk's activations, not --n rows', are in memory. */
@@ -67,10 +67,12 @@ export async function sample(v: Values): Promise<number> {
     const parts: T.Tensor[] = [];
     let nfe = 0;
     for (const label of classesToSample(v, m.model.config.classes)) {
-      const field = label === null ? Object.assign(fieldOf(m.model), { evaluationsPerCall: 1 }) : guidedField(m.model, label, Number(v.guidance));
-      const run = integrate(v, inChunks(field, CHUNK_ROWS), noise, m.config, g);
+      const guided = label === null ? Object.assign(fieldOf(m.model), { evaluationsPerCall: 1 }) : guidedField(m.model, label, Number(v.guidance));
+      const { field, t0, t1 } = samplingField(m.model, m.config, guided); // a noise-predicting model: ε̂ → velocity, from t0
+      const run = integrate(v, inChunks(field, CHUNK_ROWS), noise, m.config, g, t0, t1);
+      const evaluations = guided.evaluationsPerCall;
       parts.push(run.x);
-      nfe = run.calls * field.evaluationsPerCall; // network evaluations (two per call for a guided field)
+      nfe = run.calls * evaluations; // network evaluations (two per call for a guided field)
       labels = label === null ? null : [...(labels ?? []), ...new Array<number>(noise.shape[0]).fill(label)];
     }
     x = parts.length === 1 ? parts[0] : T.concat(parts, 0);
@@ -98,12 +100,12 @@ export async function sample(v: Values): Promise<number> {
   }
   if (m.kind !== 'cfm') return 0;
   const { model } = m;
-  const field = fieldOf(model);
+  const { field, t0, t1 } = samplingField(model, m.config);
   if (v.trajectories) {
     const k = Math.min(300, Number(v.n));
     const times = Array.from({ length: 33 }, (_, i) => i / 32);
     const few = T.slice(noise, [0], [k]);
-    const { trajectory } = solve(field, few, { ...solverOptions(v), times });
+    const { trajectory } = solve(field, few, { ...solverOptions(v), times: times.map((t) => Math.min(Math.max(t, t0), t1)), t0, t1 });
     const paths = Array.from({ length: k }, (_, i) => Float64Array.from(trajectory.flatMap((t) => [t.data[2 * i], t.data[2 * i + 1]])));
     const size = writeFigure(String(v.trajectories), [
       {
@@ -127,7 +129,7 @@ export async function sample(v: Values): Promise<number> {
       for (let i = 0; i < grid; i++) pts.set([-span + (2 * span * i) / (grid - 1), -span + (2 * span * j) / (grid - 1)], 2 * (j * grid + i));
     const points = T.tensor(pts, { shape: [grid * grid, 2] });
     const charts = [0, 0.5, 0.9].map((t) => {
-      const u = A.noGrad(() => model.forward(points, t).value);
+      const u = field(points, Math.min(Math.max(t, t0), t1));
       return { title: `u_θ(x, t = ${t})`, ...view, x: [-span, span] as [number, number], y: [-span, span] as [number, number],
         layers: [{ kind: 'arrows' as const, xy: pts, uv: u.data, color: '#1f4e9a', scale: (span / grid) * 0.35 }] };
     });
@@ -151,15 +153,15 @@ function classesToSample(v: Values, K: number): (number | null)[] {
 }
 
 /** Runs the chosen solver from the noise; returns the samples and the number of field calls. */
-function integrate(v: Values, field: Field, noise: T.Tensor, config: TrainConfig, g: T.Generator) {
+function integrate(v: Values, field: Field, noise: T.Tensor, config: TrainConfig, g: T.Generator, t0: number, t1: number) {
   if (v.solver !== 'euler-maruyama') {
-    const solved = solve(field, noise, solverOptions(v));
+    const solved = solve(field, noise, { ...solverOptions(v), t0, t1 });
     return { x: solved.x, calls: solved.nfe };
   }
   const path = makePath(config);
   const setting = { source: config.source, coupling: config.coupling };
   try {
-    const r = sdeSolve(field, noise, { path, diffusion: Number(v.diffusion), schedule: v['diffusion-schedule'] as DiffusionSchedule, steps: Number(v.steps), generator: g, setting });
+    const r = sdeSolve(field, noise, { path, diffusion: Number(v.diffusion), schedule: v['diffusion-schedule'] as DiffusionSchedule, steps: Number(v.steps), generator: g, setting, t0, t1 });
     return { x: r.x, calls: r.nfe };
   } catch (e) {
     if (e instanceof T.ValueError) throw new UsageError(`rill sample: --solver euler-maruyama: ${e.message.replace(/^[\w-]+: /, '')}`);

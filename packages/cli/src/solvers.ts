@@ -21,6 +21,7 @@ const COLORS: Record<string, string> = { euler: '#d62728', midpoint: '#ff7f0e', 
 
 export async function solvers(v: Values): Promise<number> {
   const { model, config } = loadModel('solvers', String(v.model), Boolean(v.raw));
+  if (config.objective === 'score') throw new UsageError(`rill solvers: the sweep integrates from t = 0, where a noise-predicting model (objective score) has no velocity; sample it with rill sample`);
   const spec = v.data === undefined ? String(config.data) : String(v.data);
   if (spec === 'custom') throw new UsageError('rill solvers: the model says nothing of its training data (a CSV or .npy file, or imported weights); pass the data with --data FILE');
   const n = Number(v.n);

@@ -30,6 +30,7 @@ export const TRAIN_FLAGS: Flag[] = [
   { name: 'source', kind: 'string', io: 'in', default: 'normal', help: 'source distribution: normal, a dataset, or a CSV file' },
   { name: 'coupling', kind: 'choice', choices: COUPLINGS, default: DEFAULT_CONFIG.coupling, help: 'minibatch coupling: independent (I-CFM) or optimal transport' },
   { name: 'ema', kind: 'number', min: 0, max: 0.99999, default: 0, help: 'EMA decay of the weights used for sampling (0 = off; e.g. 0.999)' },
+  { name: 'objective', kind: 'choice', choices: ['velocity', 'score'], default: 'velocity', help: 'velocity: flow matching; score: denoising score matching (noise prediction), the diffusion baseline, sampled from t = 0.01' },
   { name: 'cond', kind: 'choice', choices: ['none', 'class'], default: 'none', help: "class: a class-conditional field u(x, t, y) on the dataset's classes, for classifier-free guidance (rill sample --class --guidance)" },
   { name: 'labels', kind: 'string', io: 'in', help: 'with --cond class and .npy data: a .npy file with the class of each row (integers 0, 1, …); a CSV has a label column instead' },
   { name: 'p-uncond', kind: 'number', min: 0, max: 1, default: DEFAULT_CONFIG.pUncond, help: 'with --cond class: the probability a training label is dropped to the null class' },
@@ -85,7 +86,7 @@ function resolveInputs(v: Values): { config: Partial<TrainConfig>; custom: Custo
 }
 
 /** Flags that only flow matching uses: given with --kind flow, they are a mistake. */
-const CFM_ONLY = ['optimizer', 'weight-decay', 'path', 'sigma', 'sigma-min', 'source', 'coupling', 'ema', 'cond', 'p-uncond'];
+const CFM_ONLY = ['optimizer', 'weight-decay', 'path', 'sigma', 'sigma-min', 'source', 'coupling', 'ema', 'cond', 'p-uncond', 'objective'];
 
 export async function train(v: Values): Promise<number> {
   const out = String(v.out);
@@ -153,6 +154,7 @@ export async function train(v: Values): Promise<number> {
       ema: Number(v.ema),
       seed: Number(v.seed),
       pUncond: Number(v['p-uncond']),
+      objective: v.objective as TrainConfig['objective'],
     };
     if (v.cond === 'class' && config.data !== 'custom') {
       const classes = DATASET_CLASSES[config.data as DatasetName];

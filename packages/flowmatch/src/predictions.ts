@@ -77,7 +77,15 @@ export function conversionCoefficients(path: GaussianPath, from: Prediction, to:
   // Solve [qz qe; α s] [ẑ; ε̂] = [value; x], then to = tz·ẑ + te·ε̂.
   const det = qz * c.s - qe * c.a;
   if (!(Math.abs(det) > 1e-12) || !Number.isFinite(det)) throw singular();
-  return { cv: (tz * c.s - te * c.a) / det, cx: (te * qz - tz * qe) / det };
+  const [cv, cx] = [(tz * c.s - te * c.a) / det, (te * qz - tz * qe) / det];
+  if (!Number.isFinite(cv) || !Number.isFinite(cx)) throw singular(); // e.g. a velocity at t = 1 on vp, where β̇ = −∞
+  return { cv, cx };
+}
+
+/** A field of `from` predictions (e.g. a noise-predicting model's ε̂) as the velocity field a solver integrates. */
+export function asVelocity(field: (x: Tensor, t: number) => Tensor, path: GaussianPath, from: Prediction): (x: Tensor, t: number) => Tensor {
+  if (from === 'velocity') return field;
+  return (x, t) => T.tidy(() => convertPrediction(path, from, 'velocity', x, field(x, t), t));
 }
 
 /** Converts a `from` prediction `value` (B, D) at points x (B, D) and time t into the `to` prediction (a new tensor). */

@@ -31,6 +31,10 @@ export interface SdeOptions {
   generator?: Generator;
   /** The model's source and coupling: the conversion to a score holds for N(0, I) and independent pairs only. */
   setting?: PredictionSetting;
+  /** Start time (default 0; SCORE_T0 for a noise-predicting model): the steps cover [t0, t1]. */
+  t0?: number;
+  /** End time (default 1; the path's tMax for a noise-predicting model on vp, whose velocity is singular at 1). */
+  t1?: number;
 }
 
 /** What {@link sdeSolve} returns: the samples at t = 1 (a new tensor) and the network evaluations spent. */
@@ -48,7 +52,8 @@ export function diffusionAt(path: GaussianPath, g: number, schedule: DiffusionSc
 
 /** Integrates the SDE from t = 0 (x: samples of the source) to t = 1 with Euler–Maruyama; memory stays flat. */
 export function sdeSolve(f: Field, x: Tensor, options: SdeOptions): SdeResult {
-  const { path, diffusion: g, schedule = 'constant', steps = 100, generator, setting } = options;
+  const { path, diffusion: g, schedule = 'constant', steps = 100, generator, setting, t0 = 0, t1 = 1 } = options;
+  if (!(t0 >= 0 && t0 < t1 && t1 <= 1)) throw new T.ValueError('euler-maruyama', `needs 0 ≤ t0 < t1 ≤ 1, got ${t0}, ${t1}`);
   const op = 'euler-maruyama';
   if (typeof f !== 'function') throw new T.ValueError(op, 'the field must be a function (x, t) → velocity; wrap a model with fieldOf(model)');
   if (!(g >= 0 && Number.isFinite(g))) throw new T.ValueError(op, `the diffusion g must be finite and ≥ 0, got ${g}`);
@@ -57,7 +62,7 @@ export function sdeSolve(f: Field, x: Tensor, options: SdeOptions): SdeResult {
   if (g > 0 && !generator) throw new T.ValueError(op, 'a diffusion g > 0 needs a generator for the noise');
   if (g > 0) checkPredictionSetting(op, setting);
   // The grid of solve()'s fixed-step methods (t_k = k/steps, the last exactly 1), so that g = 0 is Euler bit for bit.
-  const grid = Array.from({ length: steps + 1 }, (_, k) => (k === steps ? 1 : k * (1 / steps)));
+  const grid = Array.from({ length: steps + 1 }, (_, k) => (k === steps ? t1 : t0 === 0 && t1 === 1 ? k * (1 / steps) : t0 + k * ((t1 - t0) / steps)));
   let current = T.clone(x);
   for (let k = 0; k < steps; k++) {
     const [t, h] = [grid[k], grid[k + 1] - grid[k]];

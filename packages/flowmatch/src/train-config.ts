@@ -60,7 +60,15 @@ export interface TrainConfig {
   classDim: number;
   /** Probability that a training label is replaced by the null class ∅, in [0, 1] (Ho & Salimans 2022: 0.1–0.2). */
   pUncond: number;
+  /**
+   * What the network learns: `velocity` (flow matching), or `score` (denoising score matching as noise prediction ε̂,
+   * the diffusion-model baseline; N(0, I) source and independent pairs only; sampled from t = SCORE_T0).
+   */
+  objective: 'velocity' | 'score';
 }
+
+/** Where sampling an ε-prediction model starts: its velocity ẑ-term divides by α_t, 0 at t = 0 (linear, cosine). */
+export const SCORE_T0 = 0.01;
 
 /** torchcfm's 2D tutorial recipe, from standard normal noise to moons: MLP 3→64→64→64→2 SELU, batch 256, Adam 1e-3, σ = 0.01. */
 export const DEFAULT_CONFIG: TrainConfig = {
@@ -89,6 +97,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   classes: 0,
   classDim: 8,
   pUncond: 0.1,
+  objective: 'velocity',
 };
 
 /** User data for `custom` data or source: rows are drawn uniformly with replacement. */
@@ -173,5 +182,8 @@ export function validateConfig(c: TrainConfig): void {
   if (c.classes > 0 && c.data !== 'custom' && DATASET_CLASSES[c.data] !== c.classes) {
     bad('classes', DATASET_CLASSES[c.data] ? `must be ${DATASET_CLASSES[c.data]} for ${c.data}, got ${c.classes}` : `must be 0: ${c.data} has no classes`);
   }
+  oneOf('objective', ['velocity', 'score']);
+  if (c.objective === 'score' && c.source !== 'normal') bad('source', `must be normal for the score objective (the score of p_t is defined through the Gaussian noise), got ${c.source}`);
+  if (c.objective === 'score' && c.coupling !== 'independent') bad('coupling', `must be independent for the score objective, got '${c.coupling}'`);
   if (c.path === 'vp' && c.source !== 'normal') bad('source', `must be normal for the vp path (it is a diffusion path from N(0, I)), got ${c.source}`);
 }

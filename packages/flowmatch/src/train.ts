@@ -5,7 +5,7 @@ import type { Tensor } from '@rill/tensor';
 import { trainerCheckpoint, type Checkpoint } from './checkpoint.js';
 import { couple } from './couplings.js';
 import { sampleDataset, sampleLabeled } from './datasets.js';
-import { cfmLoss } from './loss.js';
+import { cfmLoss, epsilonTarget } from './loss.js';
 import { EMA, clipGradNormSteps, stateDict, type Optimizer, type Schedule } from '@rill/autograd';
 import type { MLP } from './mlp.js';
 import type { GaussianPath } from './paths.js';
@@ -121,7 +121,8 @@ export class Trainer {
         const t = T.tensor(tValues, { shape: [batch, 1] });
         const { xt, ut } = this.path.sample({ z, x0, t }, { generator: g, tValues }); // 2. x_t = α_t z + β_t x0 (+σε); 4. u_t(x_t | z)
         const vt = this.model.forward(xt, t, this.#dropLabels(data.y) ?? undefined); // 3. the model's velocity u_θ(x_t, t[, y])
-        const l = A.mse(vt, ut); // 5. the loss, mean (u_θ − u_t)²
+        const target = this.config.objective === 'score' ? epsilonTarget(this.path, xt, z, tValues) : ut; // (score: the noise ε)
+        const l = A.mse(vt, target); // 5. the loss, mean (u_θ − u_t)²
         l.backward(); // 6. gradients of every parameter
         return T.keep(l.value);
       });
@@ -202,7 +203,7 @@ export class Trainer {
     const v = this.#validation;
     const g = new T.Generator(0);
     g.setState(v.noise); // the same σ-noise every time
-    return T.tidy(() => cfmLoss(this.model, this.path, v, { generator: g, labels: v.labels }).value.item());
+    return T.tidy(() => cfmLoss(this.model, this.path, v, { generator: g, labels: v.labels, objective: this.config.objective }).value.item());
   }
 
   #history: Tensor | null = null;
