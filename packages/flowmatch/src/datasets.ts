@@ -165,6 +165,7 @@ const gmm = mixture([[-2, 0], [2, 0], [0, 2 * Math.sqrt(3)]], 0.5);
  * 330°, std 0.7 — a Bayes classifier labels about 80 % of points right, so guidance has something to sharpen.
  */
 export const OVERLAP_CENTRES: [number, number][] = [90, 210, 330].map((deg) => [1.2 * Math.cos((deg * Math.PI) / 180), 1.2 * Math.sin((deg * Math.PI) / 180)]);
+/** The standard deviation of each overlap component. */
 export const OVERLAP_STD = 0.7;
 const overlap = mixture(OVERLAP_CENTRES, OVERLAP_STD);
 
@@ -211,7 +212,12 @@ export function sampleDataset(name: DatasetName, n: number, options: DatasetOpti
  * `n` points of a named dataset with their classes (see {@link DATASET_CLASSES}): the same points as sampleDataset
  * from the same generator state, and an int32 (n) tensor of labels in [0, classes). Throws for a dataset without classes.
  */
-export function sampleLabeled(name: DatasetName, n: number, options: DatasetOptions = {}): { points: Tensor; labels: Tensor } {
+export function sampleLabeled(name: DatasetName, n: number, options: DatasetOptions = {}): {
+  /** The points, (n, 2). */
+  points: Tensor;
+  /** Each point's class, int32 (n). */
+  labels: Tensor;
+} {
   if (!Object.hasOwn(DATASETS, name)) throw new T.ValueError('dataset', `unknown dataset '${String(name)}' (known: ${DATASET_NAMES.join(', ')})`);
   if (DATASET_CLASSES[name] === 0) throw new T.ValueError('dataset', `'${name}' has no classes to condition on (datasets with classes: ${DATASET_NAMES.filter((d) => DATASET_CLASSES[d] > 0).join(', ')})`);
   checkCount('dataset', n);

@@ -19,7 +19,7 @@ export { SGD, Adam, AdamW, clipGradNorm, clipGradNormAsync, constantLr, cosineLr
 export type { Optimizer, OptimizerState, AdamOptions, Schedule } from '@rill/autograd';
 export { solve, fieldOf, inChunks, METHODS, FIXED_STEP, EVALS_PER_STEP, type Field, type Model, type Method, type SolveOptions, type SolveResult } from './solvers.js';
 export { sweepSolvers, type SweepRow, type SweepResult, type SweepOptions } from './solver-sweep.js';
-export { asVelocity, convertPrediction, conversionCoefficients, checkPredictionSetting, pathCoefficients, PREDICTIONS, type Prediction, type PredictionSetting } from './predictions.js';
+export { asVelocity, convertPrediction, conversionCoefficients, checkPredictionSetting, pathCoefficients, PREDICTIONS, type PathCoefficients, type Prediction, type PredictionSetting } from './predictions.js';
 export { sdeSolve, diffusionAt, DIFFUSION_SCHEDULES, type DiffusionSchedule, type SdeOptions, type SdeResult } from './sde.js';
 export { marginalVelocity, type IsotropicMixture } from './marginal.js';
 export { logProb, standardNormalLogProb, type DiffField, type LogProbOptions } from './likelihood.js';

@@ -18,8 +18,24 @@ export type Prediction = 'velocity' | 'score' | 'epsilon' | 'data';
 /** Every prediction's name. */
 export const PREDICTIONS: readonly Prediction[] = ['velocity', 'score', 'epsilon', 'data'];
 
-/** The path's coefficients at time t: α, β, s = √(β² + σ²), α̇, β̇, and β/s (1 when σ = 0, also where β = 0). */
-export function pathCoefficients(path: GaussianPath, t: number) {
+/** A Gaussian path's coefficients at one time. */
+export interface PathCoefficients {
+  /** α_t. */
+  a: number;
+  /** β_t. */
+  b: number;
+  /** s_t = √(β_t² + σ²), the conditional standard deviation of x_t given z. */
+  s: number;
+  /** α̇_t. */
+  da: number;
+  /** β̇_t. */
+  db: number;
+  /** β_t / s_t (1 when σ = 0, also where β = 0). */
+  bOverS: number;
+}
+
+/** The path's coefficients at time t: α, β, s = √(β² + σ²), α̇, β̇, and β/s. */
+export function pathCoefficients(path: GaussianPath, t: number): PathCoefficients {
   const { scheduler: sc, sigma } = path;
   const [a, b] = [sc.alpha(t), sc.beta(t)];
   const s = Math.sqrt(b * b + sigma * sigma);
@@ -27,7 +43,7 @@ export function pathCoefficients(path: GaussianPath, t: number) {
 }
 
 /** A prediction as (qz, qe): its value is qz·ẑ + qe·ε̂. */
-function weights(p: Prediction, c: ReturnType<typeof pathCoefficients>): [number, number] {
+function weights(p: Prediction, c: PathCoefficients): [number, number] {
   switch (p) {
     case 'data':
       return [1, 0];
@@ -64,7 +80,12 @@ export function checkPredictionSetting(op: string, setting: PredictionSetting = 
  * ValueError where the conversion is singular at this t (the score from a velocity at t = 1 where s = 0, a velocity
  * from a score at t = 0 where α = 0): work on t ∈ [ε, 1 − ε].
  */
-export function conversionCoefficients(path: GaussianPath, from: Prediction, to: Prediction, t: number): { cv: number; cx: number } {
+export function conversionCoefficients(path: GaussianPath, from: Prediction, to: Prediction, t: number): {
+  /** The factor of the `from` value. */
+  cv: number;
+  /** The factor of x. */
+  cx: number;
+} {
   for (const p of [from, to]) if (!PREDICTIONS.includes(p)) throw new T.ValueError('convertPrediction', `unknown prediction '${String(p)}' (known: ${PREDICTIONS.join(', ')})`);
   if (!(t >= 0 && t <= 1)) throw new T.ValueError('convertPrediction', `t must lie in [0, 1], got ${t}`);
   const c = pathCoefficients(path, t);

@@ -77,7 +77,12 @@ export class Trainer {
   }
 
   /** n data points and their classes (conditional runs): the same draws as draw('data'), with the labels beside. */
-  drawLabeled(n: number, g: T.Generator = this.generator): { z: Tensor; y: Int32Array } {
+  drawLabeled(n: number, g: T.Generator = this.generator): {
+    /** The data points, (n, D). */
+    z: Tensor;
+    /** Their classes. */
+    y: Int32Array;
+  } {
     const name = this.config.data;
     if (name === 'custom') {
       const rows = Array.from({ length: n }, () => g.int(0, this.#custom.data!.shape[0]));
