@@ -95,12 +95,17 @@ export class Trainer {
     return { z: points, y };
   }
 
+  /** A batch of data: the points, and their classes for a conditional field (else null). */
+  #drawData(batch: number): { z: Tensor; y: Int32Array | null } {
+    return this.config.classes > 0 ? this.drawLabeled(batch) : { z: this.draw('data', batch), y: null };
+  }
+
   /**
    * The labels a conditional step trains on: each replaced by the null class K with probability pUncond, so one
    * network learns u(x, t, y) and u(x, t, ∅) (classifier-free guidance, Ho & Salimans 2022). null when unconditional.
    */
-  #dropLabels(y: Int32Array | null): Int32Array | null {
-    if (!y) return null;
+  #dropLabels(y: Int32Array | null): Int32Array | undefined {
+    if (!y) return undefined;
     const { classes, pUncond } = this.config;
     return y.map((v) => (this.generator.uniform() < pUncond ? classes : v));
   }
@@ -115,19 +120,19 @@ export class Trainer {
     const { batch, coupling, clipNorm } = this.config;
     const g = this.generator;
     const x0Drawn = T.keep(this.draw('source', batch)); // 1. x0 ~ p_src…
-    const data = this.config.classes > 0 ? this.drawLabeled(batch) : { z: this.draw('data', batch), y: null }; // …z ~ p_data (and its class)
+    const data = this.#drawData(batch); // …z ~ p_data (and its class y, for a conditional field)
     const drawn = { x0: x0Drawn, z: T.keep(data.z) };
     if (coupling !== 'independent') yield [drawn.x0, drawn.z];
     let loss: Tensor;
     try {
       loss = T.tidy(() => {
         const { z, x0 } = couple(coupling, drawn, { generator: g }); // …paired by the coupling (I-CFM: as drawn)
-        const tValues = this.path.sampleTimeValues(batch, g); // 1. t ~ U[0, 1], as host numbers
+        const tValues = this.path.sampleTimeValues(batch, g); // …and t ~ U[0, 1], as host numbers
         const t = T.tensor(tValues, { shape: [batch, 1] });
-        const { xt, ut } = this.path.sample({ z, x0, t }, { generator: g, tValues }); // 2. x_t = α_t z + β_t x0 (+σε); 4. u_t(x_t | z)
-        const vt = this.model.forward(xt, t, this.#dropLabels(data.y) ?? undefined); // 3. the model's velocity u_θ(x_t, t[, y])
-        const target = this.config.objective === 'score' ? epsilonTarget(this.path, xt, z, tValues) : ut; // (score: the noise ε)
-        const l = A.mse(vt, target); // 5. the loss, mean (u_θ − u_t)²
+        const { xt, ut } = this.path.sample({ z, x0, t }, { generator: g, tValues }); // 2. x_t = α_t z + β_t x0 (+σε)
+        const vt = this.model.forward(xt, t, this.#dropLabels(data.y)); // 3. the model: u_θ(x_t, t[, y])
+        const target = this.config.objective === 'score' ? epsilonTarget(this.path, xt, z, tValues) : ut; // 4. u_t(x_t | z) (or ε)
+        const l = A.mse(vt, target); // 5. the loss, mean (u_θ − target)²
         l.backward(); // 6. gradients of every parameter
         return T.keep(l.value);
       });
