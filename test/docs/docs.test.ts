@@ -50,6 +50,17 @@ describe('documentation', () => {
     expect(broken).toEqual([]);
   });
 
+  it('every link to a symbol in the code carries the line where that symbol is defined (scripts/doc-anchors.mjs --check)', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/doc-anchors.mjs'), '--check'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+    // and the check itself bites: a wrong line is reported
+    const md = readFileSync(join(ROOT, 'docs/3-flow-matching.md'), 'utf8');
+    const m = md.match(/\[`([\w.]+)`\]\(\.\.\/packages\/flowmatch\/src\/paths\.ts#L(\d+)\)/);
+    expect(m, 'a link with a line anchor in chapter 3').not.toBeNull();
+    const line = readFileSync(join(ROOT, 'packages/flowmatch/src/paths.ts'), 'utf8').split('\n')[Number(m![2]) - 1];
+    expect(line).toContain(m![1].split('.').pop());
+  });
+
   it('scripts/figures.sh --check produces every figure in docs/, and nothing else (a figure no longer made fails here)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rill-figures-'));
     try {
