@@ -147,6 +147,45 @@ describe('the playground in chromium', () => {
     await page.close();
   }, 240_000);
 
+  it('conditions on the class: guided samples of one class sit on its data; the SDE samples too; the exact field is drawn beside u_θ', async () => {
+    const page = await open();
+    await page.selectOption('#data', 'gmm');
+    await page.check('#conditional');
+    await page.selectOption('#backend', 'wasm');
+    await page.fill('#steps', '800');
+    await page.click('#train');
+    const done = () => page.waitForFunction(() => {
+      const s = (globalThis as unknown as { rill: PageState }).rill;
+      return s.errors.length > 0 || (s.step === 800 && !s.training && s.w2.some((w) => w.step === 800));
+    }, undefined, { timeout: 120_000 });
+    await done();
+    expect(await page.locator('#class option').count()).toBe(4); // ∅, 0, 1, 2
+    const snapshots = async () => (await page.evaluate(() => (globalThis as unknown as { rill: { w2: { w2: number; solver: string; nfe: number }[] } }).rill.w2)).length;
+    const next = async (act: () => Promise<void>) => {
+      const before = await snapshots();
+      await act();
+      await page.waitForFunction((n) => (globalThis as unknown as { rill: { w2: unknown[] } }).rill.w2.length > n, before, { timeout: 60_000 });
+      return page.evaluate(() => (globalThis as unknown as { rill: { w2: { w2: number; solver: string; nfe: number }[] } }).rill.w2.at(-1)!);
+    };
+    // class 1 at w = 3: W2 to that class's points (a single Gaussian, std 0.5) is small
+    await page.fill('#guidance', '3');
+    const guided = await next(async () => {
+      await page.selectOption('#class', '1');
+    });
+    expect(guided.w2).toBeLessThan(0.5);
+    // the SDE with g = 1·√β_t from the same field: fixed steps, one or two evaluations each
+    await page.fill('#diffusion', '1');
+    const sde = await next(() => page.click('#sample'));
+    expect(sde.solver).toMatch(/^SDE/);
+    expect(sde.w2).toBeLessThan(0.6);
+    // the field view with the exact field (∗) of 200 data points
+    await page.check('#show-exact');
+    await page.check('#show-field');
+    await page.waitForFunction(() => (globalThis as unknown as { rill: { field: { exact: unknown } | null } }).rill.field?.exact != null, undefined, { timeout: 60_000 });
+    expect((await state(page)).errors).toEqual([]);
+    await page.close();
+  }, 240_000);
+
   it('trains on points painted onto the canvas: the samples land near them (adamw, OT-CFM)', async () => {
     const page = await open();
     await page.selectOption('#data', 'custom');

@@ -1,7 +1,7 @@
 // The page: reads the controls, drives the training worker, and draws the loss curve, data, samples, trajectories
 // and the velocity field on canvases. `window.rill` exposes the state (the browser tests read it).
 import type { Method } from '@rill/flowmatch';
-import { TIMES, type BackendName, type FromWorker, type Settings, type ToWorker } from './protocol.js';
+import { TIMES, type BackendName, type FromWorker, type Sampling, type Settings, type ToWorker } from './protocol.js';
 
 const $ = <E extends HTMLElement>(id: string) => document.getElementById(id) as E;
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
@@ -52,12 +52,26 @@ function settings(): Settings {
     coupling: $<HTMLSelectElement>('coupling').value as Settings['coupling'],
     seed: num('seed'),
     backend: $<HTMLSelectElement>('backend').value as BackendName,
+    conditional: $<HTMLInputElement>('conditional').checked,
   };
 }
 
 const status = (text: string) => ($('status').textContent = text);
-const solverChoice = () => ({ solver: $<HTMLSelectElement>('solver').value as Method, steps: Number($<HTMLInputElement>('solver-steps').value) });
-const requestSnapshot = () => send({ type: 'snapshot', ...solverChoice() });
+const label = () => ($<HTMLSelectElement>('class').value === '' ? null : Number($<HTMLSelectElement>('class').value));
+const guidance = () => Number($<HTMLInputElement>('guidance').value);
+const sampling = (): Sampling => ({
+  solver: $<HTMLSelectElement>('solver').value as Method,
+  steps: Number($<HTMLInputElement>('solver-steps').value),
+  label: label(),
+  guidance: guidance(),
+  diffusion: Number($<HTMLInputElement>('diffusion').value),
+});
+const requestSnapshot = () => send({ type: 'snapshot', sampling: sampling() });
+const requestField = () => send({ type: 'field', t: TIMES[timeIndex()], exact: $<HTMLInputElement>('show-exact').checked, label: label(), guidance: guidance() });
+/** The class choices of the current model: ∅, then 0 … K − 1. */
+function setClasses(classes: number): void {
+  $('class').innerHTML = ['<option value="">∅ (unconditional)</option>', ...Array.from({ length: classes }, (_, k) => `<option value="${k}">${k}</option>`)].join('');
+}
 const timeIndex = () => Number($<HTMLInputElement>('time').value);
 
 worker.onmessage = (e: MessageEvent<FromWorker>) => {
@@ -75,9 +89,10 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     state.snapshot = m;
     state.w2.push({ step: m.step, w2: m.w2, nfe: m.nfe, solver: m.solver });
     $('samples-caption').textContent = `Step ${m.step}: ${m.solver}, NFE ${m.nfe}, ${m.seconds.toFixed(2)} s — W2 to the data ${m.w2.toFixed(3)}`;
-    if ($<HTMLInputElement>('show-field').checked) send({ type: 'field', t: TIMES[timeIndex()] });
+    if ($<HTMLInputElement>('show-field').checked) requestField();
     drawSamples();
-  } else if (m.type === 'field') {
+  } else if (m.type === 'started') setClasses(m.classes);
+  else if (m.type === 'field') {
     state.field = m;
     drawSamples();
   } else if (m.type === 'compare') {
@@ -93,6 +108,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     URL.revokeObjectURL(a.href);
   } else if (m.type === 'loaded') {
     state.loaded++;
+    setClasses(m.classes);
     Object.assign(state, { step: m.step, losses: [] });
     status(`loaded a model at step ${m.step} (trained on ${m.data})`);
     requestSnapshot();
@@ -108,8 +124,8 @@ $('train').addEventListener('click', () => {
     const s = settings();
     Object.assign(state, { step: 0, losses: [], w2: [], snapshot: null, field: null, training: true });
     status(`starting on ${s.backend}…`);
-    const { solver, steps } = solverChoice();
-    send({ type: 'train', settings: s, solver, solverSteps: steps });
+    setClasses(0);
+    send({ type: 'train', settings: s, sampling: { ...sampling(), label: null } });
   } catch (err) {
     status(`error: ${(err as Error).message}`);
   }
@@ -128,9 +144,11 @@ $('clear-points').addEventListener('click', () => {
 });
 $('time').addEventListener('input', () => {
   $('time-value').textContent = TIMES[timeIndex()].toFixed(2);
-  if ($<HTMLInputElement>('show-field').checked) send({ type: 'field', t: TIMES[timeIndex()] });
+  if ($<HTMLInputElement>('show-field').checked) requestField();
   drawSamples();
 });
+$('guidance').addEventListener('input', () => ($('guidance-value').textContent = $<HTMLInputElement>('guidance').value));
+for (const id of ['class', 'guidance']) $(id).addEventListener('change', requestSnapshot);
 // Play: step t from 0 to 1 over about two seconds (the samples move from noise to data along their trajectories).
 $('play').addEventListener('click', () => {
   const slider = $<HTMLInputElement>('time');
@@ -142,7 +160,7 @@ $('play').addEventListener('click', () => {
   };
   tick();
 });
-for (const id of ['show-field', 'show-paths']) $(id).addEventListener('change', () => ($<HTMLInputElement>('show-field').checked ? send({ type: 'field', t: TIMES[timeIndex()] }) : drawSamples()));
+for (const id of ['show-field', 'show-paths', 'show-exact']) $(id).addEventListener('change', () => ($<HTMLInputElement>('show-field').checked ? requestField() : drawSamples()));
 
 // ------------------------------------------------------------------------------------------------ drawing
 
@@ -197,16 +215,20 @@ function drawSamples(): void {
   }
   if ($<HTMLInputElement>('show-field').checked && state.field) {
     const f = state.field;
-    ctx.strokeStyle = '#1f4e9a';
     const scale = (f.span / f.grid) * 0.35;
-    for (let i = 0; i < f.grid * f.grid; i++) {
-      const [x, y, u, v] = [f.xy[2 * i], f.xy[2 * i + 1], f.uv[2 * i], f.uv[2 * i + 1]];
-      const [p0, p1] = [toPixel(c, x, y), toPixel(c, x + u * scale, y + v * scale)];
-      ctx.beginPath();
-      ctx.moveTo(...p0);
-      ctx.lineTo(...p1);
-      ctx.stroke();
-    }
+    const arrows = (uv: Float32Array, color: string) => {
+      ctx.strokeStyle = color;
+      for (let i = 0; i < f.grid * f.grid; i++) {
+        const [x, y, u, v] = [f.xy[2 * i], f.xy[2 * i + 1], uv[2 * i], uv[2 * i + 1]];
+        const [p0, p1] = [toPixel(c, x, y), toPixel(c, x + u * scale, y + v * scale)];
+        ctx.beginPath();
+        ctx.moveTo(...p0);
+        ctx.lineTo(...p1);
+        ctx.stroke();
+      }
+    };
+    arrows(f.uv, '#1f4e9a');
+    if (f.exact) arrows(f.exact, '#ff7f0e'); // the exact field (∗) of 200 data points
   }
   if ($<HTMLSelectElement>('data').value === 'custom') dots(ctx, c, state.painted, '#2ca02c', 2.5);
 }

@@ -3,7 +3,7 @@
 import * as A from '@rill/autograd';
 import * as F from '@rill/flowmatch';
 import * as T from '@rill/tensor';
-import { TIMES, type BackendName, type FromWorker, type Settings, type ToWorker } from './protocol.js';
+import { TIMES, type BackendName, type FromWorker, type Sampling, type Settings, type ToWorker } from './protocol.js';
 
 const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 
@@ -37,12 +37,14 @@ function makeTrainer(s: Settings): F.Trainer {
   const custom: F.CustomPoints = {};
   if (s.data === 'custom') {
     if (!s.points || s.points.length < 4) throw new Error('paint at least two points first');
+    if (s.conditional) throw new Error('painted points have no classes to condition on: pick a dataset with classes');
     custom.data = T.keep(T.tensor(s.points, { shape: [s.points.length / 2, 2] }));
   }
   return new F.Trainer(
     { data: s.data, steps: s.steps, batch: s.batch, hidden: s.hidden, activation: s.activation, optimizer: s.optimizer, lr: s.lr,
       weightDecay: s.optimizer === 'adamw' ? 0.01 : 0, // AdamW's decoupled decay at PyTorch's default; none for Adam and SGD
-      path: s.path, sigma: s.sigma, coupling: s.coupling, seed: s.seed },
+      path: s.path, sigma: s.sigma, coupling: s.coupling, seed: s.seed,
+      classes: s.conditional && s.data !== 'custom' ? F.DATASET_CLASSES[s.data] : 0 },
     custom,
   );
 }
@@ -88,19 +90,49 @@ async function onHost<R>(view: () => R): Promise<R> {
   }
 }
 
-function snapshot(solver: F.Method, steps: number): void {
+/** The field to sample: the model's (EMA weights when on), or its guided field for a class. */
+function samplingField(s: Pick<Sampling, 'label' | 'guidance'>): { field: F.Field; evaluations: number } {
+  const model = trainer!.samplingModel();
+  if (s.label === null || model.config.classes === 0) return { field: F.fieldOf(model), evaluations: 1 };
+  const guided = F.guidedField(model, s.label, s.guidance);
+  return { field: guided, evaluations: guided.evaluationsPerCall };
+}
+
+/** Euler–Maruyama with g·√β_t, run interval by interval between the TIMES so that the trajectory has them all. */
+function sdeTrajectory(field: F.Field, noise: T.Tensor, g: number, steps: number) {
+  const gen = new T.Generator(4321);
+  const trajectory = [T.clone(noise)];
+  let nfe = 0;
+  for (let k = 0; k + 1 < TIMES.length; k++) {
+    const per = Math.max(1, Math.round(steps / (TIMES.length - 1)));
+    const r = F.sdeSolve(field, trajectory[k], { path: trainer!.path, diffusion: g, schedule: 'vanishing', steps: per, generator: gen, t0: TIMES[k], t1: TIMES[k + 1] });
+    trajectory.push(r.x);
+    nfe += r.nfe;
+  }
+  return { x: trajectory[trajectory.length - 1], nfe, trajectory };
+}
+
+function snapshot(s: Sampling): void {
   const t = trainer!;
   const start = performance.now();
   const out = T.tidy(() => {
     const g = new T.Generator(1234);
     const noise = T.randn([500, 2], { generator: g });
-    const model = t.samplingModel();
-    const { x, nfe, trajectory } = F.solve(F.fieldOf(model), noise, { method: solver, steps, rtol: 1e-4, atol: 1e-4, times: TIMES });
-    const data = dataPoints(500, new T.Generator(99));
-    span = Math.max(3, ...Array.from(data.data, Math.abs)) * 1.15;
-    return { nfe, w2: F.wasserstein2(x, data), data: Float32Array.from(data.data), trajectory: trajectory.map((p) => Float32Array.from(p.data)) };
+    const { field, evaluations } = samplingField(s);
+    const run = s.diffusion > 0 ? sdeTrajectory(field, noise, s.diffusion, s.steps) : F.solve(field, noise, { method: s.solver, steps: s.steps, rtol: 1e-4, atol: 1e-4, times: TIMES });
+    // the data to compare with: the requested class's points for a guided sample
+    let data = dataPoints(500, new T.Generator(99));
+    if (s.label !== null && t.config.classes > 0) {
+      const { z, y } = t.drawLabeled(1500, new T.Generator(99));
+      data = T.gather(z, Array.from(y.keys()).filter((i) => y[i] === s.label));
+    }
+    span = Math.max(3, ...Array.from(dataPoints(500, new T.Generator(99)).data, Math.abs)) * 1.15;
+    const m = Math.min(data.shape[0], 500);
+    const w2 = F.wasserstein2(T.slice(run.x, [0], [m]), T.slice(data, [0], [m]));
+    return { nfe: run.nfe * evaluations, w2, data: Float32Array.from(data.data), trajectory: run.trajectory.map((p) => Float32Array.from(p.data)) };
   });
   const seconds = (performance.now() - start) / 1000;
+  const solver = s.diffusion > 0 ? `SDE (g = ${s.diffusion}·√β_t)` : s.solver;
   post({ type: 'snapshot', step: t.step, solver, seconds, ...out }, [out.data.buffer, ...out.trajectory.map((p) => p.buffer)]);
 }
 
@@ -122,19 +154,24 @@ function compare(): void {
   post({ type: 'compare', step: t.step, rows });
 }
 
-function field(time: number): void {
+/** The field on a grid at `time` (guided for a class), and with `exact` the exact field (∗) of 200 data points. */
+function field(m: Extract<ToWorker, { type: 'field' }>): void {
   const grid = 15;
   const xy = new Float32Array(grid * grid * 2);
   for (let j = 0; j < grid; j++) for (let i = 0; i < grid; i++) xy.set([-span + (2 * span * i) / (grid - 1), -span + (2 * span * j) / (grid - 1)], 2 * (j * grid + i));
-  const uv = A.noGrad(() => T.tidy(() => Float32Array.from(trainer!.model.forward(T.tensor(xy, { shape: [grid * grid, 2] }), time).value.data)));
-  post({ type: 'field', t: time, grid, span, xy, uv }, [xy.buffer, uv.buffer]);
+  const points = () => T.tensor(xy, { shape: [grid * grid, 2] });
+  const uv = A.noGrad(() => T.tidy(() => Float32Array.from(samplingField(m).field(points(), m.t).data)));
+  // (∗) is singular at t = 1 (it snaps onto the points): drawn at t ≤ 0.99
+  const exact = m.exact ? T.tidy(() => Float32Array.from(F.marginalVelocity(dataPoints(200, new T.Generator(7)), trainer!.path)(points(), Math.min(m.t, 0.99)).data)) : null;
+  post({ type: 'field', t: m.t, grid, span, xy, uv, exact }, [xy.buffer, uv.buffer, ...(exact ? [exact.buffer] : [])]);
 }
 
 async function handle(m: ToWorker): Promise<void> {
   if (m.type === 'train') {
     await useBackend(m.settings.backend);
     trainer = makeTrainer(m.settings);
-    await onHost(() => snapshot(m.solver, m.solverSteps)); // the untrained model: where the samples start from
+    post({ type: 'started', classes: trainer.config.classes });
+    await onHost(() => snapshot(m.sampling)); // the untrained model: where the samples start from
     // errors of the loop (a failing step) reach the page like those of any request
     train().catch((err: Error) => {
       running = null;
@@ -143,11 +180,13 @@ async function handle(m: ToWorker): Promise<void> {
   } else if (m.type === 'load') {
     await useBackend(m.backend);
     // The same .rill format as the CLI: a model trained by `rill train` opens here, and the other way round.
-    trainer = F.Trainer.fromCheckpoint(F.decodeCheckpoint(new Uint8Array(m.bytes), 'the .rill file'));
-    post({ type: 'loaded', step: trainer.step, data: String(trainer.config.data) });
+    const loaded = F.Trainer.fromCheckpoint(F.decodeCheckpoint(new Uint8Array(m.bytes), 'the .rill file'));
+    if (loaded.config.objective === 'score') throw new Error('the playground samples velocity fields; this model predicts noise (objective score): sample it with rill sample');
+    trainer = loaded;
+    post({ type: 'loaded', step: trainer.step, data: String(trainer.config.data), classes: trainer.config.classes });
   } else if (!trainer) throw new Error('train or load a model first');
-  else if (m.type === 'snapshot') await onHost(() => snapshot(m.solver, m.steps));
-  else if (m.type === 'field') await onHost(() => field(m.t));
+  else if (m.type === 'snapshot') await onHost(() => snapshot(m.sampling));
+  else if (m.type === 'field') await onHost(() => field(m));
   else if (m.type === 'compare') await onHost(compare);
   else if (m.type === 'save') {
     const bytes = F.encodeCheckpoint(await trainer.checkpointAsync({ backend: T.getBackend().name, from: 'playground' }));
