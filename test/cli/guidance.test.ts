@@ -1,6 +1,6 @@
 // `rill train --cond class` and `rill sample --class/--guidance`, `--solver euler-maruyama`: the files they write and
 // the mistakes they refuse.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,18 @@ describe('rill with classes', () => {
     expect(guidance.rows[2].nfe).toBeGreaterThan(guidance.rows[1].nfe); // w = 4: two evaluations per call
     expect(decodePng(join(dir, 'grid.png'))).toEqual({ width: 3 * 260, height: 3 * 250 });
   }, 60_000);
+
+  it('logprob --class k: each class has its highest density at its own centre, near the Gaussian value −log(2π·0.25)', () => {
+    writeFileSync(join(dir, 'centres.csv'), `x0,x1\n${GMM.map((c) => c.join(',')).join('\n')}\n`);
+    for (let k = 0; k < 3; k++) {
+      const r = rill(dir, 'logprob', '--model', 'c.rill', '--points', 'centres.csv', '--class', String(k), '--steps', '30');
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/NFE 120/); // 30 RK4 steps × 4, one evaluation each at w = 1
+      const lp = r.stdout.trim().split('\n').slice(1).map(Number);
+      expect(lp.indexOf(Math.max(...lp))).toBe(k);
+      expect(Math.abs(lp[k] + Math.log(2 * Math.PI * 0.25))).toBeLessThan(0.6);
+    }
+  });
 
   it.each([
     [['sample', '--model', 'u.rill', '--class', '0'], /--class needs a class-conditional model \(rill train --cond class\); u\.rill is unconditional/],

@@ -49,6 +49,15 @@ describe('guidedField', () => {
     expectClose(f1(x, 0.4).data, c, { rtol: 0, atol: 0 });
     expectClose(f25(x, 0.4).data, Array.from(u, (v, i) => v + 2.5 * (c[i] - v)), { rtol: 1e-5, atol: 1e-6 });
   });
+  it('guidedDiffField gives the same velocities on Vars (for the divergence of logProb)', () => {
+    for (const w of [0, 1, 2.5]) {
+      const diff = F.guidedDiffField(model, 2, w);
+      const got = A.noGrad(() => diff(new A.Var(x), 0.4).value.data);
+      expectClose(got, F.guidedField(model, 2, w)(x, 0.4).data, { rtol: 1e-6, atol: 1e-7 });
+      expect(diff.evaluationsPerCall).toBe(w === 2.5 ? 2 : 1);
+    }
+  });
+
   it('refuses an unconditional model, a label out of range and a negative w, saying why', () => {
     expect(() => F.guidedField(new F.MLP({ dim: 2, hidden: [4] }), 0)).toThrow(/unconditional .*--cond class/);
     expect(() => F.guidedField(model, 3)).toThrow(/label must be an integer in \[0, 3\), got 3/);

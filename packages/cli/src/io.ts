@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
-import { type Checkpoint, DATASET_NAMES, sampleDataset, type DatasetName, modelFromCheckpoint, makePath, type TrainConfig, flowFromCheckpoint, type FlowTrainConfig, type NormalizingFlow, logProb, type MLP, asVelocity, fieldOf, SCORE_T0, type Field } from '@rill/flowmatch';
+import { type Checkpoint, DATASET_NAMES, sampleDataset, type DatasetName, modelFromCheckpoint, makePath, type TrainConfig, flowFromCheckpoint, type FlowTrainConfig, type NormalizingFlow, logProb, type MLP, asVelocity, guidedDiffField, fieldOf, SCORE_T0, type Field } from '@rill/flowmatch';
 import { loadCheckpoint, readCsv, readNpy, writeCsv, writeNpy } from '@rill/flowmatch/node';
 import { UsageError } from './flags.js';
 
@@ -146,7 +146,7 @@ export function modelLogProb(
   command: string,
   m: AnyModel,
   points: Tensor,
-  options: { steps: number; divergence?: 'exact' | 'hutchinson' },
+  options: { steps: number; divergence?: 'exact' | 'hutchinson'; label?: number | null; guidance?: number },
 ): { logProb: Tensor; nfe: number } {
   if (m.kind === 'flow') return { logProb: T.keep(T.tidy(() => m.flow.logProb(points).value)), nfe: 1 };
   if (m.config.source !== 'normal') {
@@ -157,9 +157,12 @@ export function modelLogProb(
   }
   const path = makePath(m.config);
   const { model } = m;
-  const field = (x: Parameters<typeof model.forward>[0], t: number) => model.forward(x, t);
+  const label = options.label ?? null;
+  if (label !== null && model.config.classes === 0) throw new UsageError(`rill ${command}: --class needs a class-conditional model (rill train --cond class)`);
+  // the density of the (guided) field of a class, or of the unconditional field: log p_1(x | y) under ũ
+  const field = label === null ? Object.assign((x: Parameters<typeof model.forward>[0], t: number) => model.forward(x, t), { evaluationsPerCall: 1 }) : guidedDiffField(model, label, options.guidance ?? 1);
   const result = logProb(field as never, points, { method: 'rk4', steps: options.steps, divergence: options.divergence ?? 'exact', sourceLogProb: (x: Tensor) => path.sourceLogProb(x) });
-  return { logProb: result.logProb, nfe: result.nfe };
+  return { logProb: result.logProb, nfe: result.nfe * field.evaluationsPerCall };
 }
 
 

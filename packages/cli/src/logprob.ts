@@ -18,13 +18,19 @@ export const LOGPROB_FLAGS: Flag[] = [
   { name: 'png', kind: 'string', io: 'out', help: 'draw the density exp(log p) on a grid around the points to this PNG' },
   { name: 'grid', kind: 'int', min: 4, max: 200, default: 48, help: 'heat-map resolution (cells per side)' },
   { name: 'raw', kind: 'bool', default: false, help: 'use the raw weights even when the model has EMA weights' },
+  { name: 'class', kind: 'int', min: 0, max: 1_000_000, help: 'a class-conditional model: the density of this class (its guided field)' },
+  { name: 'guidance', kind: 'number', min: 0, max: 1000, default: 1, help: 'with --class: the guidance scale w of the field whose density is computed' },
 ];
 
 export async function logprob(v: Values): Promise<number> {
   const m = loadAnyModel('logprob', String(v.model), Boolean(v.raw));
   const { config } = m;
   const points = readPoints('logprob', 'points', String(v.points), config.dim, { indexCol: Boolean(v['index-col']) });
-  const options = { steps: Number(v.steps), divergence: v.divergence as 'exact' | 'hutchinson' };
+  if (v.class === undefined && v.guidance !== 1) throw new UsageError('rill logprob: --guidance needs --class');
+  if (v.class !== undefined && (m.kind !== 'cfm' || !(Number(v.class) < m.model.config.classes))) {
+    throw new UsageError(`rill logprob: --class ${v.class} needs a class-conditional model with more than ${v.class} classes`);
+  }
+  const options = { steps: Number(v.steps), divergence: v.divergence as 'exact' | 'hutchinson', label: v.class === undefined ? null : Number(v.class), guidance: Number(v.guidance) };
   const start = performance.now();
   const { logProb: lp, nfe } = modelLogProb('logprob', m, points, options);
   finiteOutputs('logprob', lp, 'log-densities', 'the points lie where the density underflows or the ODE diverged: check their scale, or raise --steps');
