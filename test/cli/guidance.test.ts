@@ -55,6 +55,9 @@ describe('rill with classes', () => {
     expect(w4).toBeGreaterThanOrEqual(w1 - 0.01);
     expect(guidance.ceiling).toBeGreaterThan(0.99);
     expect(guidance.rows[2].nfe).toBeGreaterThan(guidance.rows[1].nfe); // w = 4: two evaluations per call
+    const one = (guidance.rows[1] as unknown as { perClass: { accuracy: number[]; w2: number[] } }).perClass;
+    expect(one.accuracy).toHaveLength(3); // class by class, and the reported accuracy is their mean
+    expect(one.accuracy.reduce((a, b) => a + b, 0) / 3).toBeCloseTo(w1, 10);
     expect(decodePng(join(dir, 'grid.png'))).toEqual({ width: 3 * 260, height: 3 * 250 });
   }, 60_000);
 

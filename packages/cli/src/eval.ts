@@ -111,8 +111,11 @@ export async function evaluate(v: Values): Promise<number> {
   }
   if (guidance) {
     console.log(`  guidance (dopri5; class by a ${15}-nearest-neighbour vote; ceiling: the vote on fresh data ${r(guidance.ceiling)}; per-class W2 floor ${r(guidance.floor)}):`);
-    console.log(`  w       class accuracy   per-class W2   NFE per class`);
-    for (const row of guidance.rows) console.log(`  ${String(row.w).padEnd(8)}${r(row.accuracy).padStart(14)}   ${r(row.w2).padStart(12)}   ${String(row.nfe).padStart(13)}`);
+    console.log(`  w       class accuracy   per-class W2   NFE per class   (class by class: accuracy / W2)`);
+    for (const row of guidance.rows) {
+      const each = row.perClass.accuracy.map((a, k) => `${k}: ${a.toFixed(2)}/${row.perClass.w2[k].toFixed(2)}`).join('  ');
+      console.log(`  ${String(row.w).padEnd(8)}${r(row.accuracy).padStart(14)}   ${r(row.w2).padStart(12)}   ${String(row.nfe).padStart(13)}   ${each}`);
+    }
     if (v.png) console.log(`  grid (classes × w) → ${v.png}`);
   }
   return 0;

@@ -42,6 +42,8 @@ export interface GuidanceRow {
   w2: number;
   /** Network evaluations per class (dopri5; two per call where 0 < w ≠ 1). */
   nfe: number;
+  /** Class by class: the accuracy and the W2 (the two above are their means). */
+  perClass: { accuracy: number[]; w2: number[] };
 }
 
 /** The guidance sweep: per w, class accuracy and per-class W2; the k-NN ceiling and the per-class floor on fresh data. */
@@ -68,14 +70,19 @@ export function guidanceSweep(model: MLP, config: TrainConfig, spec: string, n: 
   const charts: Chart[] = [];
   for (const w of ws) {
     let [hits, w2, nfe] = [0, 0, 0];
+    const perClass = { accuracy: [] as number[], w2: [] as number[] };
     for (let k = 0; k < K; k++) {
       const guided = guidedField(model, k, w);
       const { field, t0, t1 } = samplingField(model, config, guided);
       const noise = T.randn([n, model.config.dim], { generator: new T.Generator(seed * 1000 + k) }); // the same noise for every w
       const { x, nfe: calls } = solve(field, noise, { method: 'dopri5', rtol: 1e-4, atol: 1e-4, t0, t1 });
-      hits += knnLabels(x, ref.points, ref.labels.data, K).filter((v) => v === k).length;
+      const right = knnLabels(x, ref.points, ref.labels.data, K).filter((v) => v === k).length;
+      hits += right;
       const data = half(k, 0);
-      w2 += wasserstein2(T.slice(x, [0], [data.shape[0]]), data) / K; // equal sizes (the class's share of fresh data may fall short of n)
+      const classW2 = wasserstein2(T.slice(x, [0], [data.shape[0]]), data); // equal sizes (the class's share of fresh data may fall short of n)
+      w2 += classW2 / K;
+      perClass.accuracy.push(right / n);
+      perClass.w2.push(classW2);
       nfe = Math.max(nfe, calls * guided.evaluationsPerCall);
       charts[k * ws.length + rows.length] = {
         title: `class ${k}, w = ${w}`,
@@ -88,7 +95,7 @@ export function guidanceSweep(model: MLP, config: TrainConfig, spec: string, n: 
         ],
       };
     }
-    rows.push({ w, accuracy: hits / (n * K), w2, nfe });
+    rows.push({ w, accuracy: hits / (n * K), w2, nfe, perClass });
   }
   if (png && model.config.dim === 2) writeFigure(png, charts, 260, 250, ws.length);
   return { rows, ceiling, floor };
