@@ -70,7 +70,7 @@ export const UNARY_FORMULAS = {
   elu: { f: 'x > 0 ? x : alpha * expm1(x)', df: 'x > 0 ? 1 : y + alpha', params: [['alpha', 1]] },
   /** Scaled ELU (Klambauer et al. 2017, eq. 2); f′ = λαeˣ = y + λα below 0. */
   selu: {
-    f: 'x > 0 ? SELU_LAMBDA * x : SELU_LAMBDA_ALPHA * expm1(x)',
+    f: 'SELU_LAMBDA * (x > 0 ? x : SELU_ALPHA * expm1(x))',
     df: 'x > 0 ? SELU_LAMBDA : y + SELU_LAMBDA_ALPHA',
     simd: true,
   },
