@@ -161,18 +161,35 @@ describe('the playground in chromium', () => {
     await done();
     expect(await page.locator('#class option').count()).toBe(4); // ∅, 0, 1, 2
     const snapshots = async () => (await page.evaluate(() => (globalThis as unknown as { rill: { w2: { w2: number; solver: string; nfe: number }[] } }).rill.w2)).length;
+    /** Acts, waits for a new snapshot and then for quiet (a control may ask for more than one), returns the last. */
     const next = async (act: () => Promise<void>) => {
       const before = await snapshots();
       await act();
       await page.waitForFunction((n) => (globalThis as unknown as { rill: { w2: unknown[] } }).rill.w2.length > n, before, { timeout: 60_000 });
+      for (let seen = await snapshots(); ; ) {
+        await page.waitForTimeout(1500);
+        const now = await snapshots();
+        if (now === seen) break;
+        seen = now;
+      }
       return page.evaluate(() => (globalThis as unknown as { rill: { w2: { w2: number; solver: string; nfe: number }[] } }).rill.w2.at(-1)!);
     };
-    // class 1 at w = 3: W2 to that class's points (a single Gaussian, std 0.5) is small
-    await page.fill('#guidance', '3');
+    // class 1 at w = 1: W2 to that class's points (a single Gaussian, std 0.5) is small; at w = 3 guidance pushes the
+    // samples away from the other classes, off the class's own spread: W2 grows (the trade-off of chapter 6)
     const guided = await next(async () => {
       await page.selectOption('#class', '1');
     });
     expect(guided.w2).toBeLessThan(0.5);
+    const stronger = await next(async () => {
+      await page.fill('#guidance', '3');
+      await page.dispatchEvent('#guidance', 'change');
+    });
+    expect(stronger.nfe).toBeGreaterThan(guided.nfe); // two evaluations per call
+    expect(stronger.w2).toBeGreaterThan(guided.w2);
+    await next(async () => {
+      await page.fill('#guidance', '1');
+      await page.dispatchEvent('#guidance', 'change');
+    });
     // the SDE with g = 1·√β_t from the same field: fixed steps, one or two evaluations each
     await page.fill('#diffusion', '1');
     const sde = await next(() => page.click('#sample'));
