@@ -89,3 +89,20 @@ describe('rill with classes', () => {
     expect(r.stderr).toMatch(message);
   });
 });
+
+describe('labels from files', () => {
+  it('a CSV label column (taken out of the coordinates) or --labels FILE.npy conditions a run; without --cond class a label column is refused', () => {
+    const rows = Array.from({ length: 200 }, (_, i) => `${(i % 2 ? 2 : -2) + ((i * 37) % 11) / 20},${((i * 53) % 13) / 20},${i % 2}`);
+    writeFileSync(join(dir, 'lab.csv'), `x,y,label\n${rows.join('\n')}\n`);
+    const trained = rill(dir, 'train', '--data', 'lab.csv', '--cond', 'class', '--steps', '50', '--out', 'lab.rill');
+    expect(trained.status, trained.stderr).toBe(0);
+    const sampled = rill(dir, 'sample', '--model', 'lab.rill', '--class', '1', '--n', '5', '--out', 'lab-s.csv');
+    expect(sampled.status, sampled.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'lab-s.csv'), 'utf8').split('\n')[0]).toBe('x0,x1,label'); // two coordinates: label was not one
+    const plain = rill(dir, 'train', '--data', 'lab.csv', '--steps', '5', '--out', 'plain.rill');
+    expect(plain.status).not.toBe(0);
+    expect(plain.stderr).toMatch(/lab\.csv has class labels; pass --cond class/);
+    const none = rill(dir, 'train', '--data', 'centres.csv', '--cond', 'class', '--steps', '5', '--out', 'n.rill');
+    expect(none.stderr).toMatch(/--cond class needs the class of each point: a column named label in the CSV, or --labels FILE\.npy/);
+  });
+});
