@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as T from '@rill/tensor';
+import * as F from '@rill/flowmatch';
 import { decodePng, rill } from './run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rill-guidance-'));
@@ -102,7 +104,17 @@ describe('labels from files', () => {
     const plain = rill(dir, 'train', '--data', 'lab.csv', '--steps', '5', '--out', 'plain.rill');
     expect(plain.status).not.toBe(0);
     expect(plain.stderr).toMatch(/lab\.csv has class labels; pass --cond class/);
-    const none = rill(dir, 'train', '--data', 'centres.csv', '--cond', 'class', '--steps', '5', '--out', 'n.rill');
+    writeFileSync(join(dir, 'nolabels.csv'), 'x0,x1\n0,0\n1,1\n');
+    const none = rill(dir, 'train', '--data', 'nolabels.csv', '--cond', 'class', '--steps', '5', '--out', 'n.rill');
     expect(none.stderr).toMatch(/--cond class needs the class of each point: a column named label in the CSV, or --labels FILE\.npy/);
+    // .npy points with their labels in a second .npy file
+    const pts = T.tensor(Array.from({ length: 100 }, (_, i) => [i % 2 ? 2 : -2, (i % 7) / 7]));
+    writeFileSync(join(dir, 'pts.npy'), F.encodeNpy(pts));
+    writeFileSync(join(dir, 'labels.npy'), F.encodeNpy(T.tensor(Array.from({ length: 100 }, (_, i) => i % 2), { dtype: 'int32' })));
+    const npy = rill(dir, 'train', '--data', 'pts.npy', '--labels', 'labels.npy', '--cond', 'class', '--steps', '20', '--out', 'npy.rill');
+    expect(npy.status, npy.stderr).toBe(0);
+    writeFileSync(join(dir, 'short.npy'), F.encodeNpy(T.tensor([0, 1, 0], { dtype: 'int32' })));
+    const short = rill(dir, 'train', '--data', 'pts.npy', '--labels', 'short.npy', '--cond', 'class', '--steps', '5', '--out', 's.rill');
+    expect(short.stderr).toMatch(/--labels short\.npy holds an array of shape \(3\); it needs one label per row of pts\.npy: \(100\)/);
   });
 });
