@@ -19,7 +19,10 @@ export type GuidedField = Field & {
  * The guided field as a differentiable function of x (a DiffField, for logProb's divergence): the same ũ, on Vars,
  * from one batched forward pass. `evaluationsPerCall` as for {@link guidedField}.
  */
-export function guidedDiffField(model: MLP, label: number, w = 1): ((x: A.Var, t: number) => A.Var) & { readonly evaluationsPerCall: number } {
+export function guidedDiffField(model: MLP, label: number, w = 1): ((x: A.Var, t: number) => A.Var) & {
+  /** Network evaluations per call: 2 for a guided field, 1 for w = 0 or w = 1. */
+  readonly evaluationsPerCall: number;
+} {
   guidedField(model, label, w); // the same checks
   const K = model.config.classes;
   if (w === 1 || w === 0) return Object.assign((x: A.Var, t: number) => model.forward(x, t, w === 1 ? label : K), { evaluationsPerCall: 1 });
