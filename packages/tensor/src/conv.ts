@@ -1,0 +1,78 @@
+// 2-D convolution with PyTorch's semantics and layout, and its input and weight gradients: the op API over the
+// reference loops of cpu/conv.ts (every backend reads its inputs on the host for now; faster tiers come later).
+import { allocate } from './dtype.js';
+import { ShapeError, ValueError, fmt } from './errors.js';
+import { fromArray, input, needFloat, sameDType } from './internal.js';
+import type { Tensor } from './tensor.js';
+import { conv2dInputGradReference, conv2dReference, conv2dWeightGradReference, type ConvDims } from './cpu/conv.js';
+
+/** Stride and zero padding of a convolution: one number for both axes, or [height, width]. */
+export interface Conv2dOptions {
+  /** Step of the window (default 1). */
+  stride?: number | [number, number];
+  /** Zeros added on each side of the input (default 0). */
+  padding?: number | [number, number];
+}
+
+const pair = (op: string, name: string, v: number | [number, number] | undefined, fallback: number, min: number): [number, number] => {
+  const p = v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || !p.every((k) => Number.isInteger(k) && k >= min)) {
+    throw new ValueError(op, `${name} must be an integer ≥ ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return p as [number, number];
+};
+
+/** The sizes of a convolution of an input of `xShape` with a weight of `wShape`, checked (errors name `op`). */
+export function convDims(op: string, xShape: readonly number[], wShape: readonly number[], options: Conv2dOptions = {}): ConvDims {
+  const [sh, sw] = pair(op, 'stride', options.stride, 1, 1);
+  const [ph, pw] = pair(op, 'padding', options.padding, 0, 0);
+  if (xShape.length !== 4 || wShape.length !== 4) throw new ShapeError(op, `needs x (N, C, H, W) and w (C_out, C_in, kH, kW), got x ${fmt(xShape)}, w ${fmt(wShape)}`);
+  const [n, c, h, w] = xShape;
+  const [co, ci, kh, kw] = wShape;
+  if (ci !== c) throw new ShapeError(op, `x has ${c} channels but w expects ${ci} (x ${fmt(xShape)}, w ${fmt(wShape)})`);
+  const ho = Math.floor((h + 2 * ph - kh) / sh) + 1;
+  const wo = Math.floor((w + 2 * pw - kw) / sw) + 1;
+  if (!(ho >= 1 && wo >= 1)) throw new ShapeError(op, `the ${kh}×${kw} kernel does not fit the ${h}×${w} input with padding ${ph}, ${pw}`);
+  return { n, c, h, w, co, kh, kw, sh, sw, ph, pw, ho, wo };
+}
+
+/**
+ * y = conv2d(x, w) + b: x (N, C_in, H, W), w (C_out, C_in, kH, kW), b (C_out) or none → (N, C_out, H_out, W_out) with
+ * H_out = ⌊(H + 2·padding − kH) / stride⌋ + 1 (likewise W_out). Cross-correlation, as PyTorch's conv2d.
+ */
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
+  const op = 'conv2d';
+  const [tx, tw] = [input(op, x, 'x'), input(op, w, 'w')];
+  const tb = b === null ? null : input(op, b, 'b');
+  const dtype = sameDType(op, ...[tx, tw, ...(tb ? [tb] : [])]);
+  needFloat(op, tx);
+  const d = convDims(op, tx.shape, tw.shape, options);
+  if (tb && (tb.rank !== 1 || tb.shape[0] !== d.co)) throw new ShapeError(op, `b must be (${d.co}), got ${fmt(tb.shape)}`);
+  const out = allocate(dtype, d.n * d.co * d.ho * d.wo);
+  conv2dReference(tx.data, tw.data, tb ? tb.data : null, d, out);
+  return fromArray(out, [d.n, d.co, d.ho, d.wo], dtype);
+}
+
+/** ∂L/∂x of conv2d for the output gradient dy (N, C_out, H_out, W_out): (N, C_in, H, W) as xShape. */
+export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[], options: Conv2dOptions = {}): Tensor {
+  const op = 'conv2dInputGrad';
+  const [tg, tw] = [input(op, dy, 'dy'), input(op, w, 'w')];
+  const dtype = sameDType(op, tg, tw);
+  const d = convDims(op, xShape, tw.shape, options);
+  if (tg.shape.join() !== [d.n, d.co, d.ho, d.wo].join()) throw new ShapeError(op, `dy must be ${fmt([d.n, d.co, d.ho, d.wo])}, got ${fmt(tg.shape)}`);
+  const out = allocate(dtype, d.n * d.c * d.h * d.w);
+  conv2dInputGradReference(tg.data, tw.data, d, out);
+  return fromArray(out, [...xShape], dtype);
+}
+
+/** ∂L/∂w of conv2d for the output gradient dy: (C_out, C_in, kH, kW) as wShape. */
+export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[], options: Conv2dOptions = {}): Tensor {
+  const op = 'conv2dWeightGrad';
+  const [tx, tg] = [input(op, x, 'x'), input(op, dy, 'dy')];
+  const dtype = sameDType(op, tx, tg);
+  const d = convDims(op, tx.shape, wShape, options);
+  if (tg.shape.join() !== [d.n, d.co, d.ho, d.wo].join()) throw new ShapeError(op, `dy must be ${fmt([d.n, d.co, d.ho, d.wo])}, got ${fmt(tg.shape)}`);
+  const out = allocate(dtype, d.co * d.c * d.kh * d.kw);
+  conv2dWeightGradReference(tx.data, tg.data, d, out);
+  return fromArray(out, [...wShape], dtype);
+}
