@@ -10,6 +10,7 @@ export * from './ops-reduce.js';
 export * from './ops-matmul.js';
 export * from './ops-shape.js';
 export * from './ops-conv.js';
+export * from './ops-image.js';
 export { variance as var } from './ops-reduce.js';
 export { grad, valueAndGrad, vjp, jacobian, type VarFn } from './functional.js';
 export { Linear, Activation, Sequential, EMA, ACTIVATIONS, stateDict, loadStateDict } from './nn.js';

@@ -1,0 +1,54 @@
+// What a U-Net and a small CNN need besides convolution, on (N, C, H, W) images: group normalisation, nearest-neighbour
+// 2× upsampling, 2 × 2 average and max pooling. Each is a composite of differentiable ops (reshape, broadcast,
+// reductions), so its gradient comes from theirs: nothing new to get wrong, and gradchecked all the same.
+import * as T from '@rill/tensor';
+import type { TensorArg, Var } from './engine.js';
+import { valueOf } from './inputs.js';
+import { add, div, mul, sqrt, sub } from './ops.js';
+import { max, mean, variance } from './ops-reduce.js';
+import { broadcastTo, reshape } from './ops-shape.js';
+
+/** x's shape as (N, C, H, W), checked (errors name `op`). */
+function nchw(op: string, x: TensorArg): [number, number, number, number] {
+  const s = valueOf(op, x).shape;
+  if (s.length !== 4) throw new T.ShapeError(op, `needs an image batch (N, C, H, W), got [${s}]`);
+  return s as [number, number, number, number];
+}
+
+/**
+ * Group normalisation (Wu & He, "Group Normalization", 2018): the C channels split into `groups` groups; each sample's
+ * group is normalised to mean 0 and variance 1 over its channels and pixels, (x − μ)/√(σ² + ε), then scaled and
+ * shifted per channel by `gamma` and `beta` (C). PyTorch's nn.GroupNorm (biased variance, ε = 1e-5).
+ */
+export function groupNorm(x: TensorArg, groups: number, gamma: TensorArg, beta: TensorArg, eps = 1e-5): Var {
+  const [n, c, h, w] = nchw('groupNorm', x);
+  if (!(Number.isInteger(groups) && groups >= 1 && c % groups === 0)) {
+    throw new T.ValueError('groupNorm', `groups must divide the ${c} channels, got ${groups}`);
+  }
+  for (const [name, p] of [['gamma', gamma], ['beta', beta]] as const) {
+    const s = valueOf('groupNorm', p).shape;
+    if (s.length !== 1 || s[0] !== c) throw new T.ShapeError('groupNorm', `${name} must be (${c}), got [${s}]`);
+  }
+  const g = reshape(x, [n, groups, (c / groups) * h * w]); // each row of the last axis: one sample's group
+  const normalised = div(sub(g, mean(g, 2, true)), sqrt(add(variance(g, 2, true), eps)));
+  return add(mul(reshape(normalised, [n, c, h, w]), reshape(gamma, [1, c, 1, 1])), reshape(beta, [1, c, 1, 1]));
+}
+
+/** Nearest-neighbour 2× upsampling: (N, C, H, W) → (N, C, 2H, 2W), each pixel repeated in a 2 × 2 block. */
+export function upsample2x(x: TensorArg): Var {
+  const [n, c, h, w] = nchw('upsample2x', x);
+  return reshape(broadcastTo(reshape(x, [n, c, h, 1, w, 1]), [n, c, h, 2, w, 2]), [n, c, 2 * h, 2 * w]);
+}
+
+/** The 2 × 2 blocks of x as axes 3 and 5: (N, C, H/2, 2, W/2, 2); H and W must be even. */
+function blocks(op: string, x: TensorArg): Var {
+  const [n, c, h, w] = nchw(op, x);
+  if (h % 2 || w % 2) throw new T.ShapeError(op, `needs an even height and width, got ${h}×${w}`);
+  return reshape(x, [n, c, h / 2, 2, w / 2, 2]);
+}
+
+/** 2 × 2 average pooling with stride 2: (N, C, H, W) → (N, C, H/2, W/2). */
+export const avgPool2d = (x: TensorArg): Var => mean(blocks('avgPool2d', x), [3, 5]);
+
+/** 2 × 2 max pooling with stride 2: (N, C, H, W) → (N, C, H/2, W/2); the gradient goes to the maximum (shared on ties). */
+export const maxPool2d = (x: TensorArg): Var => max(blocks('maxPool2d', x), [3, 5]);

@@ -1,0 +1,76 @@
+// groupNorm, upsample2x, avgPool2d and maxPool2d on (N, C, H, W) batches: values against loops written here in float64,
+// gradients by central differences.
+import { describe, expect, it } from 'vitest';
+import * as A from '@rill/autograd';
+import * as T from '@rill/tensor';
+import { expectClose } from '../helpers/close.js';
+
+const f64 = (shape: number[], seed: number) => T.randn(shape, { generator: new T.Generator(seed), dtype: 'float64' });
+const idx = (s: number[], n: number, c: number, i: number, j: number) => ((n * s[1] + c) * s[2] + i) * s[3] + j;
+
+describe('image ops', () => {
+  it('groupNorm: each sample’s group has mean 0 and variance 1 before the affine map; values equal the formula', () => {
+    const s = [2, 6, 3, 4];
+    const x = f64(s, 1);
+    const gamma = f64([6], 2);
+    const beta = f64([6], 3);
+    const y = A.groupNorm(x, 3, gamma, beta).value;
+    const d = x.data;
+    const want = new Float64Array(d.length);
+    for (let n = 0; n < 2; n++)
+      for (let g = 0; g < 3; g++) {
+        const members: number[] = [];
+        for (let c = 2 * g; c < 2 * g + 2; c++) for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) members.push(idx(s, n, c, i, j));
+        const mu = members.reduce((a, k) => a + d[k], 0) / members.length;
+        const v = members.reduce((a, k) => a + (d[k] - mu) ** 2, 0) / members.length;
+        for (const k of members) {
+          const c = Math.floor(k / 12) % 6;
+          want[k] = ((d[k] - mu) / Math.sqrt(v + 1e-5)) * gamma.data[c] + beta.data[c];
+        }
+      }
+    expectClose(y.data, want, { rtol: 1e-12, atol: 1e-12 });
+    expect(() => A.groupNorm(x, 4, gamma, beta)).toThrow(/groups must divide the 6 channels, got 4/);
+    expect(() => A.groupNorm(x, 3, f64([5], 1), beta)).toThrow(/gamma must be \(6\)/);
+  });
+
+  it('upsample2x repeats each pixel in a 2 × 2 block; the pools take the block’s mean and max', () => {
+    const s = [2, 3, 4, 6];
+    const x = f64(s, 4);
+    const up = A.upsample2x(x).value;
+    expect(up.shape).toEqual([2, 3, 8, 12]);
+    const avg = A.avgPool2d(x).value;
+    const mx = A.maxPool2d(x).value;
+    expect(avg.shape).toEqual([2, 3, 2, 3]);
+    for (let n = 0; n < 2; n++)
+      for (let c = 0; c < 3; c++)
+        for (let i = 0; i < 4; i++)
+          for (let j = 0; j < 6; j++) {
+            const v = x.data[idx(s, n, c, i, j)];
+            for (const [a, b] of [[0, 0], [0, 1], [1, 0], [1, 1]]) expect(up.data[idx([2, 3, 8, 12], n, c, 2 * i + a, 2 * j + b)]).toBe(v);
+          }
+    for (let n = 0; n < 2; n++)
+      for (let c = 0; c < 3; c++)
+        for (let i = 0; i < 2; i++)
+          for (let j = 0; j < 3; j++) {
+            const block = [[0, 0], [0, 1], [1, 0], [1, 1]].map(([a, b]) => x.data[idx(s, n, c, 2 * i + a, 2 * j + b)]);
+            expect(avg.data[idx([2, 3, 2, 3], n, c, i, j)]).toBeCloseTo(block.reduce((p, q) => p + q, 0) / 4, 14);
+            expect(mx.data[idx([2, 3, 2, 3], n, c, i, j)]).toBe(Math.max(...block));
+          }
+    expect(() => A.avgPool2d(f64([1, 1, 3, 4], 1))).toThrow(/avgPool2d: needs an even height and width, got 3×4/);
+    expect(() => A.upsample2x(f64([3, 4], 1))).toThrow(/upsample2x: needs an image batch \(N, C, H, W\)/);
+  });
+
+  it('groupNorm passes the gradient check for x, gamma and beta (float64)', () => {
+    const report = A.gradcheck((x, g, b) => A.groupNorm(x, 2, g, b), [f64([2, 4, 3, 5], 6), f64([4], 7), f64([4], 8)], { raise: false });
+    expect(report.ok, report.message).toBe(true);
+  });
+
+  it.each([
+    ['upsample2x', (x: A.Var) => A.upsample2x(x)],
+    ['avgPool2d', (x: A.Var) => A.avgPool2d(x)],
+    ['maxPool2d', (x: A.Var) => A.maxPool2d(x)],
+  ] as const)('%s passes the gradient check (float64)', (_name, f) => {
+    const report = A.gradcheck(f, [f64([2, 4, 4, 6], 5)], { raise: false });
+    expect(report.ok, report.message).toBe(true);
+  });
+});
