@@ -26,6 +26,7 @@ export { logProb, standardNormalLogProb, type DiffField, type LogProbOptions } f
 export { DATASETS, DATASET_NAMES, DATASET_CLASSES, OVERLAP_CENTRES, OVERLAP_STD, sampleLabeled, sampleDataset, sampleMoonsSklearn, sampleMixture, type DatasetName, type DatasetOptions } from './datasets.js';
 export { parseCsv, toCsv, type ParsedCsv, type CsvOptions } from './csv.js';
 export { parseNpy, encodeNpy } from './npy.js';
+export { parseIdx, mnistSplit, IdxError, type IdxArray, type MnistSplit } from './idx.js';
 export { parseSafetensors, encodeSafetensors, type SafetensorsFile } from './safetensors.js';
 export { exportTorchcfm, importTorchcfm, TORCHCFM_FORMAT, type TorchcfmImportOptions } from './torchcfm.js';
 export { wasserstein2, mmd2, energyDistance, dataFloor } from './metrics.js';

