@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import * as A from '@rill/autograd';
 import * as T from '@rill/tensor';
+import * as I from '@rill/tensor/internals';
 import { expectClose } from '../helpers/close.js';
 import { randomValues, testRandom } from '../helpers/reference.js';
 
@@ -68,6 +69,23 @@ describe('conv2d', () => {
     const b = T.randn([ws[0]], { generator: g, dtype: 'float64' });
     const report = A.gradcheck((xi, wi, bi) => A.conv2d(xi, wi, bi, { stride, padding }), [x, w, b], { raise: false });
     expect(report.ok, report.message).toBe(true);
+  });
+
+  it.each(cases.slice(0, 8))('the im2col + matmul path equals the direct loops (forward and both gradients), leaking no tensor: x %j, w %j', (xs, ws, stride, padding) => {
+    const g = new T.Generator(xs.reduce((a, b) => a * 3 + b, 9));
+    const [x, w] = [T.randn(xs, { generator: g, dtype: 'float64' }), T.randn(ws, { generator: g, dtype: 'float64' })];
+    const d = T.convDims('test', xs, ws, { stride, padding });
+    const before = T.memory().numTensors;
+    const y = T.conv2d(x, w, null, { stride, padding });
+    const dy = T.randn(y.shape as number[], { generator: g, dtype: 'float64' });
+    const dx = T.conv2dInputGrad(dy, w, xs, { stride, padding });
+    const dw = T.conv2dWeightGrad(x, dy, ws, { stride, padding });
+    expect(T.memory().numTensors).toBe(before + 4); // y, dy, dx, dw: nothing else left behind
+    const ref = (size: number, fill: (out: Float64Array) => void) => { const out = new Float64Array(size); fill(out); return out; };
+    expectClose(y.data, ref(y.size, (o) => I.conv2dReference(x.data, w.data, null, d, o)), { rtol: 1e-12, atol: 1e-12 });
+    expectClose(dx.data, ref(dx.size, (o) => I.conv2dInputGradReference(dy.data, w.data, d, o)), { rtol: 1e-12, atol: 1e-12 });
+    expectClose(dw.data, ref(dw.size, (o) => I.conv2dWeightGradReference(x.data, dy.data, d, o)), { rtol: 1e-12, atol: 1e-12 });
+    T.dispose([x, w, y, dy, dx, dw]);
   });
 
   it('refuses what does not fit, naming the op and the shapes', () => {

@@ -1,10 +1,14 @@
-// 2-D convolution with PyTorch's semantics and layout, and its input and weight gradients: the op API over the
-// reference loops of cpu/conv.ts (every backend reads its inputs on the host for now; faster tiers come later).
-import { allocate } from './dtype.js';
+// 2-D convolution with PyTorch's semantics and layout, and its input and weight gradients. The windows are unfolded on
+// the host (im2col, cpu/conv.ts) and the arithmetic is the backend's matmul (the SIMD kernel on wasm): y[n] = W·cols[n],
+// dcols[n] = Wᵀ·dy[n], dW = Σ_n dy[n]·cols[n]ᵀ. The direct loops of cpu/conv.ts stay as the reference.
+import { allocate, type DType } from './dtype.js';
 import { ShapeError, ValueError, fmt } from './errors.js';
 import { fromArray, input, needFloat, sameDType } from './internal.js';
+import { add, matmul, sum } from './ops.js';
+import { reshape } from './shapeops.js';
+import { tidy } from './lifetime.js';
 import type { Tensor } from './tensor.js';
-import { conv2dInputGradReference, conv2dReference, conv2dWeightGradReference, type ConvDims } from './cpu/conv.js';
+import { col2im, im2col, type ConvDims } from './cpu/conv.js';
 
 /** Stride and zero padding of a convolution: one number for both axes, or [height, width]. */
 export interface Conv2dOptions {
@@ -48,9 +52,11 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, options: C
   needFloat(op, tx);
   const d = convDims(op, tx.shape, tw.shape, options);
   if (tb && (tb.rank !== 1 || tb.shape[0] !== d.co)) throw new ShapeError(op, `b must be (${d.co}), got ${fmt(tb.shape)}`);
-  const out = allocate(dtype, d.n * d.co * d.ho * d.wo);
-  conv2dReference(tx.data, tw.data, tb ? tb.data : null, d, out);
-  return fromArray(out, [d.n, d.co, d.ho, d.wo], dtype);
+  return tidy(() => {
+    const y = matmul(reshape(tw, [d.co, d.c * d.kh * d.kw]), columns(tx, d, dtype)); // (N, C_out, Ho·Wo)
+    const shaped = reshape(y, [d.n, d.co, d.ho, d.wo]);
+    return tb ? add(shaped, reshape(tb, [1, d.co, 1, 1])) : shaped;
+  });
 }
 
 /** ∂L/∂x of conv2d for the output gradient dy (N, C_out, H_out, W_out): (N, C_in, H, W) as xShape. */
@@ -61,7 +67,10 @@ export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[]
   const d = convDims(op, xShape, tw.shape, options);
   if (tg.shape.join() !== [d.n, d.co, d.ho, d.wo].join()) throw new ShapeError(op, `dy must be ${fmt([d.n, d.co, d.ho, d.wo])}, got ${fmt(tg.shape)}`);
   const out = allocate(dtype, d.n * d.c * d.h * d.w);
-  conv2dInputGradReference(tg.data, tw.data, d, out);
+  tidy(() => {
+    const dcols = matmul(reshape(tw, [d.co, d.c * d.kh * d.kw]), reshape(tg, [d.n, d.co, d.ho * d.wo]), { transA: true }); // (N, K, P)
+    col2im(dcols.data, d, out);
+  });
   return fromArray(out, [...xShape], dtype);
 }
 
@@ -72,7 +81,15 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
   const dtype = sameDType(op, tx, tg);
   const d = convDims(op, tx.shape, wShape, options);
   if (tg.shape.join() !== [d.n, d.co, d.ho, d.wo].join()) throw new ShapeError(op, `dy must be ${fmt([d.n, d.co, d.ho, d.wo])}, got ${fmt(tg.shape)}`);
-  const out = allocate(dtype, d.co * d.c * d.kh * d.kw);
-  conv2dWeightGradReference(tx.data, tg.data, d, out);
-  return fromArray(out, [...wShape], dtype);
+  return tidy(() => {
+    const perImage = matmul(reshape(tg, [d.n, d.co, d.ho * d.wo]), columns(tx, d, dtype), { transB: true }); // (N, C_out, K)
+    return reshape(sum(perImage, 0), [...wShape]);
+  });
+}
+
+/** The im2col columns of x as a tensor (N, C·kH·kW, Ho·Wo) on the active backend. */
+function columns(x: Tensor, d: ConvDims, dtype: DType): Tensor {
+  const cols = allocate(dtype, d.n * d.c * d.kh * d.kw * d.ho * d.wo);
+  im2col(x.data, d, cols);
+  return fromArray(cols, [d.n, d.c * d.kh * d.kw, d.ho * d.wo], dtype);
 }

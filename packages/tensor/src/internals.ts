@@ -12,3 +12,4 @@ export { UNARY_FORMULAS, BINARY_FORMULAS, CONSTANTS, SIMD_UNARY_OPS, SIMD_BINARY
 export { compileKernels, kernelBytes, KERNEL_NAMES, type Kernels, type ElementwiseKernels } from './wasm/module.js';
 export { WASM_UNARY, WASM_BINARY, ACTIVATION_IDS, type WasmParts } from './wasm/backend.js';
 export { WasmHeap, blockSize } from './wasm/heap.js';
+export { conv2dReference, conv2dInputGradReference, conv2dWeightGradReference, im2col, col2im, type ConvDims } from './cpu/conv.js';

@@ -68,3 +68,28 @@ export function conv2dWeightGradReference(x: ArrayLike<number>, dy: ArrayLike<nu
   forEachTap(d, (yi, xi, wi) => (acc[wi] += dy[yi] * x[xi]));
   for (let k = 0; k < acc.length; k++) dw[k] = acc[k];
 }
+
+/**
+ * im2col: every window of x as a column, cols[n, (c, p, q), (i, j)] = x[n, c, i·sh − ph + p, j·sw − pw + q] (0 in the
+ * padding), so that the convolution becomes one matrix product per image, y[n] = W (C_out, C·kH·kW) · cols[n].
+ */
+export function im2col(x: ArrayLike<number>, d: ConvDims, cols: Arr): void {
+  const k = d.c * d.kh * d.kw;
+  const p = d.ho * d.wo;
+  forEachTap({ ...d, co: 1 }, (yi, xi, wi) => {
+    const n = Math.floor(yi / p);
+    cols[(n * k + wi) * p + (yi % p)] = x[xi];
+  });
+}
+
+/** col2im, im2col's adjoint: dx[n, c, r, col] = Σ dcols over every window position that read x[n, c, r, col]. */
+export function col2im(cols: ArrayLike<number>, d: ConvDims, dx: Arr): void {
+  const k = d.c * d.kh * d.kw;
+  const p = d.ho * d.wo;
+  const acc = new Float64Array(d.n * d.c * d.h * d.w);
+  forEachTap({ ...d, co: 1 }, (yi, xi, wi) => {
+    const n = Math.floor(yi / p);
+    acc[xi] += cols[(n * k + wi) * p + (yi % p)];
+  });
+  for (let i = 0; i < acc.length; i++) dx[i] = acc[i];
+}
