@@ -5,6 +5,7 @@ import type { Generator, Tensor } from '@rill/tensor';
 import { Var, type TensorArg } from './engine.js';
 import { gelu, relu, selu, silu, tanh } from './ops.js';
 import { linear } from './ops-matmul.js';
+import { conv2d } from './ops-conv.js';
 
 /** Anything with trainable parameters, addressable by name (for optimizers, checkpoints and EMA). */
 export interface Module {
@@ -49,6 +50,50 @@ export class Linear implements Module {
   /** x·W + b for x: (B, In), then `activation` when given (one fused op: see Sequential). */
   forward(x: TensorArg, activation?: ActivationName): Var {
     return linear(x, this.weight, this.bias, activation);
+  }
+
+  /** [weight, bias]. */
+  parameters(): Var[] {
+    return [this.weight, this.bias];
+  }
+
+  /** `weight` and `bias`. */
+  namedParameters(): [string, Var][] {
+    return [['weight', this.weight], ['bias', this.bias]];
+  }
+}
+
+/**
+ * A 2-D convolution layer: y = conv2d(x, W) + b with x (N, C_in, H, W), W (C_out, C_in, k, k), b (C_out). Init as
+ * PyTorch's nn.Conv2d: W and b ~ U(−1/√fan_in, 1/√fan_in), fan_in = C_in·k·k.
+ */
+export class Conv2d implements Module {
+  /** W, (C_out, C_in, k, k); requires gradients. */
+  readonly weight: Var;
+  /** b, (C_out); requires gradients. */
+  readonly bias: Var;
+
+  constructor(
+    /** Input channels C_in. */
+    readonly inChannels: number,
+    /** Output channels C_out. */
+    readonly outChannels: number,
+    /** The kernel's side k. */
+    readonly kernelSize: number,
+    /** Stride and zero padding (numbers or [height, width] pairs). */
+    readonly conv: T.Conv2dOptions = {},
+    options: InitOptions = {},
+  ) {
+    const bound = 1 / Math.sqrt(inChannels * kernelSize * kernelSize);
+    const init = (shape: number[]) =>
+      new Var(T.rand(shape, { low: -bound, high: bound, generator: options.generator, dtype: options.dtype }), { requiresGrad: true });
+    this.weight = init([outChannels, inChannels, kernelSize, kernelSize]);
+    this.bias = init([outChannels]);
+  }
+
+  /** conv2d(x, W) + b for x (N, C_in, H, W). */
+  forward(x: TensorArg): Var {
+    return conv2d(x, this.weight, this.bias, this.conv);
   }
 
   /** [weight, bias]. */
