@@ -70,26 +70,42 @@ export function conv2dWeightGradReference(x: ArrayLike<number>, dy: ArrayLike<nu
 }
 
 /**
- * im2col: every window of x as a column, cols[n, (c, p, q), (i, j)] = x[n, c, i·sh − ph + p, j·sw − pw + q] (0 in the
- * padding), so that the convolution becomes one matrix product per image, y[n] = W (C_out, C·kH·kW) · cols[n].
+ * The windows of x laid out as columns, cols[n, (c, p, q), (i, j)] = x[n, c, i·sh − ph + p, j·sw − pw + q] (0 in the
+ * padding): `gather` fills cols from x (im2col); `scatter` adds cols back into x's positions (col2im, its adjoint).
+ * Plain loops over the columns' layout, one input row at a time: the hot path of the im2col convolution.
  */
+function unfold(d: ConvDims, x: Arr, cols: Arr, mode: 'gather' | 'scatter'): void {
+  const { n, c, h, w, kh, kw, sh, sw, ph, pw, ho, wo } = d;
+  const [k, positions] = [c * kh * kw, ho * wo];
+  const gather = mode === 'gather';
+  for (let b = 0; b < n; b++)
+    for (let ci = 0; ci < c; ci++)
+      for (let p = 0; p < kh; p++)
+        for (let q = 0; q < kw; q++) {
+          const base = (b * k + (ci * kh + p) * kw + q) * positions;
+          for (let i = 0; i < ho; i++) {
+            const r = i * sh - ph + p;
+            const o = base + i * wo;
+            const inside = r >= 0 && r < h;
+            const xRow = ((b * c + ci) * h + r) * w;
+            for (let j = 0; j < wo; j++) {
+              const col = j * sw - pw + q;
+              const ok = inside && col >= 0 && col < w;
+              if (gather) cols[o + j] = ok ? x[xRow + col] : 0;
+              else if (ok) x[xRow + col] += cols[o + j];
+            }
+          }
+        }
+}
+
+/** im2col: every window of x as a column, so that the convolution is one matrix product per image, y[n] = W·cols[n]. */
 export function im2col(x: ArrayLike<number>, d: ConvDims, cols: Arr): void {
-  const k = d.c * d.kh * d.kw;
-  const p = d.ho * d.wo;
-  forEachTap({ ...d, co: 1 }, (yi, xi, wi) => {
-    const n = Math.floor(yi / p);
-    cols[(n * k + wi) * p + (yi % p)] = x[xi];
-  });
+  unfold(d, x as Arr, cols, 'gather');
 }
 
 /** col2im, im2col's adjoint: dx[n, c, r, col] = Σ dcols over every window position that read x[n, c, r, col]. */
 export function col2im(cols: ArrayLike<number>, d: ConvDims, dx: Arr): void {
-  const k = d.c * d.kh * d.kw;
-  const p = d.ho * d.wo;
   const acc = new Float64Array(d.n * d.c * d.h * d.w);
-  forEachTap({ ...d, co: 1 }, (yi, xi, wi) => {
-    const n = Math.floor(yi / p);
-    acc[xi] += cols[(n * k + wi) * p + (yi % p)];
-  });
+  unfold(d, acc, cols as Arr, 'scatter');
   for (let i = 0; i < acc.length; i++) dx[i] = acc[i];
 }
