@@ -8,6 +8,7 @@ import * as T from '@rill/tensor';
 import * as F from '@rill/flowmatch';
 import { readMnist } from '@rill/flowmatch/node';
 import { expectClose } from '../helpers/close.js';
+import { mean, trainLosses } from '../helpers/train.js';
 
 describe('logSoftmax and crossEntropy', () => {
   it('equal the formulas in float64, also for logits of 1000 (no overflow)', () => {
@@ -45,19 +46,10 @@ describe('Conv2d and the classifier', () => {
     const g = new T.Generator(3);
     const net = new F.ConvClassifier({}, { generator: g });
     expect(net.parameters().length).toBe(8);
-    const opt = new A.Adam(net.parameters(), { lr: 2e-3 });
-    const losses: number[] = [];
-    for (let step = 0; step < 60; step++) {
+    const losses = trainLosses(net.parameters(), 60, 2e-3, () => {
       const rows = Array.from({ length: 32 }, () => g.int(0, 1000));
-      T.tidy(() => {
-        const loss = A.crossEntropy(net.forward(T.gather(train.images, rows)), rows.map((r) => train.labels.data[r]));
-        loss.backward();
-        losses.push(loss.value.item());
-      });
-      opt.step();
-      opt.zeroGrad();
-    }
-    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+      return A.crossEntropy(net.forward(T.gather(train.images, rows)), rows.map((r) => train.labels.data[r]));
+    });
     expect(mean(losses.slice(-10))).toBeLessThan(0.5 * mean(losses.slice(0, 5)));
     const predicted = A.noGrad(() => T.argmax(net.forward(T.slice(test.images, [0], [500])).value, 1)).data;
     let right = 0;

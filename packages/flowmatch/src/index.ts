@@ -9,6 +9,7 @@ export { MLP } from './mlp.js';
 export type { TimeEmbedding, MLPConfig, Labels } from './mlp.js';
 export { guidedField, guidedDiffField, type GuidedField } from './guidance.js';
 export { ConvClassifier, type ClassifierConfig } from './classifier.js';
+export { UNet, type UNetConfig } from './unet.js';
 // The layers and optimizers live in @rill/autograd (docs/design.md says why); re-exported here, where the recipes use them.
 export { Linear, Activation, Sequential, EMA, ACTIVATIONS, stateDict, loadStateDict } from '@rill/autograd';
 export type { Module, InitOptions, ActivationName } from '@rill/autograd';
