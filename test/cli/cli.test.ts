@@ -10,6 +10,20 @@ import { decodePng, rill, RILL } from './run.js';
 const dir = mkdtempSync(join(tmpdir(), 'rill-cli-'));
 const SMALL = ['--steps', '60', '--batch', '64', '--hidden', '16,16', '--seed', '3'];
 
+describe('a reader that stops early', () => {
+  it('rill logprob … | (read one chunk, close): rill exits quietly (0, no EPIPE stack trace), as Unix tools do', async () => {
+    expect(rill(dir, 'train', '--steps', '5', '--batch', '16', '--hidden', '4', '--out', 'pipe.rill').status).toBe(0);
+    writeFileSync(join(dir, 'many.csv'), `x0,x1\n${Array.from({ length: 20000 }, (_, i) => `${(i % 97) / 50 - 1},${(i % 89) / 40 - 1}`).join('\n')}\n`);
+    const child = spawn(process.execPath, [RILL, 'logprob', '--model', 'pipe.rill', '--points', 'many.csv', '--steps', '2'], { cwd: dir });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.stdout.once('data', () => child.stdout.destroy()); // the reader goes away after the first chunk
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(err).not.toMatch(/EPIPE|at Socket|Unhandled/);
+    expect(code).toBe(0);
+  }, 60_000);
+});
+
 describe('help', () => {
   it('rill --help lists the commands; rill <cmd> --help lists every flag with its default', () => {
     const top = rill(dir, '--help');
