@@ -10,7 +10,7 @@
 #   docs/autodiff-{graph,scalar}.png                      examples/scalar.ts: a graph's values and gradients, tangents (chapter 2)
 #   docs/compare/*.png                                    scripts/compare-flows.sh: normalizing flow vs CFM
 #   docs/playground.png                                   scripts/playground-screenshot.mjs
-# Usage: npx pnpm@12.4.2 figures   (about 10 minutes on 2 cores; `--quick` skips the flow comparison and the screenshot)
+# Usage: npx pnpm@12.4.2 figures   (about 13 minutes on 2 cores; `--quick` skips the flow comparison and the screenshot)
 #        bash scripts/figures.sh --check DIR   every figure, from a few hundred steps, into DIR instead of docs/ (after
 #        a build; the docs test runs it and compares DIR with docs/, so a figure no longer produced fails a test)
 set -euo pipefail

@@ -41,6 +41,15 @@ describe('parseCsv', () => {
     expect(() => parseCsv('1,2O\n3,4', 'b.csv')).toThrow("b.csv: line 1 mixes numbers and text ('2O')");
   });
 
+  it('toCsv with labels adds a last column label, which parseCsv reads back beside the coordinates', () => {
+    const text = toCsv(T.tensor([[1.5, -0], [2, 3]]), [4, 0]);
+    expect(text).toBe('x0,x1,label\n1.5,-0,4\n2,3,0\n');
+    const back = parseCsv(text);
+    expect(back.columns).toEqual(['x0', 'x1', 'label']);
+    expect(Array.from(back.points.data)).toEqual([1.5, -0, 4, 2, 3, 0]);
+    expect(() => toCsv(T.tensor([[1, 2]]), [0, 1])).toThrow(/toCsv: needs one label per point: 1 points, 2 labels/);
+  });
+
   it('only plain decimal numbers count (no hex, binary or Infinity); −0 keeps its sign through toCsv', () => {
     expect(() => parseCsv('1,2\n0x10,0b11\n', 'h.csv')).toThrow("h.csv: line 2, column 1: '0x10' is not a number");
     expect(parseCsv('a\n-1.5e-3\n+.5\n7.\n').points.toArray()).toEqual([[Math.fround(-1.5e-3)], [0.5], [7]]);

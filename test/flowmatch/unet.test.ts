@@ -22,7 +22,7 @@ describe('UNet', () => {
     expect(Array.from(other)).not.toEqual(Array.from(flat.data));
     expect(Array.from(A.noGrad(() => net.forward(x, 0.4).value.data))).toEqual(Array.from(A.noGrad(() => net.forward(x, 0.4, 3).value.data)));
     expect(() => net.forward(T.randn([2, 100]), 0.4)).toThrow(/UNet: expects x of shape \(B, 784\) or \(B, 1, 28, 28\)/);
-    expect(() => net.forward(x, 0.4, [0, 4])).toThrow(/needs 2 labels in \[0, 3\]/);
+    expect(() => net.forward(x, 0.4, [0, 4])).toThrow(/UNet: a label must be an integer in \[0, 3\] \(3: the null class\), got 4/);
     expect(() => new F.UNet({ size: 30 })).toThrow(/size must be divisible by 4/);
     expect(new F.UNet({ channels: 32, classes: 10 }, { generator: new T.Generator(1) }).parameters().reduce((a, p) => a + p.value.size, 0)).toBeGreaterThan(700_000);
   });

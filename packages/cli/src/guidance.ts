@@ -15,18 +15,22 @@ const K_NEIGHBOURS = 15;
 export function knnLabels(x: T.Tensor, ref: T.Tensor, refLabels: ArrayLike<number>, classes: number, k = K_NEIGHBOURS): Int32Array {
   const [n, d] = x.shape;
   const m = ref.shape[0];
+  const kk = Math.min(k, m);
   const out = new Int32Array(n);
-  const dist = new Float64Array(m);
-  const order = Array.from({ length: m }, (_, j) => j);
+  const best = new Float64Array(kk); // the kk smallest distances so far, ascending, and their points
+  const who = new Int32Array(kk);
   for (let i = 0; i < n; i++) {
+    best.fill(Infinity);
     for (let j = 0; j < m; j++) {
       let s = 0;
       for (let c = 0; c < d; c++) s += (x.data[i * d + c] - ref.data[j * d + c]) ** 2;
-      dist[j] = s;
+      if (!(s < best[kk - 1])) continue;
+      let at = kk - 1; // insert s in order, dropping the largest
+      for (; at > 0 && best[at - 1] > s; at--) (best[at] = best[at - 1]), (who[at] = who[at - 1]);
+      [best[at], who[at]] = [s, j];
     }
-    order.sort((a, b) => dist[a] - dist[b]);
     const votes = new Array<number>(classes).fill(0);
-    for (let q = 0; q < Math.min(k, m); q++) votes[refLabels[order[q]]]++;
+    for (let q = 0; q < kk; q++) votes[refLabels[who[q]]]++;
     out[i] = votes.indexOf(Math.max(...votes));
   }
   return out;
@@ -54,18 +58,15 @@ export function guidanceSweep(model: MLP, config: TrainConfig, spec: string, n: 
   }
   const g = new T.Generator(seed + 7);
   const ref = sampleLabeled(spec as DatasetName, 1000 * K, { generator: g }); // the vote's reference
-  const byClass = (pts: T.Tensor, labels: ArrayLike<number>, k: number) => {
-    const rows = Array.from({ length: labels.length }, (_, i) => i).filter((i) => labels[i] === k);
-    return T.gather(pts, rows);
-  };
+  // Fresh data of each class, split in two halves (the first to compare samples with, the pair for the floor)
   const fresh = sampleLabeled(spec as DatasetName, 2 * n * K, { generator: g });
-  const half = (k: number, part: number) => {
-    const all = byClass(fresh.points, fresh.labels.data, k);
+  const halves = Array.from({ length: K }, (_, k) => {
+    const all = T.gather(fresh.points, Array.from(fresh.labels.data.keys()).filter((i) => fresh.labels.data[i] === k));
     const m = Math.min(n, Math.floor(all.shape[0] / 2));
-    return T.slice(all, [part * m], [(part + 1) * m]);
-  };
+    return [T.slice(all, [0], [m]), T.slice(all, [m], [2 * m])];
+  });
   const ceiling = knnLabels(fresh.points, ref.points, ref.labels.data, K).filter((v, i) => v === fresh.labels.data[i]).length / fresh.points.shape[0];
-  const floor = Array.from({ length: K }, (_, k) => wasserstein2(half(k, 0), half(k, 1))).reduce((a, b) => a + b, 0) / K;
+  const floor = Array.from({ length: K }, (_, k) => wasserstein2(halves[k][0], halves[k][1])).reduce((a, b) => a + b, 0) / K;
   const rows: GuidanceRow[] = [];
   const charts: Chart[] = [];
   for (const w of ws) {
@@ -78,7 +79,7 @@ export function guidanceSweep(model: MLP, config: TrainConfig, spec: string, n: 
       const { x, nfe: calls } = solve(field, noise, { method: 'dopri5', rtol: 1e-4, atol: 1e-4, t0, t1 });
       const right = knnLabels(x, ref.points, ref.labels.data, K).filter((v) => v === k).length;
       hits += right;
-      const data = half(k, 0);
+      const data = halves[k][0];
       const classW2 = wasserstein2(T.slice(x, [0], [data.shape[0]]), data); // equal sizes (the class's share of fresh data may fall short of n)
       w2 += classW2 / K;
       perClass.accuracy.push(right / n);
@@ -90,7 +91,7 @@ export function guidanceSweep(model: MLP, config: TrainConfig, spec: string, n: 
         yLabel: 'x₁',
         equal: true,
         layers: [
-          { kind: 'scatter', xy: half(k, 0).data, color: '#9ecae1', radius: 1.4, opacity: 0.6 },
+          { kind: 'scatter', xy: data.data, color: '#9ecae1', radius: 1.4, opacity: 0.6 },
           { kind: 'scatter', xy: x.data, color: '#d62728', radius: 1.6, opacity: 0.6 },
         ],
       };

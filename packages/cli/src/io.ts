@@ -74,10 +74,10 @@ export function readLabeledPoints(command: string, flag: string, path: string, o
   return { points: T.tensor(values, { shape: [n, keep.length] }), labels };
 }
 
-/** Writes points to a `.npy` file (float32, (n, d)) or, for any other name, a CSV file with a header x0,x1,…. */
-export function writePoints(path: string, points: Tensor): void {
-  if (isNpy(path)) writeNpy(path, points);
-  else writeCsv(path, points);
+/** Writes points to a `.npy` file (float32, (n, d)) or, for any other name, a CSV file with a header x0,x1,… (and label). */
+export function writePoints(path: string, points: Tensor, labels?: ArrayLike<number>): void {
+  if (isNpy(path)) writeNpy(path, points); // (n, d) only: the caller says how the rows are ordered by class
+  else writeCsv(path, points, labels);
 }
 
 /** n points of a named dataset (drawn from `generator`), or the rows of a CSV or `.npy` file. */

@@ -3,7 +3,7 @@
 import * as A from '@rill/autograd';
 import * as T from '@rill/tensor';
 import { DIFFUSION_SCHEDULES, fieldOf, guidedField, inChunks, makePath, METHODS, sdeSolve, solve, type DiffusionSchedule, type Field, type Method, type TrainConfig, type SolveOptions, sampleDataset } from '@rill/flowmatch';
-import { isSpecialFile, writeFileAtomic } from '@rill/flowmatch/node';
+import { isSpecialFile } from '@rill/flowmatch/node';
 import { writeFigure } from './figure.js';
 import type { Flag, Values } from './flags.js';
 import { MAX_SEED, UsageError } from './flags.js';
@@ -82,9 +82,9 @@ export async function sample(v: Values): Promise<number> {
   // Samples written to stdout (or a pipe): the report goes to stderr, out of their way.
   const say = isSpecialFile(String(v.out)) ? console.error : console.log;
   finiteOutputs('sample', x, 'samples', m.kind === 'cfm' ? 'the ODE solver diverged: try dopri5 or more --steps' : 'the flow overflowed');
-  if (labels && !String(v.out).endsWith('.npy') && !isSpecialFile(String(v.out))) writeLabeledCsv(String(v.out), x, labels);
-  else writePoints(String(v.out), x);
+  writePoints(String(v.out), x, labels ?? undefined);
   say(`sampled ${v.n} points with ${m.kind === 'flow' ? 'the normalizing flow: one pass' : how.replace(', NFE', ': NFE')}, ${took} → ${v.out}`);
+  if (labels && labels.length > Number(v.n) && /\.npy$/i.test(String(v.out))) say(`the .npy holds the classes in blocks of ${v.n} rows: class 0 first, then 1, …`);
   if (config.dim !== 2 && (v.png || v.trajectories || v.field)) {
     say(`figures skipped: the model is ${config.dim}-dimensional (figures are drawn for 2D data)`);
     return 0;
@@ -167,12 +167,4 @@ function integrate(v: Values, field: Field, noise: T.Tensor, config: TrainConfig
     if (e instanceof T.ValueError) throw new UsageError(`rill sample: --solver euler-maruyama: ${e.message.replace(/^[\w-]+: /, '')}`);
     throw e;
   }
-}
-
-/** Samples with their class, as CSV: x0,…,label. */
-function writeLabeledCsv(path: string, x: T.Tensor, labels: number[]): void {
-  const [n, d] = x.shape;
-  const lines = [[...Array.from({ length: d }, (_, i) => `x${i}`), 'label'].join(',')];
-  for (let i = 0; i < n; i++) lines.push([...Array.from(x.data.subarray(i * d, (i + 1) * d), String), labels[i]].join(','));
-  writeFileAtomic(path, `${lines.join('\n')}\n`);
 }

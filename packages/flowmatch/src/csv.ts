@@ -90,13 +90,17 @@ export function parseCsv(text: string, source = 'csv', options: CsvOptions = {})
   return { columns: columns!, points: T.tensor(count === data.length ? data : data.slice(0, count), { shape: [count / d, d] }) };
 }
 
-/** CSV text with a header row x0,x1,… and one row per point (values written exactly: shortest round-trip form). */
-export function toCsv(points: Tensor): string {
+/**
+ * CSV text with a header row x0,x1,… and one row per point (values written exactly: shortest round-trip form); with
+ * `labels` (one per point), a last column `label`, the form `rill train --cond class` reads back.
+ */
+export function toCsv(points: Tensor, labels?: ArrayLike<number>): string {
   if (points.rank !== 2) throw new T.ShapeError('toCsv', `needs (rows, columns) points, got [${points.shape}]`);
   const [n, d] = points.shape;
+  if (labels && labels.length !== n) throw new T.ShapeError('toCsv', `needs one label per point: ${n} points, ${labels.length} labels`);
   const data = points.data;
-  const lines = [Array.from({ length: d }, (_, i) => `x${i}`).join(',')];
+  const lines = [[...Array.from({ length: d }, (_, i) => `x${i}`), ...(labels ? ['label'] : [])].join(',')];
   const show = (v: number) => (Object.is(v, -0) ? '-0' : String(v)); // String(-0) would lose the sign
-  for (let i = 0; i < n; i++) lines.push(Array.from(data.subarray(i * d, (i + 1) * d), show).join(','));
+  for (let i = 0; i < n; i++) lines.push([...Array.from(data.subarray(i * d, (i + 1) * d), show), ...(labels ? [labels[i]] : [])].join(','));
   return `${lines.join('\n')}\n`;
 }

@@ -50,6 +50,17 @@ export interface MLPConfig {
 export type Labels = number | readonly number[] | Int32Array | Tensor;
 
 /**
+ * Labels as an int32 (B) tensor for a field over K classes, checked: each an integer in [0, K] (K: the null class ∅),
+ * one for every row or one per row; left out, every row is ∅. Errors name `op`.
+ */
+export function labelTensor(op: string, y: Labels | undefined, batch: number, K: number): Tensor {
+  const values = y === undefined ? new Array<number>(batch).fill(K) : typeof y === 'number' ? new Array<number>(batch).fill(y) : y instanceof T.Tensor ? Array.from(y.data) : Array.from(y);
+  if (values.length !== batch) throw new T.ShapeError(op, `needs ${batch} labels, one per row of x, got ${values.length}`);
+  for (const v of values) if (!Number.isInteger(v) || v < 0 || v > K) throw new T.ValueError(op, `a label must be an integer in [0, ${K}] (${K}: the null class), got ${v}`);
+  return T.tensor(values, { shape: [batch], dtype: 'int32' });
+}
+
+/**
  * The velocity field u_θ(x, t): an MLP from [x, embed(t)] to a velocity of x's dimension.
  * x: (B, D), t: a number (one time for the batch) or (B, 1) → (B, D). With `classes` = K it is u_θ(x, t, y): a learned
  * embedding of y (K + 1 rows, the last for the null class ∅) joins the input, as in the MIT 6.S184 guidance lab and
@@ -101,14 +112,6 @@ export class MLP implements Module {
   /** The class embedding (K + 1, classDim), row K the null class; null for an unconditional field. */
   readonly classEmbedding: Var | null;
 
-  /** Labels as an int32 (B) tensor, checked: each in [0, K] (K: the null class ∅). */
-  labelTensor(y: Labels, batch: number): Tensor {
-    const K = this.config.classes;
-    const values = typeof y === 'number' ? new Array<number>(batch).fill(y) : y instanceof T.Tensor ? Array.from(y.data) : Array.from(y);
-    if (values.length !== batch) throw new T.ShapeError('MLP', `needs ${batch} labels, one per row of x, got ${values.length}`);
-    for (const v of values) if (!Number.isInteger(v) || v < 0 || v > K) throw new T.ValueError('MLP', `a label must be an integer in [0, ${K}] (${K}: the null class), got ${v}`);
-    return T.tensor(values, { shape: [batch], dtype: 'int32' });
-  }
 
   /** The time input for a batch of B: (B, 1) raw t, or (B, 2K) features. */
   embedTime(t: number | TensorArg, batch: number, dtype: T.DType): TensorArg {
@@ -129,7 +132,7 @@ export class MLP implements Module {
       throw new T.ShapeError('MLP', `expects x of shape (B, ${this.config.dim}), got [${xv.shape}]`);
     }
     const inputs: TensorArg[] = [x, this.embedTime(t, xv.shape[0], xv.dtype)];
-    if (this.classEmbedding) inputs.push(A.gather(this.classEmbedding, this.labelTensor(y ?? this.config.classes, xv.shape[0])));
+    if (this.classEmbedding) inputs.push(A.gather(this.classEmbedding, labelTensor('MLP', y, xv.shape[0], this.config.classes)));
     else if (y !== undefined) throw new T.ValueError('MLP', 'this field is unconditional (classes = 0): it takes no labels');
     return this.net.forward(A.concat(inputs, 1));
   }

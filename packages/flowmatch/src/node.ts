@@ -235,6 +235,6 @@ export function writeNpy(path: string, t: Tensor): void {
 }
 
 /** Writes points as CSV with a header x0,x1,… (atomically). */
-export function writeCsv(path: string, points: Tensor): void {
-  writeFileAtomic(path, toCsv(points));
+export function writeCsv(path: string, points: Tensor, labels?: ArrayLike<number>): void {
+  writeFileAtomic(path, toCsv(points, labels));
 }

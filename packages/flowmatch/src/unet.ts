@@ -5,7 +5,7 @@
 import * as A from '@rill/autograd';
 import { Conv2d, Linear, Var, type InitOptions, type Module, type TensorArg } from '@rill/autograd';
 import * as T from '@rill/tensor';
-import type { Labels } from './mlp.js';
+import { labelTensor, type Labels } from './mlp.js';
 
 /** The U-Net's shape. */
 export interface UNetConfig {
@@ -115,12 +115,8 @@ export class UNet implements Module {
     const tt = typeof t === 'number' ? T.full([batch, 1], t, { dtype }) : t;
     const angles = A.mul(tt, T.tensor(this.frequencies, { shape: [1, 8], dtype }));
     let e = this.#m<Linear>('time2').forward(A.silu(this.#m<Linear>('time1').forward(A.concat([A.sin(angles), A.cos(angles)], 1))));
-    if (this.#classEmbedding) {
-      const K = this.config.classes;
-      const values = y === undefined ? new Array<number>(batch).fill(K) : typeof y === 'number' ? new Array<number>(batch).fill(y) : Array.from(y instanceof T.Tensor ? y.data : y);
-      if (values.length !== batch || values.some((v) => !Number.isInteger(v) || v < 0 || v > K)) throw new T.ValueError('UNet', `needs ${batch} labels in [0, ${K}] (${K}: the null class)`);
-      e = A.add(e, A.gather(this.#classEmbedding, values));
-    } else if (y !== undefined) throw new T.ValueError('UNet', 'this field is unconditional (classes = 0): it takes no labels');
+    if (this.#classEmbedding) e = A.add(e, A.gather(this.#classEmbedding, labelTensor('UNet', y, batch, this.config.classes)));
+    else if (y !== undefined) throw new T.ValueError('UNet', 'this field is unconditional (classes = 0): it takes no labels');
     return e;
   }
 

@@ -121,12 +121,13 @@ function snapshot(s: Sampling): void {
     const { field, evaluations } = samplingField(s);
     const run = s.diffusion > 0 ? sdeTrajectory(field, noise, s.diffusion, s.steps) : F.solve(field, noise, { method: s.solver, steps: s.steps, rtol: 1e-4, atol: 1e-4, times: TIMES });
     // the data to compare with: the requested class's points for a guided sample
-    let data = dataPoints(500, new T.Generator(99));
+    const all = dataPoints(500, new T.Generator(99));
+    span = Math.max(3, ...Array.from(all.data, Math.abs)) * 1.15;
+    let data = all;
     if (s.label !== null && t.config.classes > 0) {
       const { z, y } = t.drawLabeled(1500, new T.Generator(99));
       data = T.gather(z, Array.from(y.keys()).filter((i) => y[i] === s.label));
     }
-    span = Math.max(3, ...Array.from(dataPoints(500, new T.Generator(99)).data, Math.abs)) * 1.15;
     const m = Math.min(data.shape[0], 500);
     const w2 = F.wasserstein2(T.slice(run.x, [0], [m]), T.slice(data, [0], [m]));
     return { nfe: run.nfe * evaluations, w2, data: Float32Array.from(data.data), trajectory: run.trajectory.map((p) => Float32Array.from(p.data)) };
