@@ -13,7 +13,7 @@ export const conv2dOp: OpDef<T.Conv2dOptions> = {
   vjp: (dy, { inputs: [x, w, b], attrs, needsGrad }) => [
     needsGrad[0] ? T.conv2dInputGrad(dy, w, x.shape, attrs) : null,
     needsGrad[1] ? T.conv2dWeightGrad(x, dy, w.shape, attrs) : null,
-    ...(b === undefined ? [] : [needsGrad[2] ? T.sum(dy, [0, 2, 3]) : null]),
+    ...(b === undefined ? [] : [needsGrad[2] ? T.tidy(() => T.sum(T.sum(dy, 0), [1, 2])) : null]), // over N (the batch kernel), then H, W
   ],
 };
 

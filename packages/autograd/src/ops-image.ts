@@ -1,8 +1,9 @@
 // What a U-Net and a small CNN need besides convolution, on (N, C, H, W) images: group normalisation, nearest-neighbour
 // 2× upsampling, 2 × 2 average and max pooling. Each is a composite of differentiable ops (reshape, broadcast,
-// reductions), so its gradient comes from theirs: nothing new to get wrong, and gradchecked all the same.
+// reductions), so its gradient comes from theirs: nothing new to get wrong, and gradchecked all the same. Group norm
+// also has a fused op for CPU backends (one pass each way, T.groupNorm), which keeps a U-Net's batch in memory.
 import * as T from '@rill/tensor';
-import type { TensorArg, Var } from './engine.js';
+import { apply, type OpDef, type TensorArg, type Var } from './engine.js';
 import { valueOf } from './inputs.js';
 import { add, div, mul, sqrt, sub } from './ops.js';
 import { max, mean, variance } from './ops-reduce.js';
@@ -29,10 +30,25 @@ export function groupNorm(x: TensorArg, groups: number, gamma: TensorArg, beta: 
     const s = valueOf('groupNorm', p).shape;
     if (s.length !== 1 || s[0] !== c) throw new T.ShapeError('groupNorm', `${name} must be (${c}), got [${s}]`);
   }
+  if (T.getBackend().device === 'cpu') return apply(groupNormOp, [x, gamma, beta], { groups, eps });
+  // The composite (GPU backends): the same formula from reductions and elementwise ops.
   const g = reshape(x, [n, groups, (c / groups) * h * w]); // each row of the last axis: one sample's group
   const normalised = div(sub(g, mean(g, 2, true)), sqrt(add(variance(g, 2, true), eps)));
   return add(mul(reshape(normalised, [n, c, h, w]), reshape(gamma, [1, c, 1, 1])), reshape(beta, [1, c, 1, 1]));
 }
+
+/** Group norm as one op: forward saves each group's μ and 1/√(σ² + ε); the VJP is T.groupNormBackward's one pass. */
+const groupNormOp: OpDef<{ groups: number; eps: number }, T.Tensor> = {
+  name: 'groupNorm',
+  forward: ([x, gamma, beta], { groups, eps }) => {
+    const { y, stats } = T.groupNorm(x, groups, gamma, beta, eps);
+    return { output: y, saved: stats };
+  },
+  vjp: (dy, { inputs: [x, gamma], saved: stats }) => {
+    const { dx, dgamma, dbeta } = T.groupNormBackward(dy, x, gamma, stats);
+    return [dx, dgamma, dbeta];
+  },
+};
 
 /** Nearest-neighbour 2× upsampling: (N, C, H, W) → (N, C, 2H, 2W), each pixel repeated in a 2 × 2 block. */
 export function upsample2x(x: TensorArg): Var {

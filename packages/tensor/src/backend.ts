@@ -4,6 +4,7 @@ import { BackendError } from './errors.js';
 import type { Tensor } from './tensor.js';
 import type { UnaryOp } from './unary.js';
 import type { BinaryOp } from './binary.js';
+import type { ConvDims } from './cpu/conv.js';
 
 /** The reductions Backend.reduce implements: `sum`, `max` and `min` over a set of axes. */
 export type ReduceOp = 'sum' | 'max' | 'min';
@@ -98,6 +99,12 @@ export interface Backend {
    * storages of the new parameter and state (the inputs' order without the gradient), or null: the op composes it.
    */
   fusedUpdate?(rule: string, tensors: readonly Tensor[], scalars: readonly number[]): unknown[] | null;
+  /** Storage of conv2d(x, w) + b (b null: none), (N, Co, Ho, Wo), for the checked sizes `d` (conv.ts); null: im2col + matmul. */
+  conv2d?(x: Tensor, w: Tensor, b: Tensor | null, d: ConvDims): unknown;
+  /** Storage of conv2d's input gradient (N, C, H, W) for dy (N, Co, Ho, Wo); null: the composite. */
+  conv2dInputGrad?(dy: Tensor, w: Tensor, d: ConvDims): unknown;
+  /** Storage of conv2d's weight gradient (Co, C, kH, kW) for x and dy; null: the composite. */
+  conv2dWeightGrad?(x: Tensor, dy: Tensor, d: ConvDims): unknown;
 }
 
 /** The sizes of a (batched) matmul, as ops.ts hands them to Backend.matmul. */

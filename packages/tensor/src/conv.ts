@@ -1,9 +1,11 @@
-// 2-D convolution with PyTorch's semantics and layout, and its input and weight gradients. The windows are unfolded on
-// the host (im2col, cpu/conv.ts) and the arithmetic is the backend's matmul (the SIMD kernel on wasm): y[n] = W·cols[n],
-// dcols[n] = Wᵀ·dy[n], dW = Σ_n dy[n]·cols[n]ᵀ. The direct loops of cpu/conv.ts stay as the reference.
+// 2-D convolution with PyTorch's semantics and layout, and its input and weight gradients, as matrix products over the
+// unfolded windows (im2col): y[n] = W·cols[n], dcols[n] = Wᵀ·dy[n], dW = Σ_n dy[n]·cols[n]ᵀ. A backend with its own
+// kernels runs them (wasm: image by image in SIMD, wasm/conv.ts); else the windows are unfolded on the host
+// (cpu/conv.ts) and the arithmetic is the backend's matmul. The direct loops of cpu/conv.ts stay as the reference.
 import { allocate, type DType } from './dtype.js';
 import { ShapeError, ValueError, fmt } from './errors.js';
-import { fromArray, input, needFloat, sameDType } from './internal.js';
+import { fromArray, input, needFloat, sameDType, wrap } from './internal.js';
+import { getBackend } from './backend.js';
 import { add, matmul, sum } from './ops.js';
 import { reshape } from './shapeops.js';
 import { tidy } from './lifetime.js';
@@ -53,6 +55,8 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, options: C
   const d = convDims(op, tx.shape, tw.shape, options);
   if (tb && (tb.rank !== 1 || tb.shape[0] !== d.co)) throw new ShapeError(op, `b must be (${d.co}), got ${fmt(tb.shape)}`);
   return tidy(() => {
+    const own = getBackend().conv2d?.(tx, tw, tb, d);
+    if (own) return wrap(own, [d.n, d.co, d.ho, d.wo], dtype);
     const y = matmul(reshape(tw, [d.co, d.c * d.kh * d.kw]), columns(tx, d, dtype)); // (N, C_out, Ho·Wo)
     const shaped = reshape(y, [d.n, d.co, d.ho, d.wo]);
     return tb ? add(shaped, reshape(tb, [1, d.co, 1, 1])) : shaped;
@@ -66,6 +70,8 @@ export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[]
   const dtype = sameDType(op, tg, tw);
   const d = convDims(op, xShape, tw.shape, options);
   if (tg.shape.join() !== [d.n, d.co, d.ho, d.wo].join()) throw new ShapeError(op, `dy must be ${fmt([d.n, d.co, d.ho, d.wo])}, got ${fmt(tg.shape)}`);
+  const own = getBackend().conv2dInputGrad?.(tg, tw, d);
+  if (own) return wrap(own, [...xShape], dtype);
   const out = allocate(dtype, d.n * d.c * d.h * d.w);
   tidy(() => {
     const dcols = matmul(reshape(tw, [d.co, d.c * d.kh * d.kw]), reshape(tg, [d.n, d.co, d.ho * d.wo]), { transA: true }); // (N, K, P)
@@ -81,6 +87,8 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
   const dtype = sameDType(op, tx, tg);
   const d = convDims(op, tx.shape, wShape, options);
   if (tg.shape.join() !== [d.n, d.co, d.ho, d.wo].join()) throw new ShapeError(op, `dy must be ${fmt([d.n, d.co, d.ho, d.wo])}, got ${fmt(tg.shape)}`);
+  const own = getBackend().conv2dWeightGrad?.(tx, tg, d);
+  if (own) return wrap(own, [...wShape], dtype);
   return tidy(() => {
     const perImage = matmul(reshape(tg, [d.n, d.co, d.ho * d.wo]), columns(tx, d, dtype), { transB: true }); // (N, C_out, K)
     return reshape(sum(perImage, 0), [...wShape]);

@@ -12,8 +12,9 @@ import { registerStarter } from '../ready.js';
 import { createJsBackend } from '../cpu/backend.js';
 import { matmulBlocked, type MatmulArgs } from '../cpu/matmul.js';
 import { BackendError } from '../errors.js';
-import { oneThread, type MatmulRows, type WasmBackend } from '../wasm/backend.js';
-import { GEN, JS_JOB, PARAM_COUNT, PARAMS, PENDING, WASM_JOB, rowsOf } from './protocol.js';
+import { allOnOneThread, oneThread, type EachRunner, type MatmulRows, type WasmBackend } from '../wasm/backend.js';
+import { EACH_KERNELS } from '../wasm/module.js';
+import { EACH, GEN, JS_JOB, PARAM_COUNT, PARAMS, PENDING, WASM_EACH_JOB, WASM_JOB, rowsOf } from './protocol.js';
 
 /** Products smaller than this many multiply-adds run on one thread: waking workers costs more than it saves. */
 export const PARALLEL_MIN_WORK = 1 << 21;
@@ -96,6 +97,17 @@ const wasmRows: MatmulRows = (kernels, args, work) => {
   runJob(p, () => kernels.matmul(a, apacked, b, packed, c, bias, y, act, n, k, ai, ap, bp, bj, start, end));
 };
 
+/** The per-item wasm kernels on all cores: each part runs the kernel on its range of the items, with its own scratch. */
+const wasmEach: EachRunner = (kernels, name, args, count) => {
+  if (!pool || !pool.wasm || count < 2) return kernels[name](...args, 0, count, 0);
+  const p = pool;
+  const parts = p.workers.length + 1;
+  p.params.set([count, 0, 0, 0, parts, WASM_EACH_JOB]);
+  p.params.set([EACH_KERNELS.indexOf(name), args.length, ...args], EACH.kernel);
+  const [start, end] = rowsOf(0, parts, count);
+  runJob(p, () => end > start && kernels[name](...args, start, end, 0));
+};
+
 /** The wasm backend, if it runs here on a shared memory (which the workers can then use too). */
 function sharedWasm(): WasmBackend | null {
   try {
@@ -135,7 +147,7 @@ export async function initThreads(threads = availableParallelism()): Promise<num
   }
   await Promise.all(ready);
   pool = p;
-  if (wasm) wasm.parts.rows = wasmRows;
+  if (wasm) Object.assign(wasm.parts, { rows: wasmRows, each: wasmEach, parts: p.workers.length + 1 });
   registerBackend('js-threads', () => createJsBackend(matmulThreaded, 'js-threads'), 20);
   return p.workers.length + 1;
 }
@@ -145,7 +157,7 @@ export async function stopThreads(): Promise<void> {
   if (!pool) return;
   const p = pool;
   pool = null;
-  if (p.wasm) p.wasm.parts.rows = oneThread;
+  if (p.wasm) Object.assign(p.wasm.parts, { rows: oneThread, each: allOnOneThread, parts: 1 });
   Atomics.store(p.ctrl, GEN, -1);
   Atomics.notify(p.ctrl, GEN);
   await Promise.all(p.workers.map((w) => w.terminate()));

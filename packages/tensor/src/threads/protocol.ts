@@ -10,9 +10,15 @@ export const PENDING = 1;
  * a, apacked, b, packed, c, bias, y, the activation's number and the strides ai, ap, bp, bj follow).
  */
 export const PARAMS = { m: 0, n: 1, k: 2, transB: 3, parts: 4, kind: 5, a: 6, apacked: 7, b: 8, packed: 9, c: 10, bias: 11, y: 12, act: 13, ai: 14, ap: 15, bp: 16, bj: 17 } as const;
-export const PARAM_COUNT = 18;
+export const PARAM_COUNT = 48;
 export const JS_JOB = 0;
 export const WASM_JOB = 1;
+/**
+ * A per-item wasm kernel (EACH_KERNELS): params[EACH.kernel] its index there, params[EACH.argc] the argument count,
+ * the arguments from EACH.args on; m is the item count, which the parts split evenly.
+ */
+export const WASM_EACH_JOB = 2;
+export const EACH = { kernel: 6, argc: 7, args: 8 } as const;
 
 /** The shared scratch matrices: op(A) row-major (M×K), B as stored, C (M×N). */
 export interface Scratch {

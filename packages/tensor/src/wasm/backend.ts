@@ -9,7 +9,8 @@ import type { Tensor } from '../tensor.js';
 import { SIMD_BINARY_OPS, SIMD_UNARY_OPS, type BinaryOp, type SimdBinaryOp, type SimdUnaryOp, type UnaryOp } from '../formulas.js';
 import { WasmHeap, type Block } from './heap.js';
 import type { WasmModule } from './api.js';
-import { compiledKernels, instantiate, type Compiled, type Kernels } from './module.js';
+import { compiledKernels, instantiate, type Compiled, type EachKernel, type Kernels } from './module.js';
+import { wasmConv } from './conv.js';
 
 /** The ops with a SIMD kernel (and a `<op>Grad` derivative kernel): those marked `simd` in formulas.ts; the rest use the js loops. */
 export const WASM_UNARY: ReadonlySet<UnaryOp> = new Set(SIMD_UNARY_OPS);
@@ -28,6 +29,12 @@ export const ACTIVATION_IDS = Object.fromEntries(SIMD_UNARY_OPS.map((op, i) => [
 /** Runs one matmul kernel call, `work` = M·N·K multiply-adds, possibly split by rows between threads (see threads/). */
 export type MatmulRows = (kernels: Kernels, args: Parameters<Kernels['matmul']>, work: number) => void;
 export const oneThread: MatmulRows = (kernels, args) => kernels.matmul(...args);
+/**
+ * Runs kernel `name` over the items [0, count) — `args`, then start, end and the part's index are its arguments —
+ * possibly split between threads (each part a whole range of items, with its own scratch).
+ */
+export type EachRunner = (kernels: Kernels, name: EachKernel, args: readonly number[], count: number) => void;
+export const allOnOneThread: EachRunner = (kernels, name, args, count) => kernels[name](...args, 0, count, 0);
 
 /** What a wasm backend is made of: for the threads module (which instantiates the same module on the same memory in
  * each worker and swaps `rows`) and for the tests. */
@@ -40,6 +47,10 @@ export interface WasmParts {
   module: WasmModule;
   /** Runs the matmul kernel calls: oneThread by default; the threads module swaps in one that splits rows. */
   rows: MatmulRows;
+  /** Runs the per-item kernels (EACH_KERNELS): allOnOneThread by default; the threads module splits the items. */
+  each: EachRunner;
+  /** How many parts `each` may split into (1, or the threads): the scratch each such call must provide for. */
+  parts: number;
 }
 
 /** A Backend made by createWasmBackend, with its parts exposed. */
@@ -57,12 +68,13 @@ export type WasmBackend = Backend & {
 export function createWasmBackend(compiled: Compiled = compiledKernels(), name = 'wasm'): WasmBackend {
   const { memory, shared, kernels } = instantiate(compiled);
   const heap = new WasmHeap(memory, shared);
-  const parts: WasmParts = { heap, kernels, module: compiled.module, rows: oneThread };
+  const parts: WasmParts = { heap, kernels, module: compiled.module, rows: oneThread, each: allOnOneThread, parts: 1 };
   const scalars = heap.alloc(64); // the Adam kernel's scalars, rewritten by every call
   // NB: the js kernels here are the fallback; they see the same memory through views made after each allocation.
   const base = createJsBackend(matmulBlocked, name, heap);
   const ptr = (t: Tensor) => (t.storageFor(name).storage as Block).ptr;
   const float32 = (...ts: Tensor[]) => ts.every((t) => t.dtype === 'float32');
+  const conv = wasmConv(parts, ptr);
 
   /**
    * C (+ bias, + act into y) = op(A)·op(B) at byte addresses, on the threads `parts.rows` uses. op(A)[i, p] is read in
@@ -155,6 +167,10 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
       product(ptr(x), false, ptr(w), false, z.ptr, b ? ptr(b) : 0, y === z ? 0 : y.ptr, act, m, n, k);
       return { z, y };
     },
+
+    conv2d: (x, w, b, d) => (float32(x, w, ...(b ? [b] : [])) ? conv.conv2d(x, w, b, d) : null),
+    conv2dInputGrad: (dy, w, d) => (float32(dy, w) ? conv.conv2dInputGrad(dy, w, d) : null),
+    conv2dWeightGrad: (x, dy, d) => (float32(x, dy) ? conv.conv2dWeightGrad(x, dy, d) : null),
 
     fusedUpdate(rule, [param, grad, m, v], values) {
       if (rule !== 'adam' || !float32(param, grad, m, v)) return null;

@@ -130,7 +130,7 @@
 ;; apacked: op(A)'s rows in panels of 4 (see packA). packed ≠ 0: the first N − N mod 8 columns of op(B) in panels
 ;; (see packB); packed = 0: B is row-major (bj = 1). Tiles cover whole panels, from the first multiple of 4 at or after
 ;; row0; the rows around them and the last N mod 8 columns are plain dot products on a and b.
-(func (export "matmul") (param $a i32) (param $apacked i32) (param $b i32) (param $packed i32) (param $c i32) (param $bias i32) (param $y i32)
+(func $matmul (export "matmul") (param $a i32) (param $apacked i32) (param $b i32) (param $packed i32) (param $c i32) (param $bias i32) (param $y i32)
     (param $act i32) (param $n i32) (param $k i32) (param $ai i32) (param $ap i32) (param $bp i32) (param $bj i32)
     (param $row0 i32) (param $row1 i32)
   (local $i i32) (local $j i32) (local $t0 i32) (local $i4 i32) (local $n8 i32) (local $jb i32) (local $jend i32) (local $kb i32)
@@ -196,7 +196,7 @@
 ;; per p, so a tile reads its B block contiguously. Why: the rows of a large row-major B are 4·N bytes apart, and
 ;; addresses 4 KiB apart share a set of the L1 cache, so the tile's 128 rows would evict each other; a transposed B has
 ;; no 8 neighbours along a row at all. O(K·N) copies next to the product's O(M·N·K) work.
-(func (export "packB") (param $b i32) (param $dst i32) (param $k i32) (param $n i32) (param $bp i32) (param $bj i32)
+(func $packB (export "packB") (param $b i32) (param $dst i32) (param $k i32) (param $n i32) (param $bp i32) (param $bj i32)
   (local $q i32) (local $p i32) (local $jj i32) (local $src i32) (local $n8 i32)
   (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
   (block $panels_done
@@ -228,7 +228,7 @@
 ;; op(A)[4q…4q+3, p] side by side for p = 0…K−1, 16 bytes per p, so a tile reads its four A elements with one
 ;; pointer and constant offsets (fewer instructions per step than four pointers into four rows). A row-major A
 ;; (ap = 1) goes 4×4 elements at a time: four vector loads, a transpose by shuffles, four vector stores.
-(func (export "packA") (param $a i32) (param $dst i32) (param $m4 i32) (param $k i32) (param $ai i32) (param $ap i32)
+(func $packA (export "packA") (param $a i32) (param $dst i32) (param $m4 i32) (param $k i32) (param $ai i32) (param $ap i32)
   (local $i i32) (local $p i32) (local $r i32) (local $k4 i32)
   (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
   (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)

@@ -46,11 +46,34 @@ export interface Kernels extends ElementwiseKernels {
   sumRows(x: number, out: number, rows: number, cols: number): void;
   /** One Adam step over n float32 elements: writes po, mo, vo from p, g, m, v and the ten scalars at `scalars`. */
   adam(p: number, g: number, m: number, v: number, po: number, mo: number, vo: number, n: number, scalars: number): void;
+  /**
+   * The windows of one image x (C, H, W) as columns: cols[(c, p, q), (i, j)] = x[c, i·sh − ph + p, j·sw − pw + q] (0 in
+   * the padding), C·kH·kW rows of Ho·Wo floats, `rowStride` floats apart.
+   */
+  im2col(x: number, cols: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, ho: number, wo: number, rowStride: number): void;
+  /** im2col's adjoint: dx (C, H, W) = 0, then each element of cols added where its window read x. */
+  col2im(cols: number, dx: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, ho: number, wo: number, rowStride: number): void;
+  /**
+   * im2col written in packA's layout for the product colsᵀ·Wᵀ: output positions in panels of 4, panel t holding
+   * cols[k, 4t…4t+3] for each k (16·K bytes per panel); positions P…p4 − 1 are zeros.
+   */
+  im2colPanels(x: number, dst: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, ho: number, wo: number, p4: number): void;
+  /** dst (Co, P) = srcᵀ + bias for src (P, Co); bias = 0: none. */
+  unpanel(src: number, dst: number, p: number, co: number, bias: number): void;
+  /** Images [start, end) of conv2d's forward pass (see conv.wat), with part `part`'s scratch. */
+  convForward(...args: number[]): void;
+  /** Chunks [start, end) of conv2d's weight gradient (see conv.wat), with part `part`'s scratch. */
+  convWeightGrad(...args: number[]): void;
 }
+
+/** The kernels that run over a range of items [start, end) with a part's scratch: what Kernels.each splits. */
+export const EACH_KERNELS = ['convForward', 'convWeightGrad'] as const;
+/** One of EACH_KERNELS. */
+export type EachKernel = (typeof EACH_KERNELS)[number];
 
 /** Every export the kernels module must have: the hand-written kernels and those of each `simd` op. */
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
-  'matmul', 'packA', 'packB', 'sumRows', 'adam',
+  'matmul', 'packA', 'packB', 'sumRows', 'adam', 'im2col', 'col2im', 'im2colPanels', 'unpanel', 'convForward', 'convWeightGrad',
   ...SIMD_UNARY_OPS.flatMap((op) => [op, `${op}Grad`, `${op}GradRows`] as const),
   ...SIMD_BINARY_OPS,
 ];
