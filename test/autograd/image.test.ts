@@ -8,6 +8,24 @@ import { expectClose } from '../helpers/close.js';
 const f64 = (shape: number[], seed: number) => T.randn(shape, { generator: new T.Generator(seed), dtype: 'float64' });
 const idx = (s: number[], n: number, c: number, i: number, j: number) => ((n * s[1] + c) * s[2] + i) * s[3] + j;
 
+/** Group norm by its definition, in float64: each sample's group of channels and pixels to mean 0, variance 1, then γ, β. */
+function groupNormRef(d: ArrayLike<number>, s: number[], groups: number, gamma: ArrayLike<number>, beta: ArrayLike<number>): Float64Array {
+  const want = new Float64Array(d.length);
+  const per = s[1] / groups;
+  for (let n = 0; n < s[0]; n++)
+    for (let g = 0; g < groups; g++) {
+      const members: number[] = [];
+      for (let c = per * g; c < per * (g + 1); c++) for (let i = 0; i < s[2]; i++) for (let j = 0; j < s[3]; j++) members.push(idx(s, n, c, i, j));
+      const mu = members.reduce((a, k) => a + d[k], 0) / members.length;
+      const v = members.reduce((a, k) => a + (d[k] - mu) ** 2, 0) / members.length;
+      for (const k of members) {
+        const c = Math.floor(k / (s[2] * s[3])) % s[1];
+        want[k] = ((d[k] - mu) / Math.sqrt(v + 1e-5)) * gamma[c] + beta[c];
+      }
+    }
+  return want;
+}
+
 describe('image ops', () => {
   it('groupNorm: each sample’s group has mean 0 and variance 1 before the affine map; values equal the formula', () => {
     const s = [2, 6, 3, 4];
@@ -15,22 +33,28 @@ describe('image ops', () => {
     const gamma = f64([6], 2);
     const beta = f64([6], 3);
     const y = A.groupNorm(x, 3, gamma, beta).value;
-    const d = x.data;
-    const want = new Float64Array(d.length);
-    for (let n = 0; n < 2; n++)
-      for (let g = 0; g < 3; g++) {
-        const members: number[] = [];
-        for (let c = 2 * g; c < 2 * g + 2; c++) for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) members.push(idx(s, n, c, i, j));
-        const mu = members.reduce((a, k) => a + d[k], 0) / members.length;
-        const v = members.reduce((a, k) => a + (d[k] - mu) ** 2, 0) / members.length;
-        for (const k of members) {
-          const c = Math.floor(k / 12) % 6;
-          want[k] = ((d[k] - mu) / Math.sqrt(v + 1e-5)) * gamma.data[c] + beta.data[c];
-        }
-      }
-    expectClose(y.data, want, { rtol: 1e-12, atol: 1e-12 });
+    expectClose(y.data, groupNormRef(x.data, s, 3, gamma.data, beta.data), { rtol: 1e-12, atol: 1e-12 });
     expect(() => A.groupNorm(x, 4, gamma, beta)).toThrow(/groups must divide the 6 channels, got 4/);
     expect(() => A.groupNorm(x, 3, f64([5], 1), beta)).toThrow(/gamma must be \(6\)/);
+  });
+
+  it('groupNorm in float32 on wasm (the SIMD kernel, odd pixel counts, a large mean): the formula to float32 rounding; gradients as float64’s', () => {
+    T.setBackend('wasm');
+    try {
+      for (const [s, groups] of [[[3, 8, 7, 7], 4], [[2, 6, 5, 3], 3], [[1, 4, 2, 2], 1]] as [number[], number][]) {
+        const x64 = T.add(f64(s, 11), 5); // μ ≈ 5, σ ≈ 1: the form (x − μ)·r must not cancel
+        const [g64, b64, dy64] = [f64([s[1]], 12), f64([s[1]], 13), f64(s, 14)];
+        const [x, g, b, dy] = [x64, g64, b64, dy64].map((t) => T.cast(t, 'float32'));
+        const out = T.groupNorm(x, groups, g, b);
+        expect(out.y.backend).toBe('wasm');
+        expectClose(out.y.data, groupNormRef(x.data, s, groups, g.data, b.data), { rtol: 2e-5, atol: 2e-5 });
+        const want = T.groupNormBackward(T.cast(dy, 'float64'), T.cast(x, 'float64'), T.cast(g, 'float64'), T.groupNorm(T.cast(x, 'float64'), groups, T.cast(g, 'float64'), T.cast(b, 'float64')).stats);
+        const got = T.groupNormBackward(dy, x, g, out.stats);
+        for (const k of ['dx', 'dgamma', 'dbeta'] as const) expectClose(got[k].data, want[k].data, { rtol: 1e-4, atol: 1e-4 });
+      }
+    } finally {
+      T.setBackend('cpu');
+    }
   });
 
   it('upsample2x repeats each pixel in a 2 × 2 block; the pools take the block’s mean and max', () => {

@@ -105,6 +105,10 @@ export interface Backend {
   conv2dInputGrad?(dy: Tensor, w: Tensor, d: ConvDims): unknown;
   /** Storage of conv2d's weight gradient (Co, C, kH, kW) for x and dy; null: the composite. */
   conv2dWeightGrad?(x: Tensor, dy: Tensor, d: ConvDims): unknown;
+  /** Storages of group norm's y (x's shape) and stats (N, G, 2) (norm.ts); null: the host loops. */
+  groupNorm?(x: Tensor, groups: number, gamma: Tensor, beta: Tensor, eps: number): { y: unknown; stats: unknown } | null;
+  /** Storages of group norm's dx, dγ and dβ; null: the host loops. */
+  groupNormBackward?(dy: Tensor, x: Tensor, gamma: Tensor, stats: Tensor): { dx: unknown; dgamma: unknown; dbeta: unknown } | null;
 }
 
 /** The sizes of a (batched) matmul, as ops.ts hands them to Backend.matmul. */

@@ -1,8 +1,10 @@
-// Group normalisation as one forward and one backward pass over the data (host loops, float64 sums), instead of the ten
-// full-size tensors its composite of elementwise ops and reductions keeps for backward: what makes a U-Net's batch fit.
+// Group normalisation as one forward and one backward pass over the data (float64 sums), instead of the ten full-size
+// tensors its composite of elementwise ops and reductions keeps for backward: what makes a U-Net's batch fit. The
+// backend's kernel where it has one (wasm: norm.wat), else the host loops here (the reference).
 import { allocate } from './dtype.js';
 import { ShapeError, ValueError, fmt } from './errors.js';
-import { fromArray, input, needFloat, sameDType } from './internal.js';
+import { fromArray, input, needFloat, sameDType, wrap } from './internal.js';
+import { getBackend } from './backend.js';
 import type { Tensor } from './tensor.js';
 
 /** What the forward pass gives back: y, and each sample-group's statistics for the backward. */
@@ -42,6 +44,8 @@ export function groupNorm(x: Tensor, groups: number, gamma: Tensor, beta: Tensor
   needFloat(op, tx);
   const { n, c, m, hw } = dims(op, tx, groups, tg);
   if (tb.rank !== 1 || tb.shape[0] !== c) throw new ShapeError(op, `beta must be (${c}), got ${fmt(tb.shape)}`);
+  const own = getBackend().groupNorm?.(tx, groups, tg, tb, eps);
+  if (own) return { y: wrap(own.y, tx.shape, dtype), stats: wrap(own.stats, [n, groups, 2], dtype) };
   const [xs, gs, bs] = [tx.data, tg.data, tb.data];
   const y = allocate(dtype, tx.size);
   const stats = allocate(dtype, 2 * n * groups);
@@ -70,6 +74,8 @@ export function groupNormBackward(dy: Tensor, x: Tensor, gamma: Tensor, stats: T
   const dtype = sameDType(op, dy, x, gamma, stats);
   const { n, c, m, hw, groups } = dims(op, x, stats.shape[1], gamma);
   if (dy.shape.join() !== x.shape.join()) throw new ShapeError(op, `dy must be ${fmt(x.shape)}, got ${fmt(dy.shape)}`);
+  const own = getBackend().groupNormBackward?.(dy, x, gamma, stats);
+  if (own) return { dx: wrap(own.dx, x.shape, dtype), dgamma: wrap(own.dgamma, [c], dtype), dbeta: wrap(own.dbeta, [c], dtype) };
   const [gs, xs, ds, st] = [gamma.data, x.data, dy.data, stats.data];
   const dx = allocate(dtype, x.size);
   const [dg, db] = [new Float64Array(c), new Float64Array(c)];

@@ -172,6 +172,25 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
     conv2dInputGrad: (dy, w, d) => (float32(dy, w) ? conv.conv2dInputGrad(dy, w, d) : null),
     conv2dWeightGrad: (x, dy, d) => (float32(x, dy) ? conv.conv2dWeightGrad(x, dy, d) : null),
 
+    groupNorm(x, groups, gamma, beta, eps) {
+      if (!float32(x, gamma, beta)) return null;
+      const [n, c, h, w] = x.shape;
+      const [y, stats] = [heap.allocate('float32', x.size), heap.allocate('float32', 2 * n * groups)];
+      kernels.groupNorm(ptr(x), ptr(gamma), ptr(beta), y.ptr, stats.ptr, n, c, groups, h * w, eps);
+      return { y, stats };
+    },
+
+    groupNormBackward(dy, x, gamma, stats) {
+      if (!float32(dy, x, gamma, stats)) return null;
+      const [n, c, h, w] = x.shape;
+      const [dx, sums] = [heap.allocate('float32', x.size), heap.allocate('float64', 2 * c)];
+      heap.view(sums, 'float64', 2 * c).fill(0);
+      kernels.groupNormBackward(ptr(dy), ptr(x), ptr(gamma), ptr(stats), dx.ptr, sums.ptr, n, c, stats.shape[1], h * w);
+      const both = Float32Array.from(heap.view(sums, 'float64', 2 * c)); // dγ then dβ, rounded once
+      heap.free(sums);
+      return { dx, dgamma: heap.fromArray(both.subarray(0, c)), dbeta: heap.fromArray(both.subarray(c)) };
+    },
+
     fusedUpdate(rule, [param, grad, m, v], values) {
       if (rule !== 'adam' || !float32(param, grad, m, v)) return null;
       const [po, mo, vo] = [heap.allocate('float32', param.size), heap.allocate('float32', param.size), heap.allocate('float32', param.size)];

@@ -60,6 +60,10 @@ export interface Kernels extends ElementwiseKernels {
   im2colPanels(x: number, dst: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, ho: number, wo: number, p4: number): void;
   /** dst (Co, P) = srcᵀ + bias for src (P, Co); bias = 0: none. */
   unpanel(src: number, dst: number, p: number, co: number, bias: number): void;
+  /** y and stats (μ, r per sample-group, float32 pairs) of group norm over (N, C, hw) float32 images (see norm.wat). */
+  groupNorm(x: number, gamma: number, beta: number, y: number, stats: number, n: number, c: number, groups: number, hw: number, eps: number): void;
+  /** Group norm's dx, and Σ dy·x̂, Σ dy per channel added into `sums` (float64, 2C). */
+  groupNormBackward(dy: number, x: number, gamma: number, stats: number, dx: number, sums: number, n: number, c: number, groups: number, hw: number): void;
   /** Images [start, end) of conv2d's forward pass (see conv.wat), with part `part`'s scratch. */
   convForward(...args: number[]): void;
   /** Chunks [start, end) of conv2d's weight gradient (see conv.wat), with part `part`'s scratch. */
@@ -73,7 +77,7 @@ export type EachKernel = (typeof EACH_KERNELS)[number];
 
 /** Every export the kernels module must have: the hand-written kernels and those of each `simd` op. */
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
-  'matmul', 'packA', 'packB', 'sumRows', 'adam', 'im2col', 'col2im', 'im2colPanels', 'unpanel', 'convForward', 'convWeightGrad',
+  'matmul', 'packA', 'packB', 'sumRows', 'adam', 'im2col', 'col2im', 'im2colPanels', 'unpanel', 'convForward', 'convWeightGrad', 'groupNorm', 'groupNormBackward',
   ...SIMD_UNARY_OPS.flatMap((op) => [op, `${op}Grad`, `${op}GradRows`] as const),
   ...SIMD_BINARY_OPS,
 ];
