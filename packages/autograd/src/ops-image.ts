@@ -1,13 +1,13 @@
 // What a U-Net and a small CNN need besides convolution, on (N, C, H, W) images: group normalisation, nearest-neighbour
-// 2× upsampling, 2 × 2 average and max pooling. Each is a composite of differentiable ops (reshape, broadcast,
-// reductions), so its gradient comes from theirs: nothing new to get wrong, and gradchecked all the same. Group norm
-// also has a fused op for CPU backends (one pass each way, T.groupNorm), which keeps a U-Net's batch in memory.
+// 2× upsampling, 2 × 2 average and max pooling. The pools are composites of differentiable ops (reshape, reductions),
+// so their gradients come from those; upsampling is one direct op each way, and group norm too on CPU backends (one
+// pass each way, T.groupNorm: it keeps a U-Net's batch in memory), its composite on the GPU. All gradchecked.
 import * as T from '@rill/tensor';
 import { apply, type OpDef, type TensorArg, type Var } from './engine.js';
 import { valueOf } from './inputs.js';
 import { add, div, mul, sqrt, sub } from './ops.js';
 import { max, mean, variance } from './ops-reduce.js';
-import { broadcastTo, reshape } from './ops-shape.js';
+import { reshape } from './ops-shape.js';
 
 /** x's shape as (N, C, H, W), checked (errors name `op`). */
 function nchw(op: string, x: TensorArg): [number, number, number, number] {
@@ -50,11 +50,18 @@ const groupNormOp: OpDef<{ groups: number; eps: number }, T.Tensor> = {
   },
 };
 
-/** Nearest-neighbour 2× upsampling: (N, C, H, W) → (N, C, 2H, 2W), each pixel repeated in a 2 × 2 block. */
+/** Nearest-neighbour 2× upsampling: (N, C, H, W) → (N, C, 2H, 2W), each pixel repeated in a 2 × 2 block; its VJP
+ * sums each block of dy back into its pixel (direct loops, T.upsample2x / T.upsample2xGrad). */
 export function upsample2x(x: TensorArg): Var {
-  const [n, c, h, w] = nchw('upsample2x', x);
-  return reshape(broadcastTo(reshape(x, [n, c, h, 1, w, 1]), [n, c, h, 2, w, 2]), [n, c, 2 * h, 2 * w]);
+  nchw('upsample2x', x);
+  return apply(upsample2xOp, [x], undefined);
 }
+
+const upsample2xOp: OpDef = {
+  name: 'upsample2x',
+  forward: ([x]) => T.upsample2x(x),
+  vjp: (dy) => [T.upsample2xGrad(dy)],
+};
 
 /** The 2 × 2 blocks of x as axes 3 and 5: (N, C, H/2, 2, W/2, 2); H and W must be even. */
 function blocks(op: string, x: TensorArg): Var {

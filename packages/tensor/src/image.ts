@@ -1,0 +1,41 @@
+// Nearest-neighbour 2× upsampling and its adjoint (the sum of each 2 × 2 block) as direct loops over (N, C, H, W):
+// one pass each, where the broadcast-and-reshape composite makes a 6-D copy forward and a strided reduction backward.
+import { allocate } from './dtype.js';
+import { ShapeError, fmt } from './errors.js';
+import { fromArray, input } from './internal.js';
+import type { Tensor } from './tensor.js';
+
+function nchw(op: string, x: Tensor): [number, number, number, number] {
+  if (x.rank !== 4) throw new ShapeError(op, `needs an image batch (N, C, H, W), got ${fmt(x.shape)}`);
+  return x.shape as [number, number, number, number];
+}
+
+/** y[n, c, 2i + a, 2j + b] = x[n, c, i, j] for a, b ∈ {0, 1}: (N, C, H, W) → (N, C, 2H, 2W). */
+export function upsample2x(x: Tensor): Tensor {
+  const t = input('upsample2x', x, 'x');
+  const [n, c, h, w] = nchw('upsample2x', t);
+  const [xs, y] = [t.data, allocate(t.dtype, 4 * t.size)];
+  for (let plane = 0; plane < n * c; plane++)
+    for (let i = 0; i < h; i++) {
+      const from = (plane * h + i) * w;
+      const to = (plane * 2 * h + 2 * i) * 2 * w; // output row 2i; row 2i + 1 is 2w further
+      for (let j = 0; j < w; j++) y[to + 2 * j] = y[to + 2 * j + 1] = y[to + 2 * w + 2 * j] = y[to + 2 * w + 2 * j + 1] = xs[from + j];
+    }
+  return fromArray(y, [n, c, 2 * h, 2 * w], t.dtype);
+}
+
+/** upsample2x's adjoint: dx[n, c, i, j] = Σ of dy's 2 × 2 block at (2i, 2j); dy (N, C, 2H, 2W) → (N, C, H, W). */
+export function upsample2xGrad(dy: Tensor): Tensor {
+  const t = input('upsample2xGrad', dy, 'dy');
+  const [n, c, h2, w2] = nchw('upsample2xGrad', t);
+  if (h2 % 2 || w2 % 2) throw new ShapeError('upsample2xGrad', `needs an even height and width, got ${h2}×${w2}`);
+  const [h, w] = [h2 / 2, w2 / 2];
+  const [ds, dx] = [t.data, allocate(t.dtype, t.size / 4)];
+  for (let plane = 0; plane < n * c; plane++)
+    for (let i = 0; i < h; i++) {
+      const to = (plane * h + i) * w;
+      const from = (plane * h2 + 2 * i) * w2;
+      for (let j = 0; j < w; j++) dx[to + j] = ds[from + 2 * j] + ds[from + 2 * j + 1] + (ds[from + w2 + 2 * j] + ds[from + w2 + 2 * j + 1]);
+    }
+  return fromArray(dx, [n, c, h, w], t.dtype);
+}
