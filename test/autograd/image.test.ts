@@ -84,6 +84,15 @@ describe('image ops', () => {
     expect(() => A.upsample2x(f64([3, 4], 1))).toThrow(/upsample2x: needs an image batch \(N, C, H, W\)/);
   });
 
+  it('maxPool2d sends each gradient to its block’s maximum, the first in reading order on a tie (as PyTorch)', () => {
+    const v = new A.Var(T.tensor([1, 3, 2, 2, 0, 3, 5, 5, 7, 1, 5, 5, -1, -2, -3, -4], { shape: [1, 1, 4, 4], dtype: 'float64' }), { requiresGrad: true });
+    const y = A.maxPool2d(v);
+    expect(Array.from(y.value.data)).toEqual([3, 5, 7, 5]);
+    A.sum(A.mul(y, T.tensor([1, 2, 3, 4], { shape: [1, 1, 2, 2], dtype: 'float64' }))).backward();
+    // blocks: [1 3; 0 3] → the 3 at (0,1); [2 2; 5 5] → (1,2); [7 1; -1 -2] → (2,0); [5 5; -3 -4] → (2,2)
+    expect(Array.from(v.grad!.data)).toEqual([0, 1, 0, 0, 0, 0, 2, 0, 3, 0, 4, 0, 0, 0, 0, 0]);
+  });
+
   it('groupNorm passes the gradient check for x, gamma and beta (float64)', () => {
     const report = A.gradcheck((x, g, b) => A.groupNorm(x, 2, g, b), [f64([2, 4, 3, 5], 6), f64([4], 7), f64([4], 8)], { raise: false });
     expect(report.ok, report.message).toBe(true);

@@ -10,6 +10,15 @@ import { readMnist } from '@rill/flowmatch/node';
 import { mean, trainLosses } from '../helpers/train.js';
 
 describe('UNet', () => {
+  it('unetTensors lists, from the config alone, exactly the parameters a built U-Net has (names, shapes, order)', () => {
+    for (const config of [{ channels: 4, classes: 3 }, { channels: 8, inChannels: 2, size: 12 }, { channels: 32, classes: 10 }]) {
+      const net = new F.UNet(config, { generator: new T.Generator(0) });
+      expect(Array.from(F.unetTensors(config))).toEqual(net.namedParameters().map(([name, p]) => ({ name, shape: p.shape })));
+      if (config.channels === 32) expect(net.parameters().reduce((s, p) => s + p.value.size, 0)).toBe(Array.from(F.unetTensors(config)).reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0));
+      net.dispose();
+    }
+  });
+
   it('maps (B, 784) to (B, 784) and (B, 1, 28, 28) to itself, the same values; labels steer it, the null class is the default', () => {
     const net = new F.UNet({ channels: 4, classes: 3 }, { generator: new T.Generator(1) });
     const x = T.randn([2, 784], { generator: new T.Generator(2) });

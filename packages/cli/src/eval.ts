@@ -1,10 +1,13 @@
 // `rill eval`: sample quality against fresh data (W2, MMD², energy distance), the data-vs-data floor, the NLL of fresh
 // data, the cost of sampling, and for flow matching NFE and W2 per solver. Both model kinds (cfm, flow).
 import * as T from '@rill/tensor';
-import { energyDistance, mmd2, wasserstein2, fieldOf, solve, type Method, type SolveOptions } from '@rill/flowmatch';
-import { COMPARE_FLAGS, MAX_SEED, UsageError, type Flag, type Values } from './flags.js';
+import { energyDistance, mmd2, wasserstein2, fieldOf, solve, type FieldModel, type Method, type SolveOptions, type TrainConfig } from '@rill/flowmatch';
+import { COMPARE_FLAGS, MAX_SEED, UsageError, given, type Flag, type Values } from './flags.js';
 import * as A from '@rill/autograd';
 import { guidanceSweep } from './guidance.js';
+import { evaluateImages } from './eval-images.js';
+import { MNIST_DIR_FLAG } from './mnist.js';
+import { isImageModel } from './sample.js';
 import { loadAnyModel, loadPoints, modelLogProb, samplingField } from './io.js';
 
 export const EVAL_FLAGS: Flag[] = [
@@ -16,6 +19,10 @@ export const EVAL_FLAGS: Flag[] = [
   { name: 'raw', kind: 'bool', default: false, help: 'use the raw weights even when the model has EMA weights' },
   { name: 'guidance', kind: 'string', help: 'a class-conditional model: guidance scales to compare, e.g. 0,1,2,4 (class accuracy and per-class W2 for each)' },
   { name: 'png', kind: 'string', io: 'out', help: 'with --guidance: a grid of samples, classes × guidance scales' },
+  { name: 'referee', kind: 'string', io: 'in', help: "images: the classifier that scores them (default: the one @rill/cli ships, made by rill referee)" },
+  { name: 'solver', kind: 'choice', choices: ['euler', 'midpoint', 'heun', 'rk4', 'dopri5'], default: 'euler', help: 'images: the ODE solver of the samples' },
+  { name: 'steps', kind: 'int', min: 1, max: 10_000, default: 50, help: 'images: its steps' },
+  MNIST_DIR_FLAG,
 ];
 
 /** The solvers compared, at about 100 evaluations each (dopri5 adapts). */
@@ -32,6 +39,7 @@ const metrics = (a: T.Tensor, b: T.Tensor) => ({ w2: wasserstein2(a, b), mmd2: m
 export async function evaluate(v: Values): Promise<number> {
   const m = loadAnyModel('eval', String(v.model), Boolean(v.raw));
   const { config } = m;
+  if (m.kind === 'cfm' && isImageModel(m.config)) return evaluateImageModel(v, m.model, m.config);
   const spec = v.data === undefined ? String(config.data) : String(v.data);
   if (spec === 'custom') throw new UsageError('rill eval: the model says nothing of its training data (a CSV or .npy file, or imported weights); pass the data with --data FILE');
   const n = Number(v.n);
@@ -118,5 +126,32 @@ export async function evaluate(v: Values): Promise<number> {
     }
     if (v.png) console.log(`  grid (classes × w) → ${v.png}`);
   }
+  return 0;
+}
+
+/** `rill eval` for a model of images: referee accuracy and FD per guidance scale (eval-images.ts), printed or as JSON. */
+function evaluateImageModel(v: Values, model: FieldModel, config: TrainConfig): number {
+  if (v.data !== undefined && v.data !== config.data) throw new UsageError(`rill eval: the model makes ${config.data} images; --data must be ${config.data} (or left out)`);
+  if (!given(v, 'n')) v.n = 1000;
+  const conditional = model.config.classes > 0;
+  if (!conditional && v.guidance !== undefined) throw new UsageError(`rill eval: --guidance needs a class-conditional model (rill train --cond class); ${v.model} is not one`);
+  const ws = String(v.guidance ?? '1,2,3').split(',').map(Number);
+  if (!ws.length || ws.some((w) => !(w >= 0 && w <= 1000))) throw new UsageError(`rill eval: --guidance must be a list of scales in [0, 1000], e.g. 1,2,3; got ${String(v.guidance)}`);
+  const r = evaluateImages(v, model, config, ws);
+  const report = { model: String(v.model), kind: 'cfm', data: config.data, seed: Number(v.seed), ...r };
+  if (v.json) {
+    console.log(JSON.stringify(report, null, 2));
+    return 0;
+  }
+  const f = (x: number) => x.toFixed(2);
+  const ref = r.referee.testAccuracy === null ? '' : ` (test accuracy ${(100 * r.referee.testAccuracy).toFixed(2)} %)`;
+  console.log(`${report.model}: ${r.n} samples${conditional ? ` (${r.perClass} per class)` : ''}, ${r.solver.method} ${r.solver.steps} steps, scored by the referee${ref}:`);
+  console.log(`  floor: FD ${f(r.floor.fd)} (${r.n} training images vs the test set)`);
+  console.log(`  w       accuracy   FD        FD/floor   NFE   seconds   (accuracy class by class)`);
+  for (const row of r.guidance) {
+    const each = row.perClass.map((a, k) => `${k}: ${a.toFixed(2)}`).join(' ');
+    console.log(`  ${String(row.w).padEnd(8)}${(conditional ? (100 * row.accuracy).toFixed(1) + ' %' : '—').padStart(8)}   ${f(row.fd).padStart(7)}   ${f(row.fd / r.floor.fd).padStart(8)}   ${String(row.nfe).padStart(4)}   ${row.seconds.toFixed(1).padStart(7)}   ${each}`);
+  }
+  if (v.png) console.log(`  guidance grid (classes × w) → ${v.png}`);
   return 0;
 }

@@ -2,7 +2,7 @@
 // asked for (a k-nearest-neighbour vote among labelled data; the same vote on fresh data is the ceiling) and how
 // diverse each class's samples stay (W2 to that class's data, beside the data-vs-data floor); and the grid figure.
 import * as T from '@rill/tensor';
-import { guidedField, sampleLabeled, solve, wasserstein2, DATASET_CLASSES, type DatasetName, type MLP, type TrainConfig } from '@rill/flowmatch';
+import { guidedField, sampleLabeled, solve, wasserstein2, DATASET_CLASSES, type DatasetName, type FieldModel, type TrainConfig } from '@rill/flowmatch';
 import { samplingField } from './io.js';
 import { writeFigure } from './figure.js';
 import type { Chart } from './plot/svg.js';
@@ -51,7 +51,7 @@ export interface GuidanceRow {
 }
 
 /** The guidance sweep: per w, class accuracy and per-class W2; the k-NN ceiling and the per-class floor on fresh data. */
-export function guidanceSweep(model: MLP, config: TrainConfig, spec: string, n: number, seed: number, ws: number[], png?: string) {
+export function guidanceSweep(model: FieldModel, config: TrainConfig, spec: string, n: number, seed: number, ws: number[], png?: string) {
   const K = model.config.classes;
   if (!(spec in DATASET_CLASSES) || DATASET_CLASSES[spec as DatasetName] !== K) {
     throw new UsageError(`rill eval: --guidance needs the labelled data the model was trained on, a built-in dataset with ${K} classes; got ${spec}`);
@@ -75,7 +75,7 @@ export function guidanceSweep(model: MLP, config: TrainConfig, spec: string, n: 
     for (let k = 0; k < K; k++) {
       const guided = guidedField(model, k, w);
       const { field, t0, t1 } = samplingField(model, config, guided);
-      const noise = T.randn([n, model.config.dim], { generator: new T.Generator(seed * 1000 + k) }); // the same noise for every w
+      const noise = T.randn([n, config.dim], { generator: new T.Generator(seed * 1000 + k) }); // the same noise for every w
       const { x, nfe: calls } = solve(field, noise, { method: 'dopri5', rtol: 1e-4, atol: 1e-4, t0, t1 });
       const right = knnLabels(x, ref.points, ref.labels.data, K).filter((v) => v === k).length;
       hits += right;
@@ -98,6 +98,6 @@ export function guidanceSweep(model: MLP, config: TrainConfig, spec: string, n: 
     }
     rows.push({ w, accuracy: hits / (n * K), w2, nfe, perClass });
   }
-  if (png && model.config.dim === 2) writeFigure(png, charts, 260, 250, ws.length);
+  if (png && config.dim === 2) writeFigure(png, charts, 260, 250, ws.length);
   return { rows, ceiling, floor };
 }

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
-import { type Checkpoint, DATASET_NAMES, sampleDataset, type DatasetName, modelFromCheckpoint, makePath, type TrainConfig, flowFromCheckpoint, type FlowTrainConfig, type NormalizingFlow, logProb, type MLP, asVelocity, guidedDiffField, fieldOf, SCORE_T0, type Field } from '@rill/flowmatch';
+import { type Checkpoint, DATASET_NAMES, sampleDataset, type DatasetName, modelFromCheckpoint, makePath, type TrainConfig, flowFromCheckpoint, type FlowTrainConfig, type NormalizingFlow, logProb, type FieldModel, asVelocity, guidedDiffField, fieldOf, SCORE_T0, type Field } from '@rill/flowmatch';
 import { loadCheckpoint, readCsv, readNpy, writeCsv, writeNpy } from '@rill/flowmatch/node';
 import { UsageError } from './flags.js';
 
@@ -90,7 +90,7 @@ export function loadPoints(command: string, flag: string, spec: string, n: numbe
 }
 
 /** A model file: the checkpoint and its model (EMA weights when present, unless raw). */
-export function loadModel(command: string, path: string, raw = false, ckpt = loadCheckpoint(path)): { ckpt: Checkpoint; model: MLP; config: TrainConfig } {
+export function loadModel(command: string, path: string, raw = false, ckpt = loadCheckpoint(path)): { ckpt: Checkpoint; model: FieldModel; config: TrainConfig } {
   if (ckpt.kind !== 'cfm') throw new UsageError(`rill ${command}: ${path} holds a '${ckpt.kind}' model, which this command cannot use`);
   const model = modelFromCheckpoint(ckpt, { ema: !raw });
   finiteWeights(command, path, model.parameters());
@@ -101,7 +101,7 @@ export function loadModel(command: string, path: string, raw = false, ckpt = loa
  * The velocity field a cfm model is sampled with, and the times it is integrated over: the model itself on [0, 1], or
  * for a noise-predicting model (objective score) its ε̂ converted to a velocity, on [SCORE_T0, the path's tMax].
  */
-export function samplingField(model: MLP, config: TrainConfig, field: Field = fieldOf(model)): { field: Field; t0: number; t1: number } {
+export function samplingField(model: FieldModel, config: TrainConfig, field: Field = fieldOf(model)): { field: Field; t0: number; t1: number } {
   if ((config.objective ?? 'velocity') === 'velocity') return { field, t0: 0, t1: 1 };
   const path = makePath(config);
   return { field: asVelocity(field, path, 'epsilon'), t0: SCORE_T0, t1: path.scheduler.tMax };
@@ -123,7 +123,7 @@ export function finiteOutputs(command: string, values: Tensor, what: string, why
 
 /** A model file of either kind: a flow-matching velocity field (cfm) or a normalizing flow. */
 export type AnyModel =
-  | { kind: 'cfm'; ckpt: Checkpoint; model: MLP; config: TrainConfig }
+  | { kind: 'cfm'; ckpt: Checkpoint; model: FieldModel; config: TrainConfig }
   | { kind: 'flow'; ckpt: Checkpoint; flow: NormalizingFlow; config: FlowTrainConfig };
 
 export function loadAnyModel(command: string, path: string, raw = false): AnyModel {

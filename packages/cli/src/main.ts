@@ -6,6 +6,7 @@ import { evaluate, EVAL_FLAGS } from './eval.js';
 import { helpText, parseFlags, UsageError, type Flag, type Values } from './flags.js';
 import { logprob, LOGPROB_FLAGS } from './logprob.js';
 import { checkOutputs } from './outputs.js';
+import { referee, REFEREE_FLAGS } from './referee.js';
 import { sample, SAMPLE_FLAGS } from './sample.js';
 import { solvers, SOLVERS_FLAGS } from './solvers.js';
 import { train, TRAIN_FLAGS } from './train.js';
@@ -19,9 +20,10 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   train: { summary: 'train a flow-matching model (or a normalizing flow: --kind flow) on a dataset or a CSV file', flags: TRAIN_FLAGS, run: train },
   sample: { summary: 'draw samples from a model (and draw figures)', flags: SAMPLE_FLAGS, run: sample },
-  eval: { summary: 'W2, MMD² and energy distance against fresh data, the data-vs-data floor, NFE per solver', flags: EVAL_FLAGS, run: evaluate },
+  eval: { summary: 'W2, MMD² and energy distance against fresh data, the data-vs-data floor, NFE per solver (images: referee accuracy and FD)', flags: EVAL_FLAGS, run: evaluate },
   logprob: { summary: 'log-densities of points under a model (and a density heat map)', flags: LOGPROB_FLAGS, run: logprob },
   solvers: { summary: 'every ODE solver at several NFE budgets: error against a tight solution and W2 (and a figure)', flags: SOLVERS_FLAGS, run: solvers },
+  referee: { summary: 'train the MNIST classifier that scores generated digits (rill eval --data mnist) and save it', flags: REFEREE_FLAGS, run: referee },
   export: { summary: "write a model's weights as a safetensors file in torchcfm's MLP layout", flags: EXPORT_FLAGS, run: exportModel },
   import: { summary: 'a .rill model from a safetensors file of torchcfm\'s MLP (e.g. trained in PyTorch)', flags: IMPORT_FLAGS, run: importModel },
 };

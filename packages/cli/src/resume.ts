@@ -5,6 +5,8 @@ import { given, UsageError, type Values } from './flags.js';
 /** Flags whose value is fixed by the run, each with the config field it sets. */
 const FIXED: [flag: string, field: string][] = [
   ['batch', 'batch'],
+  ['model', 'model'],
+  ['channels', 'channels'],
   ['hidden', 'hidden'],
   ['act', 'activation'],
   ['couplings', 'couplings'],

@@ -2,7 +2,8 @@
 // or, for a normalizing flow, by pushing noise through it in one pass.
 import * as A from '@rill/autograd';
 import * as T from '@rill/tensor';
-import { DIFFUSION_SCHEDULES, fieldOf, guidedField, inChunks, makePath, METHODS, sdeSolve, solve, type DiffusionSchedule, type Field, type Method, type TrainConfig, type SolveOptions, sampleDataset } from '@rill/flowmatch';
+import { DIFFUSION_SCHEDULES, fieldOf, guidedField, inChunks, makePath, METHODS, sdeSolve, solve, type DiffusionSchedule, type Field, type Method, type TrainConfig, type SolveOptions, sampleDataset, IMAGE_DATA } from '@rill/flowmatch';
+import { denoisingStrip, sampleGrid, writeImages } from './images.js';
 import { isSpecialFile } from '@rill/flowmatch/node';
 import { writeFigure } from './figure.js';
 import type { Flag, Values } from './flags.js';
@@ -12,6 +13,11 @@ import type { Layer } from './plot/svg.js';
 
 /** Rows per evaluation of the velocity field when sampling: a chunk's activations, not --n rows', are in memory. */
 const CHUNK_ROWS = 16_384;
+/** The same for images, whose activations are ~10⁵ floats a row in a U-Net. */
+const IMAGE_CHUNK_ROWS = 200;
+
+/** Whether a flow-matching config describes images (an image dataset, or a U-Net). */
+export const isImageModel = (config: TrainConfig) => Object.hasOwn(IMAGE_DATA, config.data) || config.model === 'unet';
 
 export const SOLVER_FLAGS: Flag[] = [
   { name: 'solver', kind: 'choice', choices: METHODS, default: 'dopri5', help: 'ODE solver' },
@@ -30,9 +36,9 @@ export const SAMPLE_FLAGS: Flag[] = [
   { name: 'class', kind: 'string', help: 'a class-conditional model: the class to sample (0, 1, …), or all (--n samples of each; a label column in the CSV)' },
   { name: 'guidance', kind: 'number', min: 0, max: 1000, default: 1, help: 'with --class: the guidance scale w (0 unconditional, 1 conditional, > 1 guided)' },
   { name: 'seed', kind: 'int', min: 0, max: MAX_SEED, default: 0, help: 'seed of the noise' },
-  { name: 'out', kind: 'string', io: 'out', default: 'samples.csv', help: 'file for the samples: CSV (header x0,x1,…), or .npy (a float32 array (n, d))' },
-  { name: 'png', kind: 'string', io: 'out', help: 'draw data vs samples to this PNG' },
-  { name: 'trajectories', kind: 'string', io: 'out', help: 'draw trajectories from noise to data to this PNG' },
+  { name: 'out', kind: 'string', io: 'out', default: 'samples.csv', help: 'file for the samples: CSV (header x0,x1,…; images: label,p0,…,p783 with intensities in [0, 1]), or .npy (a float32 array (n, d))' },
+  { name: 'png', kind: 'string', io: 'out', help: 'draw data vs samples to this PNG (images: a grid, one row per class)' },
+  { name: 'trajectories', kind: 'string', io: 'out', help: 'draw trajectories from noise to data to this PNG (images: a denoising strip, x_t at t = 0, ¼, ½, ¾, 1)' },
   { name: 'field', kind: 'string', io: 'out', help: 'draw the velocity field at t = 0, ½, 0.9 to this PNG' },
   { name: 'raw', kind: 'bool', default: false, help: 'use the raw weights even when the model has EMA weights' },
 ];
@@ -66,10 +72,11 @@ export async function sample(v: Values): Promise<number> {
     // The noise is drawn whole (the same draws for any --n split), the field evaluated in chunks (bounded memory).
     const parts: T.Tensor[] = [];
     let nfe = 0;
+    const rows = isImageModel(m.config) ? IMAGE_CHUNK_ROWS : CHUNK_ROWS;
     for (const label of classesToSample(v, m.model.config.classes)) {
       const guided = label === null ? Object.assign(fieldOf(m.model), { evaluationsPerCall: 1 }) : guidedField(m.model, label, Number(v.guidance));
       const { field, t0, t1 } = samplingField(m.model, m.config, guided); // a noise-predicting model: ε̂ → velocity, from t0
-      const run = integrate(v, inChunks(field, CHUNK_ROWS), noise, m.config, g, t0, t1);
+      const run = integrate(v, inChunks(field, rows), noise, m.config, g, t0, t1);
       const evaluations = guided.evaluationsPerCall;
       parts.push(run.x);
       nfe = run.calls * evaluations; // network evaluations (two per call for a guided field)
@@ -82,6 +89,7 @@ export async function sample(v: Values): Promise<number> {
   // Samples written to stdout (or a pipe): the report goes to stderr, out of their way.
   const say = isSpecialFile(String(v.out)) ? console.error : console.log;
   finiteOutputs('sample', x, 'samples', m.kind === 'cfm' ? 'the ODE solver diverged: try dopri5 or more --steps' : 'the flow overflowed');
+  if (m.kind === 'cfm' && isImageModel(m.config)) return sampleImages(v, m, x, labels, how, took, noise, say);
   writePoints(String(v.out), x, labels ?? undefined);
   say(`sampled ${v.n} points with ${m.kind === 'flow' ? 'the normalizing flow: one pass' : how.replace(', NFE', ': NFE')}, ${took} → ${v.out}`);
   if (labels && labels.length > Number(v.n) && /\.npy$/i.test(String(v.out))) say(`the .npy holds the classes in blocks of ${v.n} rows: class 0 first, then 1, …`);
@@ -135,6 +143,29 @@ export async function sample(v: Values): Promise<number> {
     });
     const size = writeFigure(String(v.field), charts, 420, 420);
     say(`velocity field → ${v.field} (${size.width}×${size.height})`);
+  }
+  return 0;
+}
+
+/** The outputs of image samples: the CSV or .npy of intensities, the grid (--png), the denoising strip (--trajectories). */
+function sampleImages(v: Values, m: Extract<ReturnType<typeof loadAnyModel>, { kind: 'cfm' }>, x: T.Tensor, labels: number[] | null, how: string, took: string, noise: T.Tensor, say: (...a: unknown[]) => void): number {
+  if (v.field) throw new UsageError('rill sample: --field draws a 2D velocity field; this model makes images');
+  writeImages(String(v.out), x, labels ?? undefined);
+  say(`sampled ${v.n} images${labels && labels.length > Number(v.n) ? ' of each class' : ''} with ${how.replace(', NFE', ': NFE')}, ${took} → ${v.out}`);
+  if (v.png) {
+    sampleGrid(String(v.png), x, labels, `Samples (${how})`);
+    say(`grid → ${v.png}`);
+  }
+  if (v.trajectories) {
+    const classes = labels ? [...new Set(labels)] : [null];
+    const strip = classes.map((k) => {
+      const guided = k === null ? fieldOf(m.model) : guidedField(m.model, k, Number(v.guidance));
+      return { label: k === null ? 'sample' : `class ${k}`, field: samplingField(m.model, m.config, guided).field, noise: T.slice(noise, [0], [1]) };
+    });
+    const { t0, t1 } = samplingField(m.model, m.config);
+    const method = v.solver === 'euler-maruyama' ? 'euler' : (v.solver as 'euler' | 'midpoint' | 'rk4' | 'dopri5');
+    denoisingStrip(String(v.trajectories), strip, t0, t1, { method, steps: Number(v.steps), rtol: Number(v.rtol), atol: Number(v.atol) });
+    say(`denoising strip → ${v.trajectories}`);
   }
   return 0;
 }

@@ -9,11 +9,15 @@ import { writeFigure } from './figure.js';
 import { given, INDEX_COL_FLAG, MAX_SEED, UsageError, type Flag, type Values } from './flags.js';
 import { isDataset, readLabeledPoints, readPoints, seconds } from './io.js';
 import { progress } from './progress.js';
+import { loadMnist, MNIST_DIR_FLAG } from './mnist.js';
 import { resumeChanges } from './resume.js';
 
 export const TRAIN_FLAGS: Flag[] = [
   { name: 'kind', kind: 'choice', choices: ['cfm', 'flow'], default: 'cfm', help: 'cfm: flow matching (an ODE velocity field); flow: a normalizing flow (RealNVP) by maximum likelihood' },
-  { name: 'data', kind: 'string', io: 'in', default: 'moons', help: 'a dataset (moons, moons-sklearn, 8gaussians, checkerboard, circles, spirals, swissroll, gmm, overlap), a CSV file or a .npy array (n, d)' },
+  { name: 'data', kind: 'string', io: 'in', default: 'moons', help: 'a dataset (moons, moons-sklearn, 8gaussians, checkerboard, circles, spirals, swissroll, gmm, overlap), mnist (images; see --mnist-dir), a CSV file or a .npy array (n, d)' },
+  MNIST_DIR_FLAG,
+  { name: 'model', kind: 'choice', choices: ['mlp', 'unet'], default: 'mlp', help: 'the velocity field: mlp (--hidden, --act), or unet for images (--channels)' },
+  { name: 'channels', kind: 'int', min: 1, max: 1024, default: DEFAULT_CONFIG.channels, help: 'unet: channels c at full resolution (2c, 4c below)' },
   { name: 'out', kind: 'string', io: 'out', required: true, help: 'the .rill file to write (model + optimizer + RNG state)' },
   { name: 'steps', kind: 'int', min: 1, max: 100_000_000, default: DEFAULT_CONFIG.steps, help: 'training steps (in total, also when resuming)' },
   { name: 'batch', kind: 'int', min: 1, max: 65536, default: DEFAULT_CONFIG.batch, help: 'batch size' },
@@ -61,7 +65,11 @@ function resolveInputs(v: Values): { config: Partial<TrainConfig>; custom: Custo
   const custom: CustomPoints = {};
   const config: Partial<TrainConfig> = {};
   const data = String(v.data);
-  if (isDataset(data)) config.data = data;
+  if (data === 'mnist') {
+    const { train } = loadMnist('train', v);
+    [config.data, custom.data] = ['mnist', train.images];
+    if (v.cond === 'class') [custom.labels, config.classes] = [train.labels, 10];
+  } else if (isDataset(data)) config.data = data;
   else {
     const labelsFile = v.labels === undefined ? undefined : String(v.labels);
     const read = readLabeledPoints('train', 'data', data, { indexCol: Boolean(v['index-col']) }, labelsFile);
@@ -86,7 +94,7 @@ function resolveInputs(v: Values): { config: Partial<TrainConfig>; custom: Custo
 }
 
 /** Flags that only flow matching uses: given with --kind flow, they are a mistake. */
-const CFM_ONLY = ['optimizer', 'weight-decay', 'path', 'sigma', 'sigma-min', 'source', 'coupling', 'ema', 'cond', 'p-uncond', 'objective'];
+const CFM_ONLY = ['model', 'channels', 'optimizer', 'weight-decay', 'path', 'sigma', 'sigma-min', 'source', 'coupling', 'ema', 'cond', 'p-uncond', 'objective'];
 
 export async function train(v: Values): Promise<number> {
   const out = String(v.out);
@@ -97,11 +105,16 @@ export async function train(v: Values): Promise<number> {
   await useBackend('train', String(v.backend));
   const { config: inputs, custom } = resolveInputs(v);
   // The files the points came from (for --data-in-checkpoint ref).
-  const pointFiles = { data: custom.data && String(v.data), source: custom.source && String(v.source), indexCol: Boolean(v['index-col']) };
+  const pointFiles = { data: inputs.data === 'custom' ? String(v.data) : undefined, source: custom.source && String(v.source), indexCol: Boolean(v['index-col']) };
   let trainer: Trainer | FlowTrainer;
   if (v.resume) {
     const ckpt = loadCheckpoint(out);
     const changes = resumeChanges(out, ckpt, v, { data: inputs.data, source: inputs.source });
+    if (ckpt.config.data === 'mnist') {
+      // MNIST is never stored in a checkpoint: read again (with its labels for a conditional run).
+      const { train } = loadMnist('train', v);
+      [custom.data, custom.labels] = [train.images, (ckpt.config.classes as number) > 0 ? train.labels : undefined];
+    }
     for (const field of ['data', 'source'] as const) {
       const ref = referencedPoints(out, ckpt, field, custom[field]);
       if (ref && !custom[field]) [custom[field], pointFiles[field]] = [ref.points, ref.path];
@@ -120,12 +133,13 @@ export async function train(v: Values): Promise<number> {
     if (trainer.step >= trainer.config.steps) throw new UsageError(`rill train: ${out} is already at step ${trainer.step} ≥ --steps ${trainer.config.steps}`);
     process.stderr.write(`resuming ${out} at step ${trainer.step}${changes.length ? `, with ${changes.join(' and ')}` : ''}\n`);
   } else if (v.kind === 'flow') {
+    if (inputs.data === 'mnist') throw new UsageError('rill train: --kind flow is for points; train images with --kind cfm (--model unet or mlp)');
     for (const name of CFM_ONLY) {
       const flag = TRAIN_FLAGS.find((f) => f.name === name)!;
       if (v[name] !== flag.default) throw new UsageError(`rill train: --${name} is for --kind cfm (flow matching); a normalizing flow has no such setting`);
     }
     const config: Partial<FlowTrainConfig> = {
-      data: inputs.data,
+      data: inputs.data as FlowTrainConfig['data'],
       dim: inputs.dim,
       steps: Number(v.steps),
       batch: Number(v.batch),
@@ -142,6 +156,8 @@ export async function train(v: Values): Promise<number> {
       ...inputs,
       steps: Number(v.steps),
       batch: Number(v.batch),
+      model: v.model as TrainConfig['model'],
+      channels: Number(v.channels),
       hidden: (v.hidden as number[] | undefined) ?? DEFAULT_CONFIG.hidden,
       activation: (v.act as TrainConfig['activation'] | undefined) ?? DEFAULT_CONFIG.activation,
       lr: Number(v.lr),
@@ -156,7 +172,7 @@ export async function train(v: Values): Promise<number> {
       pUncond: Number(v['p-uncond']),
       objective: v.objective as TrainConfig['objective'],
     };
-    if (v.cond === 'class' && config.data !== 'custom') {
+    if (v.cond === 'class' && config.data !== 'custom' && config.data !== 'mnist') {
       const classes = DATASET_CLASSES[config.data as DatasetName];
       if (!classes) throw new UsageError(`rill train: --cond class needs a dataset with classes (${DATASET_NAMES.filter((d) => DATASET_CLASSES[d] > 0).join(', ')}); ${String(v.data)} has none`);
       config.classes = classes;

@@ -6,6 +6,7 @@ import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 import { BYTES, CheckpointError, isObject, oneLine, optimizerSlots, show, type Checkpoint } from './checkpoint.js';
 import { ACTIVATIONS } from '@rill/autograd';
+import { unetTensors } from './unet.js';
 
 /** One tensor that a config says a checkpoint holds. */
 export interface TensorSpec {
@@ -100,6 +101,29 @@ export function mlpArchitecture(config: Record<string, unknown>, source = 'check
     if (features > 0) yield { name: 'time.frequencies', shape: [features], dtypes: ['float64', 'float32'], buffer: true };
   }
   return { tensors: { [Symbol.iterator]: tensors }, unstoredBytes: 0 };
+}
+
+/**
+ * The U-Net a flow-matching config with `model: 'unet'` describes (`dim` = side², `channels`, `classes`), as makeModel
+ * would build it: unetTensors' list, all float32 parameters.
+ */
+export function unetArchitecture(config: Record<string, unknown>, source = 'checkpoint'): Architecture {
+  const dim = integerField(config, 'dim', 16, source);
+  const side = Math.round(Math.sqrt(dim));
+  if (side * side !== dim || side % 4 !== 0) configError(source, 'dim', `must be the square of a side divisible by 4 for a unet, got ${dim}`);
+  const channels = integerField(config, 'channels', 1, source);
+  if (channels > 1024) configError(source, 'channels', `must be at most 1024, got ${channels}`);
+  const classes = config.classes === undefined ? 0 : integerField(config, 'classes', 0, source);
+  if (classes > 1_000_000) configError(source, 'classes', `must be at most 1000000, got ${classes}`);
+  const list = () => Array.from(unetTensors({ size: side, channels, classes }), (t) => ({ ...t, dtypes: FLOAT32 }));
+  return { tensors: { [Symbol.iterator]: () => list()[Symbol.iterator]() }, unstoredBytes: 0 };
+}
+
+/** The velocity field's architecture by config.model: the MLP's (the default, also for files from before U-Nets) or the U-Net's. */
+export function modelArchitecture(config: Record<string, unknown>, source = 'checkpoint'): Architecture {
+  if (config.model === undefined || config.model === 'mlp') return mlpArchitecture(config, source);
+  if (config.model === 'unet') return unetArchitecture(config, source);
+  return configError(source, 'model', `must be mlp or unet, got ${show(config.model)}`);
 }
 
 /**

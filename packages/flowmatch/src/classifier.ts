@@ -47,9 +47,14 @@ export class ConvClassifier implements Module {
     return this.#hidden.forward(flat, 'relu');
   }
 
+  /** The logits (N, classes) of features (N, hidden) (the last layer alone). */
+  logits(features: TensorArg): Var {
+    return this.#out.forward(features);
+  }
+
   /** The logits (N, classes). */
   forward(x: TensorArg): Var {
-    return this.#out.forward(this.features(x));
+    return this.logits(this.features(x));
   }
 
   /** Every parameter, layer by layer. */

@@ -6,7 +6,7 @@
 // pass over [x; x] with labels [y; ∅].
 import * as A from '@rill/autograd';
 import * as T from '@rill/tensor';
-import type { MLP } from './mlp.js';
+import type { FieldModel } from './train-config.js';
 import type { Field } from './solvers.js';
 
 /** A Field, and how many network evaluations each call of it costs (the NFE a solver reports, times this). */
@@ -19,7 +19,7 @@ export type GuidedField = Field & {
  * The guided field as a differentiable function of x (a DiffField, for logProb's divergence): the same ũ, on Vars,
  * from one batched forward pass. `evaluationsPerCall` as for {@link guidedField}.
  */
-export function guidedDiffField(model: MLP, label: number, w = 1): ((x: A.Var, t: number) => A.Var) & {
+export function guidedDiffField(model: FieldModel, label: number, w = 1): ((x: A.Var, t: number) => A.Var) & {
   /** Network evaluations per call: 2 for a guided field, 1 for w = 0 or w = 1. */
   readonly evaluationsPerCall: number;
 } {
@@ -36,7 +36,7 @@ export function guidedDiffField(model: MLP, label: number, w = 1): ((x: A.Var, t
 }
 
 /** The guided field ũ(·, ·, y) of a class-conditional model for class `label` at guidance scale `w` ≥ 0. */
-export function guidedField(model: MLP, label: number, w = 1): GuidedField {
+export function guidedField(model: FieldModel, label: number, w = 1): GuidedField {
   const K = model.config.classes;
   if (K === 0) throw new T.ValueError('guidedField', 'the model is unconditional (trained without classes): train it with classes (rill train --cond class)');
   if (!(Number.isInteger(label) && label >= 0 && label < K)) throw new T.ValueError('guidedField', `label must be an integer in [0, ${K}), got ${label}`);

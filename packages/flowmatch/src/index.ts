@@ -9,7 +9,9 @@ export { MLP } from './mlp.js';
 export type { TimeEmbedding, MLPConfig, Labels } from './mlp.js';
 export { guidedField, guidedDiffField, type GuidedField } from './guidance.js';
 export { ConvClassifier, type ClassifierConfig } from './classifier.js';
-export { UNet, type UNetConfig } from './unet.js';
+export { trainReferee, classify, accuracy, refereeCheckpoint, refereeFromCheckpoint, type RefereeTraining } from './referee.js';
+export { frechetDistance, frechetDistanceOf, meanCovariance, symmetricEigen } from './frechet.js';
+export { UNet, unetTensors, type UNetConfig } from './unet.js';
 // The layers and optimizers live in @rill/autograd (docs/design.md says why); re-exported here, where the recipes use them.
 export { Linear, Activation, Sequential, EMA, ACTIVATIONS, stateDict, loadStateDict } from '@rill/autograd';
 export type { Module, InitOptions, ActivationName } from '@rill/autograd';
@@ -33,7 +35,7 @@ export { parseSafetensors, encodeSafetensors, type SafetensorsFile } from './saf
 export { exportTorchcfm, importTorchcfm, TORCHCFM_FORMAT, type TorchcfmImportOptions } from './torchcfm.js';
 export { wasserstein2, mmd2, energyDistance, dataFloor } from './metrics.js';
 export { encodeCheckpoint, decodeCheckpoint, crc32, CheckpointError, FORMAT_VERSION, READ_VERSIONS, type Checkpoint } from './checkpoint.js';
-export { SCORE_T0 } from './train-config.js';
+export { SCORE_T0, IMAGE_DATA, type ImageDataName, type FieldModel } from './train-config.js';
 export { Trainer, DEFAULT_CONFIG, MAX_BATCH, validateConfig, makeModel, makePath, modelFromCheckpoint, type TrainConfig, type CustomPoints } from './train.js';
 export { AffineCoupling, Reverse, ActNorm, NormalizingFlow, type FlowLayer, type FlowConfig } from './flows.js';
 export { FlowTrainer, DEFAULT_FLOW_CONFIG, validateFlowConfig, makeFlow, flowFromCheckpoint, type FlowTrainConfig } from './flow-train.js';

@@ -6,6 +6,7 @@
 // Rill's MLP with time { kind: 'concat' } has the same layers at the same indices and the same input order [x, t],
 // but stores Linear weights (in, out): export transposes them, import transposes them back.
 import * as T from '@rill/tensor';
+import type { MLP } from './mlp.js';
 import type { Tensor } from '@rill/tensor';
 import type { Checkpoint } from './checkpoint.js';
 import { ACTIVATIONS, Linear, type ActivationName } from '@rill/autograd';
@@ -53,11 +54,12 @@ function transposed(t: Tensor): Tensor {
 export function exportTorchcfm(ckpt: Checkpoint, options: { ema?: boolean } = {}): Uint8Array {
   if (ckpt.kind !== 'cfm') throw new T.ValueError('exportTorchcfm', `needs a flow-matching (cfm) checkpoint, got '${ckpt.kind}'`);
   const config: TrainConfig = { ...DEFAULT_CONFIG, ...(ckpt.config as Partial<TrainConfig>) };
+  if (config.model === 'unet') throw new T.ValueError('exportTorchcfm', "the model is a U-Net; torchcfm's format here is its MLP (model: mlp)");
   if (config.time?.kind !== 'concat') {
     throw new T.ValueError('exportTorchcfm', `the model's time embedding is '${config.time?.kind}', which torchcfm's MLP cannot express: it appends raw t to x (time: concat)`);
   }
   const useEma = options.ema !== false && Object.keys(ckpt.tensors).some((n) => n.startsWith('ema.'));
-  const model = modelFromCheckpoint(ckpt, { ema: useEma });
+  const model = modelFromCheckpoint(ckpt, { ema: useEma }) as MLP;
   const tensors: Record<string, Tensor> = {};
   try {
     model.net.layers.forEach((layer, i) => {

@@ -2,10 +2,9 @@
 // (architecture.ts), then the model, optimizer, EMA, generator and history are restored exactly as they were.
 import * as T from '@rill/tensor';
 import { CheckpointError, optimizerSlots, show, tensorsUnder, type Checkpoint } from './checkpoint.js';
-import { checkConfig, checkTensors, mlpArchitecture, plain } from './architecture.js';
+import { checkConfig, checkTensors, modelArchitecture, plain } from './architecture.js';
 import { loadStateDict } from '@rill/autograd';
-import type { MLP } from './mlp.js';
-import { DEFAULT_CONFIG, makeModel, validateConfig, type CustomPoints, type TrainConfig } from './train-config.js';
+import { DEFAULT_CONFIG, IMAGE_DATA, makeModel, validateConfig, type CustomPoints, type FieldModel, type TrainConfig } from './train-config.js';
 import { Trainer } from './train.js';
 
 /**
@@ -18,7 +17,7 @@ export function trainerFromCheckpoint(ckpt: Checkpoint, custom: CustomPoints = {
   const source = ckpt.source ?? 'checkpoint';
   if (ckpt.kind !== 'cfm') throw new T.ValueError(source, `holds a '${plain(ckpt.kind)}' model, not a flow-matching (cfm) one`);
   const config: TrainConfig = { ...DEFAULT_CONFIG, ...(ckpt.config as Partial<TrainConfig>) };
-  const architecture = mlpArchitecture(config as unknown as Record<string, unknown>, source);
+  const architecture = modelArchitecture(config as unknown as Record<string, unknown>, source);
   checkConfig(config, DEFAULT_CONFIG, validateConfig, source);
   const slots = config.optimizer === 'sgd' ? ['momentum'] : ['m', 'v']; // what SGD and Adam(W) keep per parameter
   checkTensors(ckpt, architecture, { optimizerSlots: slots, ema: config.ema > 0 ? 'required' : undefined });
@@ -39,6 +38,9 @@ export function trainerFromCheckpoint(ckpt: Checkpoint, custom: CustomPoints = {
     if (!custom[field] && pts && (pts.rank !== 2 || pts.shape[0] < 1 || pts.shape[1] !== config.dim)) {
       throw new CheckpointError(source, `custom.${field} must hold points (n ≥ 1, ${config.dim}), got shape [${pts.shape}]`);
     }
+  }
+  if (Object.hasOwn(IMAGE_DATA, config.data) && !custom.data) {
+    throw new CheckpointError(source, `config.data is ${config.data}: its images are not stored in the file; pass them as the custom data (readMnist)`);
   }
   const labels = custom.labels ?? (custom.data ? undefined : ckpt.tensors['custom.labels']);
   if (config.classes > 0 && config.data === 'custom' && !labels) throw new CheckpointError(source, `config.classes is ${config.classes} but the file holds no custom.labels`);
@@ -67,12 +69,12 @@ export function trainerFromCheckpoint(ckpt: Checkpoint, custom: CustomPoints = {
  * The model stored in a checkpoint (its EMA weights when `ema` is true and the checkpoint has them). Its tensors are
  * checked against the config before the model is built; problems are errors naming the file (see checkTensors).
  */
-export function modelFromCheckpoint(ckpt: Checkpoint, options: { ema?: boolean } = {}): MLP {
+export function modelFromCheckpoint(ckpt: Checkpoint, options: { ema?: boolean } = {}): FieldModel {
   const source = ckpt.source ?? 'checkpoint';
   if (ckpt.kind !== 'cfm') throw new T.ValueError(source, `holds a '${plain(ckpt.kind)}' model, not a flow-matching (cfm) one`);
   const config = { ...DEFAULT_CONFIG, ...(ckpt.config as Partial<TrainConfig>) };
   const useEma = Boolean(options.ema) && Object.keys(ckpt.tensors).some((n) => n.startsWith('ema.'));
-  checkTensors(ckpt, mlpArchitecture(config as unknown as Record<string, unknown>, source), { ema: useEma ? 'when-present' : undefined });
+  checkTensors(ckpt, modelArchitecture(config as unknown as Record<string, unknown>, source), { ema: useEma ? 'when-present' : undefined });
   const model = makeModel(config, new T.Generator(0));
   const pick = (prefix: string) => tensorsUnder(ckpt, prefix);
   const weights = useEma ? pick('ema.') : {};

@@ -6,12 +6,16 @@ import { COUPLINGS, type CouplingName } from './couplings.js';
 import { DATASET_CLASSES, DATASET_NAMES, type DatasetName } from './datasets.js';
 import { Adam, AdamW, SGD, constantLr, cosineLr, warmupLr, type ActivationName, type Optimizer, type Schedule } from '@rill/autograd';
 import { MLP, type TimeEmbedding } from './mlp.js';
+import { UNet } from './unet.js';
 import { GaussianPath, SCHEDULERS } from './paths.js';
 
 /** Everything that defines a training run; plain JSON, stored in every checkpoint. */
 export interface TrainConfig {
-  /** A dataset name, or `custom` for points passed to the Trainer. */
-  data: DatasetName | 'custom';
+  /**
+   * A 2D dataset name; `mnist` (images, D = 784, passed to the Trainer as custom points and never stored in its
+   * checkpoints: readMnist in '@rill/flowmatch/node'); or `custom` for points passed to the Trainer (and stored).
+   */
+  data: DatasetName | ImageDataName | 'custom';
   /** `normal` (N(0, I)), a dataset name, or `custom`. */
   source: 'normal' | DatasetName | 'custom';
   /** Data dimension D (a positive integer; 2 when data or source is a built-in dataset). */
@@ -20,6 +24,10 @@ export interface TrainConfig {
   steps: number;
   /** Batch size (a positive integer). */
   batch: number;
+  /** The velocity field: `mlp` (hidden, activation, time), or `unet` for square one-channel images (channels). */
+  model: 'mlp' | 'unet';
+  /** c, the U-Net's channels at full resolution (2c and 4c below; ignored by the MLP). */
+  channels: number;
   /** Hidden widths of the MLP. */
   hidden: number[];
   /** Activation between the MLP's layers. */
@@ -67,6 +75,14 @@ export interface TrainConfig {
   objective: 'velocity' | 'score';
 }
 
+/** The image datasets: their side, and the classes a conditional field on them has. */
+export const IMAGE_DATA = { mnist: { side: 28, classes: 10 } } as const;
+/** One of IMAGE_DATA's names. */
+export type ImageDataName = keyof typeof IMAGE_DATA;
+
+/** The velocity fields a config can describe: an MLP on points (or flattened images), or a U-Net on images. */
+export type FieldModel = MLP | UNet;
+
 /** Where sampling an ε-prediction model starts: its velocity ẑ-term divides by α_t, 0 at t = 0 (linear, cosine). */
 export const SCORE_T0 = 0.01;
 
@@ -77,6 +93,8 @@ export const DEFAULT_CONFIG: TrainConfig = {
   dim: 2,
   steps: 20_000,
   batch: 256,
+  model: 'mlp',
+  channels: 32,
   hidden: [64, 64, 64],
   activation: 'selu',
   time: { kind: 'concat' },
@@ -100,13 +118,13 @@ export const DEFAULT_CONFIG: TrainConfig = {
   objective: 'velocity',
 };
 
-/** User data for `custom` data or source: rows are drawn uniformly with replacement. */
+/** User data for `custom` (or `mnist`) data or source: rows are drawn uniformly with replacement. */
 export interface CustomPoints {
-  /** Data points (n ≥ 1, D), finite; needed when config.data is `custom`. Cast to float32. */
+  /** Data points (n ≥ 1, D), finite; needed when config.data is `custom` or `mnist` (the images flattened). Cast to float32. */
   data?: Tensor;
   /** Source points (n ≥ 1, D), finite; needed when config.source is `custom`. Cast to float32. */
   source?: Tensor;
-  /** The class of each custom data point, int32 (n) in [0, classes); needed when config.classes > 0 and data is custom. */
+  /** The class of each custom data point, int32 (n) in [0, classes); needed when config.classes > 0 and data is custom or mnist. */
   labels?: Tensor;
 }
 
@@ -117,14 +135,18 @@ export function makePath(config: Pick<TrainConfig, 'path' | 'sigma' | 'sigmaMin'
   return new GaussianPath(make(), config.sigma);
 }
 
-/** The MLP velocity field a config describes, initialised from `generator`. */
-export function makeModel(config: Pick<TrainConfig, 'dim' | 'hidden' | 'activation' | 'time'> & Partial<Pick<TrainConfig, 'classes' | 'classDim'>>, generator?: T.Generator): MLP {
-  const { dim, hidden, activation, time, classes = 0, classDim = 8 } = config;
+/** The velocity field a config describes (its MLP, or its U-Net on side × side images), initialised from `generator`. */
+export function makeModel(
+  config: Pick<TrainConfig, 'dim' | 'hidden' | 'activation' | 'time'> & Partial<Pick<TrainConfig, 'classes' | 'classDim' | 'model' | 'channels'>>,
+  generator?: T.Generator,
+): FieldModel {
+  const { dim, hidden, activation, time, classes = 0, classDim = 8, model = 'mlp', channels = 32 } = config;
+  if (model === 'unet') return new UNet({ size: Math.round(Math.sqrt(dim)), channels, classes }, { generator });
   return new MLP({ dim, hidden, activation, time, classes, classDim }, { generator });
 }
 
 /** The optimizer a config names, over the model's parameters. */
-export function makeOptimizer(config: TrainConfig, model: MLP): Optimizer {
+export function makeOptimizer(config: TrainConfig, model: FieldModel): Optimizer {
   const params = model.parameters();
   if (config.optimizer === 'sgd') return new SGD(params, { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay });
   if (config.optimizer === 'adamw') return new AdamW(params, { lr: config.lr, weightDecay: config.weightDecay });
@@ -155,11 +177,18 @@ export function validateConfig(c: TrainConfig): void {
   // Batches are drawn whole each step: a config (from a file) must not ask for gigabytes of them.
   if (c.batch > MAX_BATCH) bad('batch', `must be ≤ ${MAX_BATCH}, got ${c.batch}`);
   if (c.validationSize > MAX_BATCH) bad('validationSize', `must be ≤ ${MAX_BATCH}, got ${c.validationSize}`);
-  if (c.data !== 'custom' && !DATASET_NAMES.includes(c.data)) bad('data', `'${c.data}' is not a dataset (known: ${DATASET_NAMES.join(', ')}, or a CSV file)`);
-  if (c.source !== 'normal' && c.source !== 'custom' && !DATASET_NAMES.includes(c.source)) bad('source', `'${c.source}' is not normal or a dataset`);
+  const image = Object.hasOwn(IMAGE_DATA, c.data) ? IMAGE_DATA[c.data as ImageDataName] : null;
+  if (c.data !== 'custom' && !image && !DATASET_NAMES.includes(c.data as DatasetName)) bad('data', `'${c.data}' is not a dataset (known: ${DATASET_NAMES.join(', ')}, ${Object.keys(IMAGE_DATA).join(', ')}, or a CSV file)`);
+  if (image && c.dim !== image.side ** 2) bad('dim', `must be ${image.side ** 2} for ${c.data} (${image.side} × ${image.side} images), got ${c.dim}`);
+  if (image && c.classes !== 0 && c.classes !== image.classes) bad('classes', `must be 0 or ${image.classes} for ${c.data}, got ${c.classes}`);
   const oneOf = (field: keyof TrainConfig, allowed: readonly string[]) => {
     if (!allowed.includes(c[field] as string)) bad(field, `must be one of ${allowed.join(', ')}, got '${String(c[field])}'`);
   };
+  oneOf('model', ['mlp', 'unet']);
+  if (!Number.isInteger(c.channels) || c.channels < 1 || c.channels > 1024) bad('channels', `must be an integer in [1, 1024], got ${String(c.channels)}`);
+  const side = Math.round(Math.sqrt(c.dim));
+  if (c.model === 'unet' && (side * side !== c.dim || side % 4 !== 0)) bad('model', `unet needs square images with a side divisible by 4 (D = side²), got D = ${c.dim}`);
+  if (c.source !== 'normal' && c.source !== 'custom' && !DATASET_NAMES.includes(c.source)) bad('source', `'${c.source}' is not normal or a dataset`);
   oneOf('path', ['linear', 'cosine', 'vp']);
   oneOf('optimizer', ['adam', 'adamw', 'sgd']);
   oneOf('schedule', ['constant', 'cosine']);
@@ -179,8 +208,9 @@ export function validateConfig(c: TrainConfig): void {
   if (!Number.isInteger(c.classDim) || c.classDim < 1) bad('classDim', `must be a positive integer, got ${String(c.classDim)}`);
   if (!(c.pUncond >= 0 && c.pUncond <= 1)) bad('pUncond', `must be in [0, 1], got ${c.pUncond}`);
   if (c.classes > 0 && c.coupling !== 'independent') bad('coupling', `must be independent for a conditional field (an OT pairing would mix the classes' pairs), got '${c.coupling}'`);
-  if (c.classes > 0 && c.data !== 'custom' && DATASET_CLASSES[c.data] !== c.classes) {
-    bad('classes', DATASET_CLASSES[c.data] ? `must be ${DATASET_CLASSES[c.data]} for ${c.data}, got ${c.classes}` : `must be 0: ${c.data} has no classes`);
+  if (c.classes > 0 && c.data !== 'custom' && !image && DATASET_CLASSES[c.data as DatasetName] !== c.classes) {
+    const k = DATASET_CLASSES[c.data as DatasetName];
+    bad('classes', k ? `must be ${k} for ${c.data}, got ${c.classes}` : `must be 0: ${c.data} has no classes`);
   }
   oneOf('objective', ['velocity', 'score']);
   if (c.objective === 'score' && c.source !== 'normal') bad('source', `must be normal for the score objective (the score of p_t is defined through the Gaussian noise), got ${c.source}`);

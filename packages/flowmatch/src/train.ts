@@ -7,10 +7,10 @@ import { couple } from './couplings.js';
 import { sampleDataset, sampleLabeled } from './datasets.js';
 import { cfmLoss, epsilonTarget } from './loss.js';
 import { EMA, clipGradNormSteps, stateDict, type Optimizer, type Schedule } from '@rill/autograd';
-import type { MLP } from './mlp.js';
 import type { GaussianPath } from './paths.js';
 import { trainerFromCheckpoint } from './train-checkpoint.js';
-import { DEFAULT_CONFIG, makeModel, makeOptimizer, makePath, makeSchedule, validateConfig, type CustomPoints, type TrainConfig } from './train-config.js';
+import { DEFAULT_CONFIG, IMAGE_DATA, makeModel, makeOptimizer, makePath, makeSchedule, validateConfig, type CustomPoints, type FieldModel, type TrainConfig } from './train-config.js';
+import type { DatasetName } from './datasets.js';
 
 export { DEFAULT_CONFIG, MAX_BATCH, validateConfig, makeModel, makePath, type TrainConfig, type CustomPoints } from './train-config.js';
 export { modelFromCheckpoint } from './train-checkpoint.js';
@@ -23,8 +23,8 @@ export { modelFromCheckpoint } from './train-checkpoint.js';
 export class Trainer {
   /** The full configuration (defaults filled in), as saved in checkpoints. */
   readonly config: TrainConfig;
-  /** The velocity field being trained. */
-  readonly model: MLP;
+  /** The velocity field being trained (an MLP, or a U-Net for images). */
+  readonly model: FieldModel;
   /** The probability path the config names. */
   readonly path: GaussianPath;
   /** The optimizer the config names, over the model's parameters. */
@@ -47,6 +47,8 @@ export class Trainer {
     validateConfig(this.config);
     this.#custom = {};
     this.#given = custom;
+    const image = Object.hasOwn(IMAGE_DATA, this.config.data);
+    if (image && !custom.data) throw new T.ValueError('config', `data is ${this.config.data}: pass its images as the custom data points, flattened (n, ${this.config.dim}) (readMnist in @rill/flowmatch/node)`);
     for (const [field, pts] of [['data', custom.data], ['source', custom.source]] as const) {
       if (this.config[field] === 'custom' && !pts) throw new T.ValueError('config', `${field} is custom but no points were given`);
       if (!pts) continue;
@@ -56,7 +58,7 @@ export class Trainer {
       for (const v of pts.data) if (!Number.isFinite(v)) throw new T.ValueError('config', `${field} points contain NaN or ±∞`);
       this.#custom[field] = pts.dtype === 'float32' ? pts : T.keep(T.cast(pts, 'float32')); // training runs in float32
     }
-    if (this.config.classes > 0 && this.config.data === 'custom') this.#custom.labels = checkLabels(custom.labels, custom.data!.shape[0], this.config.classes);
+    if (this.config.classes > 0 && (this.config.data === 'custom' || image)) this.#custom.labels = checkLabels(custom.labels, custom.data!.shape[0], this.config.classes);
     this.generator = new T.Generator(this.config.seed);
     this.model = makeModel(this.config, this.generator);
     this.path = makePath(this.config);
@@ -69,11 +71,11 @@ export class Trainer {
   draw(which: 'data' | 'source', n: number, g: T.Generator = this.generator): Tensor {
     const name = this.config[which];
     if (name === 'normal') return T.randn([n, this.config.dim], { generator: g });
-    if (name === 'custom') {
+    if (name === 'custom' || Object.hasOwn(IMAGE_DATA, name)) {
       const pts = this.#custom[which]!;
       return T.gather(pts, Array.from({ length: n }, () => g.int(0, pts.shape[0])));
     }
-    return sampleDataset(name, n, { generator: g });
+    return sampleDataset(name as DatasetName, n, { generator: g });
   }
 
   /** n data points and their classes (conditional runs): the same draws as draw('data'), with the labels beside. */
@@ -84,12 +86,12 @@ export class Trainer {
     y: Int32Array;
   } {
     const name = this.config.data;
-    if (name === 'custom') {
+    if (name === 'custom' || Object.hasOwn(IMAGE_DATA, name)) {
       const rows = Array.from({ length: n }, () => g.int(0, this.#custom.data!.shape[0]));
       const labels = this.#custom.labels!.data;
       return { z: T.gather(this.#custom.data!, rows), y: Int32Array.from(rows, (r) => labels[r]) };
     }
-    const { points, labels } = sampleLabeled(name, n, { generator: g });
+    const { points, labels } = sampleLabeled(name as DatasetName, n, { generator: g });
     const y = Int32Array.from(labels.data);
     labels.dispose();
     return { z: points, y };
@@ -250,8 +252,10 @@ export class Trainer {
   checkpoint(meta: Record<string, unknown> = {}): Checkpoint {
     const extra: Record<string, Tensor> = { 'history.loss': this.#historyTensor() };
     if (this.ema) for (const [n, t] of this.ema.shadow) extra[`ema.${n}`] = t;
-    // Custom points travel with the model, so that the file resumes (and opens in the playground) on its own.
-    for (const field of ['data', 'source', 'labels'] as const) if (this.#custom[field]) extra[`custom.${field}`] = this.#custom[field]!;
+    // Custom points travel with the model, so that the file resumes (and opens in the playground) on its own; a named
+    // image dataset (mnist) does not: it is read again from its files.
+    const stored = { data: this.config.data === 'custom', source: this.config.source === 'custom', labels: this.config.data === 'custom' };
+    for (const field of ['data', 'source', 'labels'] as const) if (this.#custom[field] && stored[field]) extra[`custom.${field}`] = this.#custom[field]!;
     const head = { kind: 'cfm', config: { ...this.config } as unknown as Record<string, unknown>, step: this.step, rng: this.generator.getState() };
     return trainerCheckpoint(head, stateDict(this.model), this.optimizer.state(), extra, meta);
   }
@@ -275,7 +279,7 @@ export class Trainer {
   }
 
   /** The model to sample from: a new copy holding the EMA weights when EMA is on (dispose() it), else the model itself. */
-  samplingModel(): MLP {
+  samplingModel(): FieldModel {
     if (!this.ema) return this.model;
     const copy = makeModel(this.config, new T.Generator(0));
     this.ema.copyTo(copy);

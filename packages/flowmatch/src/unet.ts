@@ -45,14 +45,7 @@ class Norm implements Module {
 class ResBlock implements Module {
   readonly parts: [string, Module][];
   constructor(cin: number, readonly cout: number, emb: number, o: InitOptions) {
-    this.parts = [
-      ['norm1', new Norm(cin, o.dtype)],
-      ['conv1', new Conv2d(cin, cout, 3, { padding: 1 }, o)],
-      ['emb', new Linear(emb, cout, o)],
-      ['norm2', new Norm(cout, o.dtype)],
-      ['conv2', new Conv2d(cout, cout, 3, { padding: 1 }, o)],
-      ...(cin === cout ? [] : [['skip', new Conv2d(cin, cout, 1, {}, o)] as [string, Module]]),
-    ];
+    this.parts = resParts(cin, cout, emb).map(([name, part]) => [name, build(part, o)]);
   }
   #get<M>(name: string): M {
     return this.parts.find(([n]) => n === name)![1] as M;
@@ -86,24 +79,8 @@ export class UNet implements Module {
     if (size % 4 !== 0) throw new T.ValueError('UNet', `size must be divisible by 4 (two halvings), got ${size}`);
     this.config = { inChannels, size, channels: c, classes };
     const o = { ...options, generator: options.generator ?? T.getGenerator() };
-    const emb = 4 * c;
-    this.#modules = [
-      ['time1', new Linear(16, emb, o)],
-      ['time2', new Linear(emb, emb, o)],
-      ['in', new Conv2d(inChannels, c, 3, { padding: 1 }, o)],
-      ['down0', new ResBlock(c, c, emb, o)],
-      ['pool0', new Conv2d(c, 2 * c, 3, { stride: 2, padding: 1 }, o)],
-      ['down1', new ResBlock(2 * c, 2 * c, emb, o)],
-      ['pool1', new Conv2d(2 * c, 4 * c, 3, { stride: 2, padding: 1 }, o)],
-      ['mid', new ResBlock(4 * c, 4 * c, emb, o)],
-      ['up1conv', new Conv2d(4 * c, 2 * c, 3, { padding: 1 }, o)],
-      ['up1', new ResBlock(4 * c, 2 * c, emb, o)],
-      ['up0conv', new Conv2d(2 * c, c, 3, { padding: 1 }, o)],
-      ['up0', new ResBlock(2 * c, c, emb, o)],
-      ['outNorm', new Norm(c, o.dtype)],
-      ['out', new Conv2d(c, inChannels, 3, { padding: 1 }, o)],
-    ];
-    this.#classEmbedding = classes > 0 ? new Var(T.randn([classes + 1, emb], { generator: o.generator, dtype: o.dtype }), { requiresGrad: true }) : null;
+    this.#modules = unetLayout(this.config).map(([name, part]) => [name, build(part, o)]);
+    this.#classEmbedding = classes > 0 ? new Var(T.randn([classes + 1, 4 * c], { generator: o.generator, dtype: o.dtype }), { requiresGrad: true }) : null;
   }
 
   #m<M>(name: string): M {
@@ -146,9 +123,80 @@ export class UNet implements Module {
     return this.namedParameters().map(([, p]) => p);
   }
 
-  /** `in.weight`, `down0.conv1.weight`, …, `class.embedding`. */
+  /** `time1.weight`, …, `down0.conv1.weight`, …, `class.embedding`: the order of {@link unetTensors}. */
   namedParameters(): [string, Var][] {
     const named = this.#modules.flatMap(([name, m]) => m.namedParameters().map(([n, p]) => [`${name}.${n}`, p] as [string, Var]));
     return this.#classEmbedding ? [...named, ['class.embedding', this.#classEmbedding]] : named;
   }
+
+  /** Frees every parameter. */
+  dispose(): void {
+    for (const p of this.parameters()) p.value.dispose();
+  }
+}
+
+/** One part of the U-Net, by what it is made of. */
+type Part =
+  | { kind: 'linear'; inputs: number; outputs: number }
+  | { kind: 'conv'; inputs: number; outputs: number; size: number; stride?: number; padding?: number }
+  | { kind: 'res'; inputs: number; outputs: number; emb: number }
+  | { kind: 'norm'; channels: number };
+
+/** The U-Net's parts in order: what the constructor builds and what {@link unetTensors} lists, from one table. */
+function unetLayout({ inChannels, channels: c }: Required<UNetConfig>): [string, Part][] {
+  const emb = 4 * c; // the time (and class) embedding's width
+  const conv = (inputs: number, outputs: number, stride = 1): Part => ({ kind: 'conv', inputs, outputs, size: 3, stride, padding: 1 });
+  const res = (inputs: number, outputs: number): Part => ({ kind: 'res', inputs, outputs, emb });
+  return [
+    ['time1', { kind: 'linear', inputs: 16, outputs: emb }],
+    ['time2', { kind: 'linear', inputs: emb, outputs: emb }],
+    ['in', conv(inChannels, c)],
+    ['down0', res(c, c)],
+    ['pool0', conv(c, 2 * c, 2)],
+    ['down1', res(2 * c, 2 * c)],
+    ['pool1', conv(2 * c, 4 * c, 2)],
+    ['mid', res(4 * c, 4 * c)],
+    ['up1conv', conv(4 * c, 2 * c)],
+    ['up1', res(4 * c, 2 * c)],
+    ['up0conv', conv(2 * c, c)],
+    ['up0', res(2 * c, c)],
+    ['outNorm', { kind: 'norm', channels: c }],
+    ['out', conv(c, inChannels)],
+  ];
+}
+
+/** A residual block's own parts (the skip convolution only where the channels change). */
+function resParts(inputs: number, outputs: number, emb: number): [string, Part][] {
+  return [
+    ['norm1', { kind: 'norm', channels: inputs }],
+    ['conv1', { kind: 'conv', inputs, outputs, size: 3, padding: 1 }],
+    ['emb', { kind: 'linear', inputs: emb, outputs }],
+    ['norm2', { kind: 'norm', channels: outputs }],
+    ['conv2', { kind: 'conv', inputs: outputs, outputs, size: 3, padding: 1 }],
+    ...(inputs === outputs ? [] : [['skip', { kind: 'conv', inputs, outputs, size: 1 }] as [string, Part]]),
+  ];
+}
+
+function build(part: Part, o: InitOptions): Module {
+  if (part.kind === 'linear') return new Linear(part.inputs, part.outputs, o);
+  if (part.kind === 'conv') return new Conv2d(part.inputs, part.outputs, part.size, { stride: part.stride ?? 1, padding: part.padding ?? 0 }, o);
+  if (part.kind === 'norm') return new Norm(part.channels, o.dtype);
+  return new ResBlock(part.inputs, part.outputs, part.emb, o);
+}
+
+function* partTensors(prefix: string, part: Part): Generator<{ name: string; shape: number[] }> {
+  if (part.kind === 'linear') yield* [{ name: `${prefix}weight`, shape: [part.inputs, part.outputs] }, { name: `${prefix}bias`, shape: [part.outputs] }];
+  else if (part.kind === 'conv') yield* [{ name: `${prefix}weight`, shape: [part.outputs, part.inputs, part.size, part.size] }, { name: `${prefix}bias`, shape: [part.outputs] }];
+  else if (part.kind === 'norm') yield* [{ name: `${prefix}gamma`, shape: [part.channels] }, { name: `${prefix}beta`, shape: [part.channels] }];
+  else for (const [name, sub] of resParts(part.inputs, part.outputs, part.emb)) yield* partTensors(`${prefix}${name}.`, sub);
+}
+
+/**
+ * The names and shapes of a U-Net's parameters, in namedParameters' order, from its config alone (nothing built):
+ * what a checkpoint of it must hold (architecture.ts checks files against it before building anything).
+ */
+export function* unetTensors(config: UNetConfig): Generator<{ name: string; shape: number[] }> {
+  const full: Required<UNetConfig> = { inChannels: 1, size: 28, channels: 32, classes: 0, ...config };
+  for (const [name, part] of unetLayout(full)) yield* partTensors(`${name}.`, part);
+  if (full.classes > 0) yield { name: 'class.embedding', shape: [full.classes + 1, 4 * full.channels] };
 }

@@ -39,3 +39,45 @@ export function upsample2xGrad(dy: Tensor): Tensor {
     }
   return fromArray(dx, [n, c, h, w], t.dtype);
 }
+
+/** x's 2 × 2 blocks, checked: (N, C, H, W) with H, W even → [planes, h/2, w/2, w]. */
+function blocks(op: string, x: Tensor): [number, number, number, number] {
+  const [n, c, h, w] = nchw(op, x);
+  if (h % 2 || w % 2) throw new ShapeError(op, `needs an even height and width, got ${h}×${w}`);
+  return [n * c, h / 2, w / 2, w];
+}
+
+/**
+ * 2 × 2 max pooling with stride 2: y[n, c, i, j] = max of x's block at (2i, 2j); `which` (int32, y's shape) says which
+ * of the block's four (0…3 in reading order, the first on ties, as PyTorch) its gradient goes to.
+ */
+export function maxPool2d(x: Tensor): { y: Tensor; which: Tensor } {
+  const t = input('maxPool2d', x, 'x');
+  const [planes, h, w, width] = blocks('maxPool2d', t);
+  const xs = t.data;
+  const [y, which] = [allocate(t.dtype, planes * h * w), new Int32Array(planes * h * w)];
+  for (let o = 0; o < planes * h * w; o++) {
+    const [plane, i, j] = [Math.floor(o / (h * w)), Math.floor(o / w) % h, o % w];
+    const at = (plane * 2 * h + 2 * i) * width + 2 * j;
+    const four = [xs[at], xs[at + 1], xs[at + width], xs[at + width + 1]];
+    let best = 0;
+    for (let k = 1; k < 4; k++) if (four[k] > four[best] || (Number.isNaN(four[k]) && !Number.isNaN(four[best]))) best = k;
+    [y[o], which[o]] = [four[best], best];
+  }
+  const shape = [t.shape[0], t.shape[1], h, w];
+  return { y: fromArray(y, shape, t.dtype), which: fromArray(which, shape, 'int32') };
+}
+
+/** maxPool2d's adjoint: each dy goes to the block element `which` names; the other three get 0. */
+export function maxPool2dGrad(dy: Tensor, which: Tensor): Tensor {
+  const t = input('maxPool2dGrad', dy, 'dy');
+  const [n, c, h, w] = nchw('maxPool2dGrad', t);
+  const [ds, ws] = [t.data, which.data];
+  const dx = allocate(t.dtype, 4 * t.size);
+  for (let o = 0; o < t.size; o++) {
+    const [plane, i, j] = [Math.floor(o / (h * w)), Math.floor(o / w) % h, o % w];
+    const k = ws[o];
+    dx[(plane * 2 * h + 2 * i + (k >> 1)) * 2 * w + 2 * j + (k & 1)] = ds[o];
+  }
+  return fromArray(dx, [n, c, 2 * h, 2 * w], t.dtype);
+}
