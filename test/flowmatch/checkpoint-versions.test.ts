@@ -12,7 +12,7 @@ const fixture = (name: string) => new Uint8Array(readFileSync(new URL(name, FIXT
 const EXPECTED = JSON.parse(readFileSync(new URL('v1_expected.json', FIXTURES), 'utf8'));
 const TOL = { rtol: 1e-5, atol: 1e-6 }; // recorded on the js backend; the wasm kernels may round differently
 
-const velocity = (model: F.MLP) => T.tidy(() => Array.from(model.forward(T.tensor(EXPECTED.x), T.tensor(EXPECTED.t)).value.data));
+const velocity = (model: F.FieldModel) => T.tidy(() => Array.from(model.forward(T.tensor(EXPECTED.x), T.tensor(EXPECTED.t)).value.data));
 const version = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true);
 
 /** Disposes every tensor a decoded checkpoint holds. */

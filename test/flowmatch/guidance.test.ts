@@ -94,7 +94,7 @@ describe('conditional training', () => {
     const half = run(10);
     const resumed = run(20, F.decodeCheckpoint(F.encodeCheckpoint(half.checkpoint())));
     expect(resumed.losses).toEqual(straight.losses);
-    expect(Array.from(resumed.model.classEmbedding!.value.data)).toEqual(Array.from(straight.model.classEmbedding!.value.data));
+    expect(Array.from((resumed.model as F.MLP).classEmbedding!.value.data)).toEqual(Array.from((straight.model as F.MLP).classEmbedding!.value.data));
     // pUncond = 0 and pUncond = 1 train different fields from the same seed
     const never = new F.Trainer({ data: 'moons', classes: 2, pUncond: 0, steps: 5, batch: 64, seed: 3 });
     const always = new F.Trainer({ data: 'moons', classes: 2, pUncond: 1, steps: 5, batch: 64, seed: 3 });

@@ -8,7 +8,7 @@ describe('flow matching learns moons (torchcfm recipe: MLP 3→64→64→64→2 
   it('3000 steps: W2(2000 samples, 2000 fresh points) ≤ 10 × the floor and ≤ ¼ of W2(noise, data)', { timeout: 300_000 }, () => {
     const STEPS = 3000;
     const trainer = new F.Trainer({ ...F.DEFAULT_CONFIG, steps: STEPS, seed: 0 });
-    expect(trainer.model.parameterCount).toBe(8706);
+    expect((trainer.model as F.MLP).parameterCount).toBe(8706);
     for (let i = 0; i < STEPS; i++) trainer.trainStep();
 
     const g = new T.Generator(2024);

@@ -17,7 +17,7 @@ const EXPECTED = JSON.parse(readFileSync(new URL('torchcfm_mlp_expected.json', F
 
 
 /** u(x, t) of a model at the fixture's inputs (t as a (B, 1) column). */
-function outputs(model: F.MLP, x = EXPECTED.x, t = EXPECTED.t): number[] {
+function outputs(model: F.FieldModel, x = EXPECTED.x, t = EXPECTED.t): number[] {
   return Array.from(model.forward(T.tensor(x), T.tensor(t.map((v) => [v]))).value.data);
 }
 

@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as F from '@rill/flowmatch';
+import { loadCheckpoint } from '@rill/flowmatch/node';
+import * as T from '@rill/tensor';
 import { rill } from '../cli/run.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -274,6 +277,36 @@ describe('the playground in chromium', () => {
     expect(readFileSync(join(ROOT, 'out/playground.png')).subarray(1, 4).toString()).toBe('PNG');
     await wide.close();
   }, 120_000);
+
+  it('the digits page: the shipped MNIST model draws a 7 and a 2 that the referee (run here, in Node) labels 7 and 2; a 2D model is refused', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${m.text()} (${m.location().url})`));
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(new URL('digits.html', url).href);
+    type Digits = { ready: boolean; generating: boolean; pixels: number[]; label: number; errors: string[] };
+    const digits = () => page.evaluate(() => (globalThis as unknown as { rill: Digits }).rill);
+    await page.waitForFunction(() => (globalThis as unknown as { rill: Digits }).rill?.ready, null, { timeout: 60_000 });
+    const referee = F.refereeFromCheckpoint(loadCheckpoint(join(ROOT, 'packages/cli/referee/mnist.rill')));
+    for (const digit of [7, 2]) {
+      await page.selectOption('#digit', String(digit));
+      await page.fill('#steps', '20');
+      await page.click('#generate');
+      await page.waitForFunction((d) => {
+        const s = (globalThis as unknown as { rill: Digits }).rill;
+        return s.errors.length > 0 || (!s.generating && s.label === d && s.pixels.length === 784);
+      }, digit, { timeout: 120_000 });
+      const s = await digits();
+      expect(s.errors).toEqual([]);
+      const { labels } = F.classify(referee, T.tensor(Float32Array.from(s.pixels), { shape: [1, 784] }));
+      expect(labels[0]).toBe(digit);
+    }
+    const trained = rill(dir, 'train', '--data', 'moons', '--steps', '10', '--out', 'points.rill');
+    expect(trained.status, trained.stderr).toBe(0);
+    await page.setInputFiles('#load', join(dir, 'points.rill'));
+    await page.waitForFunction(() => (globalThis as unknown as { rill: Digits }).rill.errors.length > 0);
+    expect((await digits()).errors[0]).toMatch(/points.rill is a model of 2-dimensional points; this page draws images/);
+    await page.close();
+  }, 240_000);
 
   it('no console errors on any page', () => {
     expect(consoleErrors).toEqual([]);

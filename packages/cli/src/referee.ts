@@ -1,5 +1,6 @@
 // `rill referee`: train the classifier that scores generated digits (a ConvClassifier, by Rill itself, on MNIST's
 // training set), report its accuracy on the test set, and save it — the file `rill eval --data mnist` uses.
+import { existsSync } from 'node:fs';
 import * as T from '@rill/tensor';
 import { accuracy, classify, refereeCheckpoint, trainReferee } from '@rill/flowmatch';
 import { saveCheckpoint } from '@rill/flowmatch/node';
@@ -14,11 +15,13 @@ export const REFEREE_FLAGS: Flag[] = [
   { name: 'lr', kind: 'number', above: 0, default: 1e-3, help: 'peak learning rate' },
   { name: 'seed', kind: 'int', min: 0, max: MAX_SEED, default: 0, help: 'seed of the initialisation and the batches' },
   { name: 'min-accuracy', kind: 'number', min: 0, max: 1, default: 0.985, help: 'refuse to save a classifier below this test accuracy' },
+  { name: 'force', kind: 'bool', default: false, help: 'replace an existing --out' },
   MNIST_DIR_FLAG,
   { name: 'log-every', kind: 'int', min: 1, max: 1_000_000, default: 200, help: 'progress line interval when stderr is not a terminal' },
 ];
 
 export async function referee(v: Values): Promise<number> {
+  if (!v.force && existsSync(String(v.out))) throw new UsageError(`rill referee: --out ${v.out} already exists; pass --force to replace it`);
   const { train, test } = loadMnist('referee', v);
   const steps = Number(v.steps);
   const bar = progress(steps, 0, Number(v['log-every']));

@@ -12,6 +12,8 @@ const FIXED: [flag: string, field: string][] = [
   ['couplings', 'couplings'],
   ['actnorm', 'actnorm'],
   ['optimizer', 'optimizer'],
+  ['schedule', 'schedule'],
+  ['warmup', 'warmup'],
   ['weight-decay', 'weightDecay'],
   ['path', 'path'],
   ['sigma', 'sigma'],

@@ -26,6 +26,8 @@ export const TRAIN_FLAGS: Flag[] = [
   { name: 'couplings', kind: 'int', min: 1, max: 64, default: DEFAULT_FLOW_CONFIG.couplings, help: 'flow: affine coupling layers' },
   { name: 'actnorm', kind: 'bool', default: false, help: 'flow: an ActNorm layer before each coupling' },
   { name: 'lr', kind: 'number', above: 0, default: DEFAULT_CONFIG.lr, help: 'learning rate' },
+  { name: 'schedule', kind: 'choice', choices: ['constant', 'cosine'], default: DEFAULT_CONFIG.schedule, help: 'learning-rate schedule over --steps: constant, or cosine decay to 0' },
+  { name: 'warmup', kind: 'int', min: 0, max: 100_000_000, default: 0, help: 'steps of linear learning-rate warm-up before the schedule' },
   { name: 'optimizer', kind: 'choice', choices: ['adam', 'adamw', 'sgd'], default: DEFAULT_CONFIG.optimizer, help: 'optimizer' },
   { name: 'weight-decay', kind: 'number', min: 0, help: 'weight decay: L2 for adam/sgd (default 0), decoupled for adamw (default 0.01, as PyTorch)' },
   { name: 'path', kind: 'choice', choices: ['linear', 'cosine', 'vp'], default: DEFAULT_CONFIG.path, help: 'probability path' },
@@ -94,7 +96,7 @@ function resolveInputs(v: Values): { config: Partial<TrainConfig>; custom: Custo
 }
 
 /** Flags that only flow matching uses: given with --kind flow, they are a mistake. */
-const CFM_ONLY = ['model', 'channels', 'optimizer', 'weight-decay', 'path', 'sigma', 'sigma-min', 'source', 'coupling', 'ema', 'cond', 'p-uncond', 'objective'];
+const CFM_ONLY = ['model', 'channels', 'schedule', 'warmup', 'optimizer', 'weight-decay', 'path', 'sigma', 'sigma-min', 'source', 'coupling', 'ema', 'cond', 'p-uncond', 'objective'];
 
 export async function train(v: Values): Promise<number> {
   const out = String(v.out);
@@ -161,6 +163,8 @@ export async function train(v: Values): Promise<number> {
       hidden: (v.hidden as number[] | undefined) ?? DEFAULT_CONFIG.hidden,
       activation: (v.act as TrainConfig['activation'] | undefined) ?? DEFAULT_CONFIG.activation,
       lr: Number(v.lr),
+      schedule: v.schedule as TrainConfig['schedule'],
+      warmup: Number(v.warmup),
       optimizer: v.optimizer as TrainConfig['optimizer'],
       weightDecay: v['weight-decay'] === undefined ? (v.optimizer === 'adamw' ? 0.01 : 0) : Number(v['weight-decay']),
       path: v.path as TrainConfig['path'],
