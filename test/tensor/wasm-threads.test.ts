@@ -166,3 +166,45 @@ describe('wasm matmul on worker threads', () => {
     expect(wasm().parts.rows).toBe(rows);
   });
 });
+
+describe('wasm elementwise kernels split between threads', () => {
+  /** op on `wasm` (threaded) and on `wasm-solo`, as copies. */
+  function both(fn: () => T.Tensor): [Float32Array, Float32Array] {
+    const run = (name: string) => {
+      T.setBackend(name);
+      const out = fn();
+      expect(out.backend).toBe(name);
+      const copy = Float32Array.from(out.data);
+      out.dispose();
+      T.setBackend('wasm');
+      return copy;
+    };
+    return [run('wasm'), run('wasm-solo')];
+  }
+
+  it('activations, their derivatives and broadcast arithmetic over 2¹⁶ + 3 … 300 001 elements: the same bits as one thread, and right', () => {
+    expect(wasm().parts.split).not.toBe(solo.parts.split); // the threaded runner, not the single-thread one
+    const rng = testRandom(17);
+    for (const n of [(1 << 16) + 3, 300_001]) {
+      const xs = Float32Array.from(randomValues(rng, n));
+      const ys = Float32Array.from(randomValues(rng, n));
+      const make = (v: Float32Array) => T.tensor(v);
+      const cases: [string, () => T.Tensor][] = [
+        ['silu', () => T.silu(make(xs))],
+        ['tanh', () => T.tanh(make(xs))],
+        ['add', () => T.add(make(xs), make(ys))],
+        ['mul by a scalar', () => T.mul(make(xs), 3)],
+        ['sub from a scalar', () => T.sub(2, make(ys))],
+        ['siluGrad', () => T.unaryGrad('silu', make(xs), T.silu(make(xs)), make(ys))],
+      ];
+      for (const [name, fn] of cases) {
+        const [threaded, single] = both(fn);
+        expect(firstBitDifference(threaded, single), `${name}, n = ${n}`).toBe(-1);
+      }
+      const [sum] = both(() => T.add(make(xs), make(ys)));
+      for (const i of [0, 1, n >> 1, n - 2, n - 1]) expect(sum[i]).toBe(Math.fround(xs[i] + ys[i]));
+      const [act] = both(() => T.silu(make(xs)));
+      for (const i of [0, n >> 1, n - 1]) expect(Math.abs(act[i] - xs[i] / (1 + Math.exp(-xs[i])))).toBeLessThan(1e-5 * (1 + Math.abs(xs[i])));
+    }
+  });
+});

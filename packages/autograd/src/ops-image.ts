@@ -1,13 +1,13 @@
 // What a U-Net and a small CNN need besides convolution, on (N, C, H, W) images: group normalisation, nearest-neighbour
 // 2× upsampling, 2 × 2 average and max pooling. Average pooling is a composite of differentiable ops (reshape, mean),
-// its gradient from those; upsampling and max pooling are one direct op each way, and group norm too on CPU backends (one
-// pass each way, T.groupNorm: it keeps a U-Net's batch in memory), its composite on the GPU. All gradchecked.
+// its gradient from those. Upsampling, max pooling and group norm are one direct op each way on CPU backends (group
+// norm's keeps a U-Net's batch in memory) and composites of elementwise ops and reductions on GPUs. All gradchecked.
 import * as T from '@rill/tensor';
 import { apply, type OpDef, type TensorArg, type Var } from './engine.js';
 import { valueOf } from './inputs.js';
 import { add, div, mul, sqrt, sub } from './ops.js';
-import { mean, variance } from './ops-reduce.js';
-import { reshape } from './ops-shape.js';
+import { max, mean, variance } from './ops-reduce.js';
+import { broadcastTo, reshape } from './ops-shape.js';
 
 /** x's shape as (N, C, H, W), checked (errors name `op`). */
 function nchw(op: string, x: TensorArg): [number, number, number, number] {
@@ -50,10 +50,15 @@ const groupNormOp: OpDef<{ groups: number; eps: number }, T.Tensor> = {
   },
 };
 
+/** The direct ops read their inputs on the host: CPU backends only (a GPU backend runs the composites). */
+const onCpu = () => T.getBackend().device === 'cpu';
+
 /** Nearest-neighbour 2× upsampling: (N, C, H, W) → (N, C, 2H, 2W), each pixel repeated in a 2 × 2 block; its VJP
- * sums each block of dy back into its pixel (direct loops, T.upsample2x / T.upsample2xGrad). */
+ * sums each block of dy back into its pixel (direct loops, T.upsample2x / T.upsample2xGrad; on a GPU, the same as a
+ * broadcast of a reshaped view, whose VJP is the reduction). */
 export function upsample2x(x: TensorArg): Var {
-  nchw('upsample2x', x);
+  const [n, c, h, w] = nchw('upsample2x', x);
+  if (!onCpu()) return reshape(broadcastTo(reshape(x, [n, c, h, 1, w, 1]), [n, c, h, 2, w, 2]), [n, c, 2 * h, 2 * w]);
   return apply(upsample2xOp, [x], undefined);
 }
 
@@ -75,11 +80,12 @@ export const avgPool2d = (x: TensorArg): Var => mean(blocks('avgPool2d', x), [3,
 
 /**
  * 2 × 2 max pooling with stride 2: (N, C, H, W) → (N, C, H/2, W/2); the gradient goes to the block's maximum (the first
- * in reading order on ties, as PyTorch). One direct op each way (T.maxPool2d): the composite max over a 6-D view
- * made the classifier's step four times slower.
+ * in reading order on ties, as PyTorch). One direct op each way on CPU backends (T.maxPool2d: the composite max over a
+ * 6-D view made the classifier's step four times slower); on a GPU the composite, which shares a tie's gradient.
  */
 export function maxPool2d(x: TensorArg): Var {
-  blocks('maxPool2d', x);
+  const b = blocks('maxPool2d', x);
+  if (!onCpu()) return max(b, [3, 5]);
   return apply(maxPoolOp, [x], undefined);
 }
 

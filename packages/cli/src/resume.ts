@@ -20,6 +20,7 @@ const FIXED: [flag: string, field: string][] = [
   ['sigma-min', 'sigmaMin'],
   ['coupling', 'coupling'],
   ['ema', 'ema'],
+  ['time-sampling', 'timeSampling'],
   ['seed', 'seed'],
 ];
 

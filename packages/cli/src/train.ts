@@ -35,6 +35,7 @@ export const TRAIN_FLAGS: Flag[] = [
   { name: 'sigma-min', kind: 'number', min: 0, max: 0.999, default: 0, help: 'CondOT σ_min (linear path)' },
   { name: 'source', kind: 'string', io: 'in', default: 'normal', help: 'source distribution: normal, a dataset, or a CSV file' },
   { name: 'coupling', kind: 'choice', choices: COUPLINGS, default: DEFAULT_CONFIG.coupling, help: 'minibatch coupling: independent (I-CFM) or optimal transport' },
+  { name: 'time-sampling', kind: 'choice', choices: ['uniform', 'logit-normal'], default: 'uniform', help: 'how t is drawn: uniform, or logit-normal (σ of a standard normal: more steps at mid-range t, as SD3)' },
   { name: 'ema', kind: 'number', min: 0, max: 0.99999, default: 0, help: 'EMA decay of the weights used for sampling (0 = off; e.g. 0.999)' },
   { name: 'objective', kind: 'choice', choices: ['velocity', 'score'], default: 'velocity', help: 'velocity: flow matching; score: denoising score matching (noise prediction), the diffusion baseline, sampled from t = 0.01' },
   { name: 'cond', kind: 'choice', choices: ['none', 'class'], default: 'none', help: "class: a class-conditional field u(x, t, y) on the dataset's classes, for classifier-free guidance (rill sample --class --guidance)" },
@@ -96,7 +97,7 @@ function resolveInputs(v: Values): { config: Partial<TrainConfig>; custom: Custo
 }
 
 /** Flags that only flow matching uses: given with --kind flow, they are a mistake. */
-const CFM_ONLY = ['model', 'channels', 'schedule', 'warmup', 'optimizer', 'weight-decay', 'path', 'sigma', 'sigma-min', 'source', 'coupling', 'ema', 'cond', 'p-uncond', 'objective'];
+const CFM_ONLY = ['model', 'channels', 'schedule', 'warmup', 'time-sampling', 'optimizer', 'weight-decay', 'path', 'sigma', 'sigma-min', 'source', 'coupling', 'ema', 'cond', 'p-uncond', 'objective'];
 
 export async function train(v: Values): Promise<number> {
   const out = String(v.out);
@@ -172,6 +173,7 @@ export async function train(v: Values): Promise<number> {
       sigmaMin: Number(v['sigma-min']),
       coupling: v.coupling as TrainConfig['coupling'],
       ema: Number(v.ema),
+      timeSampling: v['time-sampling'] as TrainConfig['timeSampling'],
       seed: Number(v.seed),
       pUncond: Number(v['p-uncond']),
       objective: v.objective as TrainConfig['objective'],

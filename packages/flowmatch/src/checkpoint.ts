@@ -167,7 +167,8 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
   const tensors = Object.fromEntries(
     header.tensors.map((e) => {
       const at = start + e.offset;
-      const copy = bytes.slice(at, at + e.bytes); // its own buffer: aligned for the typed array
+      // its own buffer, aligned for the typed array (Uint8Array's slice: a Node Buffer's own slice is a view, not a copy)
+      const copy = Uint8Array.prototype.slice.call(bytes, at, at + e.bytes);
       const Ctor = e.dtype === 'float32' ? Float32Array : e.dtype === 'float64' ? Float64Array : Int32Array;
       return [e.name, T.tensor(new Ctor(copy.buffer, 0, e.bytes / BYTES[e.dtype]), { shape: e.shape, dtype: e.dtype })];
     }),

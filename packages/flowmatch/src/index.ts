@@ -35,6 +35,7 @@ export { parseSafetensors, encodeSafetensors, type SafetensorsFile } from './saf
 export { exportTorchcfm, importTorchcfm, TORCHCFM_FORMAT, type TorchcfmImportOptions } from './torchcfm.js';
 export { wasserstein2, mmd2, energyDistance, dataFloor } from './metrics.js';
 export { encodeCheckpoint, decodeCheckpoint, crc32, CheckpointError, FORMAT_VERSION, READ_VERSIONS, type Checkpoint } from './checkpoint.js';
+export { probit, shapeTimes, TIME_SAMPLINGS, type TimeSampling } from './time-sampling.js';
 export { SCORE_T0, IMAGE_DATA, type ImageDataName, type FieldModel } from './train-config.js';
 export { Trainer, DEFAULT_CONFIG, MAX_BATCH, validateConfig, makeModel, makePath, modelFromCheckpoint, type TrainConfig, type CustomPoints } from './train.js';
 export { AffineCoupling, Reverse, ActNorm, NormalizingFlow, type FlowLayer, type FlowConfig } from './flows.js';

@@ -8,6 +8,7 @@ import { Adam, AdamW, SGD, constantLr, cosineLr, warmupLr, type ActivationName, 
 import { MLP, type TimeEmbedding } from './mlp.js';
 import { UNet } from './unet.js';
 import { GaussianPath, SCHEDULERS } from './paths.js';
+import { TIME_SAMPLINGS, type TimeSampling } from './time-sampling.js';
 
 /** Everything that defines a training run; plain JSON, stored in every checkpoint. */
 export interface TrainConfig {
@@ -58,6 +59,8 @@ export interface TrainConfig {
   coupling: CouplingName;
   /** EMA decay, or 0 for no EMA. */
   ema: number;
+  /** How t is drawn: `uniform` on [0, 1) (the reference recipes), or `logit-normal` (σ of a standard normal; SD3's). */
+  timeSampling: TimeSampling;
   /** Seed of the run's generator (initialisation, batches, times and noise). */
   seed: number;
   /** Size of the fixed held-out batch the validation loss is computed on. */
@@ -110,6 +113,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   sigmaMin: 0,
   coupling: 'independent',
   ema: 0,
+  timeSampling: 'uniform',
   seed: 0,
   validationSize: 1024,
   classes: 0,
@@ -190,6 +194,7 @@ export function validateConfig(c: TrainConfig): void {
   if (c.model === 'unet' && (side * side !== c.dim || side % 4 !== 0)) bad('model', `unet needs square images with a side divisible by 4 (D = side²), got D = ${c.dim}`);
   if (c.source !== 'normal' && c.source !== 'custom' && !DATASET_NAMES.includes(c.source)) bad('source', `'${c.source}' is not normal or a dataset`);
   oneOf('path', ['linear', 'cosine', 'vp']);
+  oneOf('timeSampling', TIME_SAMPLINGS);
   oneOf('optimizer', ['adam', 'adamw', 'sgd']);
   oneOf('schedule', ['constant', 'cosine']);
   oneOf('coupling', COUPLINGS);

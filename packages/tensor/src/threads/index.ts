@@ -12,9 +12,9 @@ import { registerStarter } from '../ready.js';
 import { createJsBackend } from '../cpu/backend.js';
 import { matmulBlocked, type MatmulArgs } from '../cpu/matmul.js';
 import { BackendError } from '../errors.js';
-import { allOnOneThread, oneThread, type EachRunner, type MatmulRows, type WasmBackend } from '../wasm/backend.js';
-import { EACH_KERNELS } from '../wasm/module.js';
-import { EACH, GEN, JS_JOB, PARAM_COUNT, PARAMS, PENDING, WASM_EACH_JOB, WASM_JOB, rowsOf } from './protocol.js';
+import { allOnOneThread, oneThread, unsplit, type EachRunner, type MatmulRows, type SplitRunner, type WasmBackend } from '../wasm/backend.js';
+import { EACH_KERNELS, KERNEL_NAMES } from '../wasm/module.js';
+import { EACH, GEN, JS_JOB, PARAM_COUNT, PARAMS, PENDING, SPLIT, WASM_EACH_JOB, WASM_JOB, WASM_SPLIT_JOB, rowsOf } from './protocol.js';
 
 /** Products smaller than this many multiply-adds run on one thread: waking workers costs more than it saves. */
 export const PARALLEL_MIN_WORK = 1 << 21;
@@ -108,6 +108,21 @@ const wasmEach: EachRunner = (kernels, name, args, count) => {
   runJob(p, () => end > start && kernels[name](...args, start, end, 0));
 };
 
+/** Elementwise kernels over at least this many elements are split between the threads (below, a wake-up costs more). */
+export const SPLIT_MIN_ELEMENTS = 1 << 16;
+
+/** The elementwise wasm kernels on all cores: each part runs the kernel on its range of the elements (4-aligned). */
+const wasmSplit: SplitRunner = (kernels, name, args, steps, n) => {
+  if (!pool || !pool.wasm || n < SPLIT_MIN_ELEMENTS) return unsplit(kernels, name, args, steps, n);
+  const p = pool;
+  const parts = p.workers.length + 1;
+  p.params.set([n, 0, 0, 0, parts, WASM_SPLIT_JOB, KERNEL_NAMES.indexOf(name), args.length]);
+  p.params.set(args, SPLIT.args);
+  p.params.set(steps, SPLIT.steps);
+  const [start, end] = rowsOf(0, parts, n, 4);
+  runJob(p, () => end > start && (kernels[name] as (...a: number[]) => void)(...args.map((a, i) => a + steps[i] * start), end - start));
+};
+
 /** The wasm backend, if it runs here on a shared memory (which the workers can then use too). */
 function sharedWasm(): WasmBackend | null {
   try {
@@ -147,7 +162,7 @@ export async function initThreads(threads = availableParallelism()): Promise<num
   }
   await Promise.all(ready);
   pool = p;
-  if (wasm) Object.assign(wasm.parts, { rows: wasmRows, each: wasmEach, parts: p.workers.length + 1 });
+  if (wasm) Object.assign(wasm.parts, { rows: wasmRows, each: wasmEach, split: wasmSplit, parts: p.workers.length + 1 });
   registerBackend('js-threads', () => createJsBackend(matmulThreaded, 'js-threads'), 20);
   return p.workers.length + 1;
 }
@@ -157,7 +172,7 @@ export async function stopThreads(): Promise<void> {
   if (!pool) return;
   const p = pool;
   pool = null;
-  if (p.wasm) Object.assign(p.wasm.parts, { rows: oneThread, each: allOnOneThread, parts: 1 });
+  if (p.wasm) Object.assign(p.wasm.parts, { rows: oneThread, each: allOnOneThread, split: unsplit, parts: 1 });
   Atomics.store(p.ctrl, GEN, -1);
   Atomics.notify(p.ctrl, GEN);
   await Promise.all(p.workers.map((w) => w.terminate()));

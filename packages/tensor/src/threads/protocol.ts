@@ -19,6 +19,13 @@ export const WASM_JOB = 1;
  */
 export const WASM_EACH_JOB = 2;
 export const EACH = { kernel: 6, argc: 7, args: 8 } as const;
+/**
+ * An elementwise wasm kernel over n elements, split into ranges: params[SPLIT.kernel] its index in KERNEL_NAMES, then
+ * argc, the arguments before n, and for each the bytes it advances per element (4: an array; 0: a constant, a stride,
+ * a broadcast operand); m is n. Each part calls the kernel on its range with its pointers moved there.
+ */
+export const WASM_SPLIT_JOB = 3;
+export const SPLIT = { kernel: 6, argc: 7, args: 8, steps: 24 } as const;
 
 /** The shared scratch matrices: op(A) row-major (M×K), B as stored, C (M×N). */
 export interface Scratch {

@@ -3,8 +3,8 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { matmulBlocked } from '../cpu/matmul.js';
 import { wasmApi, type WasmMemory, type WasmModule } from '../wasm/api.js';
-import { EACH_KERNELS, type Kernels } from '../wasm/module.js';
-import { EACH, GEN, PARAMS, PENDING, WASM_EACH_JOB, WASM_JOB, rowsOf, type Scratch } from './protocol.js';
+import { EACH_KERNELS, KERNEL_NAMES, type Kernels } from '../wasm/module.js';
+import { EACH, GEN, PARAMS, PENDING, SPLIT, WASM_EACH_JOB, WASM_JOB, WASM_SPLIT_JOB, rowsOf, type Scratch } from './protocol.js';
 
 const { control, params, index, port, wasm } = workerData as {
   control: SharedArrayBuffer;
@@ -30,6 +30,14 @@ for (;;) {
     scratch = { a: new Float32Array(s.a), b: new Float32Array(s.b), c: new Float32Array(s.c) };
   }
   const [m, n, k, parts] = [p[PARAMS.m], p[PARAMS.n], p[PARAMS.k], p[PARAMS.parts]];
+  if (p[PARAMS.kind] === WASM_SPLIT_JOB) {
+    const [start, end] = rowsOf(index, parts, m, 4);
+    const argc = p[SPLIT.argc];
+    const args = Array.from({ length: argc }, (_, i) => p[SPLIT.args + i] + p[SPLIT.steps + i] * start);
+    if (end > start) (kernels![KERNEL_NAMES[p[SPLIT.kernel]]] as (...a: number[]) => void)(...args, end - start);
+    if (Atomics.sub(ctrl, PENDING, 1) === 1) Atomics.notify(ctrl, PENDING);
+    continue;
+  }
   if (p[PARAMS.kind] === WASM_EACH_JOB) {
     const [start, end] = rowsOf(index, parts, m);
     const args = Array.from(p.subarray(EACH.args, EACH.args + p[EACH.argc]));

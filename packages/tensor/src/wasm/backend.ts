@@ -35,6 +35,13 @@ export const oneThread: MatmulRows = (kernels, args) => kernels.matmul(...args);
  */
 export type EachRunner = (kernels: Kernels, name: EachKernel, args: readonly number[], count: number) => void;
 export const allOnOneThread: EachRunner = (kernels, name, args, count) => kernels[name](...args, 0, count, 0);
+/**
+ * Runs the elementwise kernel `name` as kernels[name](...args, n), possibly split into ranges of the n elements between
+ * threads: argument i advances steps[i] bytes per element (4 for an array, 0 for anything else). Elementwise results do
+ * not depend on the split.
+ */
+export type SplitRunner = (kernels: Kernels, name: keyof Kernels, args: readonly number[], steps: readonly number[], n: number) => void;
+export const unsplit: SplitRunner = (kernels, name, args, _steps, n) => (kernels[name] as (...a: number[]) => void)(...args, n);
 
 /** What a wasm backend is made of: for the threads module (which instantiates the same module on the same memory in
  * each worker and swaps `rows`) and for the tests. */
@@ -49,6 +56,8 @@ export interface WasmParts {
   rows: MatmulRows;
   /** Runs the per-item kernels (EACH_KERNELS): allOnOneThread by default; the threads module splits the items. */
   each: EachRunner;
+  /** Runs the elementwise kernels: unsplit by default; the threads module splits large ones into ranges. */
+  split: SplitRunner;
   /** How many parts `each` may split into (1, or the threads): the scratch each such call must provide for. */
   parts: number;
 }
@@ -68,7 +77,7 @@ export type WasmBackend = Backend & {
 export function createWasmBackend(compiled: Compiled = compiledKernels(), name = 'wasm'): WasmBackend {
   const { memory, shared, kernels } = instantiate(compiled);
   const heap = new WasmHeap(memory, shared);
-  const parts: WasmParts = { heap, kernels, module: compiled.module, rows: oneThread, each: allOnOneThread, parts: 1 };
+  const parts: WasmParts = { heap, kernels, module: compiled.module, rows: oneThread, each: allOnOneThread, split: unsplit, parts: 1 };
   const scalars = heap.alloc(64); // the Adam kernel's scalars, rewritten by every call
   // NB: the js kernels here are the fallback; they see the same memory through views made after each allocation.
   const base = createJsBackend(matmulBlocked, name, heap);
@@ -101,14 +110,14 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
     unary(op, x, params) {
       if (!isSimdUnary(op) || !float32(x)) return base.unary(op, x, params);
       const out = heap.allocate('float32', x.size);
-      kernels[op](ptr(x), out.ptr, x.size);
+      parts.split(kernels, op, [ptr(x), out.ptr], [4, 4], x.size);
       return out;
     },
 
     unaryGrad(op, x, y, dy, params) {
       if (!isSimdUnary(op) || !float32(x, y, dy)) return base.unaryGrad(op, x, y, dy, params);
       const out = heap.allocate('float32', x.size);
-      kernels[`${op}Grad`](ptr(x), ptr(y), ptr(dy), out.ptr, x.size);
+      parts.split(kernels, `${op}Grad`, [ptr(x), ptr(y), ptr(dy), out.ptr], [4, 4, 4, 4], x.size);
       return out;
     },
 
@@ -119,9 +128,9 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
       const [pa, pb, po] = [ptr(a), ptr(b), out.ptr];
       const kernel = kernels[op];
       // One call for the contiguous cases; else one call per row of the output (element strides 0 or 1 along a row).
-      if (sameShape(a.shape, outShape) && sameShape(b.shape, outShape)) kernel(pa, 1, pb, 1, po, size);
-      else if (b.size === 1 && sameShape(a.shape, outShape)) kernel(pa, 1, pb, 0, po, size);
-      else if (a.size === 1 && sameShape(b.shape, outShape)) kernel(pa, 0, pb, 1, po, size);
+      if (sameShape(a.shape, outShape) && sameShape(b.shape, outShape)) parts.split(kernels, op, [pa, 1, pb, 1, po], [4, 0, 4, 0, 4], size);
+      else if (b.size === 1 && sameShape(a.shape, outShape)) parts.split(kernels, op, [pa, 1, pb, 0, po], [4, 0, 0, 0, 4], size);
+      else if (a.size === 1 && sameShape(b.shape, outShape)) parts.split(kernels, op, [pa, 0, pb, 1, po], [0, 0, 4, 0, 4], size);
       else {
         const sa = broadcastStrides(a.shape, outShape);
         const sb = broadcastStrides(b.shape, outShape);
