@@ -8,9 +8,11 @@
 #   docs/sde.png                                          examples/sde.ts: W2 against the diffusion g and steps (docs/7-score-and-sde.md)
 #   docs/exact-field{,-error}.png                        examples/exact-field.ts: formula (∗) beside a learned field (chapter 3)
 #   docs/autodiff-{graph,scalar}.png                      examples/scalar.ts: a graph's values and gradients, tangents (chapter 2)
+#   docs/mnist-{guidance,samples,denoising}.png           scripts/mnist-recipe.sh: the MNIST U-Net (docs/8-images.md)
 #   docs/compare/*.png                                    scripts/compare-flows.sh: normalizing flow vs CFM
 #   docs/playground.png                                   scripts/playground-screenshot.mjs
-# Usage: npx pnpm@12.4.2 figures   (about 13 minutes on 2 cores; `--quick` skips the flow comparison and the screenshot)
+# Usage: npx pnpm@12.4.2 figures   (about 36 minutes on 2 cores, 23 of them the MNIST recipe; `--quick` skips the flow
+#        comparison, the screenshot and MNIST)
 #        bash scripts/figures.sh --check DIR   every figure, from a few hundred steps, into DIR instead of docs/ (after
 #        a build; the docs test runs it and compares DIR with docs/, so a figure no longer produced fails a test)
 set -euo pipefail
@@ -20,6 +22,7 @@ DEST=docs
 if [ "${1:-}" = "--check" ]; then
   DEST="${2:?--check needs a folder}"
   export RILL_STEPS=300 RILL_N=300 RILL_OUT="$DEST/out" RILL_SKIP_SETUP=1 STEPS=200 N=200 CFM_STEPS=300 FLOW_STEPS=100 PLAYGROUND_STEPS=300
+  export MNIST_STEPS=3 MNIST_CHANNELS=4 MNIST_N=20 MNIST_SOLVER_STEPS=2 PLAYGROUND_MODEL=0
 fi
 bash scripts/main.sh # installs and builds what the CLI needs (not with --check), trains, and writes $OUT/*.png
 OUT="${RILL_OUT:-out}"
@@ -37,6 +40,10 @@ node examples/dist/sde.js | tee "$OUT/sde.txt" && cp out/examples/sde.png "$DEST
 node examples/dist/exact-field.js && cp out/examples/exact-field.png out/examples/exact-field-error.png "$DEST/"
 node examples/dist/scalar.js && cp out/examples/scalar.png "$DEST/autodiff-scalar.png" && cp out/examples/scalar-graph.png "$DEST/autodiff-graph.png"
 if [ "$QUICK" = 0 ]; then
+  OUT="$OUT/mnist" bash scripts/mnist-recipe.sh | tee "$OUT/mnist.txt"
+  cp "$OUT/mnist/guidance-sweep.png" "$DEST/mnist-guidance.png"
+  cp "$OUT/mnist/samples.png" "$DEST/mnist-samples.png"
+  cp "$OUT/mnist/denoising.png" "$DEST/mnist-denoising.png"
   FIGURES_DIR="$DEST" bash scripts/compare-flows.sh
   node scripts/playground-screenshot.mjs "$DEST/playground.png"
 fi

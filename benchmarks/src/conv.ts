@@ -145,12 +145,13 @@ console.log(`\nU-Net step c = 32, batch 128: rill ${(1 / rillStep).toFixed(2)} s
 // PyTorch CPU, when python3 has torch (Debian's python3-torch)
 let torch: { torch: string; threads: number; conv: { shape: number[]; forward_s: number; forward_backward_s: number }[]; step: { seconds: number; params: number } } | null = null;
 const script = fileURLToPath(new URL('../torch/unet_step.py', import.meta.url));
-const probe = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
-if (probe.status === 0) {
-  const r = spawnSync('python3', [script, '2', JSON.stringify(SHAPES), ...(quick ? ['--quick'] : [])], { encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' }, timeout: 900_000 });
+// the first Python that imports torch: $RILL_PYTHON, python3 on the PATH, Debian's (where apt puts python3-torch)
+const py = [process.env.RILL_PYTHON, 'python3', '/usr/bin/python3'].find((c) => c && spawnSync(c, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
+if (py) {
+  const r = spawnSync(py, [script, '2', JSON.stringify(SHAPES), ...(quick ? ['--quick'] : [])], { encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' }, timeout: 900_000 });
   if (r.status === 0) torch = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
   else console.log(`PyTorch: the script failed (${r.stderr.trim().split('\n').at(-1)})`);
-} else console.log('PyTorch: skipped (python3 cannot import torch; apt-get install python3-torch)');
+} else console.log('PyTorch: skipped (no python3 imports torch; apt-get install python3-torch)');
 if (torch) {
   console.log(`PyTorch ${torch.torch}, ${torch.threads} threads:`);
   torch.conv.forEach((c, i) => {

@@ -81,7 +81,7 @@ describe('rill on MNIST', () => {
     expect(low.status).toBe(2);
     expect(low.stderr).toMatch(/rill referee: test accuracy [\d.]+ % is below --min-accuracy 98.5 %; nothing was written/);
     expect(existsSync(join(dir, 'r0.rill'))).toBe(false);
-    const ok = rill(dir, 'referee', '--steps', '20', '--min-accuracy', '0', '--out', 'r.rill');
+    const ok = rill(dir, 'referee', '--steps', '5', '--min-accuracy', '0', '--out', 'r.rill');
     expect(ok.status, ok.stderr).toBe(0);
     const e = rill(dir, 'eval', '--model', 'm.rill', '--n', '10', '--guidance', '1', '--steps', '1', '--referee', 'r.rill', '--json');
     expect(e.status, e.stderr).toBe(0);

@@ -40,6 +40,20 @@ function runPython(program: string): string {
   return r.stdout;
 }
 
+describe('parseNpy from Node Buffers', () => {
+  it('reads the same values from a Buffer and from a view inside a larger buffer (was a bug: a Buffer slice is a view, so the values came from the wrong bytes)', () => {
+    for (const dtype of ['float32', 'float64', 'int32'] as const) {
+      const t = T.tensor([1, -2, 3, 4, 5, 6], { shape: [3, 2], dtype });
+      const bytes = encodeNpy(t);
+      const inside = new Uint8Array(bytes.length + 40);
+      inside.set(bytes, 40);
+      for (const view of [Buffer.from(bytes), Buffer.from(inside.buffer, 40, bytes.length), inside.subarray(40)]) {
+        expect(Array.from(parseNpy(view).data)).toEqual([1, -2, 3, 4, 5, 6]);
+      }
+    }
+  });
+});
+
 describe('encodeNpy', () => {
   it('writes exactly the header numpy writes for a (2, 3) float32 array, then the data at byte 128', () => {
     const dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";

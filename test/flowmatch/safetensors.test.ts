@@ -24,6 +24,17 @@ function fileWith(header: unknown, buffer: Uint8Array = new Uint8Array(0)): Uint
 const u16Bytes = (bits: number[]) => new Uint8Array(new Uint16Array(bits).buffer);
 
 describe('parseSafetensors', () => {
+  it('reads the same values from a Node Buffer and from a view inside a larger buffer (was a bug: a Buffer slice is a view)', () => {
+    const bytes = encodeSafetensors({ w: T.tensor([1.5, -2, 3], { shape: [3] }), n: T.tensor([7, 8], { shape: [2], dtype: 'int32' }) });
+    const inside = new Uint8Array(bytes.length + 16);
+    inside.set(bytes, 16);
+    for (const view of [Buffer.from(bytes), Buffer.from(inside.buffer, 16, bytes.length)]) {
+      const back = parseSafetensors(view);
+      expect(Array.from(back.tensors.w.data)).toEqual([1.5, -2, 3]);
+      expect(Array.from(back.tensors.n.data)).toEqual([7, 8]);
+    }
+  });
+
   it('reads a file from an independent writer: F32, F64, I32, F16, BF16, 0-d and empty tensors, UTF-8 metadata', () => {
     const { tensors, metadata } = parseSafetensors(new Uint8Array(readFileSync(new URL('mixed.safetensors', FIXTURES))), 'mixed.safetensors');
     const expected = JSON.parse(readFileSync(new URL('mixed_expected.json', FIXTURES), 'utf8')) as Record<string, { shape: number[]; values: number[] }>;

@@ -56,6 +56,7 @@ export async function sample(v: Values): Promise<number> {
   if (m.kind === 'flow' && (v.trajectories || v.field)) {
     throw new UsageError(`rill sample: --${v.trajectories ? 'trajectories' : 'field'} draws an ODE's paths or velocity field; ${v.model} is a normalizing flow, which maps noise to data in one pass`);
   }
+  if (m.kind === 'cfm' && isImageModel(m.config) && v.field) throw new UsageError('rill sample: --field draws a 2D velocity field; this model makes images');
   const g = new T.Generator(Number(v.seed));
   const noise = T.randn([Number(v.n), config.dim], { generator: g });
   const start = performance.now();
@@ -149,7 +150,6 @@ export async function sample(v: Values): Promise<number> {
 
 /** The outputs of image samples: the CSV or .npy of intensities, the grid (--png), the denoising strip (--trajectories). */
 function sampleImages(v: Values, m: Extract<ReturnType<typeof loadAnyModel>, { kind: 'cfm' }>, x: T.Tensor, labels: number[] | null, how: string, took: string, noise: T.Tensor, say: (...a: unknown[]) => void): number {
-  if (v.field) throw new UsageError('rill sample: --field draws a 2D velocity field; this model makes images');
   writeImages(String(v.out), x, labels ?? undefined);
   say(`sampled ${v.n} images${labels && labels.length > Number(v.n) ? ' of each class' : ''} with ${how.replace(', NFE', ': NFE')}, ${took} → ${v.out}`);
   if (v.png) {

@@ -6,7 +6,12 @@ import * as T from '@rill/tensor';
 import type { Tensor } from '@rill/tensor';
 
 /** Mean (d) and covariance (d × d, divided by n − 1 as numpy.cov) of the rows of x (n, d), in float64. */
-export function meanCovariance(x: Tensor): { mean: Float64Array; cov: Float64Array } {
+export function meanCovariance(x: Tensor): {
+  /** The mean of the rows, (d). */
+  mean: Float64Array;
+  /** Their covariance, d × d row-major. */
+  cov: Float64Array;
+} {
   if (x.rank !== 2 || x.shape[0] < 2) throw new T.ShapeError('meanCovariance', `needs (n ≥ 2, d) features, got [${x.shape}]`);
   const [n, d] = x.shape;
   const v = x.data;
@@ -29,7 +34,12 @@ export function meanCovariance(x: Tensor): { mean: Float64Array; cov: Float64Arr
  * Eigenvalues and eigenvectors of a symmetric d × d matrix by cyclic Jacobi rotations (Golub & Van Loan §8.5), to
  * float64 precision: values (d) and vectors (d × d, column k the k-th eigenvector).
  */
-export function symmetricEigen(matrix: ArrayLike<number>, d: number): { values: Float64Array; vectors: Float64Array } {
+export function symmetricEigen(matrix: ArrayLike<number>, d: number): {
+  /** The eigenvalues, (d), in no particular order. */
+  values: Float64Array;
+  /** The eigenvectors, d × d row-major: column k belongs to values[k]. */
+  vectors: Float64Array;
+} {
   const a = Float64Array.from(matrix);
   const v = new Float64Array(d * d);
   for (let i = 0; i < d; i++) v[i * d + i] = 1;

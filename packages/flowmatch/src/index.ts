@@ -9,9 +9,9 @@ export { MLP } from './mlp.js';
 export type { TimeEmbedding, MLPConfig, Labels } from './mlp.js';
 export { guidedField, guidedDiffField, type GuidedField } from './guidance.js';
 export { ConvClassifier, type ClassifierConfig } from './classifier.js';
-export { trainReferee, classify, accuracy, refereeCheckpoint, refereeFromCheckpoint, type RefereeTraining } from './referee.js';
+export { trainReferee, classify, accuracy, refereeCheckpoint, refereeFromCheckpoint, type RefereeTraining, type Classified } from './referee.js';
 export { frechetDistance, frechetDistanceOf, meanCovariance, symmetricEigen } from './frechet.js';
-export { UNet, unetTensors, type UNetConfig } from './unet.js';
+export { UNet, unetTensors, type UNetConfig, type UNetTensor } from './unet.js';
 // The layers and optimizers live in @rill/autograd (docs/design.md says why); re-exported here, where the recipes use them.
 export { Linear, Activation, Sequential, EMA, ACTIVATIONS, stateDict, loadStateDict } from '@rill/autograd';
 export type { Module, InitOptions, ActivationName } from '@rill/autograd';

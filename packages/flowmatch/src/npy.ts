@@ -168,7 +168,7 @@ export function parseNpy(bytes: Uint8Array, source = 'npy'): Tensor {
   if (got !== expected) fail(`the data is ${got} bytes, expected ${expected} (shape ${pyTuple(dims)} of ${dtype})`);
   // slice() copies the data into a fresh buffer: its start is then aligned for any typed array, whatever the file's
   // offset in `bytes` was (a Float64Array view must start at a multiple of 8).
-  const payload = bytes.slice(dataStart, dataStart + expected);
+  const payload = Uint8Array.prototype.slice.call(bytes, dataStart, dataStart + expected); // (a Node Buffer's own slice is a view)
   const Ctor = dtype === 'float32' ? Float32Array : dtype === 'float64' ? Float64Array : Int32Array;
   return T.tensor(new Ctor(payload.buffer, 0, size), { shape: dims, dtype });
 }

@@ -51,8 +51,16 @@ export function trainReferee(images: Tensor, labels: Tensor, options: RefereeTra
   return model;
 }
 
+/** What the referee says of a set of images. */
+export interface Classified {
+  /** The most likely class of each image (the argmax of its logits). */
+  labels: Int32Array;
+  /** The hidden layer's activations, (n, 128): what the Fréchet distance compares. */
+  features: Tensor;
+}
+
 /** The classifier's labels (argmax of the logits) and 128-d features of images, `chunk` rows at a time. */
-export function classify(model: ConvClassifier, images: Tensor, chunk = 500): { labels: Int32Array; features: Tensor } {
+export function classify(model: ConvClassifier, images: Tensor, chunk = 500): Classified {
   const n = images.shape[0];
   const labels = new Int32Array(n);
   const parts: Tensor[] = [];

@@ -48,7 +48,7 @@ function halfToNumber(h: number): number {
 
 /** A tensor's elements from its bytes (a fresh, aligned copy), decoded from the file's dtype. */
 function decode(code: string, raw: Uint8Array, shape: number[]): Tensor {
-  const bytes = raw.slice(); // a copy: aligned for any typed array, independent of the file's buffer
+  const bytes = Uint8Array.prototype.slice.call(raw); // a copy, aligned for any typed array (a Node Buffer's own slice is a view)
   if (code === 'F32' || code === 'F64' || code === 'I32') {
     const Ctor = code === 'F32' ? Float32Array : code === 'F64' ? Float64Array : Int32Array;
     return T.tensor(new Ctor(bytes.buffer), { shape, dtype: DTYPES[code].dtype });

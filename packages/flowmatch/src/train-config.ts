@@ -79,7 +79,15 @@ export interface TrainConfig {
 }
 
 /** The image datasets: their side, and the classes a conditional field on them has. */
-export const IMAGE_DATA = { mnist: { side: 28, classes: 10 } } as const;
+export const IMAGE_DATA = {
+  /** MNIST's handwritten digits (LeCun et al. 1998): 28 × 28, ten classes. */
+  mnist: {
+    /** The images' side in pixels. */
+    side: 28,
+    /** The number of classes. */
+    classes: 10,
+  },
+} as const;
 /** One of IMAGE_DATA's names. */
 export type ImageDataName = keyof typeof IMAGE_DATA;
 

@@ -184,18 +184,26 @@ function build(part: Part, o: InitOptions): Module {
   return new ResBlock(part.inputs, part.outputs, part.emb, o);
 }
 
-function* partTensors(prefix: string, part: Part): Generator<{ name: string; shape: number[] }> {
+function* partTensors(prefix: string, part: Part): Generator<UNetTensor> {
   if (part.kind === 'linear') yield* [{ name: `${prefix}weight`, shape: [part.inputs, part.outputs] }, { name: `${prefix}bias`, shape: [part.outputs] }];
   else if (part.kind === 'conv') yield* [{ name: `${prefix}weight`, shape: [part.outputs, part.inputs, part.size, part.size] }, { name: `${prefix}bias`, shape: [part.outputs] }];
   else if (part.kind === 'norm') yield* [{ name: `${prefix}gamma`, shape: [part.channels] }, { name: `${prefix}beta`, shape: [part.channels] }];
   else for (const [name, sub] of resParts(part.inputs, part.outputs, part.emb)) yield* partTensors(`${prefix}${name}.`, sub);
 }
 
+/** One parameter of a U-Net, as {@link unetTensors} lists it. */
+export interface UNetTensor {
+  /** Its name, as namedParameters gives it (`down0.conv1.weight`). */
+  name: string;
+  /** Its shape. */
+  shape: number[];
+}
+
 /**
  * The names and shapes of a U-Net's parameters, in namedParameters' order, from its config alone (nothing built):
  * what a checkpoint of it must hold (architecture.ts checks files against it before building anything).
  */
-export function* unetTensors(config: UNetConfig): Generator<{ name: string; shape: number[] }> {
+export function* unetTensors(config: UNetConfig): Generator<UNetTensor> {
   const full: Required<UNetConfig> = { inChannels: 1, size: 28, channels: 32, classes: 0, ...config };
   for (const [name, part] of unetLayout(full)) yield* partTensors(`${name}.`, part);
   if (full.classes > 0) yield { name: 'class.embedding', shape: [full.classes + 1, 4 * full.channels] };

@@ -106,9 +106,21 @@ export interface Backend {
   /** Storage of conv2d's weight gradient (Co, C, kH, kW) for x and dy; null: the composite. */
   conv2dWeightGrad?(x: Tensor, dy: Tensor, d: ConvDims): unknown;
   /** Storages of group norm's y (x's shape) and stats (N, G, 2) (norm.ts); null: the host loops. */
-  groupNorm?(x: Tensor, groups: number, gamma: Tensor, beta: Tensor, eps: number): { y: unknown; stats: unknown } | null;
+  groupNorm?(x: Tensor, groups: number, gamma: Tensor, beta: Tensor, eps: number): {
+    /** Storage of y, x's shape. */
+    y: unknown;
+    /** Storage of the statistics, (N, G, 2). */
+    stats: unknown;
+  } | null;
   /** Storages of group norm's dx, dγ and dβ; null: the host loops. */
-  groupNormBackward?(dy: Tensor, x: Tensor, gamma: Tensor, stats: Tensor): { dx: unknown; dgamma: unknown; dbeta: unknown } | null;
+  groupNormBackward?(dy: Tensor, x: Tensor, gamma: Tensor, stats: Tensor): {
+    /** Storage of ∂L/∂x. */
+    dx: unknown;
+    /** Storage of ∂L/∂γ, (C). */
+    dgamma: unknown;
+    /** Storage of ∂L/∂β, (C). */
+    dbeta: unknown;
+  } | null;
 }
 
 /** The sizes of a (batched) matmul, as ops.ts hands them to Backend.matmul. */

@@ -47,11 +47,19 @@ function blocks(op: string, x: Tensor): [number, number, number, number] {
   return [n * c, h / 2, w / 2, w];
 }
 
+/** maxPool2d's output and what its gradient needs. */
+export interface MaxPoolResult {
+  /** The block maxima, (N, C, H/2, W/2). */
+  y: Tensor;
+  /** Which of each block's four elements is its maximum, 0…3 in reading order, int32 (y's shape). */
+  which: Tensor;
+}
+
 /**
  * 2 × 2 max pooling with stride 2: y[n, c, i, j] = max of x's block at (2i, 2j); `which` (int32, y's shape) says which
  * of the block's four (0…3 in reading order, the first on ties, as PyTorch) its gradient goes to.
  */
-export function maxPool2d(x: Tensor): { y: Tensor; which: Tensor } {
+export function maxPool2d(x: Tensor): MaxPoolResult {
   const t = input('maxPool2d', x, 'x');
   const [planes, h, w, width] = blocks('maxPool2d', t);
   const xs = t.data;

@@ -77,8 +77,8 @@ export {
 export { adamUpdate, adamScalars, type AdamHyper, type AdamScalars } from './adam.js';
 export { linear, linearForward, linearBackward, type LinearOutputs, type LinearGrads } from './linear.js';
 export { conv2d, conv2dInputGrad, conv2dWeightGrad, convDims, type Conv2dOptions } from './conv.js';
-export { groupNorm, groupNormBackward, type GroupNormResult } from './norm.js';
-export { upsample2x, upsample2xGrad, maxPool2d, maxPool2dGrad } from './image.js';
+export { groupNorm, groupNormBackward, type GroupNormResult, type GroupNormGrads } from './norm.js';
+export { upsample2x, upsample2xGrad, maxPool2d, maxPool2dGrad, type MaxPoolResult } from './image.js';
 export { reshape, transpose, broadcastTo, concat, stack, slice, gather, scatterAdd, cast, clone } from './shapeops.js';
 export { UNARY, UNARY_OPS, SELU_ALPHA, SELU_LAMBDA, type UnaryOp, type UnaryDef } from './unary.js';
 export { BINARY, BINARY_OPS, type BinaryOp } from './binary.js';

@@ -15,6 +15,16 @@ export interface GroupNormResult {
   stats: Tensor;
 }
 
+/** Group norm's gradients. */
+export interface GroupNormGrads {
+  /** ∂L/∂x, x's shape. */
+  dx: Tensor;
+  /** ∂L/∂γ, (C). */
+  dgamma: Tensor;
+  /** ∂L/∂β, (C). */
+  dbeta: Tensor;
+}
+
 function dims(op: string, x: Tensor, groups: number, gamma: Tensor): { n: number; c: number; groups: number; m: number; hw: number } {
   if (x.rank !== 4) throw new ShapeError(op, `needs an image batch (N, C, H, W), got ${fmt(x.shape)}`);
   const [n, c, h, w] = x.shape;
@@ -69,7 +79,7 @@ export function groupNorm(x: Tensor, groups: number, gamma: Tensor, beta: Tensor
  * groupNorm's gradients for the output gradient dy, from its `stats`: with x̂ = (x − μ)·r and g = dy·γ over one sample's group of M
  * elements, dx = r·(g − mean(g) − x̂·mean(g·x̂)); dγ[c] = Σ dy·x̂ and dβ[c] = Σ dy over the batch and pixels.
  */
-export function groupNormBackward(dy: Tensor, x: Tensor, gamma: Tensor, stats: Tensor): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
+export function groupNormBackward(dy: Tensor, x: Tensor, gamma: Tensor, stats: Tensor): GroupNormGrads {
   const op = 'groupNormBackward';
   const dtype = sameDType(op, dy, x, gamma, stats);
   const { n, c, m, hw, groups } = dims(op, x, stats.shape[1], gamma);
