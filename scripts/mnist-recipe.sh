@@ -17,6 +17,6 @@ rill train --data mnist --model unet --channels "${MNIST_CHANNELS:-16}" --cond c
 echo "training took $(( $(date +%s) - start )) s"
 SOLVER=(--solver midpoint --steps "${MNIST_SOLVER_STEPS:-10}")
 rill eval --model "$OUT/mnist.rill" --n "${MNIST_N:-1000}" --guidance 1,2,3 "${SOLVER[@]}" --png "$OUT/guidance-sweep.png" --json > "$OUT/eval.json"
-node -e "const r = require('./$OUT/eval.json'); for (const g of r.guidance) console.log('w =', g.w, ' accuracy', g.accuracy, ' FD', g.fd.toFixed(2), '=', (g.fd / r.floor.fd).toFixed(2), '× the floor', r.floor.fd.toFixed(2))"
+node -e "const r = require(require('path').resolve('$OUT/eval.json')); for (const g of r.guidance) console.log('w =', g.w, ' accuracy', g.accuracy, ' FD', g.fd.toFixed(2), '=', (g.fd / r.floor.fd).toFixed(2), '× the floor', r.floor.fd.toFixed(2))"
 rill sample --model "$OUT/mnist.rill" --class all --n 12 --guidance 2 "${SOLVER[@]}" --out "$OUT/samples.csv" --png "$OUT/samples.png" --trajectories "$OUT/denoising.png"
 if [ "${PLAYGROUND_MODEL:-1}" = 1 ]; then node scripts/playground-model.mjs "$OUT/mnist.rill"; fi
