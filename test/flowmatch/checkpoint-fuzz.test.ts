@@ -136,12 +136,12 @@ const disposeFlow = (flow: F.NormalizingFlow) => {
 const LOADERS: [string, (c: F.Checkpoint) => void][] = [
   ['modelFromCheckpoint', (c) => {
     const m = F.modelFromCheckpoint(c);
-    usable((x) => m.forward(x, 0.5).value, Number(c.config.dim));
+    usable((x) => m.forward(x, 0.5).value, m instanceof F.UNet ? m.config.inChannels * m.config.size ** 2 : m.config.dim);
     m.dispose();
   }],
   ['modelFromCheckpoint(ema)', (c) => {
     const m = F.modelFromCheckpoint(c, { ema: true });
-    usable((x) => m.forward(x, 0.5).value, Number(c.config.dim));
+    usable((x) => m.forward(x, 0.5).value, m instanceof F.UNet ? m.config.inChannels * m.config.size ** 2 : m.config.dim);
     m.dispose();
   }],
   ['Trainer.fromCheckpoint', (c) => {

@@ -71,6 +71,8 @@ describe('the webgpu backend in chromium, against float64 references', () => {
   it('reductions, arg-reductions, transpose, slice, broadcastTo, concat, gather, scatterAdd, cast', async () => expectPairs(await check('shapes')), 60_000);
   it('the fused linear layer: z = x·W (+ b) and y = act(z) from one kernel, for each fusable activation', async () => expectPairs(await check('linear')), 60_000);
   it('the fused Adam step (θ, m and v from one kernel), with L2 and with decoupled decay', async () => expectPairs(await check('adam')), 60_000);
+  it('conv2d with bias and both gradients (direct WGSL kernels): strides 1 and 2, padding 0 and 1, 1×1 and 3×3', async () => expectPairs(await check('conv')), 60_000);
+  it('a small conditional U-Net: its velocity and every parameter gradient, against float64', async () => expectPairs(await check('unet')), 60_000);
   it('sizes past one dispatch row and one tile: a 300×300 add, a 256³ matmul, a sum of 40 000', async () => expectPairs(await check('large')), 60_000);
 
   it('tensors live on the device; synchronous reads need an awaited read-back first; nothing leaks', async () => {

@@ -6,7 +6,7 @@ import * as F from '@rill/flowmatch';
 import * as T from '@rill/tensor';
 
 const $ = <E extends HTMLElement>(id: string) => document.getElementById(id) as E;
-const state = { ready: false, generating: false, step: 0, steps: 0, label: -1, pixels: [] as number[], errors: [] as string[], model: '' };
+const state = { ready: false, generating: false, step: 0, steps: 0, label: -1, pixels: [] as number[], errors: [] as string[], model: '', backend: '' };
 (globalThis as unknown as { rill: typeof state }).rill = state;
 
 let model: F.FieldModel | null = null;
@@ -65,7 +65,7 @@ async function generate(): Promise<void> {
     Object.assign(state, { step: 0, steps, label, pixels: [] });
     for (let i = 0; i <= steps; i++) {
       const t = i / steps;
-      const pixels = x.data;
+      const pixels = await x.dataAsync(); // webgpu reads back only asynchronously; the CPU backends return at once
       draw($<HTMLCanvasElement>('digit-canvas'), pixels, side);
       $('t-caption').textContent = `x_t at t = ${t.toFixed(2)}`;
       marks.forEach((m, j) => Math.round(m * steps) === i && draw(strip, pixels, side, j * 116, 4, 112));
@@ -76,7 +76,8 @@ async function generate(): Promise<void> {
       state.step = i + 1;
       await new Promise((r) => requestAnimationFrame(r)); // let the page draw
     }
-    state.pixels = Array.from(x.data);
+    state.pixels = Array.from(await x.dataAsync());
+    state.backend = T.getBackend().name;
     x.dispose();
     $('status').textContent = `Digit ${label}, w = ${w}: ${steps} Euler steps (NFE ${steps * field.evaluationsPerCall}) in ${((performance.now() - start) / 1000).toFixed(2)} s on ${T.getBackend().name}.`;
   } finally {
@@ -84,11 +85,17 @@ async function generate(): Promise<void> {
   }
 }
 
+/** Starts a backend; webgpu's entry is imported only when asked for (it registers how T.ready starts it). */
+async function useBackend(name: string): Promise<void> {
+  if (name === 'webgpu') await import('@rill/tensor/webgpu');
+  await T.ready({ backend: name as T.BackendChoice, threads: 1, require: true });
+}
+
 async function start(): Promise<void> {
-  await T.ready({ backend: 'wasm', threads: 1, require: true });
+  await useBackend('wasm');
   $<HTMLSelectElement>('backend').onchange = async (e) => {
     try {
-      await T.ready({ backend: (e.target as HTMLSelectElement).value as T.BackendChoice, threads: 1, require: true });
+      await useBackend((e.target as HTMLSelectElement).value);
       const bytes = lastBytes;
       if (bytes) await loadModel(bytes, state.model); // the weights move to the new backend
     } catch (err) {

@@ -1,6 +1,7 @@
 // Runs in chromium: each check computes ops on the webgpu backend and the same ops in float64 on the js backend (the
 // independent reference), and returns both; test/webgpu/webgpu.test.ts compares them. Inputs come from the tests'
 // own seeded PRNG (test/helpers/reference.ts), never from the library's generator.
+import * as A from '@rill/autograd';
 import * as F from '@rill/flowmatch';
 import * as T from '@rill/tensor';
 import { initWebGpu, webgpuBufferCount } from '@rill/tensor/webgpu';
@@ -166,6 +167,45 @@ const checks = {
       }
     }
     return pairs;
+  },
+
+  /** conv2d (with bias) and both gradients, direct WGSL kernels, against float64 (im2col + matmul on js): strides, padding, 1×1. */
+  async conv(): Promise<Pair[]> {
+    const pairs: Pair[] = [];
+    for (const [xs, ws, stride, padding] of [[[2, 3, 9, 7], [8, 3, 3, 3], 1, 1], [[3, 4, 8, 8], [5, 4, 3, 3], 2, 1], [[2, 8, 5, 6], [4, 8, 1, 1], 1, 0], [[1, 2, 7, 7], [3, 2, 3, 3], 2, 0]] as [number[], number[], number, number][]) {
+      const r = testRandom(xs[2] * 13 + ws[0]);
+      const [x, w, b] = [randomValues(r, xs.reduce((p, q) => p * q)), randomValues(r, ws.reduce((p, q) => p * q)), randomValues(r, ws[0])];
+      const d = T.convDims('check', xs, ws, { stride, padding });
+      const dy = randomValues(r, d.n * d.co * d.ho * d.wo);
+      const run = (c: (v: number[]) => Float32Array | Float64Array) => () => {
+        const [tx, tw, tg] = [T.tensor(c(x), { shape: xs }), T.tensor(c(w), { shape: ws }), T.tensor(c(dy), { shape: [d.n, d.co, d.ho, d.wo] })];
+        const o = { stride, padding };
+        return [T.conv2d(tx, tw, T.tensor(c(b)), o), T.conv2dInputGrad(tg, tw, xs, o), T.conv2dWeightGrad(tx, tg, ws, o)];
+      };
+      const got = await onWebGpu(run(f32));
+      const want = reference(run(f64));
+      ['y', 'dx', 'dw'].forEach((name, k) => pairs.push({ label: `conv2d x [${xs}] w [${ws}] stride ${stride} padding ${padding}: ${name}`, got: got[k], want: want[k], rtol: 1e-4, atol: 1e-4 }));
+    }
+    return pairs;
+  },
+
+  /** A small conditional U-Net on webgpu (convolutions, group norm, upsampling, the class embedding): velocity and gradients. */
+  async unet(): Promise<Pair[]> {
+    // one set of weights: drawn in float64, rounded to float32 for the webgpu run
+    T.setBackend('js');
+    const weights = F.stateDict(new F.UNet({ channels: 4, classes: 3, size: 8 }, { generator: new T.Generator(9), dtype: 'float64' }));
+    const values = Object.fromEntries(Object.entries(weights).map(([name, t]) => [name, { data: Array.from(t.data), shape: t.shape as number[] }]));
+    const run = (dtype: 'float32' | 'float64') => () => {
+      const net = new F.UNet({ channels: 4, classes: 3, size: 8 }, { generator: new T.Generator(0), dtype });
+      F.loadStateDict(net, Object.fromEntries(Object.entries(values).map(([name, v]) => [name, T.tensor(v.data, { shape: v.shape, dtype })])));
+      const x = T.cast(T.tensor(randomValues(testRandom(61), 3 * 64), { shape: [3, 64] }), dtype);
+      const v = net.forward(x, T.cast(T.tensor([[0.2], [0.5], [0.9]]), dtype), [0, 1, 3]);
+      A.mse(v, x).backward();
+      return [v.value, ...net.parameters().map((p) => p.grad!)];
+    };
+    const got = await onWebGpu(run('float32'));
+    const want = reference(run('float64'));
+    return [{ label: 'U-Net velocity', got: got[0], want: want[0], rtol: 1e-3, atol: 1e-4 }, { label: 'U-Net gradients', got: got.slice(1).flat(), want: want.slice(1).flat(), rtol: 2e-3, atol: 2e-4 }];
   },
 
   /** The fused Adam kernel (one pass writing θ, m, v) against the composite in float64, with L2 and decoupled decay. */

@@ -1,6 +1,7 @@
 // The `webgpu` backend: every Backend kernel as a WGSL compute shader; tensors live in storage buffers on the device
 // and come back only asynchronously (mapAsync), so a synchronous read needs an awaited dataAsync()/prefetch() first.
 import type { Backend, MatmulDims } from '../backend.js';
+import type { ConvDims } from '../cpu/conv.js';
 import { allocate, type DType, type TypedArray } from '../dtype.js';
 import { BackendError, DTypeError, ShapeError, ValueError } from '../errors.js';
 import { broadcastStrides, broadcastView, sizeOf, slicedView, stridesOf, transposedView, type StridedView } from '../shape.js';
@@ -36,6 +37,9 @@ function pad(values: readonly number[], fill: number): number[] {
   if (values.length > W.MAX_RANK) throw new ShapeError('webgpu', `tensors of rank > ${W.MAX_RANK} are not supported on the webgpu backend`);
   return [...new Array(W.MAX_RANK - values.length).fill(fill), ...values];
 }
+
+/** A convolution's sizes in the order the conv kernels read them from spec (wgsl.ts, CONV_DIMS). */
+const convSpec = (d: ConvDims) => [d.n, d.c, d.h, d.w, d.co, d.kh, d.kw, d.sh, d.sw, d.ph, d.pw, d.ho, d.wo];
 
 /** A float's bit pattern, for the float parameters kernels read from spec with bitcast. */
 const bits = (v: number) => new Uint32Array(Float32Array.of(v).buffer)[0];
@@ -201,6 +205,10 @@ export function createWebGpuBackend(device: GpuDeviceLike): Backend {
       dispatch(W.MATMUL, spec, [buf(a), buf(b)], out, [Math.ceil(n / W.TILE), Math.ceil(m / W.TILE), batch]);
       return { buffer: out, host: null };
     },
+    // conv2d and its gradients: direct kernels, one invocation per output element (wgsl.ts)
+    conv2d: (x, w, b, d) => run(W.CONV2D, d.n * d.co * d.ho * d.wo, [...convSpec(d), b ? 1 : 0], buf(x), buf(w), b ? buf(b) : null),
+    conv2dInputGrad: (dy, w, d) => run(W.CONV2D_INPUT_GRAD, d.n * d.c * d.h * d.w, convSpec(d), buf(dy), buf(w)),
+    conv2dWeightGrad: (x, dy, d) => run(W.CONV2D_WEIGHT_GRAD, d.co * d.c * d.kh * d.kw, convSpec(d), buf(x), buf(dy)),
     linear(x, w, b, activation) {
       // z = x·W (+ b) and y = act(z) from one tiled-matmul kernel (see linearSource); y is z without an activation
       const [rows, cols] = [x.shape[0], w.shape[1]];

@@ -314,3 +314,64 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   outM[i] = m1;
   out[i] = v1;
 }`;
+
+/**
+ * conv2d, direct (one invocation per output element: a loop over its window), and its two gradients (one per input
+ * element; one per filter tap, a loop over the batch and the positions). spec after FIRST: n, c, h, w, co, kh, kw,
+ * sh, sw, ph, pw, ho, wo, and for the forward whether there is a bias. The window arithmetic is conv.ts's, in i32.
+ */
+const CONV_DIMS = `let n = spec[2u]; let c = spec[3u]; let h = i32(spec[4u]); let w = i32(spec[5u]); let co = spec[6u];
+  let kh = spec[7u]; let kw = spec[8u]; let sh = i32(spec[9u]); let sw = i32(spec[10u]); let ph = i32(spec[11u]);
+  let pw = i32(spec[12u]); let ho = spec[13u]; let wo = spec[14u];`;
+
+/** y[b, o, r, q] = bias[o] + Σ x[b, ci, r·sh − ph + p, q·sw − pw + s]·wt[o, ci, p, s] (0 outside x). */
+export const CONV2D = elementwise(['x', 'wt', 'bias'], `${CONV_DIMS}
+  let j = i % wo; let r = (i / wo) % ho; let o = (i / (wo * ho)) % co; let b = i / (wo * ho * co);
+  var acc = 0.0;
+  if (spec[15u] == 1u) { acc = bias[o]; }
+  for (var ci = 0u; ci < c; ci++) {
+    for (var p = 0u; p < kh; p++) {
+      let row = i32(r) * sh - ph + i32(p);
+      if (row < 0 || row >= h) { continue; }
+      for (var s = 0u; s < kw; s++) {
+        let col = i32(j) * sw - pw + i32(s);
+        if (col < 0 || col >= w) { continue; }
+        acc += x[((b * c + ci) * u32(h) + u32(row)) * u32(w) + u32(col)] * wt[((o * c + ci) * kh + p) * kw + s];
+      }
+    }
+  }
+  out[i] = acc;`);
+
+/** dx[b, ci, row, col] = Σ over the taps (o, p, s) whose window position (r, q) read it: dy[b, o, r, q]·wt[o, ci, p, s]. */
+export const CONV2D_INPUT_GRAD = elementwise(['dy', 'wt'], `${CONV_DIMS}
+  let col = i32(i % u32(w)); let row = i32((i / u32(w)) % u32(h)); let ci = (i / u32(w * h)) % c; let b = i / (u32(w * h) * c);
+  var acc = 0.0;
+  for (var o = 0u; o < co; o++) {
+    for (var p = 0u; p < kh; p++) {
+      let tr = row + ph - i32(p);
+      if (tr < 0 || tr % sh != 0 || tr / sh >= i32(ho)) { continue; }
+      for (var s = 0u; s < kw; s++) {
+        let tq = col + pw - i32(s);
+        if (tq < 0 || tq % sw != 0 || tq / sw >= i32(wo)) { continue; }
+        acc += dy[((b * co + o) * ho + u32(tr / sh)) * wo + u32(tq / sw)] * wt[((o * c + ci) * kh + p) * kw + s];
+      }
+    }
+  }
+  out[i] = acc;`);
+
+/** dw[o, ci, p, s] = Σ_{b, r, q} dy[b, o, r, q]·x[b, ci, r·sh − ph + p, q·sw − pw + s] (0 outside x). */
+export const CONV2D_WEIGHT_GRAD = elementwise(['x', 'dy'], `${CONV_DIMS}
+  let s = i % kw; let p = (i / kw) % kh; let ci = (i / (kw * kh)) % c; let o = i / (kw * kh * c);
+  var acc = 0.0;
+  for (var b = 0u; b < n; b++) {
+    for (var r = 0u; r < ho; r++) {
+      let row = i32(r) * sh - ph + i32(p);
+      if (row < 0 || row >= h) { continue; }
+      for (var q = 0u; q < wo; q++) {
+        let col = i32(q) * sw - pw + i32(s);
+        if (col < 0 || col >= w) { continue; }
+        acc += dy[((b * co + o) * ho + r) * wo + q] * x[((b * c + ci) * u32(h) + u32(row)) * u32(w) + u32(col)];
+      }
+    }
+  }
+  out[i] = acc;`);
