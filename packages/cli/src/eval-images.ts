@@ -1,33 +1,26 @@
 // `rill eval` on a model of images (MNIST): samples at each guidance scale scored by Rill's own referee — the fraction
 // the classifier labels as the class asked for, and the Fréchet distance (FD) of its 128-d features to MNIST's test
 // set — beside the floor (as many training images vs the test set), and the guidance-sweep figure.
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as T from '@rill/tensor';
-import { accuracy, classify, decodeCheckpoint, fieldOf, frechetDistance, guidedField, inChunks, refereeFromCheckpoint, solve, type ConvClassifier, type FieldModel, type Method, type TrainConfig } from '@rill/flowmatch';
+import { accuracy, classify, fieldOf, frechetDistance, guidedField, inChunks, refereeFromCheckpoint, solve, type ConvClassifier, type FieldModel, type Method, type TrainConfig } from '@rill/flowmatch';
 import { UsageError, type Values } from './flags.js';
 import { samplingField } from './io.js';
 import { loadMnist } from './mnist.js';
 import { imageGrid } from './plot/raster.js';
-import { writeFileAtomic } from '@rill/flowmatch/node';
+import { loadCheckpoint, writeFileAtomic } from '@rill/flowmatch/node';
 
 /** The referee this package ships: trained by `rill referee` (scripts/train-referee.sh), its test accuracy in its meta. */
 export const SHIPPED_REFEREE = fileURLToPath(new URL('../referee/mnist.rill', import.meta.url));
 
 /** The referee at `path` (default: the shipped one), and the test accuracy its file records. */
 export function loadReferee(command: string, path = SHIPPED_REFEREE): { model: ConvClassifier; testAccuracy: number | null } {
-  let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new UsageError(`rill ${command}: cannot read the referee ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); make one with rill referee --out FILE`);
-  }
-  try {
-    const ckpt = decodeCheckpoint(bytes, path);
+    const ckpt = loadCheckpoint(path); // errors name the file (and the errno, or what is wrong inside it)
     const acc = ckpt.meta?.testAccuracy;
     return { model: refereeFromCheckpoint(ckpt), testAccuracy: typeof acc === 'number' ? acc : null };
   } catch (e) {
-    if (e instanceof T.RillError) throw new UsageError(`rill ${command}: ${e.message}`);
+    if (e instanceof T.RillError) throw new UsageError(`rill ${command}: the referee ${e.message}`);
     throw e;
   }
 }
