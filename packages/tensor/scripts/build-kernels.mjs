@@ -15,7 +15,7 @@ import wabtInit from 'wabt';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = join(root, 'src', 'wasm');
 // The order matters only for reading: helpers before their callers.
-const SOURCES = ['matmul.wat', 'activations.wat', 'formulas.generated.wat', 'elementwise.wat', 'conv.wat', 'norm.wat'];
+const SOURCES = ['matmul.wat', 'activations.wat', 'formulas.generated.wat', 'elementwise.wat', 'conv.wat', 'norm.wat', 'image.wat'];
 
 /** Writes `text` to `path` through a temporary file, and only when it changed (tsc -b then skips unchanged work). */
 function writeIfChanged(path, text) {
@@ -71,7 +71,7 @@ function assemble(memory) {
   // UTF-8 bytes: given a string, wabt.js keeps only the low byte of each character (U+230A '⌊' became a newline).
   const module = wabt.parseWat('kernels.wat', new TextEncoder().encode(text), { simd: true, threads: true });
   try {
-    return module.toBinary({}).buffer;
+    return module.toBinary({ write_debug_names: true }).buffer; // names: profiles show tile4x8, unpanel, … not wasm-function[0]
   } finally {
     module.destroy();
   }

@@ -99,6 +99,10 @@ export interface Backend {
    * storages of the new parameter and state (the inputs' order without the gradient), or null: the op composes it.
    */
   fusedUpdate?(rule: string, tensors: readonly Tensor[], scalars: readonly number[]): unknown[] | null;
+  /** Storage of upsample2x(x) (N, C, 2H, 2W) for a float32 x (N, C, H, W); null: the host loops (image.ts). */
+  upsample2x?(x: Tensor): unknown;
+  /** Storage of upsample2xGrad(dy) (N, C, H, W) for a float32 dy (N, C, 2H, 2W); null: the host loops. */
+  upsample2xGrad?(dy: Tensor): unknown;
   /** Storage of conv2d(x, w) + b (b null: none), (N, Co, Ho, Wo), for the checked sizes `d` (conv.ts); null: im2col + matmul. */
   conv2d?(x: Tensor, w: Tensor, b: Tensor | null, d: ConvDims): unknown;
   /** Storage of conv2d's input gradient (N, C, H, W) for dy (N, Co, Ho, Wo); null: the composite. */

@@ -1,8 +1,10 @@
 // Nearest-neighbour 2× upsampling and its adjoint (the sum of each 2 × 2 block) as direct loops over (N, C, H, W):
 // one pass each, where the broadcast-and-reshape composite makes a 6-D copy forward and a strided reduction backward.
+// The backend's kernel where it has one (wasm: image.wat), else the host loops here (the reference).
 import { allocate } from './dtype.js';
 import { ShapeError, fmt } from './errors.js';
-import { fromArray, input } from './internal.js';
+import { getBackend } from './backend.js';
+import { fromArray, input, wrap } from './internal.js';
 import type { Tensor } from './tensor.js';
 
 function nchw(op: string, x: Tensor): [number, number, number, number] {
@@ -14,6 +16,8 @@ function nchw(op: string, x: Tensor): [number, number, number, number] {
 export function upsample2x(x: Tensor): Tensor {
   const t = input('upsample2x', x, 'x');
   const [n, c, h, w] = nchw('upsample2x', t);
+  const own = getBackend().upsample2x?.(t);
+  if (own) return wrap(own, [n, c, 2 * h, 2 * w], t.dtype);
   const [xs, y] = [t.data, allocate(t.dtype, 4 * t.size)];
   for (let plane = 0; plane < n * c; plane++)
     for (let i = 0; i < h; i++) {
@@ -30,6 +34,8 @@ export function upsample2xGrad(dy: Tensor): Tensor {
   const [n, c, h2, w2] = nchw('upsample2xGrad', t);
   if (h2 % 2 || w2 % 2) throw new ShapeError('upsample2xGrad', `needs an even height and width, got ${h2}×${w2}`);
   const [h, w] = [h2 / 2, w2 / 2];
+  const own = getBackend().upsample2xGrad?.(t);
+  if (own) return wrap(own, [n, c, h, w], t.dtype);
   const [ds, dx] = [t.data, allocate(t.dtype, t.size / 4)];
   for (let plane = 0; plane < n * c; plane++)
     for (let i = 0; i < h; i++) {

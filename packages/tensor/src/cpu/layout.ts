@@ -13,13 +13,32 @@ export function stridedCopy(
   out: TypedArray,
   outShape: readonly number[],
 ): void {
-  const last = outShape.length - 1;
-  const n = last >= 0 ? outShape[last] : 1;
-  const ls = last >= 0 ? strides[last] : 0;
-  forEachRow(outShape, [strides], (o, off) => {
+  const [shape, steps] = mergeAxes(outShape, strides);
+  const last = shape.length - 1;
+  const n = last >= 0 ? shape[last] : 1;
+  const ls = last >= 0 ? steps[last] : 0;
+  forEachRow(shape, [steps], (o, off) => {
     const s = offset + off[0];
-    for (let j = 0; j < n; j++) out[o + j] = src[s + j * ls];
+    if (ls === 1 && n >= 16) out.set(src.subarray(s, s + n), o); // a contiguous run: one block copy
+    else for (let j = 0; j < n; j++) out[o + j] = src[s + j * ls];
   });
+}
+
+/**
+ * The same walk over fewer, longer axes: axis d joins d + 1 when stepping d is the same as running through all of d + 1
+ * (strides[d] = strides[d + 1]·shape[d + 1]), e.g. a channel slice of (N, C, H, W) is N runs of c·H·W floats.
+ */
+function mergeAxes(shape: readonly number[], strides: readonly number[]): [number[], number[]] {
+  if (shape.length === 0) return [[], []];
+  const [dims, steps] = [[shape[shape.length - 1]], [strides[shape.length - 1]]];
+  for (let d = shape.length - 2; d >= 0; d--) {
+    if (strides[d] === steps[0] * dims[0]) dims[0] *= shape[d];
+    else {
+      dims.unshift(shape[d]);
+      steps.unshift(strides[d]);
+    }
+  }
+  return [dims, steps];
 }
 
 /**

@@ -62,6 +62,9 @@ export interface WasmParts {
   parts: number;
 }
 
+/** Memory-bound per-item kernels over fewer elements than this stay on one thread (a wake-up would cost more). */
+const EACH_MIN_ELEMENTS = 1 << 16;
+
 /** A Backend made by createWasmBackend, with its parts exposed. */
 export type WasmBackend = Backend & {
   /** The heap, kernels, module and matmul runner this backend is made of. */
@@ -103,6 +106,12 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
     if (packed) heap.free(packed);
   }
 
+  /** A per-item kernel over `count` items on the threads, or on this one when it touches fewer than 2¹⁶ elements. */
+  function eachIfLarge(name: EachKernel, args: number[], count: number, elements: number): void {
+    if (elements < EACH_MIN_ELEMENTS) kernels[name](...args, 0, count, 0);
+    else parts.each(kernels, name, args, count);
+  }
+
   return {
     ...base,
     parts,
@@ -142,14 +151,34 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
     },
 
     reduce(op, x, axes) {
-      // Sums over leading axes (the batch axis of (B, …)): one column-sum kernel over x seen as (rows, cols).
+      // Sums over leading axes (the batch axis of (B, …)): one column-sum kernel over x seen as (rows, cols); over
+      // trailing axes (a broadcast bias over pixels): one sum per row, the rows split between the threads.
       const leading = axes.every((axis, i) => axis === i);
-      if (op !== 'sum' || !float32(x) || !leading || axes.length === 0) return base.reduce(op, x, axes);
-      const rows = sizeOf(x.shape.slice(0, axes.length));
-      const cols = sizeOf(x.shape.slice(axes.length));
-      const out = heap.allocate('float32', cols);
-      kernels.sumRows(ptr(x), out.ptr, rows, cols);
+      const trailing = axes.every((axis, i) => axis === x.rank - axes.length + i);
+      if (op !== 'sum' || !float32(x) || !(leading || trailing) || axes.length === 0) return base.reduce(op, x, axes);
+      const split = leading ? axes.length : x.rank - axes.length;
+      const rows = sizeOf(x.shape.slice(0, split));
+      const cols = sizeOf(x.shape.slice(split));
+      const out = heap.allocate('float32', leading ? cols : rows);
+      if (leading) kernels.sumRows(ptr(x), out.ptr, rows, cols);
+      else eachIfLarge('sumTrailing', [ptr(x), out.ptr, cols], rows, x.size);
       return out;
+    },
+
+    upsample2x(x) {
+      if (!float32(x)) return null;
+      const [n, c, h, w] = x.shape;
+      const y = heap.allocate('float32', 4 * x.size);
+      eachIfLarge('upsample2x', [ptr(x), y.ptr, h, w], n * c, x.size);
+      return y;
+    },
+
+    upsample2xGrad(dy) {
+      if (!float32(dy)) return null;
+      const [n, c, h2, w2] = dy.shape;
+      const dx = heap.allocate('float32', dy.size / 4);
+      eachIfLarge('upsample2xGrad', [ptr(dy), dx.ptr, h2 / 2, w2 / 2], n * c, dy.size);
+      return dx;
     },
 
     matmul(a, b, transA, transB, dims) {
@@ -185,17 +214,20 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
       if (!float32(x, gamma, beta)) return null;
       const [n, c, h, w] = x.shape;
       const [y, stats] = [heap.allocate('float32', x.size), heap.allocate('float32', 2 * n * groups)];
-      kernels.groupNorm(ptr(x), ptr(gamma), ptr(beta), y.ptr, stats.ptr, n, c, groups, h * w, eps);
+      parts.each(kernels, 'groupNorm', [ptr(x), ptr(gamma), ptr(beta), y.ptr, stats.ptr, c, groups, h * w, eps], n);
       return { y, stats };
     },
 
     groupNormBackward(dy, x, gamma, stats) {
       if (!float32(dy, x, gamma, stats)) return null;
       const [n, c, h, w] = x.shape;
-      const [dx, sums] = [heap.allocate('float32', x.size), heap.allocate('float64', 2 * c)];
-      heap.view(sums, 'float64', 2 * c).fill(0);
-      kernels.groupNormBackward(ptr(dy), ptr(x), ptr(gamma), ptr(stats), dx.ptr, sums.ptr, n, c, stats.shape[1], h * w);
-      const both = Float32Array.from(heap.view(sums, 'float64', 2 * c)); // dγ then dβ, rounded once
+      const [dx, sums] = [heap.allocate('float32', x.size), heap.allocate('float64', 2 * c * n)];
+      parts.each(kernels, 'groupNormBackward', [ptr(dy), ptr(x), ptr(gamma), ptr(stats), dx.ptr, sums.ptr, c, stats.shape[1], h * w], n);
+      // the samples' sums added in order (the same bits on any number of threads): dγ then dβ, rounded once
+      const perSample = heap.view(sums, 'float64', 2 * c * n);
+      const total = new Float64Array(2 * c);
+      for (let s = 0; s < n; s++) for (let i = 0; i < 2 * c; i++) total[i] += perSample[s * 2 * c + i];
+      const both = Float32Array.from(total);
       heap.free(sums);
       return { dx, dgamma: heap.fromArray(both.subarray(0, c)), dbeta: heap.fromArray(both.subarray(c)) };
     },

@@ -36,7 +36,8 @@ export function wasmConv(parts: WasmParts, ptr: (t: Tensor) => number) {
     const [k, p] = [d.c * d.kh * d.kw, d.ho * d.wo];
     if (d.co % 8 !== 0) return forwardRowMajor(x, w, b, y, d);
     const p4 = Math.ceil(p / 4) * 4;
-    withScratch([k * d.co, parts.parts * p4 * (k + d.co)], (wPacked, scratch) => {
+    const padded = d.c * (d.h + 2 * d.ph) * (d.w + 2 * d.pw);
+    withScratch([k * d.co, parts.parts * (p4 * (k + d.co) + padded)], (wPacked, scratch) => {
       kernels.packB(w, wPacked, k, d.co, 1, k); // Wᵀ (K, Co): element (k, o) at w[o·K + k]
       parts.each(kernels, 'convForward', [x, wPacked, w, b, y, scratch, ...unfoldArgs(d), d.co], d.n);
     });

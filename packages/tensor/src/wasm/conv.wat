@@ -120,101 +120,159 @@
   (call $unfold (local.get $dx) (local.get $cols) (local.get $c) (local.get $h) (local.get $w) (local.get $kh) (local.get $kw)
     (local.get $sh) (local.get $sw) (local.get $ph) (local.get $pw) (local.get $ho) (local.get $wo) (local.get $rowStride) (i32.const 1)))
 
-;; The windows of one image written straight into the matmul kernel's packed-A layout (packA): output positions in
-;; panels of 4, panel t holding for each k = (c, p, q) the four values cols[k, 4t…4t+3] side by side (16 bytes), so the
-;; product colsᵀ·Wᵀ needs no separate packing pass. Positions P…p4 − 1 (up to the next multiple of 4) are zeros.
-;; Four positions in one output row that read inside the input with stride 1 go as one vector.
+;; pad (C, H + 2ph, W + 2pw) = x with a border of zeros: the windows then never leave it.
+(func $padImage (param $x i32) (param $pad i32) (param $c i32) (param $h i32) (param $w i32) (param $ph i32) (param $pw i32)
+  (local $wp i32) (local $rows i32) (local $r i32) (local $at i32)
+  (local.set $wp (i32.add (local.get $w) (i32.shl (local.get $pw) (i32.const 1))))
+  (call $zeros (local.get $pad) (i32.mul (i32.mul (local.get $c) (i32.add (local.get $h) (i32.shl (local.get $ph) (i32.const 1)))) (local.get $wp)))
+  (local.set $rows (i32.mul (local.get $c) (local.get $h))) ;; row r of x is row (r / h)·(H + 2ph) + ph + r mod h of pad
+  (block $done
+    (loop $each_row
+      (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $at (i32.add (i32.mul (i32.add (i32.mul (i32.div_u (local.get $r) (local.get $h)) (i32.add (local.get $h) (i32.shl (local.get $ph) (i32.const 1))))
+        (i32.add (local.get $ph) (i32.rem_u (local.get $r) (local.get $h)))) (local.get $wp)) (local.get $pw)))
+      (call $move (i32.add (local.get $pad) (i32.shl (local.get $at) (i32.const 2)))
+        (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $w)) (i32.const 2))) (local.get $w) (i32.const 0))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $each_row))))
+
+;; Byte address in pad (rows wp floats wide) of output position pos's window corner: (i·sh, j·sw) for pos = i·wo + j;
+;; positions past the last (p) read the corner of the image (their lanes are masked to 0).
+(func $corner (param $pos i32) (param $p i32) (param $wo i32) (param $sh i32) (param $sw i32) (param $wp i32) (param $pad i32) (result i32)
+  (if (i32.ge_u (local.get $pos) (local.get $p)) (then (return (local.get $pad))))
+  (i32.add (local.get $pad) (i32.shl (i32.add
+    (i32.mul (i32.mul (i32.div_u (local.get $pos) (local.get $wo)) (local.get $sh)) (local.get $wp))
+    (i32.mul (i32.rem_u (local.get $pos) (local.get $wo)) (local.get $sw))) (i32.const 2))))
+
+;; im2col written in packA's layout: panel t holds, for each k = (ci, p, q) in turn, the 4 floats cols[k, 4t…4t+3]
+;; (positions P…p4 − 1 zero). The image is first padded into `pad` (C·(H+2ph)·(W+2pw) floats) so that no tap needs a
+;; bounds check; panels are then written one after the other (sequential stores): 4 positions along one row at
+;; stride 1 are one vector load per tap, others (row ends, stride 2) four scalar loads.
 (func $im2colPanels (export "im2colPanels") (param $x i32) (param $dst i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32)
     (param $kw i32) (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $ho i32) (param $wo i32) (param $p4 i32)
-  (local $k i32) (local $kk i32) (local $ci i32) (local $p i32) (local $q i32) (local $i i32) (local $j i32) (local $pos i32)
-  (local $r i32) (local $col i32) (local $src i32) (local $at i32) (local $panel i32) (local $v f32)
-  (local.set $kk (i32.mul (i32.mul (local.get $c) (local.get $kh)) (local.get $kw)))
-  (local.set $panel (i32.shl (local.get $kk) (i32.const 4))) ;; bytes per panel: K × 16
-  (loop $taps
-    ;; k = (ci, p, q)
-    (local.set $q (i32.rem_u (local.get $k) (local.get $kw)))
-    (local.set $p (i32.rem_u (i32.div_u (local.get $k) (local.get $kw)) (local.get $kh)))
-    (local.set $ci (i32.div_u (local.get $k) (i32.mul (local.get $kw) (local.get $kh))))
-    (local.set $pos (i32.const 0))
-    (local.set $i (i32.const 0))
-    (loop $out_rows
-      (local.set $r (i32.add (i32.sub (i32.mul (local.get $i) (local.get $sh)) (local.get $ph)) (local.get $p)))
-      (local.set $src (i32.add (local.get $x)
-        (i32.shl (i32.mul (i32.add (i32.mul (local.get $ci) (local.get $h)) (local.get $r)) (local.get $w)) (i32.const 2))))
-      (local.set $j (i32.const 0))
-      (loop $cols
-        ;; where (pos, k) goes: panel pos/4, slot k, lane pos mod 4
-        (local.set $at (i32.add (i32.add (local.get $dst) (i32.mul (i32.shr_u (local.get $pos) (i32.const 2)) (local.get $panel)))
-          (i32.add (i32.shl (local.get $k) (i32.const 4)) (i32.shl (i32.and (local.get $pos) (i32.const 3)) (i32.const 2)))))
-        (local.set $col (i32.add (i32.sub (i32.mul (local.get $j) (local.get $sw)) (local.get $pw)) (local.get $q)))
-        (if (i32.and
-              (i32.and (i32.eqz (i32.and (local.get $pos) (i32.const 3))) (i32.eq (local.get $sw) (i32.const 1)))
-              (i32.and
-                (i32.and (i32.ge_s (local.get $r) (i32.const 0)) (i32.lt_s (local.get $r) (local.get $h)))
-                (i32.and (i32.ge_s (local.get $col) (i32.const 0))
-                  (i32.and (i32.le_s (i32.add (local.get $col) (i32.const 4)) (local.get $w))
-                    (i32.le_s (i32.add (local.get $j) (i32.const 4)) (local.get $wo))))))
-          (then
-            (v128.store (local.get $at) (v128.load (i32.add (local.get $src) (i32.shl (local.get $col) (i32.const 2)))))
-            (local.set $j (i32.add (local.get $j) (i32.const 4)))
-            (local.set $pos (i32.add (local.get $pos) (i32.const 4))))
-          (else
-            (local.set $v (f32.const 0))
-            (if (i32.and
-                  (i32.and (i32.ge_s (local.get $r) (i32.const 0)) (i32.lt_s (local.get $r) (local.get $h)))
-                  (i32.and (i32.ge_s (local.get $col) (i32.const 0)) (i32.lt_s (local.get $col) (local.get $w))))
-              (then (local.set $v (f32.load (i32.add (local.get $src) (i32.shl (local.get $col) (i32.const 2)))))))
-            (f32.store (local.get $at) (local.get $v))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (local.set $pos (i32.add (local.get $pos) (i32.const 1)))))
-        (br_if $cols (i32.lt_u (local.get $j) (local.get $wo))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $out_rows (i32.lt_u (local.get $i) (local.get $ho))))
-    ;; the padding positions of the last panel
-    (block $pad_done
-      (loop $pad
-        (br_if $pad_done (i32.ge_u (local.get $pos) (local.get $p4)))
-        (f32.store (i32.add (i32.add (local.get $dst) (i32.mul (i32.shr_u (local.get $pos) (i32.const 2)) (local.get $panel)))
-          (i32.add (i32.shl (local.get $k) (i32.const 4)) (i32.shl (i32.and (local.get $pos) (i32.const 3)) (i32.const 2)))) (f32.const 0))
-        (local.set $pos (i32.add (local.get $pos) (i32.const 1)))
-        (br $pad)))
-    (local.set $k (i32.add (local.get $k) (i32.const 1)))
-    (br_if $taps (i32.lt_u (local.get $k) (local.get $kk)))))
+    (param $pad i32)
+  (local $wp i32) (local $plane i32) (local $p i32) (local $pos i32) (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
+  (local $mask v128) (local $run i32) (local $ci i32) (local $pp i32) (local $qq i32) (local $chan i32) (local $row i32) (local $off i32)
+  (local $v v128)
+  (local.set $wp (i32.add (local.get $w) (i32.shl (local.get $pw) (i32.const 1))))
+  (local.set $plane (i32.shl (i32.mul (i32.add (local.get $h) (i32.shl (local.get $ph) (i32.const 1))) (local.get $wp)) (i32.const 2)))
+  (local.set $p (i32.mul (local.get $ho) (local.get $wo)))
+  (call $padImage (local.get $x) (local.get $pad) (local.get $c) (local.get $h) (local.get $w) (local.get $ph) (local.get $pw))
+  (block $done
+    (loop $panels
+      (br_if $done (i32.ge_u (local.get $pos) (local.get $p4)))
+      (local.set $b0 (call $corner (local.get $pos) (local.get $p) (local.get $wo) (local.get $sh) (local.get $sw) (local.get $wp) (local.get $pad)))
+      (local.set $b1 (call $corner (i32.add (local.get $pos) (i32.const 1)) (local.get $p) (local.get $wo) (local.get $sh) (local.get $sw) (local.get $wp) (local.get $pad)))
+      (local.set $b2 (call $corner (i32.add (local.get $pos) (i32.const 2)) (local.get $p) (local.get $wo) (local.get $sh) (local.get $sw) (local.get $wp) (local.get $pad)))
+      (local.set $b3 (call $corner (i32.add (local.get $pos) (i32.const 3)) (local.get $p) (local.get $wo) (local.get $sh) (local.get $sw) (local.get $wp) (local.get $pad)))
+      ;; lanes of real positions (pos + l < p) keep their value
+      (local.set $mask (i32x4.lt_s (i32x4.add (i32x4.splat (local.get $pos)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $p))))
+      (local.set $run (i32.and (i32.lt_u (i32.add (local.get $pos) (i32.const 3)) (local.get $p))
+        (i32.and (i32.eq (local.get $b1) (i32.add (local.get $b0) (i32.const 4)))
+          (i32.and (i32.eq (local.get $b2) (i32.add (local.get $b0) (i32.const 8))) (i32.eq (local.get $b3) (i32.add (local.get $b0) (i32.const 12)))))))
+      (local.set $chan (i32.const 0))
+      (local.set $ci (i32.const 0))
+      (loop $channels
+        (local.set $row (local.get $chan))
+        (local.set $pp (i32.const 0))
+        (loop $taps_p
+          (local.set $off (local.get $row))
+          (local.set $qq (i32.const 0))
+          (loop $taps_q
+            (if (local.get $run)
+              (then (local.set $v (v128.load (i32.add (local.get $b0) (local.get $off)))))
+              (else
+                (local.set $v (v128.and (local.get $mask)
+                  (f32x4.replace_lane 3 (f32x4.replace_lane 2 (f32x4.replace_lane 1
+                    (f32x4.splat (f32.load (i32.add (local.get $b0) (local.get $off))))
+                    (f32.load (i32.add (local.get $b1) (local.get $off))))
+                    (f32.load (i32.add (local.get $b2) (local.get $off))))
+                    (f32.load (i32.add (local.get $b3) (local.get $off))))))))
+            (v128.store (local.get $dst) (local.get $v))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (local.set $off (i32.add (local.get $off) (i32.const 4)))
+            (local.set $qq (i32.add (local.get $qq) (i32.const 1)))
+            (br_if $taps_q (i32.lt_u (local.get $qq) (local.get $kw))))
+          (local.set $row (i32.add (local.get $row) (i32.shl (local.get $wp) (i32.const 2))))
+          (local.set $pp (i32.add (local.get $pp) (i32.const 1)))
+          (br_if $taps_p (i32.lt_u (local.get $pp) (local.get $kh))))
+        (local.set $chan (i32.add (local.get $chan) (local.get $plane)))
+        (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
+        (br_if $channels (i32.lt_u (local.get $ci) (local.get $c))))
+      (local.set $pos (i32.add (local.get $pos) (i32.const 4)))
+      (br $panels))))
 
-;; dst (Co, P) = srcᵀ + bias: src holds the product colsᵀ·Wᵀ as (P rows, Co columns); bias = 0: none.
+;; dst (Co, P) = srcᵀ + bias: src holds the product colsᵀ·Wᵀ as (P4 rows, Co columns), Co a multiple of 4; bias = 0:
+;; none. 4×4 blocks are turned in registers (two rounds of shuffles), the last P mod 4 positions one by one.
 (func $unpanel (export "unpanel") (param $src i32) (param $dst i32) (param $p i32) (param $co i32) (param $bias i32)
-  (local $o i32) (local $pos i32) (local $b f32) (local $from i32) (local $stride i32)
+  (local $o i32) (local $pos i32) (local $stride i32) (local $p4 i32) (local $b v128) (local $from i32) (local $to i32)
+  (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+  (local $l i32) (local $rowBytes i32)
   (local.set $stride (i32.shl (local.get $co) (i32.const 2)))
+  (local.set $rowBytes (i32.shl (local.get $p) (i32.const 2)))
+  (local.set $p4 (i32.and (local.get $p) (i32.const -4)))
   (block $done
     (loop $channels
       (br_if $done (i32.ge_u (local.get $o) (local.get $co)))
-      (local.set $b (f32.const 0))
-      (if (local.get $bias) (then (local.set $b (f32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))))))
+      (local.set $b (v128.const i32x4 0 0 0 0))
+      (if (local.get $bias) (then (local.set $b (v128.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))))))
       (local.set $from (i32.add (local.get $src) (i32.shl (local.get $o) (i32.const 2))))
+      (local.set $to (i32.add (local.get $dst) (i32.mul (local.get $o) (local.get $rowBytes))))
       (local.set $pos (i32.const 0))
-      (block $row_done
-        (loop $row
-          (br_if $row_done (i32.ge_u (local.get $pos) (local.get $p)))
-          (f32.store (local.get $dst) (f32.add (f32.load (local.get $from)) (local.get $b)))
-          (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+      (block $blocks_done
+        (loop $blocks
+          (br_if $blocks_done (i32.ge_u (local.get $pos) (local.get $p4)))
+          ;; rows pos…pos+3 of src, columns o…o+3: r_l = (a_l0, a_l1, a_l2, a_l3)
+          (local.set $r0 (v128.load (local.get $from)))
+          (local.set $r1 (v128.load (i32.add (local.get $from) (local.get $stride))))
+          (local.set $r2 (v128.load (i32.add (local.get $from) (i32.shl (local.get $stride) (i32.const 1)))))
+          (local.set $r3 (v128.load (i32.add (local.get $from) (i32.mul (local.get $stride) (i32.const 3)))))
+          (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))   ;; a00 a10 a01 a11
+          (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1))) ;; a02 a12 a03 a13
+          (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))   ;; a20 a30 a21 a31
+          (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3))) ;; a22 a32 a23 a33
+          (v128.store (local.get $to) (f32x4.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2))
+            (f32x4.splat (f32x4.extract_lane 0 (local.get $b)))))
+          (v128.store (i32.add (local.get $to) (local.get $rowBytes)) (f32x4.add (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2))
+            (f32x4.splat (f32x4.extract_lane 1 (local.get $b)))))
+          (v128.store (i32.add (local.get $to) (i32.shl (local.get $rowBytes) (i32.const 1))) (f32x4.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3))
+            (f32x4.splat (f32x4.extract_lane 2 (local.get $b)))))
+          (v128.store (i32.add (local.get $to) (i32.mul (local.get $rowBytes) (i32.const 3))) (f32x4.add (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3))
+            (f32x4.splat (f32x4.extract_lane 3 (local.get $b)))))
+          (local.set $from (i32.add (local.get $from) (i32.shl (local.get $stride) (i32.const 2))))
+          (local.set $to (i32.add (local.get $to) (i32.const 16)))
+          (local.set $pos (i32.add (local.get $pos) (i32.const 4)))
+          (br $blocks)))
+      ;; the last P mod 4 positions: src row pos, columns o…o+3, to dst rows o…o+3
+      (block $tail_done
+        (loop $tail
+          (br_if $tail_done (i32.ge_u (local.get $pos) (local.get $p)))
+          (local.set $r0 (f32x4.add (v128.load (local.get $from)) (local.get $b)))
+          (f32.store (local.get $to) (f32x4.extract_lane 0 (local.get $r0)))
+          (f32.store (i32.add (local.get $to) (local.get $rowBytes)) (f32x4.extract_lane 1 (local.get $r0)))
+          (f32.store (i32.add (local.get $to) (i32.shl (local.get $rowBytes) (i32.const 1))) (f32x4.extract_lane 2 (local.get $r0)))
+          (f32.store (i32.add (local.get $to) (i32.mul (local.get $rowBytes) (i32.const 3))) (f32x4.extract_lane 3 (local.get $r0)))
           (local.set $from (i32.add (local.get $from) (local.get $stride)))
+          (local.set $to (i32.add (local.get $to) (i32.const 4)))
           (local.set $pos (i32.add (local.get $pos) (i32.const 1)))
-          (br $row)))
-      (local.set $o (i32.add (local.get $o) (i32.const 1)))
+          (br $tail)))
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
       (br $channels))))
 ;; Images [start, end) of a convolution's forward pass on one thread (the threads split the batch): for each, its
 ;; windows into packed panels, the product colsᵀ·Wᵀ by the matmul kernel, and the turn to (Co, P) with the bias.
-;; wPacked: Wᵀ packed by packB; Co a multiple of 8. The part's scratch (P4·K + P4·Co floats) starts at
-;; scratch + part × its size.
+;; wPacked: Wᵀ packed by packB; Co a multiple of 8. The part's scratch (P4·K + P4·Co + C·(H+2ph)·(W+2pw) floats:
+;; panels, product, padded image) starts at scratch + part × its size.
 (func (export "convForward") (param $x i32) (param $wPacked i32) (param $w i32) (param $bias i32) (param $y i32) (param $scratch i32)
     (param $c i32) (param $h i32) (param $wd i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $ph i32)
     (param $pw i32) (param $ho i32) (param $wo i32) (param $co i32) (param $start i32) (param $end i32) (param $part i32)
-  (local $k i32) (local $p i32) (local $p4 i32) (local $panels i32) (local $yt i32) (local $img i32)
+  (local $k i32) (local $p i32) (local $p4 i32) (local $panels i32) (local $yt i32) (local $img i32) (local $padded i32)
   (local.set $k (i32.mul (i32.mul (local.get $c) (local.get $kh)) (local.get $kw)))
   (local.set $p (i32.mul (local.get $ho) (local.get $wo)))
   (local.set $p4 (i32.and (i32.add (local.get $p) (i32.const 3)) (i32.const -4)))
+  (local.set $padded (i32.mul (local.get $c) (i32.mul (i32.add (local.get $h) (i32.shl (local.get $ph) (i32.const 1)))
+    (i32.add (local.get $wd) (i32.shl (local.get $pw) (i32.const 1))))))
   (local.set $panels (i32.add (local.get $scratch) (i32.mul (local.get $part)
-    (i32.shl (i32.mul (local.get $p4) (i32.add (local.get $k) (local.get $co))) (i32.const 2)))))
+    (i32.shl (i32.add (i32.mul (local.get $p4) (i32.add (local.get $k) (local.get $co))) (local.get $padded)) (i32.const 2)))))
   (local.set $yt (i32.add (local.get $panels) (i32.shl (i32.mul (local.get $p4) (local.get $k)) (i32.const 2))))
   (local.set $img (local.get $start))
   (block $done
@@ -222,7 +280,8 @@
       (br_if $done (i32.ge_u (local.get $img) (local.get $end)))
       (call $im2colPanels (i32.add (local.get $x) (i32.shl (i32.mul (local.get $img) (i32.mul (i32.mul (local.get $c) (local.get $h)) (local.get $wd))) (i32.const 2)))
         (local.get $panels) (local.get $c) (local.get $h) (local.get $wd) (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw)
-        (local.get $ph) (local.get $pw) (local.get $ho) (local.get $wo) (local.get $p4))
+        (local.get $ph) (local.get $pw) (local.get $ho) (local.get $wo) (local.get $p4)
+        (i32.add (local.get $yt) (i32.shl (i32.mul (local.get $p4) (local.get $co)) (i32.const 2))))
       (call $matmul (i32.const 0) (local.get $panels) (local.get $w) (local.get $wPacked) (local.get $yt) (i32.const 0) (i32.const 0) (i32.const 0)
         (local.get $co) (local.get $k) (i32.const 0) (i32.const 0) (i32.const 1) (local.get $k) (i32.const 0) (local.get $p4))
       (call $unpanel (local.get $yt) (i32.add (local.get $y) (i32.shl (i32.mul (local.get $img) (i32.mul (local.get $co) (local.get $p))) (i32.const 2)))

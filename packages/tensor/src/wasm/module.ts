@@ -55,15 +55,22 @@ export interface Kernels extends ElementwiseKernels {
   col2im(cols: number, dx: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, ho: number, wo: number, rowStride: number): void;
   /**
    * im2col written in packA's layout for the product colsᵀ·Wᵀ: output positions in panels of 4, panel t holding
-   * cols[k, 4t…4t+3] for each k (16·K bytes per panel); positions P…p4 − 1 are zeros.
+   * cols[k, 4t…4t+3] for each k (16·K bytes per panel); positions P…p4 − 1 are zeros. `pad`: scratch for the padded
+   * image, C·(H+2ph)·(W+2pw) floats.
    */
-  im2colPanels(x: number, dst: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, ho: number, wo: number, p4: number): void;
+  im2colPanels(x: number, dst: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, ho: number, wo: number, p4: number, pad: number): void;
   /** dst (Co, P) = srcᵀ + bias for src (P, Co); bias = 0: none. */
   unpanel(src: number, dst: number, p: number, co: number, bias: number): void;
-  /** y and stats (μ, r per sample-group, float32 pairs) of group norm over (N, C, hw) float32 images (see norm.wat). */
-  groupNorm(x: number, gamma: number, beta: number, y: number, stats: number, n: number, c: number, groups: number, hw: number, eps: number): void;
-  /** Group norm's dx, and Σ dy·x̂, Σ dy per channel added into `sums` (float64, 2C). */
-  groupNormBackward(dy: number, x: number, gamma: number, stats: number, dx: number, sums: number, n: number, c: number, groups: number, hw: number): void;
+  /** Samples [start, end) of group norm over (N, C, hw) float32 images: y and stats (μ, r per sample-group, float32 pairs); see norm.wat. */
+  groupNorm(...args: number[]): void;
+  /** Samples [start, end) of group norm's backward: dx, and per sample Σ dy·x̂, Σ dy per channel in `sums` (float64, N × 2C). */
+  groupNormBackward(...args: number[]): void;
+  /** Planes [start, end) of nearest-neighbour 2× upsampling (x, y, h, w): see image.wat. */
+  upsample2x(...args: number[]): void;
+  /** Planes [start, end) of its adjoint (dy, dx, h, w), dx h × w: see image.wat. */
+  upsample2xGrad(...args: number[]): void;
+  /** Rows [start, end) of out[r] = Σ_j x[r·cols + j] (x, out, cols), in float64 rounded once. */
+  sumTrailing(...args: number[]): void;
   /** Images [start, end) of conv2d's forward pass (see conv.wat), with part `part`'s scratch. */
   convForward(...args: number[]): void;
   /** Chunks [start, end) of conv2d's weight gradient (see conv.wat), with part `part`'s scratch. */
@@ -71,13 +78,14 @@ export interface Kernels extends ElementwiseKernels {
 }
 
 /** The kernels that run over a range of items [start, end) with a part's scratch: what Kernels.each splits. */
-export const EACH_KERNELS = ['convForward', 'convWeightGrad'] as const;
+export const EACH_KERNELS = ['convForward', 'convWeightGrad', 'groupNorm', 'groupNormBackward', 'upsample2x', 'upsample2xGrad', 'sumTrailing'] as const;
 /** One of EACH_KERNELS. */
 export type EachKernel = (typeof EACH_KERNELS)[number];
 
 /** Every export the kernels module must have: the hand-written kernels and those of each `simd` op. */
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'matmul', 'packA', 'packB', 'sumRows', 'adam', 'im2col', 'col2im', 'im2colPanels', 'unpanel', 'convForward', 'convWeightGrad', 'groupNorm', 'groupNormBackward',
+  'upsample2x', 'upsample2xGrad', 'sumTrailing',
   ...SIMD_UNARY_OPS.flatMap((op) => [op, `${op}Grad`, `${op}GradRows`] as const),
   ...SIMD_BINARY_OPS,
 ];

@@ -62,16 +62,18 @@
       (local.set $out (i32.add (local.get $out) (i32.const 4)))
       (br $each))))
 
-;; y = (x − μ)·(r·γ[c]) + β[c] for each sample-group (N·G of them, c/G channels of hw pixels each); stats[2k], stats[2k + 1] = μ, r of sample-group k.
+;; y = (x − μ)·(r·γ[c]) + β[c] for each sample-group of samples [start, end) (G per sample, c/G channels of hw pixels
+;; each); stats[2k], stats[2k + 1] = μ, r of sample-group k. Samples are independent: the threads split them.
 (func (export "groupNorm") (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32) (param $stats i32)
-    (param $n i32) (param $c i32) (param $groups i32) (param $hw i32) (param $eps f32)
+    (param $c i32) (param $groups i32) (param $hw i32) (param $eps f32) (param $start i32) (param $end i32) (param $part i32)
   (local $per i32) (local $m i32) (local $k i32) (local $j i32) (local $ch i32) (local $at i32) (local $mean f64) (local $r f64)
   (local $g f32)
   (local.set $per (i32.div_u (local.get $c) (local.get $groups)))
   (local.set $m (i32.mul (local.get $per) (local.get $hw)))
+  (local.set $k (i32.mul (local.get $start) (local.get $groups)))
   (block $done
     (loop $each_group
-      (br_if $done (i32.ge_u (local.get $k) (i32.mul (local.get $n) (local.get $groups))))
+      (br_if $done (i32.ge_u (local.get $k) (i32.mul (local.get $end) (local.get $groups))))
       (local.set $at (i32.shl (i32.mul (local.get $k) (local.get $m)) (i32.const 2)))
       (local.set $mean (f64.div (call $sum (i32.add (local.get $x) (local.get $at)) (local.get $m) (f32.const 0) (i32.const 0)) (f64.convert_i32_u (local.get $m))))
       ;; the variance about μ rounded to float32 (as the elements are), so that Σ (x − μ) stays exact-ish
@@ -121,18 +123,21 @@
       (br $each)))
   (local.get $s))
 
-;; groupNorm's backward: with x̂ = (x − μ)·r, per channel Σ dy·x̂ = r·Σ dy·(x − μ) and Σ dy go into sums
-;; (float64: dγ at sums[c], dβ at sums[C + c], added sample by sample in order); per sample-group, with
-;; a = Σ_c γ_c·Σ dy / M and b = Σ_c γ_c·Σ dy·x̂ / M, dx = r·(dy·γ − a − x̂·b) = dy·(rγ) + (x − μ)·(−r²b) − ra.
+;; groupNorm's backward for samples [start, end): with x̂ = (x − μ)·r, sample s's per-channel Σ dy·x̂ = r·Σ dy·(x − μ)
+;; and Σ dy go to sums[s·2C + c] and sums[s·2C + C + c] (float64; the caller adds the samples in order: dγ, dβ); per
+;; sample-group, with a = Σ_c γ_c·Σ dy / M and b = Σ_c γ_c·Σ dy·x̂ / M, dx = r·(dy·γ − a − x̂·b) = dy·(rγ) + (x − μ)·(−r²b) − ra.
 (func (export "groupNormBackward") (param $dy i32) (param $x i32) (param $gamma i32) (param $stats i32) (param $dx i32)
-    (param $sums i32) (param $n i32) (param $c i32) (param $groups i32) (param $hw i32)
+    (param $sums i32) (param $c i32) (param $groups i32) (param $hw i32) (param $start i32) (param $end i32) (param $part i32)
   (local $per i32) (local $m i32) (local $k i32) (local $j i32) (local $ch i32) (local $at i32) (local $row i32)
-  (local $mean f64) (local $r f64) (local $sd f64) (local $sdx f64) (local $a f64) (local $b f64) (local $g f64)
+  (local $mean f64) (local $r f64) (local $sd f64) (local $sdx f64) (local $a f64) (local $b f64) (local $g f64) (local $own i32)
   (local.set $per (i32.div_u (local.get $c) (local.get $groups)))
   (local.set $m (i32.mul (local.get $per) (local.get $hw)))
+  (local.set $k (i32.mul (local.get $start) (local.get $groups)))
   (block $done
     (loop $each_group
-      (br_if $done (i32.ge_u (local.get $k) (i32.mul (local.get $n) (local.get $groups))))
+      (br_if $done (i32.ge_u (local.get $k) (i32.mul (local.get $end) (local.get $groups))))
+      ;; this sample's row of sums: 2C float64
+      (local.set $own (i32.add (local.get $sums) (i32.shl (i32.mul (i32.div_u (local.get $k) (local.get $groups)) (i32.shl (local.get $c) (i32.const 1))) (i32.const 3))))
       (local.set $at (i32.shl (i32.mul (local.get $k) (local.get $m)) (i32.const 2)))
       (local.set $mean (f64.promote_f32 (f32.load (i32.add (local.get $stats) (i32.shl (local.get $k) (i32.const 3))))))
       (local.set $r (f64.promote_f32 (f32.load offset=4 (i32.add (local.get $stats) (i32.shl (local.get $k) (i32.const 3))))))
@@ -145,10 +150,8 @@
         (local.set $sd (call $sum (i32.add (local.get $dy) (local.get $row)) (local.get $hw) (f32.const 0) (i32.const 0)))
         (local.set $sdx (f64.mul (local.get $r)
           (call $dot (i32.add (local.get $dy) (local.get $row)) (i32.add (local.get $x) (local.get $row)) (local.get $hw) (f32.demote_f64 (local.get $mean)))))
-        (f64.store (i32.add (local.get $sums) (i32.shl (local.get $ch) (i32.const 3)))
-          (f64.add (f64.load (i32.add (local.get $sums) (i32.shl (local.get $ch) (i32.const 3)))) (local.get $sdx)))
-        (f64.store (i32.add (local.get $sums) (i32.shl (i32.add (local.get $c) (local.get $ch)) (i32.const 3)))
-          (f64.add (f64.load (i32.add (local.get $sums) (i32.shl (i32.add (local.get $c) (local.get $ch)) (i32.const 3)))) (local.get $sd)))
+        (f64.store (i32.add (local.get $own) (i32.shl (local.get $ch) (i32.const 3))) (local.get $sdx))
+        (f64.store (i32.add (local.get $own) (i32.shl (i32.add (local.get $c) (local.get $ch)) (i32.const 3))) (local.get $sd))
         (local.set $g (f64.promote_f32 (f32.load (i32.add (local.get $gamma) (i32.shl (local.get $ch) (i32.const 2))))))
         (local.set $a (f64.add (local.get $a) (f64.mul (local.get $g) (local.get $sd))))
         (local.set $b (f64.add (local.get $b) (f64.mul (local.get $g) (local.get $sdx))))
