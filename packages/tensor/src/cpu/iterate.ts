@@ -35,3 +35,23 @@ export function forEachRow(
     }
   }
 }
+
+/**
+ * The same walk over fewer, longer axes: axis d joins d + 1 when, for every operand, stepping d is the same as running
+ * through all of d + 1 (strides[d] = strides[d + 1]·shape[d + 1]); a contiguous output always joins. E.g. a channel
+ * slice of (N, C, H, W) is N runs of c·H·W floats, and a bias (N, C, 1, 1) added to (N, C, H, W) rows of H·W.
+ */
+export function mergeAxes(shape: readonly number[], strides: readonly (readonly number[])[]): [number[], number[][]] {
+  const last = shape.length - 1;
+  if (last < 0) return [[], strides.map(() => [])];
+  const dims = [shape[last]];
+  const steps = strides.map((s) => [s[last]]);
+  for (let d = last - 1; d >= 0; d--) {
+    if (strides.every((s, k) => s[d] === steps[k][0] * dims[0])) dims[0] *= shape[d];
+    else {
+      dims.unshift(shape[d]);
+      steps.forEach((s, k) => s.unshift(strides[k][d]));
+    }
+  }
+  return [dims, steps];
+}

@@ -1,6 +1,6 @@
 // CPU data-movement kernels: one strided copy (serving transpose, broadcastTo and slice), concat, gather, scatter-add.
 import type { TypedArray } from '../dtype.js';
-import { forEachRow } from './iterate.js';
+import { forEachRow, mergeAxes } from './iterate.js';
 
 /**
  * out (contiguous, `outShape`) [i₀, i₁, …] = src[offset + Σ_d i_d · strides[d]].
@@ -13,7 +13,7 @@ export function stridedCopy(
   out: TypedArray,
   outShape: readonly number[],
 ): void {
-  const [shape, steps] = mergeAxes(outShape, strides);
+  const [shape, [steps]] = mergeAxes(outShape, [strides]);
   const last = shape.length - 1;
   const n = last >= 0 ? shape[last] : 1;
   const ls = last >= 0 ? steps[last] : 0;
@@ -22,23 +22,6 @@ export function stridedCopy(
     if (ls === 1 && n >= 16) out.set(src.subarray(s, s + n), o); // a contiguous run: one block copy
     else for (let j = 0; j < n; j++) out[o + j] = src[s + j * ls];
   });
-}
-
-/**
- * The same walk over fewer, longer axes: axis d joins d + 1 when stepping d is the same as running through all of d + 1
- * (strides[d] = strides[d + 1]·shape[d + 1]), e.g. a channel slice of (N, C, H, W) is N runs of c·H·W floats.
- */
-function mergeAxes(shape: readonly number[], strides: readonly number[]): [number[], number[]] {
-  if (shape.length === 0) return [[], []];
-  const [dims, steps] = [[shape[shape.length - 1]], [strides[shape.length - 1]]];
-  for (let d = shape.length - 2; d >= 0; d--) {
-    if (strides[d] === steps[0] * dims[0]) dims[0] *= shape[d];
-    else {
-      dims.unshift(shape[d]);
-      steps.unshift(strides[d]);
-    }
-  }
-  return [dims, steps];
 }
 
 /**

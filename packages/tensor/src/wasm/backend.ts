@@ -2,7 +2,7 @@
 // sums run in the hand-written SIMD kernels (*.wat), everything else in the js kernels on views of the same memory.
 import type { Backend } from '../backend.js';
 import { createJsBackend } from '../cpu/backend.js';
-import { forEachRow } from '../cpu/iterate.js';
+import { forEachRow, mergeAxes } from '../cpu/iterate.js';
 import { matmulBlocked } from '../cpu/matmul.js';
 import { broadcastStrides, sameShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -141,11 +141,11 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
       else if (b.size === 1 && sameShape(a.shape, outShape)) parts.split(kernels, op, [pa, 1, pb, 0, po], [4, 0, 0, 0, 4], size);
       else if (a.size === 1 && sameShape(b.shape, outShape)) parts.split(kernels, op, [pa, 0, pb, 1, po], [0, 0, 4, 0, 4], size);
       else {
-        const sa = broadcastStrides(a.shape, outShape);
-        const sb = broadcastStrides(b.shape, outShape);
-        const last = outShape.length - 1;
-        const n = outShape[last];
-        forEachRow(outShape, [sa, sb], (o, off) => kernel(pa + 4 * off[0], sa[last], pb + 4 * off[1], sb[last], po + 4 * o, n));
+        // axes merged first: a bias (N, C, 1, 1) over (N, C, H, W) is one call per H·W row, not per W
+        const [shape, [sa, sb]] = mergeAxes(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
+        const last = shape.length - 1;
+        const n = shape[last];
+        forEachRow(shape, [sa, sb], (o, off) => kernel(pa + 4 * off[0], sa[last], pb + 4 * off[1], sb[last], po + 4 * o, n));
       }
       return out;
     },

@@ -84,12 +84,9 @@ export function wasmConv(parts: WasmParts, ptr: (t: Tensor) => number) {
         });
         return dx;
       }
-      withScratch([m4(k) * d.co, k * p], (wtPacked, dcols) => {
+      withScratch([m4(k) * d.co, parts.parts * p * (k + d.co)], (wtPacked, scratch) => {
         kernels.packA(ptr(w), wtPacked, m4(k), d.co, 1, k); // Wᵀ as (K, Co): element (i, o) at w[o·K + i]
-        for (let i = 0; i < d.n; i++) {
-          product(ptr(w), wtPacked, 1, k, ptr(dy) + 4 * i * d.co * p, p, 1, dcols, k, p, d.co);
-          kernels.col2im(dcols, dx.ptr + 4 * i * d.c * d.h * d.w, ...unfoldArgs(d), p);
-        }
+        parts.each(kernels, 'convInputGrad', [ptr(w), wtPacked, ptr(dy), dx.ptr, scratch, ...unfoldArgs(d), d.co], d.n);
       });
       return dx;
     },

@@ -114,7 +114,7 @@
 
 ;; dx (C, H, W) = col2im(cols): 0, then every column element added to the x position its window read, in im2col's
 ;; order (float32 sums, the same order every time).
-(func (export "col2im") (param $cols i32) (param $dx i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32)
+(func $col2im (export "col2im") (param $cols i32) (param $dx i32) (param $c i32) (param $h i32) (param $w i32) (param $kh i32)
     (param $kw i32) (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $ho i32) (param $wo i32) (param $rowStride i32)
   (call $zeros (local.get $dx) (i32.mul (i32.mul (local.get $c) (local.get $h)) (local.get $w)))
   (call $unfold (local.get $dx) (local.get $cols) (local.get $c) (local.get $h) (local.get $w) (local.get $kh) (local.get $kw)
@@ -334,3 +334,30 @@
           (br $images)))
       (local.set $q (i32.add (local.get $q) (i32.const 1)))
       (br $chunks))))
+
+;; Images [start, end) of a convolution's input gradient by columns (the strides other than 1): for each, dcols =
+;; Wᵀ·dy[n] (K × P; wtPacked: Wᵀ packed by packA, K rounded down to 4) and dx[n] = col2im(dcols). Images are
+;; independent: the same bits on any number of threads. Scratch per part: K·P + Co·P floats.
+(func (export "convInputGrad") (param $w i32) (param $wtPacked i32) (param $dy i32) (param $dx i32) (param $scratch i32)
+    (param $c i32) (param $h i32) (param $wd i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $ph i32)
+    (param $pw i32) (param $ho i32) (param $wo i32) (param $co i32) (param $start i32) (param $end i32) (param $part i32)
+  (local $k i32) (local $p i32) (local $dcols i32) (local $packed i32) (local $img i32) (local $dyImg i32)
+  (local.set $k (i32.mul (i32.mul (local.get $c) (local.get $kh)) (local.get $kw)))
+  (local.set $p (i32.mul (local.get $ho) (local.get $wo)))
+  (local.set $dcols (i32.add (local.get $scratch) (i32.mul (local.get $part)
+    (i32.shl (i32.mul (local.get $p) (i32.add (local.get $k) (local.get $co))) (i32.const 2)))))
+  (local.set $packed (i32.add (local.get $dcols) (i32.shl (i32.mul (local.get $k) (local.get $p)) (i32.const 2))))
+  (local.set $img (local.get $start))
+  (block $done
+    (loop $images
+      (br_if $done (i32.ge_u (local.get $img) (local.get $end)))
+      (local.set $dyImg (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $img) (i32.mul (local.get $co) (local.get $p))) (i32.const 2))))
+      (call $packB (local.get $dyImg) (local.get $packed) (local.get $co) (local.get $p) (local.get $p) (i32.const 1))
+      (call $matmul (local.get $w) (local.get $wtPacked) (local.get $dyImg) (local.get $packed) (local.get $dcols)
+        (i32.const 0) (i32.const 0) (i32.const 0) (local.get $p) (local.get $co) (i32.const 1) (local.get $k) (local.get $p) (i32.const 1)
+        (i32.const 0) (local.get $k))
+      (call $col2im (local.get $dcols) (i32.add (local.get $dx) (i32.shl (i32.mul (local.get $img) (i32.mul (i32.mul (local.get $c) (local.get $h)) (local.get $wd))) (i32.const 2)))
+        (local.get $c) (local.get $h) (local.get $wd) (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $ph) (local.get $pw)
+        (local.get $ho) (local.get $wo) (local.get $p))
+      (local.set $img (i32.add (local.get $img) (i32.const 1)))
+      (br $images))))
