@@ -1,5 +1,5 @@
-// The wasm backend's convolution kernels (wasm/conv.ts, conv.wat): forward (packed panels for Co a multiple of 8,
-// row-major otherwise), input gradient (the flipped-filter convolution at stride 1, col2im otherwise), weight gradient
+// The wasm backend's convolution kernels (wasm/conv.ts, conv.wat, winograd.wat): forward (Winograd's F(2×2, 3×3) for
+// 3×3 at stride 1, packed panels for other filters with Co a multiple of 8, row-major otherwise), input gradient (the flipped-filter convolution at stride 1, col2im otherwise), weight gradient
 // (fixed chunks of images) against the float64 direct loops, within the float32 dot-product bound; and on two threads,
 // the same bits as on one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,10 @@ cases.push(
   { x: [9, 8, 7, 7], w: [24, 8, 3, 3], stride: [2, 2], padding: [1, 1] },
   { x: [10, 24, 7, 7], w: [8, 24, 1, 1], stride: [1, 1], padding: [0, 0] },
   { x: [3, 8, 9, 6], w: [8, 8, 3, 3], stride: [1, 1], padding: [1, 0] },
+  // Winograd's tiles: wide sums (C = 64, 128 as the U-Net's deepest level), odd outputs (a last half tile), no padding
+  { x: [2, 64, 13, 13], w: [16, 64, 3, 3], stride: [1, 1], padding: [1, 1] },
+  { x: [2, 128, 7, 7], w: [8, 128, 3, 3], stride: [1, 1], padding: [1, 1] },
+  { x: [3, 8, 10, 7], w: [8, 8, 3, 3], stride: [1, 1], padding: [0, 0] },
 );
 
 /** Float64 reference of `which` and its error bound: 4·K·ε₃₂·Σ|terms| (Higham's γ_K, with room), per element. */
@@ -73,6 +77,26 @@ function onBackend(name: string, c: Case, x: number[], w: number[], dy: number[]
 }
 
 describe('wasm conv2d kernels', () => {
+  // 3×3 at stride 1 (with Co, and for dx C, multiples of 8) go through Winograd's F(2×2, 3×3); the im2col path too:
+  const winogradShapes = cases.filter((c) => c.w[2] === 3 && c.w[3] === 3 && c.stride[0] === 1 && c.stride[1] === 1 && c.w[0] % 8 === 0);
+  it.each(winogradShapes)('x $x, w $w, padding $padding, Winograd off (im2col): forward and input gradient within the float32 bound', (c) => {
+    I.winograd.enabled = false;
+    try {
+      const d = T.convDims('test', c.x, c.w, { stride: c.stride, padding: c.padding });
+      const g = testRandom(c.x.reduce((a, b) => a * 37 + b, 5));
+      const [x, w] = [randomValues(g, c.x.reduce((a, b) => a * b)).map(Math.fround), randomValues(g, c.w.reduce((a, b) => a * b)).map(Math.fround)];
+      const dy = randomValues(g, d.n * d.co * d.ho * d.wo).map(Math.fround);
+      const got = onBackend('wasm', c, x, w, dy);
+      for (const which of ['y', 'dx'] as const) {
+        const { ref, bound } = reference(which, d, x, w, dy);
+        const bad = ref.findIndex((v, i) => !(Math.abs(got[which][i] - v) <= bound[i]));
+        expect(bad, `${which}[${bad}] = ${got[which][bad]}, float64 ${ref[bad]} (bound ${bound[bad]})`).toBe(-1);
+      }
+    } finally {
+      I.winograd.enabled = true;
+    }
+  });
+
   it.each(cases)('x $x, w $w, stride $stride, padding $padding: forward and both gradients within the float32 bound; 2 threads = 1 thread, bit for bit', (c) => {
     const d = T.convDims('test', c.x, c.w, { stride: c.stride, padding: c.padding });
     const g = testRandom(c.x.reduce((a, b) => a * 31 + b, 7));

@@ -15,7 +15,7 @@ import wabtInit from 'wabt';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = join(root, 'src', 'wasm');
 // The order matters only for reading: helpers before their callers.
-const SOURCES = ['matmul.wat', 'activations.wat', 'formulas.generated.wat', 'elementwise.wat', 'conv.wat', 'norm.wat', 'image.wat'];
+const SOURCES = ['matmul.wat', 'activations.wat', 'formulas.generated.wat', 'elementwise.wat', 'conv.wat', 'norm.wat', 'image.wat', 'winograd.wat'];
 
 /** Writes `text` to `path` through a temporary file, and only when it changed (tsc -b then skips unchanged work). */
 function writeIfChanged(path, text) {

@@ -13,3 +13,4 @@ export { compileKernels, kernelBytes, KERNEL_NAMES, type Kernels, type Elementwi
 export { WASM_UNARY, WASM_BINARY, ACTIVATION_IDS, type WasmParts } from './wasm/backend.js';
 export { WasmHeap, blockSize } from './wasm/heap.js';
 export { conv2dReference, conv2dInputGradReference, conv2dWeightGradReference, im2col, col2im, type ConvDims } from './cpu/conv.js';
+export { winograd } from './wasm/conv.js';

@@ -35,11 +35,43 @@ export function wasmConv(parts: WasmParts, ptr: (t: Tensor) => number) {
   function forward(x: number, w: number, b: number, y: number, d: ConvDims): void {
     const [k, p] = [d.c * d.kh * d.kw, d.ho * d.wo];
     if (d.co % 8 !== 0) return forwardRowMajor(x, w, b, y, d);
+    if (d.kh === 3 && d.kw === 3 && d.sh === 1 && d.sw === 1 && winograd.enabled) return forwardWinograd(x, w, b, y, d);
     const p4 = Math.ceil(p / 4) * 4;
     const padded = d.c * (d.h + 2 * d.ph) * (d.w + 2 * d.pw);
     withScratch([k * d.co, parts.parts * (p4 * (k + d.co) + padded)], (wPacked, scratch) => {
       kernels.packB(w, wPacked, k, d.co, 1, k); // Wᵀ (K, Co): element (k, o) at w[o·K + k]
       parts.each(kernels, 'convForward', [x, wPacked, w, b, y, scratch, ...unfoldArgs(d), d.co], d.n);
+    });
+  }
+
+  /**
+   * The same for 3×3 filters at stride 1 by Winograd's F(2×2, 3×3) (winograd.wat): U[ξ] (C × Co) = (G g Gᵀ)[ξ] for
+   * each filter g = w[o, c], made here in float64 and rounded once, packed for the matmul kernel; the images on the
+   * threads. G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
+   */
+  function forwardWinograd(x: number, w: number, b: number, y: number, d: ConvDims): void {
+    const [th, tw4] = [Math.ceil(d.ho / 2), Math.ceil(Math.ceil(d.wo / 2) / 4) * 4];
+    const [tiles, padded] = [th * tw4, d.c * (2 * th + 2) * (2 * tw4 + 2)];
+    withScratch([16 * d.c * d.co, 16 * d.c * d.co, parts.parts * (16 * tiles * (d.c + d.co) + padded)], (u, uPacked, scratch) => {
+      const [ws, us] = [heap.view({ ptr: w, bytes: 0 }, 'float32', d.co * d.c * 9), heap.view({ ptr: u, bytes: 0 }, 'float32', 16 * d.c * d.co)];
+      const t = new Float64Array(12); // G·g, 4 × 3
+      for (let o = 0; o < d.co; o++)
+        for (let c = 0; c < d.c; c++) {
+          const g = (r: number, s: number) => ws[(o * d.c + c) * 9 + 3 * r + s];
+          for (let s = 0; s < 3; s++) {
+            t[s] = g(0, s);
+            t[3 + s] = (g(0, s) + g(1, s) + g(2, s)) / 2;
+            t[6 + s] = (g(0, s) - g(1, s) + g(2, s)) / 2;
+            t[9 + s] = g(2, s);
+          }
+          for (let r = 0; r < 4; r++) {
+            const [t0, t1, t2] = [t[3 * r], t[3 * r + 1], t[3 * r + 2]];
+            const row = [t0, (t0 + t1 + t2) / 2, (t0 - t1 + t2) / 2, t2]; // (G·g)·Gᵀ, row r
+            for (let s = 0; s < 4; s++) us[(4 * r + s) * d.c * d.co + c * d.co + o] = row[s];
+          }
+        }
+      for (let xi = 0; xi < 16; xi++) kernels.packB(u + 4 * xi * d.c * d.co, uPacked + 4 * xi * d.c * d.co, d.c, d.co, d.co, 1);
+      parts.each(kernels, 'convWinograd', [x, uPacked, b, y, scratch, d.c, d.h, d.w, d.ph, d.pw, d.ho, d.wo, d.co], d.n);
     });
   }
 
@@ -109,6 +141,12 @@ export function wasmConv(parts: WasmParts, ptr: (t: Tensor) => number) {
     },
   };
 }
+
+/**
+ * Whether 3×3 stride-1 convolutions take the Winograd path (else im2col): a switch for benchmarks and tests that
+ * compare the two.
+ */
+export const winograd = { enabled: true };
 
 /** Images per chunk of the weight gradient's sum (fixed, so that the sum's order does not depend on the threads). */
 export const WEIGHT_GRAD_CHUNK = 8;

@@ -120,16 +120,17 @@
   (call $unfold (local.get $dx) (local.get $cols) (local.get $c) (local.get $h) (local.get $w) (local.get $kh) (local.get $kw)
     (local.get $sh) (local.get $sw) (local.get $ph) (local.get $pw) (local.get $ho) (local.get $wo) (local.get $rowStride) (i32.const 1)))
 
-;; pad (C, H + 2ph, W + 2pw) = x with a border of zeros: the windows then never leave it.
+;; pad (C, hp, wp) = zeros with x (C, H, W) at row ph, column pw of each plane: windows that start in the top-left
+;; border and end within hp × wp then never leave it (im2colPanels: hp = H + 2ph, wp = W + 2pw).
 (func $padImage (param $x i32) (param $pad i32) (param $c i32) (param $h i32) (param $w i32) (param $ph i32) (param $pw i32)
-  (local $wp i32) (local $rows i32) (local $r i32) (local $at i32)
-  (local.set $wp (i32.add (local.get $w) (i32.shl (local.get $pw) (i32.const 1))))
-  (call $zeros (local.get $pad) (i32.mul (i32.mul (local.get $c) (i32.add (local.get $h) (i32.shl (local.get $ph) (i32.const 1)))) (local.get $wp)))
-  (local.set $rows (i32.mul (local.get $c) (local.get $h))) ;; row r of x is row (r / h)·(H + 2ph) + ph + r mod h of pad
+    (param $hp i32) (param $wp i32)
+  (local $rows i32) (local $r i32) (local $at i32)
+  (call $zeros (local.get $pad) (i32.mul (i32.mul (local.get $c) (local.get $hp)) (local.get $wp)))
+  (local.set $rows (i32.mul (local.get $c) (local.get $h))) ;; row r of x is row (r / h)·hp + ph + r mod h of pad
   (block $done
     (loop $each_row
       (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
-      (local.set $at (i32.add (i32.mul (i32.add (i32.mul (i32.div_u (local.get $r) (local.get $h)) (i32.add (local.get $h) (i32.shl (local.get $ph) (i32.const 1))))
+      (local.set $at (i32.add (i32.mul (i32.add (i32.mul (i32.div_u (local.get $r) (local.get $h)) (local.get $hp))
         (i32.add (local.get $ph) (i32.rem_u (local.get $r) (local.get $h)))) (local.get $wp)) (local.get $pw)))
       (call $move (i32.add (local.get $pad) (i32.shl (local.get $at) (i32.const 2)))
         (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $w)) (i32.const 2))) (local.get $w) (i32.const 0))
@@ -157,7 +158,8 @@
   (local.set $wp (i32.add (local.get $w) (i32.shl (local.get $pw) (i32.const 1))))
   (local.set $plane (i32.shl (i32.mul (i32.add (local.get $h) (i32.shl (local.get $ph) (i32.const 1))) (local.get $wp)) (i32.const 2)))
   (local.set $p (i32.mul (local.get $ho) (local.get $wo)))
-  (call $padImage (local.get $x) (local.get $pad) (local.get $c) (local.get $h) (local.get $w) (local.get $ph) (local.get $pw))
+  (call $padImage (local.get $x) (local.get $pad) (local.get $c) (local.get $h) (local.get $w) (local.get $ph) (local.get $pw)
+    (i32.add (local.get $h) (i32.shl (local.get $ph) (i32.const 1))) (local.get $wp))
   (block $done
     (loop $panels
       (br_if $done (i32.ge_u (local.get $pos) (local.get $p4)))

@@ -1,0 +1,180 @@
+;; winograd.wat — 3×3 convolutions at stride 1 by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray 2016, "Fast
+;; Algorithms for Convolutional Neural Networks", §4): a 2×2 output tile is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A for its 4×4 input
+;; patch d, 16 multiplies per channel pair where the direct sum takes 36; summed over the input channels, the ⊙ is 16
+;; matmuls (tiles × C)·(C × Co), one per position ξ = 4r + s of the transformed patch, on the matmul kernel.
+;;   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]   Aᵀ = [1 1 1 0; 0 1 −1 −1]
+;; The filters' transform U = G g Gᵀ is made once per call (wasm/conv.ts); here, per image: the padded image, its
+;; transform V, the 16 products M = V·U, and the output transform. Tiles run row by row over a grid tw4 tiles wide
+;; (tw rounded up to 4, so that 4 neighbouring tiles fill a panel of the matmul kernel; the extra ones are dropped).
+
+;; V[ξ] (T × C, in packA's panels of 4 tiles) = (Bᵀ d B)[ξ] for every tile's patch d of the padded image (C, hp, wp).
+;; Four neighbouring tiles at a time, one per lane: their patch columns 2j…2j+3 are the even and odd lanes of two
+;; pairs of vector loads, so that every step below is a vector operation.
+(func $winogradInput (param $pad i32) (param $v i32) (param $c i32) (param $hp i32) (param $wp i32) (param $th i32) (param $tw4 i32)
+  (local $ti i32) (local $tj i32) (local $ci i32) (local $row i32) (local $out i32) (local $slab i32) (local $plane i32)
+  (local $a v128) (local $b v128) (local $a2 v128) (local $b2 v128)
+  (local $w00 v128) (local $w01 v128) (local $w02 v128) (local $w03 v128) (local $w10 v128) (local $w11 v128) (local $w12 v128) (local $w13 v128) (local $w20 v128) (local $w21 v128) (local $w22 v128) (local $w23 v128) (local $w30 v128) (local $w31 v128) (local $w32 v128) (local $w33 v128)
+  (local.set $slab (i32.shl (i32.mul (i32.mul (local.get $th) (local.get $tw4)) (local.get $c)) (i32.const 2))) ;; bytes per V[ξ]
+  (local.set $plane (i32.shl (i32.mul (local.get $hp) (local.get $wp)) (i32.const 2)))
+  (local.set $out (local.get $v))
+  (loop $tile_rows
+    (local.set $tj (i32.const 0))
+    (loop $tile_groups
+      (local.set $ci (i32.const 0))
+      (local.set $row (i32.add (local.get $pad) (i32.shl (i32.add (i32.mul (i32.shl (local.get $ti) (i32.const 1)) (local.get $wp))
+        (i32.shl (local.get $tj) (i32.const 1))) (i32.const 2))))
+      (loop $channels
+        ;; patch row 0: lanes j hold columns 2j, 2j+1, 2j+2, 2j+3 of tile j → the row's transform d·B
+        (local.set $a (v128.load (local.get $row)))
+        (local.set $b (v128.load offset=16 (local.get $row)))
+        (local.set $a2 (v128.load offset=8 (local.get $row)))
+        (local.set $b2 (v128.load offset=24 (local.get $row)))
+        (local.set $w00 (f32x4.sub (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a) (local.get $b)) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a2) (local.get $b2))))
+        (local.set $w01 (f32x4.add (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a2) (local.get $b2))))
+        (local.set $w02 (f32x4.sub (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a2) (local.get $b2)) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b))))
+        (local.set $w03 (f32x4.sub (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a2) (local.get $b2))))
+        ;; patch row 1: lanes j hold columns 2j, 2j+1, 2j+2, 2j+3 of tile j → the row's transform d·B
+        (local.set $a (v128.load (i32.add (local.get $row) (i32.mul (local.get $wp) (i32.const 4)))))
+        (local.set $b (v128.load offset=16 (i32.add (local.get $row) (i32.mul (local.get $wp) (i32.const 4)))))
+        (local.set $a2 (v128.load offset=8 (i32.add (local.get $row) (i32.mul (local.get $wp) (i32.const 4)))))
+        (local.set $b2 (v128.load offset=24 (i32.add (local.get $row) (i32.mul (local.get $wp) (i32.const 4)))))
+        (local.set $w10 (f32x4.sub (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a) (local.get $b)) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a2) (local.get $b2))))
+        (local.set $w11 (f32x4.add (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a2) (local.get $b2))))
+        (local.set $w12 (f32x4.sub (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a2) (local.get $b2)) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b))))
+        (local.set $w13 (f32x4.sub (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a2) (local.get $b2))))
+        ;; patch row 2: lanes j hold columns 2j, 2j+1, 2j+2, 2j+3 of tile j → the row's transform d·B
+        (local.set $a (v128.load (i32.add (local.get $row) (i32.mul (local.get $wp) (i32.const 8)))))
+        (local.set $b (v128.load offset=16 (i32.add (local.get $row) (i32.mul (local.get $wp) (i32.const 8)))))
+        (local.set $a2 (v128.load offset=8 (i32.add (local.get $row) (i32.mul (local.get $wp) (i32.const 8)))))
+        (local.set $b2 (v128.load offset=24 (i32.add (local.get $row) (i32.mul (local.get $wp) (i32.const 8)))))
+        (local.set $w20 (f32x4.sub (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a) (local.get $b)) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a2) (local.get $b2))))
+        (local.set $w21 (f32x4.add (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a2) (local.get $b2))))
+        (local.set $w22 (f32x4.sub (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a2) (local.get $b2)) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b))))
+        (local.set $w23 (f32x4.sub (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a2) (local.get $b2))))
+        ;; patch row 3: lanes j hold columns 2j, 2j+1, 2j+2, 2j+3 of tile j → the row's transform d·B
+        (local.set $a (v128.load (i32.add (local.get $row) (i32.mul (local.get $wp) (i32.const 12)))))
+        (local.set $b (v128.load offset=16 (i32.add (local.get $row) (i32.mul (local.get $wp) (i32.const 12)))))
+        (local.set $a2 (v128.load offset=8 (i32.add (local.get $row) (i32.mul (local.get $wp) (i32.const 12)))))
+        (local.set $b2 (v128.load offset=24 (i32.add (local.get $row) (i32.mul (local.get $wp) (i32.const 12)))))
+        (local.set $w30 (f32x4.sub (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a) (local.get $b)) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a2) (local.get $b2))))
+        (local.set $w31 (f32x4.add (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a2) (local.get $b2))))
+        (local.set $w32 (f32x4.sub (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a2) (local.get $b2)) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b))))
+        (local.set $w33 (f32x4.sub (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a2) (local.get $b2))))
+        ;; the rows combined (Bᵀ·): V[4r + s] for the four tiles, at slot ci of their panel
+        (v128.store (local.get $out) (f32x4.sub (local.get $w00) (local.get $w20)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 4))) (f32x4.add (local.get $w10) (local.get $w20)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 8))) (f32x4.sub (local.get $w20) (local.get $w10)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 12))) (f32x4.sub (local.get $w10) (local.get $w30)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 1))) (f32x4.sub (local.get $w01) (local.get $w21)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 5))) (f32x4.add (local.get $w11) (local.get $w21)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 9))) (f32x4.sub (local.get $w21) (local.get $w11)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 13))) (f32x4.sub (local.get $w11) (local.get $w31)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 2))) (f32x4.sub (local.get $w02) (local.get $w22)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 6))) (f32x4.add (local.get $w12) (local.get $w22)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 10))) (f32x4.sub (local.get $w22) (local.get $w12)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 14))) (f32x4.sub (local.get $w12) (local.get $w32)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 3))) (f32x4.sub (local.get $w03) (local.get $w23)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 7))) (f32x4.add (local.get $w13) (local.get $w23)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 11))) (f32x4.sub (local.get $w23) (local.get $w13)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 15))) (f32x4.sub (local.get $w13) (local.get $w33)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $row (i32.add (local.get $row) (local.get $plane)))
+        (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
+        (br_if $channels (i32.lt_u (local.get $ci) (local.get $c))))
+      (local.set $tj (i32.add (local.get $tj) (i32.const 4)))
+      (br_if $tile_groups (i32.lt_u (local.get $tj) (local.get $tw4))))
+    (local.set $ti (i32.add (local.get $ti) (i32.const 1)))
+    (br_if $tile_rows (i32.lt_u (local.get $ti) (local.get $th)))))
+
+;; Lane l of v to y[at + l·plane bytes] (four output channels of one pixel).
+(func $put4 (param $at i32) (param $plane i32) (param $v v128)
+  (f32.store (local.get $at) (f32x4.extract_lane 0 (local.get $v)))
+  (f32.store (i32.add (local.get $at) (local.get $plane)) (f32x4.extract_lane 1 (local.get $v)))
+  (f32.store (i32.add (local.get $at) (i32.shl (local.get $plane) (i32.const 1))) (f32x4.extract_lane 2 (local.get $v)))
+  (f32.store (i32.add (local.get $at) (i32.mul (local.get $plane) (i32.const 3))) (f32x4.extract_lane 3 (local.get $v))))
+
+;; y (Co, ho, wo) = Aᵀ M A (+ bias) per tile, M[ξ] (T × Co) the products: four output channels at a time, one per lane
+;; (M's rows hold a tile's channels side by side); pixels past ho or wo (the last tiles of odd sizes) are not written.
+(func $winogradOutput (param $m i32) (param $y i32) (param $bias i32) (param $co i32) (param $ho i32) (param $wo i32)
+    (param $th i32) (param $tw i32) (param $tw4 i32)
+  (local $ti i32) (local $tj i32) (local $o i32) (local $at i32) (local $slab i32) (local $plane i32) (local $px i32)
+  (local $bv v128) (local $down i32) (local $right i32)
+  (local $t00 v128) (local $t01 v128) (local $t02 v128) (local $t03 v128) (local $t10 v128) (local $t11 v128) (local $t12 v128) (local $t13 v128)
+  (local.set $slab (i32.shl (i32.mul (i32.mul (local.get $th) (local.get $tw4)) (local.get $co)) (i32.const 2))) ;; bytes per M[ξ]
+  (local.set $plane (i32.shl (i32.mul (local.get $ho) (local.get $wo)) (i32.const 2)))
+  (loop $tile_rows
+    (local.set $down (i32.lt_u (i32.add (i32.shl (local.get $ti) (i32.const 1)) (i32.const 1)) (local.get $ho)))
+    (local.set $tj (i32.const 0))
+    (loop $tiles
+      (local.set $right (i32.lt_u (i32.add (i32.shl (local.get $tj) (i32.const 1)) (i32.const 1)) (local.get $wo)))
+      ;; the tile's row of M, and its top-left pixel in channel 0 of y
+      (local.set $at (i32.add (local.get $m) (i32.shl (i32.mul (i32.add (i32.mul (local.get $ti) (local.get $tw4)) (local.get $tj)) (local.get $co)) (i32.const 2))))
+      (local.set $px (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (i32.shl (local.get $ti) (i32.const 1)) (local.get $wo))
+        (i32.shl (local.get $tj) (i32.const 1))) (i32.const 2))))
+      (local.set $o (i32.const 0))
+      (loop $channels
+        (local.set $bv (v128.const i32x4 0 0 0 0))
+        (if (local.get $bias) (then (local.set $bv (v128.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))))))
+        ;; Aᵀ·M: t0 = rows 0 + 1 + 2, t1 = rows 1 − 2 − 3 (column s of each)
+        (local.set $t00 (f32x4.add (f32x4.add (v128.load (local.get $at)) (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 4))))) (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 8))))))
+        (local.set $t10 (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 4)))) (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 8))))) (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 12))))))
+        (local.set $t01 (f32x4.add (f32x4.add (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 1)))) (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 5))))) (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 9))))))
+        (local.set $t11 (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 5)))) (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 9))))) (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 13))))))
+        (local.set $t02 (f32x4.add (f32x4.add (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 2)))) (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 6))))) (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 10))))))
+        (local.set $t12 (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 6)))) (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 10))))) (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 14))))))
+        (local.set $t03 (f32x4.add (f32x4.add (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 3)))) (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 7))))) (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 11))))))
+        (local.set $t13 (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 7)))) (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 11))))) (v128.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.const 15))))))
+        ;; ·A: pixel (a, 0) = t_a0 + t_a1 + t_a2, pixel (a, 1) = t_a1 − t_a2 − t_a3
+        (call $put4 (local.get $px) (local.get $plane) (f32x4.add (f32x4.add (f32x4.add (local.get $t00) (local.get $t01)) (local.get $t02)) (local.get $bv)))
+        (if (local.get $right) (then (call $put4 (i32.add (local.get $px) (i32.const 4)) (local.get $plane) (f32x4.add (f32x4.sub (f32x4.sub (local.get $t01) (local.get $t02)) (local.get $t03)) (local.get $bv)))))
+        (if (local.get $down) (then
+          (call $put4 (i32.add (local.get $px) (i32.shl (local.get $wo) (i32.const 2))) (local.get $plane) (f32x4.add (f32x4.add (f32x4.add (local.get $t10) (local.get $t11)) (local.get $t12)) (local.get $bv)))
+          (if (local.get $right) (then (call $put4 (i32.add (i32.add (local.get $px) (i32.shl (local.get $wo) (i32.const 2))) (i32.const 4)) (local.get $plane) (f32x4.add (f32x4.sub (f32x4.sub (local.get $t11) (local.get $t12)) (local.get $t13)) (local.get $bv)))))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (local.set $px (i32.add (local.get $px) (i32.shl (local.get $plane) (i32.const 2))))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br_if $channels (i32.lt_u (local.get $o) (local.get $co))))
+      (local.set $tj (i32.add (local.get $tj) (i32.const 1)))
+      (br_if $tiles (i32.lt_u (local.get $tj) (local.get $tw))))
+    (local.set $ti (i32.add (local.get $ti) (i32.const 1)))
+    (br_if $tile_rows (i32.lt_u (local.get $ti) (local.get $th)))))
+
+;; Images [start, end) of a 3×3, stride-1 convolution (padding ph, pw; Co a multiple of 8) on one thread: for each,
+;; the padded image, V, the 16 products M[ξ] = V[ξ]·U[ξ] (uPacked: the 16 C × Co matrices U[ξ], each packed by
+;; packB), and y = Aᵀ M A + bias. Scratch per part: 16·T·C + 16·T·Co + C·hp·wp floats (T = th·tw4 tiles).
+(func (export "convWinograd") (param $x i32) (param $uPacked i32) (param $bias i32) (param $y i32) (param $scratch i32)
+    (param $c i32) (param $h i32) (param $w i32) (param $ph i32) (param $pw i32) (param $ho i32) (param $wo i32) (param $co i32)
+    (param $start i32) (param $end i32) (param $part i32)
+  (local $th i32) (local $tw i32) (local $tw4 i32) (local $t i32) (local $hp i32) (local $wp i32) (local $v i32) (local $m i32)
+  (local $pad i32) (local $img i32) (local $xi i32)
+  (local.set $th (i32.shr_u (i32.add (local.get $ho) (i32.const 1)) (i32.const 1)))
+  (local.set $tw (i32.shr_u (i32.add (local.get $wo) (i32.const 1)) (i32.const 1)))
+  (local.set $tw4 (i32.and (i32.add (local.get $tw) (i32.const 3)) (i32.const -4)))
+  (local.set $t (i32.mul (local.get $th) (local.get $tw4)))
+  (local.set $hp (i32.add (i32.shl (local.get $th) (i32.const 1)) (i32.const 2)))
+  (local.set $wp (i32.add (i32.shl (local.get $tw4) (i32.const 1)) (i32.const 2)))
+  (local.set $v (i32.add (local.get $scratch) (i32.mul (local.get $part) (i32.shl (i32.add
+    (i32.shl (i32.mul (local.get $t) (i32.add (local.get $c) (local.get $co))) (i32.const 4))
+    (i32.mul (local.get $c) (i32.mul (local.get $hp) (local.get $wp)))) (i32.const 2)))))
+  (local.set $m (i32.add (local.get $v) (i32.shl (i32.mul (local.get $t) (local.get $c)) (i32.const 6))))
+  (local.set $pad (i32.add (local.get $m) (i32.shl (i32.mul (local.get $t) (local.get $co)) (i32.const 6))))
+  (local.set $img (local.get $start))
+  (block $done
+    (loop $images
+      (br_if $done (i32.ge_u (local.get $img) (local.get $end)))
+      (call $padImage (i32.add (local.get $x) (i32.shl (i32.mul (local.get $img) (i32.mul (i32.mul (local.get $c) (local.get $h)) (local.get $w))) (i32.const 2)))
+        (local.get $pad) (local.get $c) (local.get $h) (local.get $w) (local.get $ph) (local.get $pw) (local.get $hp) (local.get $wp))
+      (call $winogradInput (local.get $pad) (local.get $v) (local.get $c) (local.get $hp) (local.get $wp) (local.get $th) (local.get $tw4))
+      (local.set $xi (i32.const 0))
+      (loop $products ;; M[ξ] (T × Co) = V[ξ]·U[ξ], every row in whole panels, every column in packed panels of 8
+        (call $matmul (i32.const 0) (i32.add (local.get $v) (i32.shl (i32.mul (local.get $xi) (i32.mul (local.get $t) (local.get $c))) (i32.const 2)))
+          (i32.const 0) (i32.add (local.get $uPacked) (i32.shl (i32.mul (local.get $xi) (i32.mul (local.get $c) (local.get $co))) (i32.const 2)))
+          (i32.add (local.get $m) (i32.shl (i32.mul (local.get $xi) (i32.mul (local.get $t) (local.get $co))) (i32.const 2)))
+          (i32.const 0) (i32.const 0) (i32.const 0) (local.get $co) (local.get $c) (i32.const 0) (i32.const 0) (local.get $co) (i32.const 1)
+          (i32.const 0) (local.get $t))
+        (local.set $xi (i32.add (local.get $xi) (i32.const 1)))
+        (br_if $products (i32.lt_u (local.get $xi) (i32.const 16))))
+      (call $winogradOutput (local.get $m) (i32.add (local.get $y) (i32.shl (i32.mul (local.get $img) (i32.mul (local.get $co) (i32.mul (local.get $ho) (local.get $wo)))) (i32.const 2)))
+        (local.get $bias) (local.get $co) (local.get $ho) (local.get $wo) (local.get $th) (local.get $tw) (local.get $tw4))
+      (local.set $img (i32.add (local.get $img) (i32.const 1)))
+      (br $images))))
