@@ -77,9 +77,10 @@ function onBackend(name: string, c: Case, x: number[], w: number[], dy: number[]
 }
 
 describe('wasm conv2d kernels', () => {
-  // 3×3 at stride 1 (with Co, and for dx C, multiples of 8) go through Winograd's F(2×2, 3×3); the im2col path too:
+  // 3×3 at stride 1 go through Winograd's F(2×2, 3×3) (the forward with Co, dx with C a multiple of 8; dw always);
+  // the im2col path too:
   const winogradShapes = cases.filter((c) => c.w[2] === 3 && c.w[3] === 3 && c.stride[0] === 1 && c.stride[1] === 1 && c.w[0] % 8 === 0);
-  it.each(winogradShapes)('x $x, w $w, padding $padding, Winograd off (im2col): forward and input gradient within the float32 bound', (c) => {
+  it.each(winogradShapes)('x $x, w $w, padding $padding, Winograd off (im2col): forward and both gradients within the float32 bound', (c) => {
     I.winograd.enabled = false;
     try {
       const d = T.convDims('test', c.x, c.w, { stride: c.stride, padding: c.padding });
@@ -87,7 +88,7 @@ describe('wasm conv2d kernels', () => {
       const [x, w] = [randomValues(g, c.x.reduce((a, b) => a * b)).map(Math.fround), randomValues(g, c.w.reduce((a, b) => a * b)).map(Math.fround)];
       const dy = randomValues(g, d.n * d.co * d.ho * d.wo).map(Math.fround);
       const got = onBackend('wasm', c, x, w, dy);
-      for (const which of ['y', 'dx'] as const) {
+      for (const which of ['y', 'dx', 'dw'] as const) {
         const { ref, bound } = reference(which, d, x, w, dy);
         const bad = ref.findIndex((v, i) => !(Math.abs(got[which][i] - v) <= bound[i]));
         expect(bad, `${which}[${bad}] = ${got[which][bad]}, float64 ${ref[bad]} (bound ${bound[bad]})`).toBe(-1);

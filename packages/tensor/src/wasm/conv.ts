@@ -75,6 +75,40 @@ export function wasmConv(parts: WasmParts, ptr: (t: Tensor) => number) {
     });
   }
 
+  /**
+   * dw for 3×3 filters at stride 1, the adjoint of forwardWinograd: with Q = A dY Aᵀ per output tile, dU[ξ] = Σ_tiles
+   * V[ξ]ᵀ·Q[ξ] (the threads sum fixed chunks of images, added here in order), then dw[o, c] = Gᵀ dU G, in float64 and
+   * rounded once. Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1].
+   */
+  function weightGradWinograd(x: number, dy: number, d: ConvDims): Block {
+    const [th, tw4] = [Math.ceil(d.ho / 2), Math.ceil(Math.ceil(d.wo / 2) / 4) * 4];
+    const len = WEIGHT_GRAD_CHUNK * th * tw4;
+    const size = 17 * len * (d.c + d.co) + Math.max(d.c, d.co) * (2 * th + 2) * (2 * tw4 + 2);
+    const [chunks, plane] = [Math.ceil(d.n / WEIGHT_GRAD_CHUNK), 16 * d.c * d.co];
+    const dw = heap.allocate('float32', d.co * d.c * 9);
+    withScratch([chunks * plane, parts.parts * size], (sums, scratch) => {
+      parts.each(kernels, 'convWinogradWeightGrad', [x, dy, sums, scratch, d.c, d.h, d.w, d.ph, d.pw, d.ho, d.wo, d.co, WEIGHT_GRAD_CHUNK, d.n], chunks);
+      for (let q = 1; q < chunks; q++) kernels.add(sums, 1, sums + 4 * q * plane, 1, sums, plane);
+      const [du, out] = [heap.view({ ptr: sums, bytes: 0 }, 'float32', plane), heap.view(dw, 'float32', d.co * d.c * 9)];
+      const t = new Float64Array(12); // Gᵀ·dU, 3 × 4
+      for (let c = 0; c < d.c; c++)
+        for (let o = 0; o < d.co; o++) {
+          const u = (r: number, s: number) => du[(4 * r + s) * d.c * d.co + c * d.co + o];
+          for (let s = 0; s < 4; s++) {
+            t[s] = u(0, s) + (u(1, s) + u(2, s)) / 2;
+            t[4 + s] = (u(1, s) - u(2, s)) / 2;
+            t[8 + s] = (u(1, s) + u(2, s)) / 2 + u(3, s);
+          }
+          for (let r = 0; r < 3; r++) {
+            const [t0, t1, t2, t3] = [t[4 * r], t[4 * r + 1], t[4 * r + 2], t[4 * r + 3]];
+            const at = (o * d.c + c) * 9 + 3 * r; // (Gᵀ·dU)·G, row r
+            [out[at], out[at + 1], out[at + 2]] = [t0 + (t1 + t2) / 2, (t1 - t2) / 2, (t1 + t2) / 2 + t3];
+          }
+        }
+    });
+    return dw;
+  }
+
   /** The same with y[n] = W·cols[n] (rows = output channels), for Co not a multiple of 8; the bias added after. */
   function forwardRowMajor(x: number, w: number, b: number, y: number, d: ConvDims): void {
     const [k, p] = [d.c * d.kh * d.kw, d.ho * d.wo];
@@ -128,6 +162,7 @@ export function wasmConv(parts: WasmParts, ptr: (t: Tensor) => number) {
      * image in float32), then the chunks' sums are added in order and turned — the same bits on any number of threads.
      */
     conv2dWeightGrad(x: Tensor, dy: Tensor, d: ConvDims): Block {
+      if (d.kh === 3 && d.kw === 3 && d.sh === 1 && d.sw === 1 && winograd.enabled) return weightGradWinograd(ptr(x), ptr(dy), d);
       const [k, p] = [d.c * d.kh * d.kw, d.ho * d.wo];
       const chunks = Math.ceil(d.n / WEIGHT_GRAD_CHUNK);
       const dw = heap.allocate('float32', d.co * k);

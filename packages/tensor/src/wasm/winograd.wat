@@ -7,20 +7,23 @@
 ;; transform V, the 16 products M = V·U, and the output transform. Tiles run row by row over a grid tw4 tiles wide
 ;; (tw rounded up to 4, so that 4 neighbouring tiles fill a panel of the matmul kernel; the extra ones are dropped).
 
-;; V[ξ] (T × C, in packA's panels of 4 tiles) = (Bᵀ d B)[ξ] for every tile's patch d of the padded image (C, hp, wp).
-;; Four neighbouring tiles at a time, one per lane: their patch columns 2j…2j+3 are the even and odd lanes of two
-;; pairs of vector loads, so that every step below is a vector operation.
+;; V[ξ] = (Bᵀ d B)[ξ] for every tile's patch d of the padded image (C, hp, wp), four neighbouring tiles at a time,
+;; one per lane: their patch columns 2j…2j+3 are the even and odd lanes of two pairs of vector loads, so that every
+;; step below is a vector operation. The four tiles of group g, channel c go to v + g·groupStride + c·chanStride, V[ξ]
+;; `slab` bytes after V[0]: the forward pass writes packA's panels (T × C: groupStride 16·C, chanStride 16), the
+;; weight gradient rows (C × tiles: groupStride 16, chanStride 4 × the row's length).
 (func $winogradInput (param $pad i32) (param $v i32) (param $c i32) (param $hp i32) (param $wp i32) (param $th i32) (param $tw4 i32)
-  (local $ti i32) (local $tj i32) (local $ci i32) (local $row i32) (local $out i32) (local $slab i32) (local $plane i32)
+    (param $groupStride i32) (param $chanStride i32) (param $slab i32)
+  (local $ti i32) (local $tj i32) (local $ci i32) (local $row i32) (local $out i32) (local $plane i32) (local $group i32)
   (local $a v128) (local $b v128) (local $a2 v128) (local $b2 v128)
   (local $w00 v128) (local $w01 v128) (local $w02 v128) (local $w03 v128) (local $w10 v128) (local $w11 v128) (local $w12 v128) (local $w13 v128) (local $w20 v128) (local $w21 v128) (local $w22 v128) (local $w23 v128) (local $w30 v128) (local $w31 v128) (local $w32 v128) (local $w33 v128)
-  (local.set $slab (i32.shl (i32.mul (i32.mul (local.get $th) (local.get $tw4)) (local.get $c)) (i32.const 2))) ;; bytes per V[ξ]
   (local.set $plane (i32.shl (i32.mul (local.get $hp) (local.get $wp)) (i32.const 2)))
-  (local.set $out (local.get $v))
+  (local.set $group (local.get $v))
   (loop $tile_rows
     (local.set $tj (i32.const 0))
     (loop $tile_groups
       (local.set $ci (i32.const 0))
+      (local.set $out (local.get $group))
       (local.set $row (i32.add (local.get $pad) (i32.shl (i32.add (i32.mul (i32.shl (local.get $ti) (i32.const 1)) (local.get $wp))
         (i32.shl (local.get $tj) (i32.const 1))) (i32.const 2))))
       (loop $channels
@@ -77,10 +80,11 @@
         (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 7))) (f32x4.add (local.get $w13) (local.get $w23)))
         (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 11))) (f32x4.sub (local.get $w23) (local.get $w13)))
         (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 15))) (f32x4.sub (local.get $w13) (local.get $w33)))
-        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (local.get $chanStride)))
         (local.set $row (i32.add (local.get $row) (local.get $plane)))
         (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
         (br_if $channels (i32.lt_u (local.get $ci) (local.get $c))))
+      (local.set $group (i32.add (local.get $group) (local.get $groupStride)))
       (local.set $tj (i32.add (local.get $tj) (i32.const 4)))
       (br_if $tile_groups (i32.lt_u (local.get $tj) (local.get $tw4))))
     (local.set $ti (i32.add (local.get $ti) (i32.const 1)))
@@ -164,7 +168,8 @@
       (br_if $done (i32.ge_u (local.get $img) (local.get $end)))
       (call $padImage (i32.add (local.get $x) (i32.shl (i32.mul (local.get $img) (i32.mul (i32.mul (local.get $c) (local.get $h)) (local.get $w))) (i32.const 2)))
         (local.get $pad) (local.get $c) (local.get $h) (local.get $w) (local.get $ph) (local.get $pw) (local.get $hp) (local.get $wp))
-      (call $winogradInput (local.get $pad) (local.get $v) (local.get $c) (local.get $hp) (local.get $wp) (local.get $th) (local.get $tw4))
+      (call $winogradInput (local.get $pad) (local.get $v) (local.get $c) (local.get $hp) (local.get $wp) (local.get $th) (local.get $tw4)
+        (i32.shl (local.get $c) (i32.const 4)) (i32.const 16) (i32.shl (i32.mul (local.get $t) (local.get $c)) (i32.const 2)))
       (local.set $xi (i32.const 0))
       (loop $products ;; M[ξ] (T × Co) = V[ξ]·U[ξ], every row in whole panels, every column in packed panels of 8
         (call $matmul (i32.const 0) (i32.add (local.get $v) (i32.shl (i32.mul (local.get $xi) (i32.mul (local.get $t) (local.get $c))) (i32.const 2)))
@@ -178,3 +183,125 @@
         (local.get $bias) (local.get $co) (local.get $ho) (local.get $wo) (local.get $th) (local.get $tw) (local.get $tw4))
       (local.set $img (i32.add (local.get $img) (i32.const 1)))
       (br $images))))
+
+;; Q[ξ] = (A dY Aᵀ)[ξ] for every 2×2 tile dY of the output gradient, padded with zeros to (Co, hp = 2·th, wp = 2·tw4):
+;; the gradient of the forward's A-side, A = [1 0; 1 1; 1 −1; 0 −1]. Four tiles per lane group as in winogradInput;
+;; the four tiles of group g, channel o go to q + g·16 + o·chanStride, Q[ξ] `slab` bytes after Q[0] (rows: Co × tiles).
+(func $winogradOutputGrad (param $dy i32) (param $q i32) (param $co i32) (param $hp i32) (param $wp i32) (param $th i32) (param $tw4 i32)
+    (param $chanStride i32) (param $slab i32)
+  (local $ti i32) (local $tj i32) (local $o i32) (local $row i32) (local $out i32) (local $plane i32) (local $group i32)
+  (local $a v128) (local $b v128) (local $y00 v128) (local $y01 v128) (local $y10 v128) (local $y11 v128)
+  (local.set $plane (i32.shl (i32.mul (local.get $hp) (local.get $wp)) (i32.const 2)))
+  (local.set $group (local.get $q))
+  (loop $tile_rows
+    (local.set $tj (i32.const 0))
+    (loop $tile_groups
+      (local.set $o (i32.const 0))
+      (local.set $out (local.get $group))
+      (local.set $row (i32.add (local.get $dy) (i32.shl (i32.add (i32.mul (i32.shl (local.get $ti) (i32.const 1)) (local.get $wp))
+        (i32.shl (local.get $tj) (i32.const 1))) (i32.const 2))))
+      (loop $channels
+        ;; dY row 0 of the four tiles: columns 2j (even lanes) and 2j+1 (odd)
+        (local.set $a (v128.load (local.get $row)))
+        (local.set $b (v128.load offset=16 (local.get $row)))
+        (local.set $y00 (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a) (local.get $b)))
+        (local.set $y01 (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)))
+        ;; dY row 1 of the four tiles: columns 2j (even lanes) and 2j+1 (odd)
+        (local.set $a (v128.load (i32.add (local.get $row) (i32.shl (local.get $wp) (i32.const 2)))))
+        (local.set $b (v128.load offset=16 (i32.add (local.get $row) (i32.shl (local.get $wp) (i32.const 2)))))
+        (local.set $y10 (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a) (local.get $b)))
+        (local.set $y11 (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)))
+        ;; Q = A dY Aᵀ: rows c₀, c₀ + c₁, c₀ − c₁, −c₁ of the columns c_a = (y_a0, y_a0 + y_a1, y_a0 − y_a1, −y_a1)
+        (v128.store (local.get $out) (local.get $y00))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 1))) (f32x4.add (local.get $y00) (local.get $y01)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 2))) (f32x4.sub (local.get $y00) (local.get $y01)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 3))) (f32x4.neg (local.get $y01)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 4))) (f32x4.add (local.get $y00) (local.get $y10)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 5))) (f32x4.add (f32x4.add (local.get $y00) (local.get $y01)) (f32x4.add (local.get $y10) (local.get $y11))))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 6))) (f32x4.add (f32x4.sub (local.get $y00) (local.get $y01)) (f32x4.sub (local.get $y10) (local.get $y11))))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 7))) (f32x4.add (f32x4.neg (local.get $y01)) (f32x4.neg (local.get $y11))))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 8))) (f32x4.sub (local.get $y00) (local.get $y10)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 9))) (f32x4.sub (f32x4.add (local.get $y00) (local.get $y01)) (f32x4.add (local.get $y10) (local.get $y11))))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 10))) (f32x4.sub (f32x4.sub (local.get $y00) (local.get $y01)) (f32x4.sub (local.get $y10) (local.get $y11))))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 11))) (f32x4.sub (f32x4.neg (local.get $y01)) (f32x4.neg (local.get $y11))))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 12))) (f32x4.neg (local.get $y10)))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 13))) (f32x4.neg (f32x4.add (local.get $y10) (local.get $y11))))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 14))) (f32x4.neg (f32x4.sub (local.get $y10) (local.get $y11))))
+        (v128.store (i32.add (local.get $out) (i32.mul (local.get $slab) (i32.const 15))) (f32x4.neg (f32x4.neg (local.get $y11))))
+        (local.set $out (i32.add (local.get $out) (local.get $chanStride)))
+        (local.set $row (i32.add (local.get $row) (local.get $plane)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br_if $channels (i32.lt_u (local.get $o) (local.get $co))))
+      (local.set $group (i32.add (local.get $group) (i32.const 16)))
+      (local.set $tj (i32.add (local.get $tj) (i32.const 4)))
+      (br_if $tile_groups (i32.lt_u (local.get $tj) (local.get $tw4))))
+    (local.set $ti (i32.add (local.get $ti) (i32.const 1)))
+    (br_if $tile_rows (i32.lt_u (local.get $ti) (local.get $th)))))
+
+;; Chunks [start, end) of a 3×3 stride-1 convolution's weight gradient by Winograd (the forward's adjoint): dU[ξ] =
+;; Σ over the chunk's tiles of V[ξ]ᵀ·Q[ξ], i.e. S[ξ] (C × Co) = Vrows[ξ] (C × tiles)·Q[ξ] (tiles × Co), the tiles of
+;; the chunk's images side by side as one long sum; dW = Gᵀ S G is taken in wasm/conv.ts. Chunk q (`chunk` images, fewer
+;; in the last) writes sums + 16·q·C·Co floats. Fixed chunks: the same sums on any number of threads.
+;; Scratch per part: 16·C·L + 16·Co·L + C·L + Co·L + max(C, Co)·hp·wp floats, L = chunk·T.
+(func (export "convWinogradWeightGrad") (param $x i32) (param $dy i32) (param $sums i32) (param $scratch i32)
+    (param $c i32) (param $h i32) (param $w i32) (param $ph i32) (param $pw i32) (param $ho i32) (param $wo i32) (param $co i32)
+    (param $chunk i32) (param $n i32) (param $start i32) (param $end i32) (param $part i32)
+  (local $th i32) (local $tw4 i32) (local $t i32) (local $hp i32) (local $wp i32) (local $len i32) (local $v i32) (local $qm i32)
+  (local $apacked i32) (local $bpacked i32) (local $pad i32) (local $k i32) (local $img i32) (local $last i32) (local $j i32)
+  (local $cols i32) (local $xi i32) (local $size i32)
+  (local.set $th (i32.shr_u (i32.add (local.get $ho) (i32.const 1)) (i32.const 1)))
+  (local.set $tw4 (i32.and (i32.add (i32.shr_u (i32.add (local.get $wo) (i32.const 1)) (i32.const 1)) (i32.const 3)) (i32.const -4)))
+  (local.set $t (i32.mul (local.get $th) (local.get $tw4)))
+  (local.set $hp (i32.add (i32.shl (local.get $th) (i32.const 1)) (i32.const 2)))
+  (local.set $wp (i32.add (i32.shl (local.get $tw4) (i32.const 1)) (i32.const 2)))
+  (local.set $len (i32.mul (local.get $chunk) (local.get $t)))
+  (local.set $size (i32.add (i32.mul (i32.mul (local.get $len) (i32.add (local.get $c) (local.get $co))) (i32.const 17))
+    (i32.mul (select (local.get $c) (local.get $co) (i32.gt_u (local.get $c) (local.get $co))) (i32.mul (local.get $hp) (local.get $wp)))))
+  (local.set $v (i32.add (local.get $scratch) (i32.shl (i32.mul (local.get $part) (local.get $size)) (i32.const 2))))
+  (local.set $qm (i32.add (local.get $v) (i32.shl (i32.mul (local.get $len) (local.get $c)) (i32.const 6))))
+  (local.set $apacked (i32.add (local.get $qm) (i32.shl (i32.mul (local.get $len) (local.get $co)) (i32.const 6))))
+  (local.set $bpacked (i32.add (local.get $apacked) (i32.shl (i32.mul (local.get $len) (local.get $c)) (i32.const 2))))
+  (local.set $pad (i32.add (local.get $bpacked) (i32.shl (i32.mul (local.get $len) (local.get $co)) (i32.const 2))))
+  (local.set $k (local.get $start))
+  (block $chunks_done
+    (loop $chunks
+      (br_if $chunks_done (i32.ge_u (local.get $k) (local.get $end)))
+      (local.set $img (i32.mul (local.get $k) (local.get $chunk)))
+      (local.set $last (i32.add (local.get $img) (local.get $chunk)))
+      (if (i32.gt_u (local.get $last) (local.get $n)) (then (local.set $last (local.get $n))))
+      (local.set $cols (i32.mul (i32.sub (local.get $last) (local.get $img)) (local.get $t))) ;; this chunk's tiles: the sum's length
+      (local.set $j (i32.const 0))
+      (block $images_done
+        (loop $images
+          (br_if $images_done (i32.ge_u (local.get $img) (local.get $last)))
+          ;; x's tiles → V rows (C × cols), columns j·T…; dy's tiles → Q rows (Co × cols)
+          (call $padImage (i32.add (local.get $x) (i32.shl (i32.mul (local.get $img) (i32.mul (i32.mul (local.get $c) (local.get $h)) (local.get $w))) (i32.const 2)))
+            (local.get $pad) (local.get $c) (local.get $h) (local.get $w) (local.get $ph) (local.get $pw) (local.get $hp) (local.get $wp))
+          (call $winogradInput (local.get $pad) (i32.add (local.get $v) (i32.shl (i32.mul (local.get $j) (local.get $t)) (i32.const 2)))
+            (local.get $c) (local.get $hp) (local.get $wp) (local.get $th) (local.get $tw4)
+            (i32.const 16) (i32.shl (local.get $cols) (i32.const 2)) (i32.shl (i32.mul (local.get $cols) (local.get $c)) (i32.const 2)))
+          (call $padImage (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $img) (i32.mul (i32.mul (local.get $co) (local.get $ho)) (local.get $wo))) (i32.const 2)))
+            (local.get $pad) (local.get $co) (local.get $ho) (local.get $wo) (i32.const 0) (i32.const 0) (i32.shl (local.get $th) (i32.const 1)) (i32.shl (local.get $tw4) (i32.const 1)))
+          (call $winogradOutputGrad (local.get $pad) (i32.add (local.get $qm) (i32.shl (i32.mul (local.get $j) (local.get $t)) (i32.const 2)))
+            (local.get $co) (i32.shl (local.get $th) (i32.const 1)) (i32.shl (local.get $tw4) (i32.const 1)) (local.get $th) (local.get $tw4)
+            (i32.shl (local.get $cols) (i32.const 2)) (i32.shl (i32.mul (local.get $cols) (local.get $co)) (i32.const 2)))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (local.set $img (i32.add (local.get $img) (i32.const 1)))
+          (br $images)))
+      (local.set $xi (i32.const 0))
+      (loop $products ;; S[ξ] (C × Co) = V[ξ] (C × cols)·Q[ξ]ᵀ, Q[ξ] held as Co × cols
+        (call $packA (i32.add (local.get $v) (i32.shl (i32.mul (local.get $xi) (i32.mul (local.get $cols) (local.get $c))) (i32.const 2)))
+          (local.get $apacked) (i32.and (local.get $c) (i32.const -4)) (local.get $cols) (local.get $cols) (i32.const 1))
+        (call $packB (i32.add (local.get $qm) (i32.shl (i32.mul (local.get $xi) (i32.mul (local.get $cols) (local.get $co))) (i32.const 2)))
+          (local.get $bpacked) (local.get $cols) (local.get $co) (i32.const 1) (local.get $cols))
+        (call $matmul (i32.add (local.get $v) (i32.shl (i32.mul (local.get $xi) (i32.mul (local.get $cols) (local.get $c))) (i32.const 2)))
+          (local.get $apacked)
+          (i32.add (local.get $qm) (i32.shl (i32.mul (local.get $xi) (i32.mul (local.get $cols) (local.get $co))) (i32.const 2)))
+          (local.get $bpacked)
+          (i32.add (local.get $sums) (i32.shl (i32.mul (i32.add (i32.shl (local.get $k) (i32.const 4)) (local.get $xi)) (i32.mul (local.get $c) (local.get $co))) (i32.const 2)))
+          (i32.const 0) (i32.const 0) (i32.const 0) (local.get $co) (local.get $cols) (local.get $cols) (i32.const 1) (i32.const 1) (local.get $cols)
+          (i32.const 0) (local.get $c))
+        (local.set $xi (i32.add (local.get $xi) (i32.const 1)))
+        (br_if $products (i32.lt_u (local.get $xi) (i32.const 16))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $chunks))))
