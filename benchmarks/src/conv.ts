@@ -1,7 +1,7 @@
 // `node benchmarks/dist/conv.js [--quick] [--out FILE]`: conv2d at the U-Net's shapes and the U-Net's training step.
 // Forward against TensorFlow.js's WebAssembly backend (XNNPACK, one thread; it has no filter-gradient kernel, so only
 // the forward compares), on Rill's wasm backend on one thread and on both cores, as paired-round ratios; forward +
-// backward and the U-Net step (c = 32, batch 128) against PyTorch CPU when python3 has torch (2 threads,
+// backward and the U-Net step (c = 32, batch 128; three paired rounds, Rill then PyTorch) against PyTorch CPU when python3 has torch (2 threads,
 // OMP_WAIT_POLICY=PASSIVE); GFLOP/s as direct-convolution FLOPs (2·N·Co·Ho·Wo·C·kH·kW), beside the 1024³ matmul peak
 // measured on the same cores in the same run.
 import { spawnSync } from 'node:child_process';
@@ -139,26 +139,42 @@ function unetForwardFlops(c: number): number {
 }
 const stepFlops = 3 * 128 * unetForwardFlops(32); // forward, input gradient, weight gradient: 3 × the forward, 128 images
 const step = unetStep(32, 128);
-const rillStep = rate(step, quick ? 8 : 30);
-console.log(`\nU-Net step c = 32, batch 128: rill ${(1 / rillStep).toFixed(2)} s/step (${((stepFlops * rillStep) / 1e9).toFixed(1)} GFLOP/s, ${((100 * stepFlops * rillStep) / 1e9 / peak).toFixed(0)} % of peak)`);
 
 // PyTorch CPU, when python3 has torch (Debian's python3-torch)
-let torch: { torch: string; threads: number; conv: { shape: number[]; forward_s: number; forward_backward_s: number }[]; step: { seconds: number; params: number } } | null = null;
+type TorchRun = { torch: string; threads: number; conv: { shape: number[]; forward_s: number; forward_backward_s: number }[]; step: { seconds: number; params: number } };
 const script = fileURLToPath(new URL('../torch/unet_step.py', import.meta.url));
 // the first Python that imports torch: $RILL_PYTHON, python3 on the PATH, Debian's (where apt puts python3-torch)
 const py = [process.env.RILL_PYTHON, 'python3', '/usr/bin/python3'].find((c) => c && spawnSync(c, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
-if (py) {
-  const r = spawnSync(py, [script, '2', JSON.stringify(SHAPES), ...(quick ? ['--quick'] : [])], { encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' }, timeout: 900_000 });
-  if (r.status === 0) torch = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-  else console.log(`PyTorch: the script failed (${r.stderr.trim().split('\n').at(-1)})`);
-} else console.log('PyTorch: skipped (no python3 imports torch; apt-get install python3-torch)');
+if (!py) console.log('PyTorch: skipped (no python3 imports torch; apt-get install python3-torch)');
+/** One run of the PyTorch script (the conv shapes too when asked), or null with a line saying why. */
+function torchRun(shapes: typeof SHAPES): TorchRun | null {
+  if (!py) return null;
+  const r = spawnSync(py, [script, '2', JSON.stringify(shapes), ...(quick ? ['--quick'] : [])], { encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' }, timeout: 900_000 });
+  if (r.status === 0) return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as TorchRun;
+  console.log(`PyTorch: the script failed (${r.stderr.trim().split('\n').at(-1)})`);
+  return null;
+}
+
+// The step in paired rounds, Rill then PyTorch, so that both see the machine in the same state (a shared host's speed
+// drifts by tens of per cent over minutes); the ratio is the median round's, the spread the rounds' range.
+let torch: TorchRun | null = null;
+const stepRounds: { rillSecondsPerStep: number; torchSecondsPerStep: number | null; ratio: number | null }[] = [];
+for (let round = 0; round < (quick ? 1 : 3); round++) {
+  const rill = rate(step, quick ? 8 : 12);
+  const peer = torchRun(round === 0 ? SHAPES : []);
+  if (round === 0) torch = peer;
+  stepRounds.push({ rillSecondsPerStep: 1 / rill, torchSecondsPerStep: peer?.step.seconds ?? null, ratio: peer ? peer.step.seconds * rill : null });
+  console.log(`U-Net step c = 32, batch 128, round ${round + 1}: rill ${(1 / rill).toFixed(2)} s/step (${((stepFlops * rill) / 1e9).toFixed(1)} GFLOP/s direct-convolution-equivalent, ${((100 * stepFlops * rill) / 1e9 / peak).toFixed(0)} % of the matmul peak)${peer ? `, PyTorch ${peer.step.seconds.toFixed(2)} s/step → ${(peer.step.seconds * rill).toFixed(2)}×` : ''}`);
+}
+const byRatio = [...stepRounds].sort((a, b) => (a.ratio ?? 0) - (b.ratio ?? 0));
+const median = byRatio[byRatio.length >> 1];
 if (torch) {
   console.log(`PyTorch ${torch.torch}, ${torch.threads} threads:`);
   torch.conv.forEach((c, i) => {
     const f = flops(SHAPES[i]);
     console.log(`  conv2d ${fwdBwd[i].shape.padEnd(28)} fwd ${(f / c.forward_s / 1e9).toFixed(1)}  fwd+bwd ${((3 * f) / c.forward_backward_s / 1e9).toFixed(1)} GFLOP/s (rill fwd+bwd ${(fwdBwd[i].rillBothCores / ((3 * f) / c.forward_backward_s / 1e9)).toFixed(2)}×)`);
   });
-  console.log(`  U-Net step: ${torch.step.seconds.toFixed(2)} s/step → rill / PyTorch = ${(torch.step.seconds * rillStep).toFixed(2)}×`);
+  console.log(`  U-Net step: rill / PyTorch = ${median.ratio!.toFixed(2)}× (median of ${stepRounds.length} rounds; ${byRatio[0].ratio!.toFixed(2)}–${byRatio.at(-1)!.ratio!.toFixed(2)}×)`);
 }
 
 const result = {
@@ -171,7 +187,7 @@ const result = {
   peakGflops: peak,
   forward,
   forwardBackward: fwdBwd,
-  unetStep: { channels: 32, batch: 128, rillSecondsPerStep: 1 / rillStep, torchSecondsPerStep: torch?.step.seconds ?? null, ratio: torch ? torch.step.seconds * rillStep : null },
+  unetStep: { channels: 32, batch: 128, ...median, rounds: stepRounds, directEquivalentGflops: stepFlops / median.rillSecondsPerStep / 1e9 },
   torch,
 };
 if (outAt > 0) {
