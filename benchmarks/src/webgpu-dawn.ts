@@ -5,25 +5,17 @@
 import { writeFileSync } from 'node:fs';
 import * as F from '@rill/flowmatch';
 import * as T from '@rill/tensor';
-import { initWebGpu } from '@rill/tensor/webgpu';
+import { initWebGpu, useDawn } from '@rill/tensor/webgpu';
 
 const outIndex = process.argv.indexOf('--out');
 const outPath = outIndex > 0 ? process.argv[outIndex + 1] : null;
 const report: Record<string, unknown> = { node: process.version };
 
-/** Loads Dawn and exposes it as navigator.gpu, as a browser would. */
-async function exposeDawn(): Promise<void> {
-  const dawn = (await import('webgpu')) as unknown as { create(flags: string[]): unknown; globals: Record<string, unknown> };
-  Object.assign(globalThis, dawn.globals);
-  // DAWN_FLAGS: Dawn's own options, comma-separated (e.g. backend=vulkan)
-  const flags = (process.env.DAWN_FLAGS ?? '').split(',').filter(Boolean);
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawn.create(flags) }, configurable: true });
-}
-
 try {
-  await exposeDawn();
+  // Dawn's own options from $DAWN_FLAGS, comma-separated (e.g. backend=vulkan)
+  await useDawn((process.env.DAWN_FLAGS ?? '').split(',').filter(Boolean));
 } catch (e) {
-  console.log(`Dawn (the webgpu package) does not load here: ${(e as Error).message.split('\n')[0]}`);
+  console.log((e as Error).message);
   process.exit(0);
 }
 const info = await initWebGpu({ require: true });

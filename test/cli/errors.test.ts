@@ -35,7 +35,11 @@ const CASES: [string, string[], RegExp][] = [
   ['an unknown dataset', ['train', '--out', 'x.rill', '--data', 'spiralz'], /^rill train: --data 'spiralz' is neither a dataset \(moons,.*\) nor an existing CSV or \.npy file/],
   ['an unknown solver', ['sample', '--model', 'ok.rill', '--solver', 'rk5'], /^rill sample: --solver must be one of euler, midpoint, heun, rk4, dopri5, euler-maruyama, got 'rk5'/],
   ['an unknown activation', ['train', '--out', 'x.rill', '--act', 'swish'], /^rill train: --act must be one of selu, silu, relu, tanh, gelu, got 'swish'/],
-  ['an unknown backend', ['train', '--out', 'x.rill', '--backend', 'tpu'], /^rill train: --backend .*must be one of cpu, js, wasm, gpu/],
+  ['an unknown backend', ['train', '--out', 'x.rill', '--backend', 'tpu'], /^rill train: --backend .*must be one of cpu, js, wasm, gpu, webgpu/],
+  // Dawn is an optional peer, absent here (or, where installed, its native module needs a newer C++ runtime): a run
+  // asked for on the GPU stops instead of training on the CPU
+  ['webgpu without Dawn', ['train', '--out', 'x.rill', '--steps', '5', '--backend', 'webgpu'], /^rill train: --backend webgpu: Dawn (is not installed: `npm install webgpu`|\(the webgpu package\) does not load here)/],
+  ['a normalizing flow on webgpu', ['train', '--out', 'x.rill', '--kind', 'flow', '--backend', 'webgpu'], /^rill train: --backend webgpu trains flow matching \(--kind cfm\)/],
   ['a missing model file', ['sample', '--model', 'nope.rill'], /^rill sample: nope\.rill: cannot read the file \(ENOENT: no such file or folder\)/],
   ['a truncated model file', ['eval', '--model', 'truncated.rill'], /^rill eval: truncated\.rill: truncated/],
   ['a corrupted model file', ['sample', '--model', 'corrupted.rill', '--out', 'keep.csv'], /^rill sample: corrupted\.rill: corrupted \(payload checksum mismatch\)/],

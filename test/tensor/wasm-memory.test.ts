@@ -1,4 +1,4 @@
-// The wasm backend's memory: block sizes (size classes), the free-list heap (reuse, no overlaps), growth of a
+// The wasm backend's memory: block sizes (size classes), the free-list heap (reuse, no overlaps, merging when full), growth of a
 // non-shared memory (views detach: everything reads through fresh views) and of a shared one (old views stay valid),
 // and loading the kernels module (initWasm from bytes and from a URL, and its errors).
 // Long (~400 lines): the heap, growth and loading share one set of helpers over a real WebAssembly.Memory.
@@ -183,6 +183,30 @@ describe('WasmHeap', () => {
     const b = heap.alloc(PAGE);
     expect(b.ptr).toBeGreaterThan(a.ptr);
     expect(memory.buffer.byteLength).toBe(2 * PAGE);
+  });
+
+  it('at the maximum, free blocks of other size classes are merged to serve a request; live blocks keep their bytes', () => {
+    const memory = memoryOf(1, 1);
+    const heap = new I.WasmHeap(memory, false);
+    const blocks: ReturnType<I.WasmHeap['alloc']>[] = [];
+    while (heap.reservedBytes + 112 <= PAGE) blocks.push(heap.alloc(112));
+    const bytes = () => new Uint8Array(memory.buffer);
+    blocks.forEach((b, i) => bytes().fill(i % 251, b.ptr, b.ptr + b.bytes));
+    // free 20 neighbours in the middle and every other block of the first 40: only the 20 make a run of 2240 bytes
+    const run = blocks.slice(100, 120);
+    const scattered = blocks.slice(0, 40).filter((_, i) => i % 2 === 0);
+    for (const b of [...run, ...scattered]) heap.free(b);
+    const live = blocks.filter((b) => !run.includes(b) && !scattered.includes(b));
+    const got = heap.alloc(2000); // a class no block had; the memory cannot grow
+    expect(got.ptr).toBeGreaterThanOrEqual(run[0].ptr);
+    expect(got.ptr + got.bytes).toBeLessThanOrEqual(run[19].ptr + run[19].bytes);
+    expect(live.every((b) => bytes().subarray(b.ptr, b.ptr + b.bytes).every((v) => v === blocks.indexOf(b) % 251))).toBe(true);
+    // the run's rest (240 bytes) went back to the free lists: a 240-byte request takes it without growing
+    const rest = heap.alloc(240);
+    expect(rest.ptr).toBe(got.ptr + 2000);
+    // no run holds 4 KiB: a ValueError, and the heap still serves what fits (a scattered 112-byte block)
+    expect(() => heap.alloc(4096)).toThrow(/^wasm: cannot grow the WebAssembly memory/);
+    expect(scattered.map((b) => b.ptr)).toContain(heap.alloc(112).ptr);
   });
 
   it('near the maximum, where a quarter more does not fit, it grows by just what it needs', () => {

@@ -42,7 +42,7 @@ export const TRAIN_FLAGS: Flag[] = [
   { name: 'labels', kind: 'string', io: 'in', help: 'with --cond class and .npy data: a .npy file with the class of each row (integers 0, 1, …); a CSV has a label column instead' },
   { name: 'p-uncond', kind: 'number', min: 0, max: 1, default: DEFAULT_CONFIG.pUncond, help: 'with --cond class: the probability a training label is dropped to the null class' },
   { name: 'seed', kind: 'int', min: 0, max: MAX_SEED, default: 0, help: 'random seed (same seed, same run)' },
-  { name: 'backend', kind: 'choice', choices: ['cpu', 'js', 'wasm', 'gpu'], default: 'cpu', help: 'compute backend: cpu = the fastest CPU one (wasm where WebAssembly SIMD runs, on all cores)' },
+  { name: 'backend', kind: 'choice', choices: ['cpu', 'js', 'wasm', 'gpu', 'webgpu'], default: 'cpu', help: 'compute backend: cpu = the fastest CPU one (wasm where WebAssembly SIMD runs, on all cores); webgpu = a GPU through Dawn (npm install webgpu)' },
   { name: 'checkpoint-every', kind: 'int', min: 0, max: 100_000_000, default: 0, help: 'also save a checkpoint every N steps (0 = only at the end)' },
   { name: 'resume', kind: 'bool', default: false, help: 'continue the run saved in --out (--lr and --steps may change)' },
   { name: 'data-in-checkpoint', kind: 'choice', choices: ['copy', 'ref'], default: 'copy', help: 'points from a file: copied into the checkpoint (copy), or referenced by path and CRC-32 (ref: a small file; --resume checks the file is unchanged)' },
@@ -52,11 +52,15 @@ export const TRAIN_FLAGS: Flag[] = [
   { name: 'png', kind: 'string', io: 'out', help: 'also draw the loss curve to this PNG file' },
 ];
 
-/** Starts the backend by the names the library uses (`T.ready`): cpu, wasm, js, gpu; an unavailable one is a UsageError. */
+/**
+ * Starts the backend by the names the library uses (`T.ready`): cpu, wasm, js, gpu, webgpu; an unavailable one is a
+ * UsageError. webgpu (Dawn in Node) must start: a run asked for on the GPU never quietly trains on the CPU.
+ */
 export async function useBackend(command: string, name: string): Promise<void> {
   try {
-    const info = await T.ready({ backend: name as T.BackendChoice });
-    if (info.gpu) process.stderr.write(`gpu backend: ${info.gpu.renderer} (${info.gpu.version})\n`);
+    const info = await T.ready({ backend: name as T.BackendChoice, require: name === 'webgpu' ? true : undefined });
+    if (info.gpu && name === 'gpu') process.stderr.write(`gpu backend: ${info.gpu.renderer} (${info.gpu.version})\n`);
+    if (info.gpu && name === 'webgpu') process.stderr.write(`webgpu backend: ${info.gpu.vendor} ${info.gpu.description}\n`);
   } catch (e) {
     if (e instanceof T.BackendError) throw new UsageError(`rill ${command}: --backend ${name}: ${e.message.replace(/^[\w.]+: /, '')}`);
     throw e;
@@ -105,6 +109,7 @@ export async function train(v: Values): Promise<number> {
   const existing = statSync(out, { throwIfNoEntry: false })?.isFile() ?? false;
   if (v.resume && !existing) throw new UsageError(`rill train: --resume needs an existing checkpoint at --out ${out}`);
   if (!v.resume && existing && !v.force) throw new UsageError(`rill train: --out ${out} already exists; pass --resume to continue its run, or --force to replace it`);
+  if (v.backend === 'webgpu' && v.kind === 'flow') throw new UsageError('rill train: --backend webgpu trains flow matching (--kind cfm); a normalizing flow trains on the CPU backends');
   await useBackend('train', String(v.backend));
   const { config: inputs, custom } = resolveInputs(v);
   // The files the points came from (for --data-in-checkpoint ref).
@@ -187,10 +192,13 @@ export async function train(v: Values): Promise<number> {
   }
   const { steps } = trainer.config;
   let lastSaved: number | null = v.resume ? trainer.step : null; // the step of the last good checkpoint in --out
-  const save = () => {
+  // A backend that reads back only asynchronously (webgpu) steps with trainStepAsync and reads the weights before a save.
+  const asyncRead = Boolean(T.getBackend().asyncRead);
+  const save = async () => {
+    if (asyncRead) await T.prefetch(trainer.model.parameters().map((p) => p.value));
     // Never save a diverged model over a good one: the weights (not only the loss) must be finite.
     if (!weightsFinite(trainer)) throw diverged(trainer, custom, `the weights became NaN or ±∞ by step ${trainer.step}`, lastSaved);
-    const ckpt = trainer.checkpoint({ backend: T.getBackend().name });
+    const ckpt = asyncRead && trainer instanceof Trainer ? await trainer.checkpointAsync({ backend: T.getBackend().name }) : trainer.checkpoint({ backend: T.getBackend().name });
     if (v['data-in-checkpoint'] === 'ref') referToPoints(ckpt, pointFiles);
     saveCheckpoint(out, ckpt);
     lastSaved = trainer.step;
@@ -206,10 +214,10 @@ export async function train(v: Values): Promise<number> {
   const bar = progress(steps, trainer.step, Number(v['log-every']));
   try {
     while (trainer.step < steps && !signal) {
-      const loss = trainer.trainStep();
+      const loss = asyncRead && trainer instanceof Trainer ? await trainer.trainStepAsync() : trainer.trainStep();
       if (!Number.isFinite(loss)) throw diverged(trainer, custom, `the loss became ${loss} at step ${trainer.step}`, lastSaved);
       bar.update(trainer.step, loss);
-      if (Number(v['checkpoint-every']) > 0 && trainer.step % Number(v['checkpoint-every']) === 0) save();
+      if (Number(v['checkpoint-every']) > 0 && trainer.step % Number(v['checkpoint-every']) === 0) await save();
       if (performance.now() - yielded > 100) {
         await new Promise((r) => setImmediate(r)); // let a signal be handled, however long a step takes
         yielded = performance.now();
@@ -219,7 +227,10 @@ export async function train(v: Values): Promise<number> {
     bar.done();
     for (const s of SIGNALS) process.off(s, onSignal);
   }
-  save();
+  await save();
+  // The validation loss reads its result synchronously: on an asynchronous backend it runs on the CPU, whose weights
+  // were read back by the save.
+  if (asyncRead) T.setBackend('cpu');
   if (signal) {
     process.stderr.write(`${signal === 'SIGINT' ? 'interrupted' : `stopped by ${signal}`} at step ${trainer.step}: checkpoint saved to ${out}; continue with --resume\n`);
     return 128 + SIGNAL_NUMBERS[signal as NodeJS.Signals];

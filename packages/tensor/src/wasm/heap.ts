@@ -54,12 +54,27 @@ export class WasmHeap implements CpuMemory {
     this.shared = shared;
   }
 
-  /** A block of at least `bytes` bytes, 16-aligned; contents arbitrary. */
+  /**
+   * A block of at least `bytes` bytes, 16-aligned; contents arbitrary. From its size class's free list, else from the
+   * top (growing the memory); when the memory can grow no more, from the free blocks merged (reclaim).
+   */
   alloc(bytes: number): Block {
     const size = blockSize(bytes);
     const reused = this.#free.get(size)?.pop();
+    if (reused !== undefined) {
+      this.liveBytes += size;
+      return { ptr: reused, bytes: size };
+    }
+    const ptr = this.#bump(size) ?? this.#reclaim(size);
+    if (ptr === null) throw new ValueError('wasm', `cannot grow the WebAssembly memory to ${this.#top + size} bytes (its maximum is ${this.#maximum} bytes, and the free blocks merged hold no run of ${size})`);
     this.liveBytes += size;
-    if (reused !== undefined) return { ptr: reused, bytes: size };
+    return { ptr, bytes: size };
+  }
+
+  #maximum = 0;
+
+  /** `size` bytes at the top, growing the memory as needed; null when it cannot grow that far. */
+  #bump(size: number): number | null {
     const ptr = this.#top;
     const end = ptr + size;
     const have = this.memory.buffer.byteLength;
@@ -70,14 +85,57 @@ export class WasmHeap implements CpuMemory {
       } catch {
         try {
           this.memory.grow(pages);
-        } catch (e) {
-          this.liveBytes -= size;
-          throw new ValueError('wasm', `cannot grow the WebAssembly memory to ${end} bytes (${(e as Error).message})`);
+        } catch {
+          this.#maximum = this.memory.buffer.byteLength;
+          return null;
         }
       }
     }
     this.#top = end;
-    return { ptr, bytes: size };
+    return ptr;
+  }
+
+  /**
+   * The memory is full: the free blocks, whatever their size classes, are sorted by address and neighbours merged (a
+   * run of a batch-16 step's blocks can serve a batch-128 step's tensor). A run reaching the top gives its bytes back
+   * to the top; the first run of at least `size` bytes gives its start, its rest going back to the lists in blocks of
+   * size classes. Null when no run, nor the top, has room.
+   */
+  #reclaim(size: number): number | null {
+    const blocks = [...this.#free].flatMap(([bytes, ptrs]) => ptrs.map((ptr) => ({ ptr, bytes })));
+    if (blocks.length === 0) return null;
+    blocks.sort((a, b) => a.ptr - b.ptr);
+    this.#free.clear();
+    const runs: { ptr: number; bytes: number }[] = [];
+    for (const b of blocks) {
+      const last = runs.at(-1);
+      if (last && last.ptr + last.bytes === b.ptr) last.bytes += b.bytes;
+      else runs.push({ ...b });
+    }
+    const top = runs.at(-1)!;
+    if (top.ptr + top.bytes === this.#top) {
+      this.#top = top.ptr;
+      runs.pop();
+    }
+    const fit = runs.findIndex((r) => r.bytes >= size);
+    let ptr: number | null = null;
+    if (fit >= 0) {
+      ptr = runs[fit].ptr;
+      runs[fit] = { ptr: ptr + size, bytes: runs[fit].bytes - size };
+    }
+    for (const r of runs) this.#carve(r.ptr, r.bytes);
+    return ptr ?? this.#bump(size);
+  }
+
+  /** Puts bytes [ptr, ptr + bytes) back on the free lists as blocks of size classes, largest first. */
+  #carve(ptr: number, bytes: number): void {
+    while (bytes >= ALIGN) {
+      const step = bytes <= 4096 ? ALIGN : 2 ** (Math.floor(Math.log2(bytes)) - 3);
+      const size = Math.floor(bytes / step) * step; // a size class (blockSize(size) === size)
+      this.free({ ptr, bytes: size });
+      this.liveBytes += size; // free() counts it out; it was never counted in
+      [ptr, bytes] = [ptr + size, bytes - size];
+    }
   }
 
   /** Returns a block (a Block from alloc) to the free list of its size; freeing the same block twice is not detected. */
