@@ -4,7 +4,8 @@
 // backward and the U-Net step (c = 32, batch 128; three paired rounds, Rill then PyTorch) against PyTorch CPU when python3 has torch (2 threads,
 // OMP_WAIT_POLICY=PASSIVE); GFLOP/s as direct-convolution FLOPs (2·N·Co·Ho·Wo·C·kH·kW), beside the 1024³ matmul peak
 // measured on the same cores in the same run.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -118,6 +119,66 @@ const [ma, mb] = [T.keep(T.rand([1024, 1024])), T.keep(T.rand([1024, 1024]))];
 const peak = rate({ name: 'matmul 1024³', group: 'wasm', unit: 'GFLOP/s', work: 2 * 1024 ** 3 / 1e9, fn: () => T.tidy(() => void T.matmul(ma, mb).data) }, quick ? 1 : 4);
 console.log(`matmul 1024³ on both cores: ${peak.toFixed(1)} GFLOP/s (the peak the efficiencies below divide by)\n`);
 
+// The U-Net step first, on a fresh heap (its activations for backward take ~1.1 GB of the 2 GiB wasm memory).
+const stepFlops = 3 * 128 * unetForwardFlops(32); // forward, input gradient, weight gradient: 3 × the forward, 128 images
+const step = unetStep(32, 128);
+
+// PyTorch CPU, when python3 has torch (Debian's python3-torch)
+type TorchRun = { torch: string; threads: number; conv: { shape: number[]; forward_s: number; forward_backward_s: number }[]; step: { seconds: number; params: number } };
+const script = fileURLToPath(new URL('../torch/unet_step.py', import.meta.url));
+// the first Python that imports torch: $RILL_PYTHON, python3 on the PATH, Debian's (where apt puts python3-torch)
+const py = [process.env.RILL_PYTHON, 'python3', '/usr/bin/python3'].find((c) => c && spawnSync(c, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
+if (!py) console.log('PyTorch: skipped (no python3 imports torch; apt-get install python3-torch)');
+/**
+ * The PyTorch script serving steps (--serve): it first runs the conv shapes, then answers each request "k" with the
+ * mean time of k steps; null (with a line saying why) where it cannot run.
+ */
+async function torchServer(): Promise<{ info: TorchRun; steps(k: number): Promise<number>; close(): void } | null> {
+  if (!py) return null;
+  const child = spawn(py, [script, '2', JSON.stringify(SHAPES), '--serve', ...(quick ? ['--quick'] : [])], { env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const next = async () => {
+    const line = await lines.next();
+    if (line.done) throw new Error(stderr.trim().split('\n').at(-1) ?? 'the script ended');
+    return JSON.parse(line.value) as Record<string, unknown>;
+  };
+  try {
+    const info = (await next()) as unknown as TorchRun;
+    return {
+      info,
+      steps: async (k) => {
+        child.stdin!.write(`${k}\n`);
+        return (await next()).seconds as number;
+      },
+      close: () => child.stdin!.end(),
+    };
+  } catch (e) {
+    console.log(`PyTorch: the script failed (${(e as Error).message})`);
+    return null;
+  }
+}
+
+// The step in paired rounds, a few Rill steps then a few PyTorch steps, alternating: a shared host's speed drifts by
+// tens of per cent over minutes, and each pair sees it in the same state. The ratio is the median round's, the spread
+// the rounds' range.
+const server = await torchServer();
+const torch: TorchRun | null = server?.info ?? null;
+const stepRounds: { rillSecondsPerStep: number; torchSecondsPerStep: number | null; ratio: number | null }[] = [];
+step.fn();
+for (let round = 0; round < (quick ? 2 : 8); round++) {
+  const start = performance.now();
+  for (let i = 0; i < 2; i++) step.fn();
+  const rill = (performance.now() - start) / 2000;
+  const peer = server ? await server.steps(3) : null;
+  stepRounds.push({ rillSecondsPerStep: rill, torchSecondsPerStep: peer, ratio: peer ? peer / rill : null });
+  console.log(`U-Net step c = 32, batch 128, round ${round + 1}: rill ${rill.toFixed(2)} s/step (${(stepFlops / rill / 1e9).toFixed(1)} GFLOP/s direct-convolution-equivalent, ${((100 * stepFlops) / rill / 1e9 / peak).toFixed(0)} % of the matmul peak)${peer ? `, PyTorch ${peer.toFixed(2)} s/step → ${(peer / rill).toFixed(2)}×` : ''}`);
+}
+server?.close();
+const byRatio = [...stepRounds].sort((a, b) => (a.ratio ?? 1 / a.rillSecondsPerStep) - (b.ratio ?? 1 / b.rillSecondsPerStep));
+const median = byRatio[byRatio.length >> 1];
+
 const forward = SHAPES.map((shape) => {
   const peer = tfjsConv(shape);
   const one = pairedRatio(rillConv(shape, 'wasm-1t'), peer, rounds, roundMs);
@@ -137,37 +198,6 @@ function unetForwardFlops(c: number): number {
   return conv(1, c, 28) + res(c, c, 28) + conv(c, 2 * c, 14) + res(2 * c, 2 * c, 14) + conv(2 * c, 4 * c, 7) + res(4 * c, 4 * c, 7)
     + conv(4 * c, 2 * c, 14) + res(4 * c, 2 * c, 14) + conv(2 * c, c, 28) + res(2 * c, c, 28) + conv(c, 1, 28);
 }
-const stepFlops = 3 * 128 * unetForwardFlops(32); // forward, input gradient, weight gradient: 3 × the forward, 128 images
-const step = unetStep(32, 128);
-
-// PyTorch CPU, when python3 has torch (Debian's python3-torch)
-type TorchRun = { torch: string; threads: number; conv: { shape: number[]; forward_s: number; forward_backward_s: number }[]; step: { seconds: number; params: number } };
-const script = fileURLToPath(new URL('../torch/unet_step.py', import.meta.url));
-// the first Python that imports torch: $RILL_PYTHON, python3 on the PATH, Debian's (where apt puts python3-torch)
-const py = [process.env.RILL_PYTHON, 'python3', '/usr/bin/python3'].find((c) => c && spawnSync(c, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
-if (!py) console.log('PyTorch: skipped (no python3 imports torch; apt-get install python3-torch)');
-/** One run of the PyTorch script (the conv shapes too when asked), or null with a line saying why. */
-function torchRun(shapes: typeof SHAPES): TorchRun | null {
-  if (!py) return null;
-  const r = spawnSync(py, [script, '2', JSON.stringify(shapes), ...(quick ? ['--quick'] : [])], { encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' }, timeout: 900_000 });
-  if (r.status === 0) return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as TorchRun;
-  console.log(`PyTorch: the script failed (${r.stderr.trim().split('\n').at(-1)})`);
-  return null;
-}
-
-// The step in paired rounds, Rill then PyTorch, so that both see the machine in the same state (a shared host's speed
-// drifts by tens of per cent over minutes); the ratio is the median round's, the spread the rounds' range.
-let torch: TorchRun | null = null;
-const stepRounds: { rillSecondsPerStep: number; torchSecondsPerStep: number | null; ratio: number | null }[] = [];
-for (let round = 0; round < (quick ? 1 : 3); round++) {
-  const rill = rate(step, quick ? 8 : 12);
-  const peer = torchRun(round === 0 ? SHAPES : []);
-  if (round === 0) torch = peer;
-  stepRounds.push({ rillSecondsPerStep: 1 / rill, torchSecondsPerStep: peer?.step.seconds ?? null, ratio: peer ? peer.step.seconds * rill : null });
-  console.log(`U-Net step c = 32, batch 128, round ${round + 1}: rill ${(1 / rill).toFixed(2)} s/step (${((stepFlops * rill) / 1e9).toFixed(1)} GFLOP/s direct-convolution-equivalent, ${((100 * stepFlops * rill) / 1e9 / peak).toFixed(0)} % of the matmul peak)${peer ? `, PyTorch ${peer.step.seconds.toFixed(2)} s/step → ${(peer.step.seconds * rill).toFixed(2)}×` : ''}`);
-}
-const byRatio = [...stepRounds].sort((a, b) => (a.ratio ?? 0) - (b.ratio ?? 0));
-const median = byRatio[byRatio.length >> 1];
 if (torch) {
   console.log(`PyTorch ${torch.torch}, ${torch.threads} threads:`);
   torch.conv.forEach((c, i) => {

@@ -2,6 +2,7 @@
 # same U-Net training step (Rill's UNet at c = 32: channels c, 2c, 4c; residual blocks of group norm, SiLU and 3 × 3
 # convolutions with the time and class embeddings added; batch 128; Adam 1e-3; the CFM loss), timed here and printed
 # as JSON. Threads: argv[1] (default 2). Run with OMP_WAIT_POLICY=PASSIVE so idle OpenMP threads do not spin.
+# --serve: after the conv shapes, step on request (a line k: k steps, answered with their mean), for paired rounds.
 import json, math, sys, time
 import torch
 import torch.nn as nn
@@ -92,5 +93,17 @@ def step():
     opt.step()
 
 
-result["step"] = {"batch": 128, "channels": 32, "params": sum(p.numel() for p in model.parameters()), "seconds": timed(step, 3 if quick else 15)}
-print(json.dumps(result))
+if "--serve" in sys.argv:
+    # Paired rounds with a caller (benchmarks/src/conv.ts): each line "k" runs k steps and answers their mean time, so
+    # the two sides alternate within seconds and see the machine in the same state.
+    step()
+    print(json.dumps(result), flush=True)
+    for line in sys.stdin:
+        k = int(line)
+        start = time.perf_counter()
+        for _ in range(k):
+            step()
+        print(json.dumps({"seconds": (time.perf_counter() - start) / k}), flush=True)
+else:
+    result["step"] = {"batch": 128, "channels": 32, "params": sum(p.numel() for p in model.parameters()), "seconds": timed(step, 3 if quick else 15)}
+    print(json.dumps(result))
