@@ -46,30 +46,14 @@ export function wasmConv(parts: WasmParts, ptr: (t: Tensor) => number) {
 
   /**
    * The same for 3×3 filters at stride 1 by Winograd's F(2×2, 3×3) (winograd.wat): U[ξ] (C × Co) = (G g Gᵀ)[ξ] for
-   * each filter g = w[o, c], made here in float64 and rounded once, packed for the matmul kernel; the images on the
-   * threads. G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
+   * each filter g = w[o, c] (winogradFilters, in float64 and rounded once), packed for the matmul kernel; the
+   * filters, then the images, on the threads.
    */
   function forwardWinograd(x: number, w: number, b: number, y: number, d: ConvDims): void {
     const [th, tw4] = [Math.ceil(d.ho / 2), Math.ceil(Math.ceil(d.wo / 2) / 4) * 4];
     const [tiles, padded] = [th * tw4, d.c * (2 * th + 2) * (2 * tw4 + 2)];
     withScratch([16 * d.c * d.co, 16 * d.c * d.co, parts.parts * (16 * tiles * (d.c + d.co) + padded)], (u, uPacked, scratch) => {
-      const [ws, us] = [heap.view({ ptr: w, bytes: 0 }, 'float32', d.co * d.c * 9), heap.view({ ptr: u, bytes: 0 }, 'float32', 16 * d.c * d.co)];
-      const t = new Float64Array(12); // G·g, 4 × 3
-      for (let o = 0; o < d.co; o++)
-        for (let c = 0; c < d.c; c++) {
-          const g = (r: number, s: number) => ws[(o * d.c + c) * 9 + 3 * r + s];
-          for (let s = 0; s < 3; s++) {
-            t[s] = g(0, s);
-            t[3 + s] = (g(0, s) + g(1, s) + g(2, s)) / 2;
-            t[6 + s] = (g(0, s) - g(1, s) + g(2, s)) / 2;
-            t[9 + s] = g(2, s);
-          }
-          for (let r = 0; r < 4; r++) {
-            const [t0, t1, t2] = [t[3 * r], t[3 * r + 1], t[3 * r + 2]];
-            const row = [t0, (t0 + t1 + t2) / 2, (t0 - t1 + t2) / 2, t2]; // (G·g)·Gᵀ, row r
-            for (let s = 0; s < 4; s++) us[(4 * r + s) * d.c * d.co + c * d.co + o] = row[s];
-          }
-        }
+      parts.each(kernels, 'winogradFilters', [w, u, d.c, d.co], d.co);
       for (let xi = 0; xi < 16; xi++) kernels.packB(u + 4 * xi * d.c * d.co, uPacked + 4 * xi * d.c * d.co, d.c, d.co, d.co, 1);
       parts.each(kernels, 'convWinograd', [x, uPacked, b, y, scratch, d.c, d.h, d.w, d.ph, d.pw, d.ho, d.wo, d.co], d.n);
     });
@@ -77,8 +61,8 @@ export function wasmConv(parts: WasmParts, ptr: (t: Tensor) => number) {
 
   /**
    * dw for 3×3 filters at stride 1, the adjoint of forwardWinograd: with Q = A dY Aᵀ per output tile, dU[ξ] = Σ_tiles
-   * V[ξ]ᵀ·Q[ξ] (the threads sum fixed chunks of images, added here in order), then dw[o, c] = Gᵀ dU G, in float64 and
-   * rounded once. Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1].
+   * V[ξ]ᵀ·Q[ξ] (the threads sum fixed chunks of images, added here in order), then dw[o, c] = Gᵀ dU G
+   * (winogradFilterGrads, in float64 and rounded once).
    */
   function weightGradWinograd(x: number, dy: number, d: ConvDims): Block {
     const [th, tw4] = [Math.ceil(d.ho / 2), Math.ceil(Math.ceil(d.wo / 2) / 4) * 4];
@@ -89,22 +73,7 @@ export function wasmConv(parts: WasmParts, ptr: (t: Tensor) => number) {
     withScratch([chunks * plane, parts.parts * size], (sums, scratch) => {
       parts.each(kernels, 'convWinogradWeightGrad', [x, dy, sums, scratch, d.c, d.h, d.w, d.ph, d.pw, d.ho, d.wo, d.co, WEIGHT_GRAD_CHUNK, d.n], chunks);
       for (let q = 1; q < chunks; q++) kernels.add(sums, 1, sums + 4 * q * plane, 1, sums, plane);
-      const [du, out] = [heap.view({ ptr: sums, bytes: 0 }, 'float32', plane), heap.view(dw, 'float32', d.co * d.c * 9)];
-      const t = new Float64Array(12); // Gᵀ·dU, 3 × 4
-      for (let c = 0; c < d.c; c++)
-        for (let o = 0; o < d.co; o++) {
-          const u = (r: number, s: number) => du[(4 * r + s) * d.c * d.co + c * d.co + o];
-          for (let s = 0; s < 4; s++) {
-            t[s] = u(0, s) + (u(1, s) + u(2, s)) / 2;
-            t[4 + s] = (u(1, s) - u(2, s)) / 2;
-            t[8 + s] = (u(1, s) + u(2, s)) / 2 + u(3, s);
-          }
-          for (let r = 0; r < 3; r++) {
-            const [t0, t1, t2, t3] = [t[4 * r], t[4 * r + 1], t[4 * r + 2], t[4 * r + 3]];
-            const at = (o * d.c + c) * 9 + 3 * r; // (Gᵀ·dU)·G, row r
-            [out[at], out[at + 1], out[at + 2]] = [t0 + (t1 + t2) / 2, (t1 - t2) / 2, (t1 + t2) / 2 + t3];
-          }
-        }
+      parts.each(kernels, 'winogradFilterGrads', [sums, dw.ptr, d.c, d.co], d.co);
     });
     return dw;
   }

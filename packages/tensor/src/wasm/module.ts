@@ -77,6 +77,10 @@ export interface Kernels extends ElementwiseKernels {
   convWinograd(...args: number[]): void;
   /** Chunks [start, end) of a 3×3 stride-1 conv2d's weight gradient by Winograd (see winograd.wat), with part `part`'s scratch. */
   convWinogradWeightGrad(...args: number[]): void;
+  /** Output channels [start, end) of Winograd's filter transform U[ξ] = (G g Gᵀ)[ξ] (w, u, c, co): see winograd.wat. */
+  winogradFilters(...args: number[]): void;
+  /** Output channels [start, end) of dw = Gᵀ dU G from the summed dU[ξ] (du, dw, c, co): see winograd.wat. */
+  winogradFilterGrads(...args: number[]): void;
   /** Images [start, end) of conv2d's input gradient by columns and col2im (see conv.wat), with part `part`'s scratch. */
   convInputGrad(...args: number[]): void;
   /** Chunks [start, end) of conv2d's weight gradient (see conv.wat), with part `part`'s scratch. */
@@ -84,14 +88,14 @@ export interface Kernels extends ElementwiseKernels {
 }
 
 /** The kernels that run over a range of items [start, end) with a part's scratch: what Kernels.each splits. */
-export const EACH_KERNELS = ['convForward', 'convWinograd', 'convInputGrad', 'convWeightGrad', 'convWinogradWeightGrad', 'groupNorm', 'groupNormBackward', 'upsample2x', 'upsample2xGrad', 'sumTrailing'] as const;
+export const EACH_KERNELS = ['convForward', 'convWinograd', 'convInputGrad', 'convWeightGrad', 'convWinogradWeightGrad', 'groupNorm', 'groupNormBackward', 'upsample2x', 'upsample2xGrad', 'sumTrailing', 'winogradFilters', 'winogradFilterGrads'] as const;
 /** One of EACH_KERNELS. */
 export type EachKernel = (typeof EACH_KERNELS)[number];
 
 /** Every export the kernels module must have: the hand-written kernels and those of each `simd` op. */
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'matmul', 'packA', 'packB', 'sumRows', 'adam', 'im2col', 'col2im', 'im2colPanels', 'unpanel', 'convForward', 'convWinograd', 'convInputGrad', 'convWeightGrad', 'convWinogradWeightGrad', 'groupNorm', 'groupNormBackward',
-  'upsample2x', 'upsample2xGrad', 'sumTrailing',
+  'upsample2x', 'upsample2xGrad', 'sumTrailing', 'winogradFilters', 'winogradFilterGrads',
   ...SIMD_UNARY_OPS.flatMap((op) => [op, `${op}Grad`, `${op}GradRows`] as const),
   ...SIMD_BINARY_OPS,
 ];

@@ -305,3 +305,97 @@
         (br_if $products (i32.lt_u (local.get $xi) (i32.const 16))))
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br $chunks))))
+
+;; Output channels [start, end) of the filters' transform U[ξ][c, o] = (G g Gᵀ)[ξ] for g = w[o, c] (3×3), written as
+;; the 16 matrices U[ξ] (C × Co, row-major), in float64 and rounded once. G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
+(func (export "winogradFilters") (param $w i32) (param $u i32) (param $c i32) (param $co i32) (param $start i32) (param $end i32) (param $part i32)
+  (local $o i32) (local $ci i32) (local $g i32) (local $at i32) (local $slab i32) (local $s i32) (local $r i32)
+  (local $g0 f64) (local $g1 f64) (local $g2 f64) (local $t0 f64) (local $t1 f64) (local $t2 f64)
+  (local.set $slab (i32.shl (i32.mul (local.get $c) (local.get $co)) (i32.const 2)))
+  (local.set $o (local.get $start))
+  (block $done
+    (loop $outputs
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (local.set $ci (i32.const 0))
+      (loop $inputs
+        (local.set $g (i32.add (local.get $w) (i32.mul (i32.add (i32.mul (local.get $o) (local.get $c)) (local.get $ci)) (i32.const 36))))
+        (local.set $at (i32.add (local.get $u) (i32.shl (i32.add (i32.mul (local.get $ci) (local.get $co)) (local.get $o)) (i32.const 2))))
+        ;; row r of G·g, then (G·g)·Gᵀ's row r: t0, (t0 + t1 + t2)/2, (t0 − t1 + t2)/2, t2
+        (local.set $r (i32.const 0))
+        (loop $rows
+          (local.set $s (i32.const 0))
+          ;; column s of g: g0, g1, g2 → (G·g)[r, s]
+          (loop $columns
+            (local.set $g0 (f64.promote_f32 (f32.load (i32.add (local.get $g) (i32.shl (local.get $s) (i32.const 2))))))
+            (local.set $g1 (f64.promote_f32 (f32.load offset=12 (i32.add (local.get $g) (i32.shl (local.get $s) (i32.const 2))))))
+            (local.set $g2 (f64.promote_f32 (f32.load offset=24 (i32.add (local.get $g) (i32.shl (local.get $s) (i32.const 2))))))
+            (local.set $t2 (local.get $t1)) (local.set $t1 (local.get $t0)) ;; shift: after s = 2, t0 t1 t2 hold columns 2 1 0
+            (local.set $t0
+              (if (result f64) (i32.eqz (local.get $r)) (then (local.get $g0))
+                (else (if (result f64) (i32.eq (local.get $r) (i32.const 1))
+                  (then (f64.div (f64.add (f64.add (local.get $g0) (local.get $g1)) (local.get $g2)) (f64.const 2)))
+                  (else (if (result f64) (i32.eq (local.get $r) (i32.const 2))
+                    (then (f64.div (f64.add (f64.sub (local.get $g0) (local.get $g1)) (local.get $g2)) (f64.const 2)))
+                    (else (local.get $g2))))))))
+            (local.set $s (i32.add (local.get $s) (i32.const 1)))
+            (br_if $columns (i32.lt_u (local.get $s) (i32.const 3))))
+          ;; now t2 = (G·g)[r, 0], t1 = [r, 1], t0 = [r, 2]
+          (f32.store (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.shl (local.get $r) (i32.const 2)))) (f32.demote_f64 (local.get $t2)))
+          (f32.store (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.add (i32.shl (local.get $r) (i32.const 2)) (i32.const 1))))
+            (f32.demote_f64 (f64.div (f64.add (f64.add (local.get $t2) (local.get $t1)) (local.get $t0)) (f64.const 2))))
+          (f32.store (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.add (i32.shl (local.get $r) (i32.const 2)) (i32.const 2))))
+            (f32.demote_f64 (f64.div (f64.add (f64.sub (local.get $t2) (local.get $t1)) (local.get $t0)) (f64.const 2))))
+          (f32.store (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.add (i32.shl (local.get $r) (i32.const 2)) (i32.const 3))))
+            (f32.demote_f64 (local.get $t0)))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br_if $rows (i32.lt_u (local.get $r) (i32.const 4))))
+        (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
+        (br_if $inputs (i32.lt_u (local.get $ci) (local.get $c))))
+      (local.set $o (i32.add (local.get $o) (i32.const 1)))
+      (br $outputs))))
+
+;; Output channels [start, end) of dw[o, c] = Gᵀ dU[·][c, o] G (dU: the 16 summed C × Co matrices), in float64 and
+;; rounded once. Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]: a row (u0, u1, u2, u3) ↦ (u0 + (u1 + u2)/2, (u1 − u2)/2, (u1 + u2)/2 + u3).
+(func (export "winogradFilterGrads") (param $du i32) (param $dw i32) (param $c i32) (param $co i32) (param $start i32) (param $end i32) (param $part i32)
+  (local $o i32) (local $ci i32) (local $at i32) (local $slab i32) (local $r i32) (local $s i32) (local $out i32)
+  (local $u0 f64) (local $u1 f64) (local $u2 f64) (local $u3 f64)
+  (local $a0 f64) (local $a1 f64) (local $a2 f64) (local $a3 f64) (local $b0 f64) (local $b1 f64) (local $b2 f64) (local $b3 f64)
+  (local $c0 f64) (local $c1 f64) (local $c2 f64) (local $c3 f64)
+  (local.set $slab (i32.shl (i32.mul (local.get $c) (local.get $co)) (i32.const 2)))
+  (local.set $o (local.get $start))
+  (block $done
+    (loop $outputs
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (local.set $ci (i32.const 0))
+      (loop $inputs
+        (local.set $at (i32.add (local.get $du) (i32.shl (i32.add (i32.mul (local.get $ci) (local.get $co)) (local.get $o)) (i32.const 2))))
+        ;; Gᵀ·dU: for each column s, rows a (0), b (1), c (2) of the 3 × 4 product
+        (local.set $s (i32.const 0))
+        (loop $columns
+          (local.set $u0 (f64.promote_f32 (f32.load (i32.add (local.get $at) (i32.mul (local.get $slab) (local.get $s))))))
+          (local.set $u1 (f64.promote_f32 (f32.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.add (local.get $s) (i32.const 4)))))))
+          (local.set $u2 (f64.promote_f32 (f32.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.add (local.get $s) (i32.const 8)))))))
+          (local.set $u3 (f64.promote_f32 (f32.load (i32.add (local.get $at) (i32.mul (local.get $slab) (i32.add (local.get $s) (i32.const 12)))))))
+          (local.set $a3 (local.get $a2)) (local.set $a2 (local.get $a1)) (local.set $a1 (local.get $a0))
+          (local.set $b3 (local.get $b2)) (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $b0))
+          (local.set $c3 (local.get $c2)) (local.set $c2 (local.get $c1)) (local.set $c1 (local.get $c0))
+          (local.set $a0 (f64.add (local.get $u0) (f64.div (f64.add (local.get $u1) (local.get $u2)) (f64.const 2))))
+          (local.set $b0 (f64.div (f64.sub (local.get $u1) (local.get $u2)) (f64.const 2)))
+          (local.set $c0 (f64.add (f64.div (f64.add (local.get $u1) (local.get $u2)) (f64.const 2)) (local.get $u3)))
+          (local.set $s (i32.add (local.get $s) (i32.const 1)))
+          (br_if $columns (i32.lt_u (local.get $s) (i32.const 4))))
+        ;; now a3 … a0 hold row a's columns 0 … 3 (likewise b, c); ·G: (x0 + (x1 + x2)/2, (x1 − x2)/2, (x1 + x2)/2 + x3)
+        (local.set $out (i32.add (local.get $dw) (i32.mul (i32.add (i32.mul (local.get $o) (local.get $c)) (local.get $ci)) (i32.const 36))))
+        (f32.store (local.get $out) (f32.demote_f64 (f64.add (local.get $a3) (f64.div (f64.add (local.get $a2) (local.get $a1)) (f64.const 2)))))
+        (f32.store offset=4 (local.get $out) (f32.demote_f64 (f64.div (f64.sub (local.get $a2) (local.get $a1)) (f64.const 2))))
+        (f32.store offset=8 (local.get $out) (f32.demote_f64 (f64.add (f64.div (f64.add (local.get $a2) (local.get $a1)) (f64.const 2)) (local.get $a0))))
+        (f32.store offset=12 (local.get $out) (f32.demote_f64 (f64.add (local.get $b3) (f64.div (f64.add (local.get $b2) (local.get $b1)) (f64.const 2)))))
+        (f32.store offset=16 (local.get $out) (f32.demote_f64 (f64.div (f64.sub (local.get $b2) (local.get $b1)) (f64.const 2))))
+        (f32.store offset=20 (local.get $out) (f32.demote_f64 (f64.add (f64.div (f64.add (local.get $b2) (local.get $b1)) (f64.const 2)) (local.get $b0))))
+        (f32.store offset=24 (local.get $out) (f32.demote_f64 (f64.add (local.get $c3) (f64.div (f64.add (local.get $c2) (local.get $c1)) (f64.const 2)))))
+        (f32.store offset=28 (local.get $out) (f32.demote_f64 (f64.div (f64.sub (local.get $c2) (local.get $c1)) (f64.const 2))))
+        (f32.store offset=32 (local.get $out) (f32.demote_f64 (f64.add (f64.div (f64.add (local.get $c2) (local.get $c1)) (f64.const 2)) (local.get $c0))))
+        (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
+        (br_if $inputs (i32.lt_u (local.get $ci) (local.get $c))))
+      (local.set $o (i32.add (local.get $o) (i32.const 1)))
+      (br $outputs))))
