@@ -4,8 +4,7 @@
 // backward and the U-Net step (c = 32, batch 128; three paired rounds, Rill then PyTorch) against PyTorch CPU when python3 has torch (2 threads,
 // OMP_WAIT_POLICY=PASSIVE); GFLOP/s as direct-convolution FLOPs (2·N·Co·Ho·Wo·C·kH·kW), beside the 1024³ matmul peak
 // measured on the same cores in the same run.
-import { spawn, spawnSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import * as T from '@rill/tensor';
 import { initThreads } from '@rill/tensor/threads';
 import { initPeers, PEER_VERSIONS } from './peers.js';
 import { pairedRatio, type Task } from './timing.js';
+import { serveScript } from './torch-peer.js';
 
 const quick = process.argv.includes('--quick');
 const outAt = process.argv.indexOf('--out');
@@ -135,25 +135,10 @@ if (!py) console.log('PyTorch: skipped (no python3 imports torch; apt-get instal
  */
 async function torchServer(): Promise<{ info: TorchRun; steps(k: number): Promise<number>; close(): void } | null> {
   if (!py) return null;
-  const child = spawn(py, [script, '2', JSON.stringify(SHAPES), '--serve', ...(quick ? ['--quick'] : [])], { env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' }, stdio: ['pipe', 'pipe', 'pipe'] });
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const next = async () => {
-    const line = await lines.next();
-    if (line.done) throw new Error(stderr.trim().split('\n').at(-1) ?? 'the script ended');
-    return JSON.parse(line.value) as Record<string, unknown>;
-  };
+  const server = serveScript(py, [script, '2', JSON.stringify(SHAPES), '--serve', ...(quick ? ['--quick'] : [])]);
   try {
-    const info = (await next()) as unknown as TorchRun;
-    return {
-      info,
-      steps: async (k) => {
-        child.stdin!.write(`${k}\n`);
-        return (await next()).seconds as number;
-      },
-      close: () => child.stdin!.end(),
-    };
+    const info = (await server.ask()) as unknown as TorchRun;
+    return { info, steps: async (k) => (await server.ask(String(k))).seconds as number, close: server.close };
   } catch (e) {
     console.log(`PyTorch: the script failed (${(e as Error).message})`);
     return null;

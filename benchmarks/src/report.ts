@@ -52,11 +52,11 @@ export interface Ratio {
   goal: number;
 }
 
-/** Writes results/<date>.json and results/<date>.md under `dir`; returns the Markdown path. */
-export function writeResults(dir: string, m: Meta, rows: Row[], ratios: Ratio[]): string {
+/** Writes results/<date>.json (with `extra`'s fields) and results/<date>.md under `dir`; returns the Markdown path. */
+export function writeResults(dir: string, m: Meta, rows: Row[], ratios: Ratio[], extra: Record<string, unknown> = {}): string {
   mkdirSync(dir, { recursive: true });
   const stamp = m.date.slice(0, 19).replace(/:/g, '-');
-  writeFileSync(join(dir, `${stamp}.json`), JSON.stringify({ meta: m, rows, ratios }, null, 2));
+  writeFileSync(join(dir, `${stamp}.json`), JSON.stringify({ meta: m, rows, ratios, ...extra }, null, 2));
   const md = [
     `# Rill benchmarks — ${m.date}`,
     '',

@@ -1,4 +1,4 @@
-// `npx pnpm@12.4.2 bench [--quick] [--gpu]`: Rill next to TensorFlow.js in one run; prints tables and the target
+// `npx pnpm@12.4.2 bench [--quick] [--gpu] [--peers torch]`: Rill next to TensorFlow.js (and PyTorch CPU) in one run; prints tables and the target
 // ratios, writes benchmarks/results/<date>.json and .md. See benchmarks/README.md for what each number means.
 import { fileURLToPath } from 'node:url';
 import * as T from '@rill/tensor';
@@ -9,6 +9,7 @@ import { initPeers, PEERS, PEER_VERSIONS, peerMatmul, peerTrainStep } from './pe
 import { meta, printTable, writeResults, type Ratio, type Row } from './report.js';
 import { CPU_BACKENDS, matmulShapes, rillElementwiseTasks, rillMatmulTasks, rillTrainTask } from './suites.js';
 import { measure, pairedRatio, type Task } from './timing.js';
+import { torchSection } from './torch-section.js';
 
 const quick = process.argv.includes('--quick');
 const m = meta(quick, PEER_VERSIONS);
@@ -43,6 +44,12 @@ if (process.argv.includes('--gpu')) {
   rows.push(...gpuRows);
 }
 
+// `--peers torch`: the training steps against PyTorch CPU, the efficiency column and the step's profile
+const peersAt = process.argv.indexOf('--peers');
+const withTorch = peersAt > 0 && (process.argv[peersAt + 1] ?? '').split(',').includes('torch');
+const peakRow = rows.find((r) => r.name === 'rill matmul op (wasm, both cores) 1024³') ?? rows.find((r) => r.name === 'rill matmul op (wasm, both cores) 256³');
+const torch = withTorch ? await torchSection(quick, peakRow!.median, true) : null;
+
 const find = (name: string) => rows.find((r) => r.name === name)!.median;
 const task = (name: string) => allTasks.find((t) => t.name === name)!;
 // The targets: Rill against the peer in alternating rounds (pairedRatio), on Rill's best CPU backend for the row.
@@ -65,5 +72,12 @@ const ratios: Ratio[] = [
 ];
 console.log('\ntargets (Rill / peer, higher is better; the median of alternating rounds)');
 for (const r of ratios) console.log(`  ${r.target.padEnd(52)} ${r.ratio.toFixed(2)}×  (goal ≥ ${r.goal}×) ${r.ratio >= r.goal ? 'met' : 'NOT met'}`);
-const path = writeResults(fileURLToPath(new URL('../results', import.meta.url)), m, rows, ratios);
+if (torch) {
+  for (const c of torch.comparisons) {
+    const goal = { ref64: 2, ref256: 1, checker: 1 }[c.step];
+    if (c.ratio !== null) ratios.push({ target: `training step ${c.step} vs PyTorch CPU (best of 1, 2 threads)`, rill: 1000 / c.rillMs, peer: 1000 / c.torchMs!, ratio: c.ratio, goal });
+  }
+  m.peers.torch = torch.torch ?? 'not found';
+}
+const path = writeResults(fileURLToPath(new URL('../results', import.meta.url)), m, rows, ratios, torch ? { torchSteps: torch.comparisons, profiles: torch.profiles } : {});
 console.log(`\nwrote ${path} and its .json`);

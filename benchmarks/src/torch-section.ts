@@ -1,0 +1,105 @@
+// The training steps against PyTorch CPU (`bench --peers torch`): paired rounds per step and thread count, the
+// efficiency of each step (its FLOPs over the run's 1024³ matmul peak) and where Rill's step time goes (profile.ts).
+import * as F from '@rill/flowmatch';
+import * as T from '@rill/tensor';
+import { CATEGORIES, profileStep, type Category } from './profile.js';
+import { TORCH_STEPS, debianBlas, findTorchPython, startTorch, writeInitialWeights, type TorchServer, type TorchStep } from './torch-peer.js';
+
+/** One step's comparison: Rill's and PyTorch's seconds per step (PyTorch's best thread count), their ratio and spread. */
+export interface TorchComparison {
+  step: TorchStep;
+  /** Multiply-adds × 2 of the step's matmuls: forward, and both gradients but the first layer's input gradient. */
+  flops: number;
+  rillMs: number;
+  torchMs: number | null;
+  torchThreads: number | null;
+  /** PyTorch's time / Rill's: above 1, Rill is faster. The median round's; the range of the rounds beside it. */
+  ratio: number | null;
+  range: [number, number] | null;
+  /** The step's FLOPs per second over the peak (GFLOP/s of 1024³ on both cores, this run). */
+  efficiency: number;
+}
+
+/** FLOPs of one step of an MLP 3-W-W-W-2 at batch B (see TorchComparison.flops). */
+export function stepFlops(width: number, batch: number): number {
+  const layers = [[3, width], [width, width], [width, width], [width, 2]];
+  const forward = layers.reduce((s, [i, o]) => s + 2 * batch * i * o, 0);
+  return 3 * forward - 2 * batch * 3 * width; // weight and input gradients: 2× forward, less layer 1's input gradient
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/** Runs the comparison; `peak` in GFLOP/s. Returns the rows, and the profiles of the reference steps. */
+export async function torchSection(quick: boolean, peak: number, install: boolean) {
+  const python = findTorchPython(install);
+  const folder = writeInitialWeights();
+  const servers: [number, TorchServer][] = [];
+  if (python) {
+    for (const threads of [1, 2]) {
+      const s = await startTorch(python, threads, folder);
+      if (s) servers.push([threads, s]);
+    }
+  } else console.log('PyTorch: skipped (no python3 imports torch; `bench --peers torch` as root installs python3-torch)');
+  const version = servers[0]?.[1].info.torch ?? null;
+  if (version) console.log(`PyTorch ${version}, 1 and 2 threads (OMP_WAIT_POLICY=PASSIVE), BLAS ${debianBlas() ?? 'unknown'}`);
+  T.setBackend('wasm');
+  const rows: TorchComparison[] = [];
+  for (const [name, config] of Object.entries(TORCH_STEPS) as [TorchStep, (typeof TORCH_STEPS)[TorchStep]][]) {
+    using trainer = new F.Trainer(config);
+    for (let i = 0; i < 20; i++) trainer.trainStep(); // warm: kernels compiled, blocks in the heap's lists
+    const t0 = performance.now();
+    trainer.trainStep();
+    const k = Math.max(3, Math.ceil(250 / (performance.now() - t0))); // steps per turn: ~0.25 s of Rill
+    const rounds = quick ? 3 : 9;
+    const rill: number[] = [];
+    const peers = new Map<number, number[]>(servers.map(([threads]) => [threads, []]));
+    for (let r = 0; r < rounds; r++) {
+      const start = performance.now();
+      for (let i = 0; i < k; i++) trainer.trainStep();
+      rill.push((performance.now() - start) / k);
+      for (const [threads, s] of servers) peers.get(threads)!.push(1000 * (await s.steps(name, k)));
+    }
+    // PyTorch at its best thread count (by median); the ratio per round against that thread count's turn
+    const best = [...peers].sort((a, b) => median(a[1]) - median(b[1]))[0];
+    const ratios = best ? best[1].map((ms, i) => ms / rill[i]) : [];
+    const width = config.hidden[0];
+    const batch = 'batch' in config ? config.batch : 256;
+    const flops = stepFlops(width, batch);
+    rows.push({
+      step: name,
+      flops,
+      rillMs: median(rill),
+      torchMs: best ? median(best[1]) : null,
+      torchThreads: best ? best[0] : null,
+      ratio: best ? median(ratios) : null,
+      range: best ? [Math.min(...ratios), Math.max(...ratios)] : null,
+      efficiency: flops / (median(rill) / 1000) / 1e9 / peak,
+    });
+  }
+  for (const [, s] of servers) s.close();
+  console.log('\ntraining steps vs PyTorch CPU (paired rounds; efficiency = the step\'s FLOPs per second / the 1024³ matmul peak)');
+  for (const r of rows) {
+    const vs = r.ratio === null ? 'PyTorch skipped' : `PyTorch ${r.torchMs!.toFixed(2)} ms (${r.torchThreads} thread${r.torchThreads === 1 ? '' : 's'}) → ${r.ratio.toFixed(2)}× (${r.range![0].toFixed(2)}–${r.range![1].toFixed(2)})`;
+    console.log(`  ${r.step.padEnd(8)} rill ${r.rillMs.toFixed(2).padStart(6)} ms/step, ${(r.flops / 1e6).toFixed(1).padStart(6)} MFLOP, efficiency ${(100 * r.efficiency).toFixed(1).padStart(5)} %;  ${vs}`);
+  }
+
+  // The profile: the reference step at W = 64 and 256 on the default CPU backend
+  const profiles: Record<string, Record<Category, number>> = {};
+  for (const name of ['ref64', 'ref256'] as const) {
+    using trainer = new F.Trainer(TORCH_STEPS[name]);
+    const g = new T.Generator(9);
+    const data = () => {
+      F.sampleDataset('moons', 256, { generator: g });
+      T.randn([256, 2], { generator: g });
+      T.rand([256, 1], { generator: g });
+      T.randn([256, 2], { std: 0.01, generator: g });
+    };
+    profiles[name] = profileStep(() => trainer.trainStep(), data, quick ? 50 : name === 'ref64' ? 400 : 100);
+  }
+  console.log('\nwhere the reference step\'s time goes (ms per step, wasm on both cores)');
+  console.log(`  ${'category'.padEnd(32)} ${'W = 64'.padStart(8)} ${'W = 256'.padStart(8)}`);
+  for (const c of CATEGORIES) console.log(`  ${c.padEnd(32)} ${profiles.ref64[c].toFixed(3).padStart(8)} ${profiles.ref256[c].toFixed(3).padStart(8)}`);
+  const total = (p: Record<Category, number>) => CATEGORIES.reduce((s, c) => s + p[c], 0);
+  console.log(`  ${'total'.padEnd(32)} ${total(profiles.ref64).toFixed(3).padStart(8)} ${total(profiles.ref256).toFixed(3).padStart(8)}`);
+  return { torch: version, blas: debianBlas(), comparisons: rows, profiles };
+}
