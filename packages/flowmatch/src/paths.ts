@@ -159,10 +159,16 @@ export class GaussianPath {
     const { generator, tValues } = options;
     const s = this.scheduler;
     const tv = tValues ?? t.data; // host copies of t spare a device read-back
-    for (const v of Array.from(tv)) {
+    for (let i = 0; i < tv.length; i++) {
+      const v = tv[i];
       if (!(v >= 0 && v <= s.tMax)) throw new T.ValueError('GaussianPath.sample', `t must lie in [0, ${s.tMax}] for the ${s.name} path, got ${v}`);
     }
-    const coef = (f: (t: number) => number) => T.tensor(Array.from(tv, f), { shape: [...t.shape], dtype: t.dtype });
+    // the coefficients in float64 (a typed array: no nested-array checks), rounded to t's dtype as T.tensor copies them
+    const coef = (f: (t: number) => number) => {
+      const values = new Float64Array(tv.length);
+      for (let i = 0; i < tv.length; i++) values[i] = f(tv[i]);
+      return T.tensor(values, { shape: [...t.shape], dtype: t.dtype });
+    };
     return T.tidy(() => {
       let xt = T.add(T.mul(coef(s.alpha), z), T.mul(coef(s.beta), x0));
       if (this.sigma > 0) {

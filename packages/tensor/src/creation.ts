@@ -22,6 +22,10 @@ function checkDType(op: string, dtype: unknown): DType {
 function inferShape(values: NestedArray, path: number[] = []): number[] {
   if (!Array.isArray(values)) return [];
   if (values.length === 0) return [0];
+  // a flat row of numbers (the common case): one pass, no per-element paths
+  let flat = true;
+  for (let i = 0; i < values.length && flat; i++) flat = typeof values[i] === 'number';
+  if (flat) return [values.length];
   for (let i = 0; i < values.length; i++) {
     if (!(i in values)) throw new ValueError('tensor', `element [${[...path, i].join(',')}] is a hole in a sparse array`);
   }
