@@ -3,7 +3,7 @@
 //    src/**/*.generated.ts files and src/wasm/formulas.generated.wat;
 // 2. assembles the WebAssembly text in src/wasm/*.wat into one module (with the wabt assembler) and writes it as
 //    src/wasm/kernels.generated.ts (the bytes, base64-encoded, for a shared and a non-shared memory) and as
-//    dist/wasm/kernels.wasm, kernels.shared.wasm.
+//    dist/wasm/kernels.wasm, kernels.shared.wasm — after binaryen's optimizer has inlined the small helpers (optimize).
 // Run by `pnpm build`; the generated files are not committed.
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import wabtInit from 'wabt';
+import binaryen from 'binaryen';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = join(root, 'src', 'wasm');
@@ -78,8 +79,32 @@ function assemble(memory) {
 }
 
 // Shared memory (threads, and views that survive growth) needs a maximum; 32768 pages of 64 KiB = 2 GiB.
-const shared = assemble('(memory 1 32768 shared)');
-const unshared = assemble('(memory 1 32768)');
+/**
+ * Inlines the small helpers into the loops that call them ($activate → $silu_f → $logistic → $exp …, 4 lanes at a
+ * time) with binaryen's optimizer: V8 (Node 20) does not inline wasm calls, and a call per vector cost the SIMD
+ * activations more than their arithmetic. Float semantics are untouched (binaryen does not reassociate or fuse
+ * floating-point ops), so every kernel gives the same bits as the text it was assembled from.
+ */
+function optimize(bytes) {
+  if (process.env.RILL_WASM_OPT === '0') return bytes;
+  const module = binaryen.readBinary(bytes);
+  try {
+    module.setFeatures(binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.Atomics | binaryen.Features.Multivalue | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals);
+    // -O3 with calls to functions up to 1000 nodes inlined (flexible inlining needs -O3); RILL_WASM_OPT=0 skips it
+    binaryen.setOptimizeLevel(Number(process.env.RILL_WASM_O ?? 3));
+    binaryen.setShrinkLevel(0);
+    binaryen.setDebugInfo(true); // keep the names
+    binaryen.setFlexibleInlineMaxSize(Number(process.env.RILL_WASM_INLINE ?? 1000));
+    module.optimize();
+    if (!module.validate()) throw new Error('build-kernels: binaryen produced an invalid module');
+    return module.emitBinary();
+  } finally {
+    module.dispose();
+  }
+}
+
+const shared = optimize(assemble('(memory 1 32768 shared)'));
+const unshared = optimize(assemble('(memory 1 32768)'));
 for (const bytes of [shared, unshared]) {
   if (!WebAssembly.validate(bytes)) throw new Error('build-kernels: the assembled module does not validate');
 }
