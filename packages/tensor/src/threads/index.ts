@@ -12,14 +12,17 @@ import { registerStarter } from '../ready.js';
 import { createJsBackend } from '../cpu/backend.js';
 import { matmulBlocked, type MatmulArgs } from '../cpu/matmul.js';
 import { BackendError } from '../errors.js';
-import { allOnOneThread, oneThread, unsplit, type EachRunner, type MatmulRows, type SplitRunner, type WasmBackend } from '../wasm/backend.js';
+import { allOnOneThread, matmulPart, oneThread, unsplit, type EachRunner, type MatmulRows, type SplitRunner, type WasmBackend } from '../wasm/backend.js';
 import { EACH_KERNELS, KERNEL_NAMES } from '../wasm/module.js';
-import { EACH, GEN, JS_JOB, PARAM_COUNT, PARAMS, PENDING, SPLIT, WASM_EACH_JOB, WASM_JOB, WASM_SPLIT_JOB, rowsOf } from './protocol.js';
+import { CTRL_COUNT, EACH, GEN, SCRATCH, JS_JOB, PARAM_COUNT, PARAMS, PENDING, SPLIT, WASM_EACH_JOB, WASM_JOB, WASM_SPLIT_JOB, rowsOf, waitWhile } from './protocol.js';
 
 /** Products smaller than this many multiply-adds run on one thread: waking workers costs more than it saves. */
 export const PARALLEL_MIN_WORK = 1 << 21;
-/** The same for the wasm kernel, which is ~8× faster per thread, so a wake-up is worth it only for larger products. */
-export const WASM_PARALLEL_MIN_WORK = 1 << 22;
+/**
+ * The same for the wasm kernel (~8× faster per thread). Workers poll for jobs before they sleep (SPIN_POLLS), so
+ * handing one half a 256×64×64 product costs a few µs: that product (2²⁰) runs 1.8× faster on two threads here.
+ */
+export const WASM_PARALLEL_MIN_WORK = 1 << 19;
 
 interface Pool {
   /** The wasm backend whose memory the workers share, if any. */
@@ -45,6 +48,7 @@ function scratch(p: Pool, which: 'a' | 'b' | 'c', size: number): Float32Array {
     const grown = new Float32Array(new SharedArrayBuffer(4 * Math.max(size, 2 * p[which].length)));
     p[which] = grown;
     for (const port of p.ports) port.postMessage({ a: p.a.buffer, b: p.b.buffer, c: p.c.buffer });
+    Atomics.add(p.ctrl, SCRATCH, 1);
   }
   return p[which];
 }
@@ -79,7 +83,7 @@ function runJob(p: Pool, ownPart: () => void): void {
   Atomics.add(p.ctrl, GEN, 1);
   Atomics.notify(p.ctrl, GEN);
   ownPart();
-  for (let left = Atomics.load(p.ctrl, PENDING); left !== 0; left = Atomics.load(p.ctrl, PENDING)) Atomics.wait(p.ctrl, PENDING, left);
+  for (let left = Atomics.load(p.ctrl, PENDING); left !== 0; ) left = waitWhile(p.ctrl, PENDING, left);
 }
 
 /**
@@ -89,12 +93,12 @@ function runJob(p: Pool, ownPart: () => void): void {
 const wasmRows: MatmulRows = (kernels, args, work) => {
   const [a, apacked, b, packed, c, bias, y, act, n, k, ai, ap, bp, bj, row0, row1] = args;
   const m = row1 - row0;
-  if (!pool || !pool.wasm || work < WASM_PARALLEL_MIN_WORK || m < 8 || row0 !== 0) return kernels.matmul(...args);
+  if (!pool || !pool.wasm || work < WASM_PARALLEL_MIN_WORK || m < 8 || row0 !== 0) return matmulPart(kernels, args, row0, row1);
   const p = pool;
   const parts = p.workers.length + 1;
   p.params.set([m, n, k, 0, parts, WASM_JOB, a, apacked, b, packed, c, bias, y, act, ai, ap, bp, bj]);
   const [start, end] = rowsOf(0, parts, m, 4);
-  runJob(p, () => kernels.matmul(a, apacked, b, packed, c, bias, y, act, n, k, ai, ap, bp, bj, start, end));
+  runJob(p, () => matmulPart(kernels, args, start, end));
 };
 
 /** The per-item wasm kernels on all cores: each part runs the kernel on its range of the items, with its own scratch. */
@@ -141,7 +145,7 @@ function sharedWasm(): WasmBackend | null {
  */
 export async function initThreads(threads = availableParallelism()): Promise<number> {
   if (pool) return pool.workers.length + 1;
-  const control = new SharedArrayBuffer(8);
+  const control = new SharedArrayBuffer(4 * CTRL_COUNT);
   const params = new SharedArrayBuffer(8 * PARAM_COUNT);
   const wasm = sharedWasm();
   const p: Pool = { wasm, workers: [], ports: [], ctrl: new Int32Array(control), params: new Float64Array(params), a: new Float32Array(0), b: new Float32Array(0), c: new Float32Array(0) };

@@ -4,6 +4,10 @@
 export const GEN = 0;
 /** ctrl[PENDING]: workers still computing the current job (the last one to finish wakes the main thread). */
 export const PENDING = 1;
+/** ctrl[SCRATCH]: bumped when new scratch buffers are posted to the workers (who then read their ports, else not). */
+export const SCRATCH = 2;
+/** Int32 slots in the control block. */
+export const CTRL_COUNT = 3;
 /**
  * params, in a Float64Array over shared memory: m, n, k, transB, the number of parts (workers + main), the job's kind
  * (JS_JOB: the js kernel on the scratch matrices; WASM_JOB: the wasm kernel on the wasm memory, whose byte addresses
@@ -26,6 +30,26 @@ export const EACH = { kernel: 6, argc: 7, args: 8 } as const;
  */
 export const WASM_SPLIT_JOB = 3;
 export const SPLIT = { kernel: 6, argc: 7, args: 8, steps: 24 } as const;
+
+/**
+ * How long a thread polls the control block before it sleeps in Atomics.wait: a wake-up through the kernel (futex)
+ * costs ~50 µs on a small VM, more than a 64-wide layer's matmul, while a training step calls kernels every few µs. A
+ * worker polls this long after its last job, the main thread this long for the workers to finish (then both sleep: an
+ * idle process does not spin). Measured in polls, each an Atomics.load (~2–5 ns): about 100–250 µs.
+ */
+export const SPIN_POLLS = 1 << 16;
+
+/**
+ * Polls ctrl[at] up to SPIN_POLLS times while it equals `value`, then sleeps until it changes. Returns its new value.
+ */
+export function waitWhile(ctrl: Int32Array, at: number, value: number): number {
+  for (let i = 0; i < SPIN_POLLS; i++) {
+    const now = Atomics.load(ctrl, at);
+    if (now !== value) return now;
+  }
+  Atomics.wait(ctrl, at, value);
+  return Atomics.load(ctrl, at);
+}
 
 /** The shared scratch matrices: op(A) row-major (M×K), B as stored, C (M×N). */
 export interface Scratch {

@@ -3,8 +3,9 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { matmulBlocked } from '../cpu/matmul.js';
 import { wasmApi, type WasmMemory, type WasmModule } from '../wasm/api.js';
+import { matmulPart } from '../wasm/backend.js';
 import { EACH_KERNELS, KERNEL_NAMES, type Kernels } from '../wasm/module.js';
-import { EACH, GEN, PARAMS, PENDING, SPLIT, WASM_EACH_JOB, WASM_JOB, WASM_SPLIT_JOB, rowsOf, type Scratch } from './protocol.js';
+import { EACH, GEN, SCRATCH, PARAMS, PENDING, SPLIT, WASM_EACH_JOB, WASM_JOB, WASM_SPLIT_JOB, rowsOf, waitWhile, type Scratch } from './protocol.js';
 
 const { control, params, index, port, wasm } = workerData as {
   control: SharedArrayBuffer;
@@ -18,16 +19,20 @@ const ctrl = new Int32Array(control);
 const p = new Float64Array(params);
 let scratch: { a: Float32Array; b: Float32Array; c: Float32Array } | null = null;
 let seen = Atomics.load(ctrl, GEN);
+let scratchSeen = -1; // the first job reads the buffers posted at start
 parentPort!.postMessage('ready');
 
 for (;;) {
-  Atomics.wait(ctrl, GEN, seen); // sleep until the job number changes
-  seen = Atomics.load(ctrl, GEN);
+  seen = waitWhile(ctrl, GEN, seen); // poll, then sleep, until the job number changes
   if (seen < 0) break;
-  // New scratch buffers arrive on the port before the job that needs them.
-  for (let msg = receiveMessageOnPort(port); msg; msg = receiveMessageOnPort(port)) {
-    const s = msg.message as Scratch;
-    scratch = { a: new Float32Array(s.a), b: new Float32Array(s.b), c: new Float32Array(s.c) };
+  // New scratch buffers arrive on the port before the job that needs them (read only when some were posted).
+  const posted = Atomics.load(ctrl, SCRATCH);
+  if (posted !== scratchSeen) {
+    scratchSeen = posted;
+    for (let msg = receiveMessageOnPort(port); msg; msg = receiveMessageOnPort(port)) {
+      const s = msg.message as Scratch;
+      scratch = { a: new Float32Array(s.a), b: new Float32Array(s.b), c: new Float32Array(s.c) };
+    }
   }
   const [m, n, k, parts] = [p[PARAMS.m], p[PARAMS.n], p[PARAMS.k], p[PARAMS.parts]];
   if (p[PARAMS.kind] === WASM_SPLIT_JOB) {
@@ -49,7 +54,7 @@ for (;;) {
     const [start, end] = rowsOf(index, parts, m, 4);
     if (end > start) {
       const at = (name: keyof typeof PARAMS) => p[PARAMS[name]];
-      kernels!.matmul(at('a'), at('apacked'), at('b'), at('packed'), at('c'), at('bias'), at('y'), at('act'), n, k, at('ai'), at('ap'), at('bp'), at('bj'), start, end);
+      matmulPart(kernels!, [at('a'), at('apacked'), at('b'), at('packed'), at('c'), at('bias'), at('y'), at('act'), n, k, at('ai'), at('ap'), at('bp'), at('bj'), 0, m], start, end);
     }
     if (Atomics.sub(ctrl, PENDING, 1) === 1) Atomics.notify(ctrl, PENDING);
     continue;

@@ -28,7 +28,19 @@ export const ACTIVATION_IDS = Object.fromEntries(SIMD_UNARY_OPS.map((op, i) => [
 
 /** Runs one matmul kernel call, `work` = M·N·K multiply-adds, possibly split by rows between threads (see threads/). */
 export type MatmulRows = (kernels: Kernels, args: Parameters<Kernels['matmul']>, work: number) => void;
-export const oneThread: MatmulRows = (kernels, args) => kernels.matmul(...args);
+export const oneThread: MatmulRows = (kernels, args) => matmulPart(kernels, args, args[14], args[15]);
+
+/**
+ * One part of a matmul call, rows [start, end) of C (start a multiple of 4): packs those rows of op(A) into their
+ * panels, then runs the kernel on them. Each thread packs its own rows, so no thread waits for a serial packing pass.
+ */
+export function matmulPart(kernels: Kernels, args: Parameters<Kernels['matmul']>, start: number, end: number): void {
+  const [a, apacked, , , , , , , , k, ai, ap, , , , m] = args;
+  const panelEnd = Math.min(end, m - (m % 4));
+  if (panelEnd > start) kernels.packA(a + 4 * start * ai, apacked + 4 * start * k, panelEnd - start, k, ai, ap);
+  const rest = args.slice(0, 14) as number[];
+  (kernels.matmul as (...x: number[]) => void)(...rest, start, end);
+}
 /**
  * Runs kernel `name` over the items [0, count) — `args`, then start, end and the part's index are its arguments —
  * possibly split between threads (each part a whole range of items, with its own scratch).
@@ -98,9 +110,7 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
     const [bp, bj] = transB ? [1, k] : [n, 1];
     const packed = transB || k * n >= PACK_MIN_ELEMENTS ? heap.alloc(4 * k * n) : null;
     if (packed) kernels.packB(b, packed.ptr, k, n, bp, bj);
-    const m4 = m - (m % 4);
-    const apacked = heap.alloc(4 * m4 * k); // the rows of op(A) in panels of 4, for the tiles
-    kernels.packA(a, apacked.ptr, m4, k, ai, ap);
+    const apacked = heap.alloc(4 * (m - (m % 4)) * k); // the rows of op(A) in panels of 4, for the tiles (see matmulPart)
     parts.rows(kernels, [a, apacked.ptr, b, packed ? packed.ptr : 0, c, bias, y, act, n, k, ai, ap, bp, bj, 0, m], m * n * k);
     heap.free(apacked);
     if (packed) heap.free(packed);
