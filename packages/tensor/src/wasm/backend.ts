@@ -35,11 +35,15 @@ export const oneThread: MatmulRows = (kernels, args) => matmulPart(kernels, args
  * panels, then runs the kernel on them. Each thread packs its own rows, so no thread waits for a serial packing pass.
  */
 export function matmulPart(kernels: Kernels, args: Parameters<Kernels['matmul']>, start: number, end: number): void {
-  const [a, apacked, , , , , , , , k, ai, ap, , , , m] = args;
+  const [a, apacked, b, packed, c, bias, y, act, n, k, ai, ap, bp, bj, , m] = args;
   const panelEnd = Math.min(end, m - (m % 4));
   if (panelEnd > start) kernels.packA(a + 4 * start * ai, apacked + 4 * start * k, panelEnd - start, k, ai, ap);
-  const rest = args.slice(0, 14) as number[];
-  (kernels.matmul as (...x: number[]) => void)(...rest, start, end);
+  if (y === 0 || act === 0) return kernels.matmul(a, apacked, b, packed, c, bias, y, act, n, k, ai, ap, bp, bj, start, end);
+  // The activation as a second pass over these rows (still in cache), by its own loop: the same $<op>_f on the same
+  // numbers as the kernel's epilogue, so the same bits, at half the cost of the epilogue's per-vector dispatch.
+  kernels.matmul(a, apacked, b, packed, c, bias, 0, 0, n, k, ai, ap, bp, bj, start, end);
+  const unary = kernels[SIMD_UNARY_OPS[act - 1]] as (x: number, out: number, count: number) => void;
+  unary(c + 4 * start * n, y + 4 * start * n, (end - start) * n);
 }
 /**
  * Runs kernel `name` over the items [0, count) — `args`, then start, end and the part's index are its arguments —
@@ -106,6 +110,7 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
    * (see packB in matmul.wat), else read in place.
    */
   function product(a: number, transA: boolean, b: number, transB: boolean, c: number, bias: number, y: number, act: number, m: number, n: number, k: number): void {
+    if ((n < 8 || m < 4) && k >= 8) return paddedProduct(a, transA, b, transB, c, bias, y, act, m, n, k);
     const [ai, ap] = transA ? [1, m] : [k, 1];
     const [bp, bj] = transB ? [1, k] : [n, 1];
     const packed = transB || k * n >= PACK_MIN_ELEMENTS ? heap.alloc(4 * k * n) : null;
@@ -114,6 +119,41 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
     parts.rows(kernels, [a, apacked.ptr, b, packed ? packed.ptr : 0, c, bias, y, act, n, k, ai, ap, bp, bj, 0, m], m * n * k);
     heap.free(apacked);
     if (packed) heap.free(packed);
+  }
+
+  /**
+   * product() for a thin C (fewer than 8 columns or 4 rows: the output layer's N = 2, a first layer's weight gradient
+   * with M = 3), which the tiles would leave wholly to the scalar dot products at the edges: the thin operand — op(A)
+   * of M < 4 rows, op(B) of N < 8 columns; a few thousand numbers — is copied row-major into a zero-padded block of 4
+   * rows or 8 columns, the tiles run on it into a padded C, and the wanted part is copied out. Each C[i, j] still sums
+   * bias, then p = 0…K−1 in order, so the padding changes no bit of it.
+   */
+  function paddedProduct(a: number, transA: boolean, b: number, transB: boolean, c: number, bias: number, y: number, act: number, m: number, n: number, k: number): void {
+    const [mp, np] = [Math.max(4, m), Math.max(8, n)];
+    const blocks: Block[] = [];
+    // views made after each allocation: a shared memory grows in place, but an older view keeps its older length
+    const view = () => new Float32Array(heap.memory.buffer);
+    /** op(X) (rows × cols, stored transposed when `trans`) into a fresh zeroed block with rows of `stride` floats. */
+    const padded = (src: number, trans: boolean, rows: number, cols: number, rowsTo: number, stride: number): number => {
+      const block = heap.alloc(4 * rowsTo * stride);
+      blocks.push(block);
+      const f32 = view();
+      const [s, d] = [src >> 2, block.ptr >> 2];
+      f32.fill(0, d, d + rowsTo * stride);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) f32[d + i * stride + j] = f32[s + (trans ? j * rows + i : i * cols + j)];
+      return block.ptr;
+    };
+    const [pa, ta] = m < 4 ? [padded(a, transA, m, k, mp, k), false] : [a, transA];
+    const [pb, tb] = n < 8 ? [padded(b, transB, k, n, k, np), false] : [b, transB];
+    const pbias = bias && n < 8 ? padded(bias, false, 1, n, 1, np) : bias;
+    const pc = padded(0, false, 0, 0, mp, np);
+    product(pa, ta, pb, tb, pc, pbias, 0, 0, mp, np, k);
+    const f32 = view();
+    const [cs, cd, yd] = [pc >> 2, c >> 2, y >> 2];
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) f32[cd + i * n + j] = f32[cs + i * np + j];
+    if (y && act) (kernels[SIMD_UNARY_OPS[act - 1]] as (x: number, out: number, count: number) => void)(c, y, m * n);
+    else if (y) f32.copyWithin(yd, cd, cd + m * n);
+    for (const block of blocks) heap.free(block);
   }
 
   /** A per-item kernel over `count` items on the threads, or on this one when it touches fewer than 2¹⁶ elements. */

@@ -227,7 +227,8 @@
 ;; Packs the rows [0, m4) of op(A) (m4 a multiple of 4) into panels of 4 rows interleaved: panel q holds
 ;; op(A)[4q…4q+3, p] side by side for p = 0…K−1, 16 bytes per p, so a tile reads its four A elements with one
 ;; pointer and constant offsets (fewer instructions per step than four pointers into four rows). A row-major A
-;; (ap = 1) goes 4×4 elements at a time: four vector loads, a transpose by shuffles, four vector stores.
+;; (ap = 1) goes 4×4 elements at a time: four vector loads, a transpose by shuffles, four vector stores; a transposed
+;; one (ai = 1) holds each panel's four elements at p side by side: one vector load and store per p.
 (func $packA (export "packA") (param $a i32) (param $dst i32) (param $m4 i32) (param $k i32) (param $ai i32) (param $ap i32)
   (local $i i32) (local $p i32) (local $r i32) (local $k4 i32)
   (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
@@ -262,7 +263,19 @@
           (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
           (local.set $p (i32.add (local.get $p) (i32.const 4)))
           (br $quads)))
-      ;; the rest of the terms (all of them for a transposed A), one element at a time
+      ;; a transposed A (ai = 1): the panel's four elements at p are adjacent in memory, one vector load each
+      (if (i32.eq (local.get $ai) (i32.const 1))
+        (then
+          (local.set $p0 (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
+          (block $cols_done
+            (loop $cols
+              (br_if $cols_done (i32.ge_u (local.get $p) (local.get $k)))
+              (v128.store (local.get $dst) (v128.load (local.get $p0)))
+              (local.set $p0 (i32.add (local.get $p0) (i32.shl (local.get $ap) (i32.const 2))))
+              (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+              (local.set $p (i32.add (local.get $p) (i32.const 1)))
+              (br $cols)))))
+      ;; the rest of the terms (all of them for a strided A), one element at a time
       (block $terms_done
         (loop $terms
           (br_if $terms_done (i32.ge_u (local.get $p) (local.get $k)))
