@@ -6,7 +6,7 @@
  * @module @rill/tensor/threads
  */
 import { availableParallelism } from 'node:os';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { backendByName, registerBackend } from '../backend.js';
 import { registerStarter } from '../ready.js';
 import { createJsBackend } from '../cpu/backend.js';
@@ -14,7 +14,7 @@ import { matmulBlocked, type MatmulArgs } from '../cpu/matmul.js';
 import { BackendError } from '../errors.js';
 import { allOnOneThread, matmulPart, oneThread, unsplit, type EachRunner, type MatmulRows, type SplitRunner, type WasmBackend } from '../wasm/backend.js';
 import { EACH_KERNELS, KERNEL_NAMES } from '../wasm/module.js';
-import { CTRL_COUNT, EACH, GEN, SCRATCH, JS_JOB, PARAM_COUNT, PARAMS, PENDING, SPLIT, WASM_EACH_JOB, WASM_JOB, WASM_SPLIT_JOB, rowsOf, waitWhile } from './protocol.js';
+import { CTRL_COUNT, EACH, FAILED, GEN, SCRATCH, JS_JOB, PARAM_COUNT, PARAMS, PENDING, SPLIT, WASM_EACH_JOB, WASM_JOB, WASM_SPLIT_JOB, rowsOf, waitWhile } from './protocol.js';
 
 /** Products smaller than this many multiply-adds run on one thread: waking workers costs more than it saves. */
 export const PARALLEL_MIN_WORK = 1 << 21;
@@ -84,6 +84,11 @@ function runJob(p: Pool, ownPart: () => void): void {
   Atomics.notify(p.ctrl, GEN);
   ownPart();
   for (let left = Atomics.load(p.ctrl, PENDING); left !== 0; ) left = waitWhile(p.ctrl, PENDING, left);
+  if (Atomics.load(p.ctrl, FAILED) !== 0) {
+    Atomics.store(p.ctrl, FAILED, 0);
+    const reasons = p.ports.map((port) => (receiveMessageOnPort(port)?.message as { error?: string } | undefined)?.error).filter(Boolean);
+    throw new BackendError('threads', `a worker's part of a kernel failed: ${reasons.join('; ') || 'no reason given'}`);
+  }
 }
 
 /**

@@ -6,8 +6,10 @@ export const GEN = 0;
 export const PENDING = 1;
 /** ctrl[SCRATCH]: bumped when new scratch buffers are posted to the workers (who then read their ports, else not). */
 export const SCRATCH = 2;
+/** ctrl[FAILED]: set by a worker whose part threw (its message follows on its port); the main thread then throws it. */
+export const FAILED = 3;
 /** Int32 slots in the control block. */
-export const CTRL_COUNT = 3;
+export const CTRL_COUNT = 4;
 /**
  * params, in a Float64Array over shared memory: m, n, k, transB, the number of parts (workers + main), the job's kind
  * (JS_JOB: the js kernel on the scratch matrices; WASM_JOB: the wasm kernel on the wasm memory, whose byte addresses
