@@ -11,7 +11,7 @@ afterAll(async () => {
 describe('T.ready', () => {
   it("cpu: the wasm backend (WebAssembly SIMD runs here) on every core, and it is what new tensors use", async () => {
     const info = await T.ready();
-    expect(info).toEqual({ requested: 'cpu', backend: 'wasm', device: 'cpu', threads: availableParallelism(), simd: true, gpu: null, fallback: null });
+    expect(info).toEqual({ requested: 'cpu', backend: 'wasm', device: 'cpu', threads: availableParallelism(), simd: true, relaxedSimd: false, gpu: null, fallback: null });
     expect(T.getBackend().name).toBe('wasm');
     expect(T.tensor([1, 2]).backend).toBe('wasm');
   });

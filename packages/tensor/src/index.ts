@@ -94,7 +94,7 @@ export {
   type ArgReduceOp,
 } from './backend.js';
 export { ready, registerStarter, type BackendChoice, type ReadyOptions, type ReadyInfo } from './ready.js';
-export { initWasm, hasWasmSimd, canShareMemory, type WasmSource, type Compiled } from './wasm/module.js';
+export { initWasm, hasWasmSimd, hasRelaxedSimd, wasmKernelVariant, canShareMemory, type WasmSource, type Compiled } from './wasm/module.js';
 export { createWasmBackend, type WasmBackend } from './wasm/backend.js';
 export { createJsBackend } from './cpu/backend.js';
 export { broadcastShapes, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from './shape.js';

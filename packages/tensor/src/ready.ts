@@ -2,7 +2,7 @@
 // says what it found — instead of initWasm, initThreads, initGpu and initWebGpu called by hand.
 import { BackendError } from './errors.js';
 import { getBackend, setBackend } from './backend.js';
-import { hasWasmSimd, initWasm, type WasmSource } from './wasm/module.js';
+import { hasWasmSimd, initWasm, wasmKernelVariant, type WasmSource } from './wasm/module.js';
 
 /** The backends `ready` starts: `cpu` is the fastest CPU backend here (wasm where WebAssembly SIMD runs) on all cores. */
 export type BackendChoice = 'cpu' | 'wasm' | 'js' | 'gpu' | 'webgpu';
@@ -34,6 +34,11 @@ export interface ReadyInfo {
   threads: number;
   /** Whether this engine runs WebAssembly SIMD (the `wasm` backend's requirement). */
   simd: boolean;
+  /**
+   * Whether the wasm kernels are the relaxed-SIMD variant (the matmul tile on fused multiply-adds; where the engine has
+   * relaxed SIMD, unless `wasm: { relaxed: false }`): its results differ in the last bits from the baseline variant's.
+   */
+  relaxedSimd: boolean;
   /** What the GPU reported (renderer, vendor…), or null on the CPU or when the GPU could not start. */
   gpu: Record<string, string> | null;
   /** Why the backend asked for is not the one running, or null when it is. */
@@ -92,7 +97,7 @@ export async function ready(options: ReadyOptions = {}): Promise<ReadyInfo> {
     throw new BackendError('ready', `threads must be a positive integer or 'all', got ${String(wanted)}`);
   }
   const simd = hasWasmSimd();
-  const info: ReadyInfo = { requested, backend: requested, device: 'cpu', threads: 1, simd, gpu: null, fallback: null };
+  const info: ReadyInfo = { requested, backend: requested, device: 'cpu', threads: 1, simd, relaxedSimd: false, gpu: null, fallback: null };
 
   if (requested === 'gpu' || requested === 'webgpu') {
     const found = (await (await starter(requested))({ require: options.require })) as Record<string, string> | null;
@@ -100,7 +105,10 @@ export async function ready(options: ReadyOptions = {}): Promise<ReadyInfo> {
     info.gpu = found;
     if (!found) info.fallback = `the ${requested} backend is unavailable here; the CPU runs instead`;
   } else {
-    if (requested !== 'js' && simd) await initWasm(options.wasm);
+    if (requested !== 'js' && simd) {
+      await initWasm(options.wasm);
+      info.relaxedSimd = wasmKernelVariant() === 'relaxed-simd';
+    }
     if (requested === 'wasm' && !simd) throw new BackendError('ready', 'the wasm backend needs WebAssembly SIMD, which this engine lacks: use cpu or js');
     if (inNode()) {
       // The pool is resized to exactly what is asked (a pool left running would still split the matmuls).

@@ -2,7 +2,7 @@
 // Node and in browsers (no `node:` imports), synchronously where the engine allows it, else through initWasm().
 import { BackendError } from '../errors.js';
 import { wasmApi, type Bytes, type WasmMemory, type WasmModule } from './api.js';
-import { KERNELS_SHARED, KERNELS_UNSHARED } from './kernels.generated.js';
+import { KERNELS_SHARED, KERNELS_SHARED_RELAXED, KERNELS_UNSHARED, KERNELS_UNSHARED_RELAXED } from './kernels.generated.js';
 import { SIMD_BINARY_OPS, SIMD_UNARY_OPS, type SimdBinaryOp, type SimdUnaryOp } from '../formulas.js';
 
 /** The kernels of each op marked `simd` in formulas.ts (activations.wat and elementwise.wat run them over memory). */
@@ -108,6 +108,11 @@ export interface WasmSource {
   url?: string | URL;
   /** Use a shared memory (needed for threads; in browsers only on cross-origin-isolated pages). Default: when possible. */
   shared?: boolean;
+  /**
+   * Use the relaxed-SIMD variant of the built-in kernels (the matmul tile on fused multiply-adds). Default: where the
+   * engine has relaxed SIMD (see hasRelaxedSimd); false keeps the baseline variant's bits everywhere.
+   */
+  relaxed?: boolean;
 }
 
 /** Where there is no WebAssembly at all, every use fails with this. */
@@ -123,9 +128,24 @@ function decode(base64: string): Uint8Array {
   return bytes;
 }
 
-/** The built-in module's bytes for a shared or a non-shared memory. */
-export function kernelBytes(shared: boolean): Uint8Array {
-  return decode(shared ? KERNELS_SHARED : KERNELS_UNSHARED);
+/**
+ * The built-in module's bytes for a shared or a non-shared memory; `relaxed`: the variant whose matmul tile multiplies
+ * and adds in one relaxed-SIMD instruction (f32x4.relaxed_madd: a fused multiply-add on hardware with FMA, so other
+ * bits than the default variant).
+ */
+export function kernelBytes(shared: boolean, relaxed = false): Uint8Array {
+  return decode(relaxed ? (shared ? KERNELS_SHARED_RELAXED : KERNELS_UNSHARED_RELAXED) : shared ? KERNELS_SHARED : KERNELS_UNSHARED);
+}
+
+let relaxedSupport: boolean | undefined;
+
+/**
+ * Whether this engine runs relaxed SIMD (browsers do; Node 20 only with --experimental-wasm-relaxed-simd): detected by
+ * validating the relaxed variant, never required.
+ */
+export function hasRelaxedSimd(): boolean {
+  relaxedSupport ??= wasmApi !== undefined && wasmApi.validate(kernelBytes(false, true));
+  return relaxedSupport;
 }
 
 /** Whether this engine can have a shared WasmMemory (Node: yes; browsers: cross-origin-isolated pages). */
@@ -152,16 +172,19 @@ export interface Compiled {
    * module turns out to be built for it (bytes given to initWasm).
    */
   shared: boolean;
+  /** Whether it is the relaxed-SIMD variant (false for bytes given to initWasm, which are used as they are). */
+  relaxed?: boolean;
 }
 
 let compiled: Compiled | undefined;
 
 /** Compiles the built-in module synchronously for a shared or a non-shared memory (browsers: main thread ≤ 4 KB only). */
-export function compileKernels(shared = canShareMemory()): Compiled {
+export function compileKernels(shared = canShareMemory(), relaxed = hasRelaxedSimd()): Compiled {
   if (!hasWasmSimd()) throw new BackendError('wasm', 'this engine has no WebAssembly SIMD (baseline simd128); use the js backend');
   if (shared && !canShareMemory()) throw new BackendError('wasm', 'this engine cannot share WebAssembly memory');
+  if (relaxed && !hasRelaxedSimd()) throw new BackendError('wasm', 'this engine has no relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd)');
   try {
-    return { module: new (api().Module)(kernelBytes(shared)), shared };
+    return { module: new (api().Module)(kernelBytes(shared, relaxed)), shared, relaxed };
   } catch (e) {
     // Browsers refuse to compile large modules synchronously on the main thread.
     throw new BackendError('wasm', `cannot compile the kernels synchronously here (${(e as Error).message}): \`await initWasm()\` first`);
@@ -180,13 +203,15 @@ export function compiledKernels(): Compiled {
  */
 export async function initWasm(source: WasmSource = {}): Promise<void> {
   const shared = source.shared ?? canShareMemory();
+  const relaxed = !source.bytes && !source.url && (source.relaxed ?? hasRelaxedSimd());
+  if (relaxed && !hasRelaxedSimd()) throw new BackendError('initWasm', 'relaxed is true but this engine has no relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd)');
   let bytes: Bytes;
   if (source.bytes) bytes = source.bytes;
   else if (source.url) {
     const response = await fetch(source.url);
     if (!response.ok) throw new BackendError('initWasm', `fetching ${String(source.url)} failed: ${response.status} ${response.statusText}`);
     bytes = await response.arrayBuffer();
-  } else bytes = kernelBytes(shared);
+  } else bytes = kernelBytes(shared, relaxed);
   if (!api().validate(bytes)) {
     throw new BackendError('initWasm', 'the bytes are not a valid kernels module for this engine (no WebAssembly SIMD, or not Rill\'s kernels.wasm)');
   }
@@ -195,7 +220,12 @@ export async function initWasm(source: WasmSource = {}): Promise<void> {
   const names = new Set(api().Module.exports(module).map((e) => e.name));
   const missing = KERNEL_NAMES.filter((n) => !names.has(n));
   if (missing.length) throw new BackendError('initWasm', `the module is not Rill's kernels.wasm: it lacks ${missing.join(', ')}`);
-  compiled = { module, shared };
+  compiled = { module, shared, relaxed };
+}
+
+/** Which kernels the `wasm` backend runs on: 'relaxed-simd' (the matmul tile on fused multiply-adds) or 'simd128'. */
+export function wasmKernelVariant(): 'relaxed-simd' | 'simd128' {
+  return compiledKernels().relaxed ? 'relaxed-simd' : 'simd128';
 }
 
 /** A fresh memory of the kind the module expects, and the kernels instantiated on it. */
