@@ -49,9 +49,23 @@ export function peerMatmul(peer: (typeof PEERS)[number], m: number, k: number, n
   };
 }
 
-/** The reference recipe's training step in tfjs: same MLP, init range, batch, optimizer and loss as Rill's Trainer. */
-export function peerTrainStep(peer: (typeof PEERS)[number], width: number): Task {
+/** A training recipe both sides run: the reference one (moons, SELU, batch 256, σ = 0.01) or the checkerboard one. */
+export interface StepRecipe {
+  width: number;
+  batch: number;
+  data: 'moons' | 'checkerboard';
+  activation: 'selu' | 'silu';
+  sigma: number;
+}
+/** The reference recipe at width W. */
+export const referenceRecipe = (width: number): StepRecipe => ({ width, batch: 256, data: 'moons', activation: 'selu', sigma: 0.01 });
+/** The checkerboard recipe: MLP 3-128-128-128-2 SiLU, batch 512, σ = 0. */
+export const CHECKERBOARD: StepRecipe = { width: 128, batch: 512, data: 'checkerboard', activation: 'silu', sigma: 0 };
+
+/** A recipe's training step in tfjs: same MLP, init range, batch, optimizer and loss as Rill's Trainer. */
+export function peerTrainStep(peer: (typeof PEERS)[number], recipe: StepRecipe): Task {
   tf.setBackend(TF_BACKEND[peer]);
+  const { width, batch, data, activation, sigma } = recipe;
   const g = new T.Generator(3);
   const widths = [3, width, width, width, 2];
   const params = widths.slice(1).map((out, i) => {
@@ -62,19 +76,18 @@ export function peerTrainStep(peer: (typeof PEERS)[number], width: number): Task
     };
   });
   const optimizer = tf.train.adam(1e-3);
-  const batch = 256;
   return {
-    name: `${peer} training step W=${width} B=${batch}`,
+    name: `${peer} training step ${recipeLabel(recipe)}`,
     group: peer,
     unit: 'steps/s',
     work: 1,
     fn: () => {
       if (tf.getBackend() !== TF_BACKEND[peer]) tf.setBackend(TF_BACKEND[peer]);
-      // Same data pipeline as Rill's step: moons, N(0, I), t ~ U[0, 1), σ-noise — drawn on the host, then uploaded.
-      const z = F.sampleDataset('moons', batch, { generator: g }).data as Float32Array;
+      // Same data pipeline as Rill's step: the data, N(0, I), t ~ U[0, 1), σ-noise — drawn on the host, then uploaded.
+      const z = F.sampleDataset(data, batch, { generator: g }).data as Float32Array;
       const x0 = T.randn([batch, 2], { generator: g }).data as Float32Array;
       const t = T.rand([batch, 1], { generator: g }).data as Float32Array;
-      const eps = T.randn([batch, 2], { std: 0.01, generator: g }).data as Float32Array;
+      const eps = sigma > 0 ? (T.randn([batch, 2], { std: sigma, generator: g }).data as Float32Array) : new Float32Array(2 * batch);
       tf.tidy(() => {
         const Z = tf.tensor2d(z, [batch, 2]);
         const X0 = tf.tensor2d(x0, [batch, 2]);
@@ -85,7 +98,7 @@ export function peerTrainStep(peer: (typeof PEERS)[number], width: number): Task
           let h: tf.Tensor = tf.concat([xt, Tt], 1);
           params.forEach((p, i) => {
             h = tf.add(tf.matMul(h as tf.Tensor2D, p.w), p.b);
-            if (i < params.length - 1) h = tf.selu(h);
+            if (i < params.length - 1) h = activation === 'selu' ? tf.selu(h) : tf.mul(h, tf.sigmoid(h));
           });
           return tf.mean(tf.square(tf.sub(h, ut))) as tf.Scalar;
         }, true);
@@ -93,4 +106,9 @@ export function peerTrainStep(peer: (typeof PEERS)[number], width: number): Task
       });
     },
   };
+}
+
+/** How a recipe's rows are named: `W=64 B=256` for the reference recipe, `checkerboard W=128 B=512 SiLU` for that one. */
+export function recipeLabel(r: StepRecipe): string {
+  return r.data === 'moons' ? `W=${r.width} B=${r.batch}` : `${r.data} W=${r.width} B=${r.batch} ${r.activation === 'silu' ? 'SiLU' : 'SELU'}`;
 }

@@ -4,6 +4,7 @@ import * as F from '@rill/flowmatch';
 import * as T from '@rill/tensor';
 import * as I from '@rill/tensor/internals';
 import type { Task } from './timing.js';
+import { recipeLabel, type StepRecipe } from './peers.js';
 
 export const SQUARE = [64, 128, 256, 512, 1024];
 /** The MLP's matmuls: (B×3)·(3×W), (B×W)·(W×W), (B×W)·(W×2). */
@@ -85,11 +86,12 @@ export function rillElementwiseTasks(): Task[] {
   });
 }
 
-/** The reference recipe's training step (moons, N(0, I), MLP 3→W→W→W→2 SELU, batch 256, Adam 1e-3, σ = 0.01). */
-export function rillTrainTask(width: number, backend: CpuBackend): Task {
-  const trainer = on(backend, () => new F.Trainer({ hidden: [width, width, width], seed: 0 }));
+/** A recipe's training step: the reference one (moons, N(0, I), MLP 3→W→W→W→2 SELU, batch 256, Adam 1e-3, σ = 0.01) or the checkerboard one. */
+export function rillTrainTask(recipe: StepRecipe, backend: CpuBackend): Task {
+  const { width, batch, data, activation, sigma } = recipe;
+  const trainer = on(backend, () => new F.Trainer({ hidden: [width, width, width], batch, data, activation, sigma, seed: 0 }));
   return {
-    name: `rill training step W=${width} B=256 (${LABEL[backend]})`,
+    name: `rill training step ${recipeLabel(recipe)} (${LABEL[backend]})`,
     group: `rill ${backend}`,
     unit: 'steps/s',
     work: 1,

@@ -66,12 +66,15 @@ export function writeInitialWeights(): string {
 }
 
 /**
- * Spawns a Python script that serves requests a line at a time (OMP_WAIT_POLICY=PASSIVE): `ask(line)` writes a request
+ * Spawns a Python script that serves requests a line at a time (idle threads sleeping at once: see env below): `ask(line)` writes a request
  * (none: just the next answer) and resolves with the next JSON line it prints; a script that ends rejects with the last
  * line of its stderr.
  */
 export function serveScript(python: string, args: string[]): { ask(line?: string): Promise<Record<string, unknown>>; close(): void } {
-  const child = spawn(python, args, { env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  // Idle threads must not spin into the next process's turn: OpenMP's (PASSIVE), and OpenBLAS's own pool, which after a
+  // call spins 2^OPENBLAS_THREAD_TIMEOUT cycles (default 2²⁸, ~0.1 s: most of a Rill round) before it sleeps.
+  const env = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_THREAD_TIMEOUT: '4' };
+  const child = spawn(python, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));

@@ -3,7 +3,8 @@
 import * as F from '@rill/flowmatch';
 import * as T from '@rill/tensor';
 import { CATEGORIES, profileStep, type Category } from './profile.js';
-import { TORCH_STEPS, debianBlas, findTorchPython, startTorch, writeInitialWeights, type TorchServer, type TorchStep } from './torch-peer.js';
+import { fileURLToPath } from 'node:url';
+import { TORCH_STEPS, debianBlas, findTorchPython, serveScript, startTorch, writeInitialWeights, type TorchServer, type TorchStep } from './torch-peer.js';
 
 /** One step's comparison: Rill's and PyTorch's seconds per step (PyTorch's best thread count), their ratio and spread. */
 export interface TorchComparison {
@@ -18,6 +19,20 @@ export interface TorchComparison {
   range: [number, number] | null;
   /** The step's FLOPs per second over the peak (GFLOP/s of 1024³ on both cores, this run). */
   efficiency: number;
+  /** Rill with relaxed SIMD (a child Node with --experimental-wasm-relaxed-simd) in the same rounds; null where unavailable. */
+  relaxedMs: number | null;
+  /** PyTorch's time / relaxed Rill's, the median round's. */
+  relaxedRatio: number | null;
+}
+
+/**
+ * Steps for about a second (at least 20) before any timing: kernels compiled, blocks in the heap's lists, and V8's
+ * wasm tiering done — functions start on the baseline compiler and move to the optimizing one only once hot, which
+ * took ~600 steps at W = 64 (the first 300 ran at twice the steady time).
+ */
+export function warm(trainer: F.Trainer): void {
+  const until = performance.now() + 1000;
+  for (let i = 0; i < 20 || performance.now() < until; i++) trainer.trainStep();
 }
 
 /** FLOPs of one step of an MLP 3-W-W-W-2 at batch B (see TorchComparison.flops). */
@@ -43,20 +58,24 @@ export async function torchSection(quick: boolean, peak: number, install: boolea
   const version = servers[0]?.[1].info.torch ?? null;
   if (version) console.log(`PyTorch ${version}, 1 and 2 threads (OMP_WAIT_POLICY=PASSIVE), BLAS ${debianBlas() ?? 'unknown'}`);
   T.setBackend('wasm');
+  const relaxed = await startRelaxed();
   const rows: TorchComparison[] = [];
   for (const [name, config] of Object.entries(TORCH_STEPS) as [TorchStep, (typeof TORCH_STEPS)[TorchStep]][]) {
     using trainer = new F.Trainer(config);
-    for (let i = 0; i < 20; i++) trainer.trainStep(); // warm: kernels compiled, blocks in the heap's lists
+    warm(trainer);
     const t0 = performance.now();
     trainer.trainStep();
     const k = Math.max(3, Math.ceil(250 / (performance.now() - t0))); // steps per turn: ~0.25 s of Rill
     const rounds = quick ? 3 : 9;
     const rill: number[] = [];
     const peers = new Map<number, number[]>(servers.map(([threads]) => [threads, []]));
+    const rillRelaxed: number[] = [];
+    if (relaxed) await relaxed.steps(name, 1); // its trainer made and warmed
     for (let r = 0; r < rounds; r++) {
       const start = performance.now();
       for (let i = 0; i < k; i++) trainer.trainStep();
       rill.push((performance.now() - start) / k);
+      if (relaxed) rillRelaxed.push((1000 * (await relaxed.steps(name, k))) / k);
       for (const [threads, s] of servers) peers.get(threads)!.push(1000 * (await s.steps(name, k)));
     }
     // PyTorch at its best thread count (by median); the ratio per round against that thread count's turn
@@ -74,13 +93,17 @@ export async function torchSection(quick: boolean, peak: number, install: boolea
       ratio: best ? median(ratios) : null,
       range: best ? [Math.min(...ratios), Math.max(...ratios)] : null,
       efficiency: flops / (median(rill) / 1000) / 1e9 / peak,
+      relaxedMs: relaxed ? median(rillRelaxed) : null,
+      relaxedRatio: relaxed && best ? median(best[1].map((ms, i) => ms / rillRelaxed[i])) : null,
     });
   }
   for (const [, s] of servers) s.close();
+  relaxed?.close();
   console.log('\ntraining steps vs PyTorch CPU (paired rounds; efficiency = the step\'s FLOPs per second / the 1024³ matmul peak)');
   for (const r of rows) {
     const vs = r.ratio === null ? 'PyTorch skipped' : `PyTorch ${r.torchMs!.toFixed(2)} ms (${r.torchThreads} thread${r.torchThreads === 1 ? '' : 's'}) → ${r.ratio.toFixed(2)}× (${r.range![0].toFixed(2)}–${r.range![1].toFixed(2)})`;
     console.log(`  ${r.step.padEnd(8)} rill ${r.rillMs.toFixed(2).padStart(6)} ms/step, ${(r.flops / 1e6).toFixed(1).padStart(6)} MFLOP, efficiency ${(100 * r.efficiency).toFixed(1).padStart(5)} %;  ${vs}`);
+    if (r.relaxedMs !== null) console.log(`  ${''.padEnd(8)} relaxed SIMD ${r.relaxedMs.toFixed(2)} ms/step${r.relaxedRatio === null ? '' : ` → ${r.relaxedRatio.toFixed(2)}× PyTorch`}`);
   }
 
   // The profile: the reference step at W = 64 and 256 on the default CPU backend
@@ -102,4 +125,22 @@ export async function torchSection(quick: boolean, peak: number, install: boolea
   const total = (p: Record<Category, number>) => CATEGORIES.reduce((s, c) => s + p[c], 0);
   console.log(`  ${'total'.padEnd(32)} ${total(profiles.ref64).toFixed(3).padStart(8)} ${total(profiles.ref256).toFixed(3).padStart(8)}`);
   return { torch: version, blas: debianBlas(), comparisons: rows, profiles };
+}
+
+/**
+ * Rill with relaxed SIMD in a child Node (--experimental-wasm-relaxed-simd), serving steps for the paired rounds; null
+ * (and a line) where this Node has no such flag or the child runs the baseline kernels anyway.
+ */
+async function startRelaxed(): Promise<{ steps(name: TorchStep, k: number): Promise<number>; close(): void } | null> {
+  const server = serveScript(process.execPath, ['--experimental-wasm-relaxed-simd', fileURLToPath(new URL('./relaxed-server.js', import.meta.url))]);
+  try {
+    const info = await server.ask();
+    if (info.variant !== 'relaxed-simd') throw new Error(`the child runs ${String(info.variant)}`);
+    console.log(`relaxed SIMD: a child Node with --experimental-wasm-relaxed-simd runs the same steps (${String(info.threads)} threads) in the same rounds`);
+    return { steps: async (name, k) => (await server.ask(`${name} ${k}`)).seconds as number, close: server.close };
+  } catch (e) {
+    console.log(`relaxed SIMD: skipped (${(e as Error).message})`);
+    server.close();
+    return null;
+  }
 }
