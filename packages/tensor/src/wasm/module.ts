@@ -13,9 +13,6 @@ export type ElementwiseKernels = {
   /** dx = dy · op′(x), given y = op(x), over n elements. */
   [K in SimdUnaryOp as `${K}Grad`]: (x: number, y: number, dy: number, dx: number, n: number) => void;
 } & {
-  /** The fused linear layer's backward over (rows, cols): dz = dy · op′(z) and db[j] = Σᵢ dz[i, j] in one pass. */
-  [K in SimdUnaryOp as `${K}GradRows`]: (z: number, y: number, dy: number, dz: number, db: number, rows: number, cols: number) => void;
-} & {
   /** out[j] = op(a[j·sa], b[j·sb]) for j < n, element strides sa, sb ∈ {0, 1} (0 broadcasts one element). */
   [K in SimdBinaryOp]: (a: number, sa: number, b: number, sb: number, out: number, n: number) => void;
 };
@@ -96,7 +93,7 @@ export type EachKernel = (typeof EACH_KERNELS)[number];
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'matmul', 'packA', 'packB', 'sumRows', 'adam', 'im2col', 'col2im', 'im2colPanels', 'unpanel', 'convForward', 'convWinograd', 'convInputGrad', 'convWeightGrad', 'convWinogradWeightGrad', 'groupNorm', 'groupNormBackward',
   'upsample2x', 'upsample2xGrad', 'sumTrailing', 'winogradFilters', 'winogradFilterGrads',
-  ...SIMD_UNARY_OPS.flatMap((op) => [op, `${op}Grad`, `${op}GradRows`] as const),
+  ...SIMD_UNARY_OPS.flatMap((op) => [op, `${op}Grad`] as const),
   ...SIMD_BINARY_OPS,
 ];
 
