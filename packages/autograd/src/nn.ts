@@ -236,7 +236,7 @@ export class EMA {
   update(): void {
     for (const [name, p] of this.source.namedParameters()) {
       const old = this.shadow.get(name)!;
-      this.shadow.set(name, T.keep(T.tidy(() => T.add(T.mul(old, this.decay), T.mul(p.value, 1 - this.decay)))));
+      this.shadow.set(name, T.keep(T.emaUpdate(old, p.value, this.decay))); // one fused pass on wasm
       old.dispose();
     }
   }

@@ -168,7 +168,10 @@ export class GaussianPath {
     const d = z.shape[1];
     const coef = (f: (t: number) => number) => {
       const values = new Float64Array(tv.length * d);
-      for (let i = 0; i < tv.length; i++) values.fill(f(tv[i]), i * d, (i + 1) * d);
+      for (let i = 0; i < tv.length; i++) {
+        const c = f(tv[i]);
+        for (let j = 0; j < d; j++) values[i * d + j] = c;
+      }
       return T.tensor(values, { shape: [...z.shape], dtype: t.dtype });
     };
     return T.tidy(() => {

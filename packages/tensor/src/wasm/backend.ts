@@ -282,7 +282,15 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
       return { dx, dgamma: heap.fromArray(both.subarray(0, c)), dbeta: heap.fromArray(both.subarray(c)) };
     },
 
-    fusedUpdate(rule, [param, grad, m, v], values) {
+    fusedUpdate(rule, tensors, values) {
+      if (rule === 'ema') {
+        const [shadow, value] = tensors;
+        if (!float32(shadow, value)) return null;
+        const out = heap.allocate('float32', shadow.size);
+        kernels.ema(ptr(shadow), ptr(value), out.ptr, shadow.size, values[0], values[1]); // f32 params: rounded as the composite's scalars
+        return [out];
+      }
+      const [param, grad, m, v] = tensors;
       if (rule !== 'adam' || !float32(param, grad, m, v)) return null;
       const [po, mo, vo] = [heap.allocate('float32', param.size), heap.allocate('float32', param.size), heap.allocate('float32', param.size)];
       // The ten scalars in ADAM_SCALAR_ORDER, as the kernel reads them (rounded to float32 as the composite's are).

@@ -131,3 +131,29 @@
       (f32.store (i32.add (local.get $vo) (local.get $o)) (f32x4.extract_lane 0 (local.get $rv)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $each))))
+
+;; The EMA update out = s·d + x·e over n float32 elements (d the decay, e = 1 − d, both float32), in the order of the
+;; composite in ema.ts — two products, then their sum — so the same bits.
+(func (export "ema") (param $s i32) (param $x i32) (param $out i32) (param $n i32) (param $d f32) (param $e f32)
+  (local $i i32) (local $n4 i32) (local $o i32) (local $vd v128) (local $ve v128)
+  (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+  (local.set $vd (f32x4.splat (local.get $d)))
+  (local.set $ve (f32x4.splat (local.get $e)))
+  (block $done
+    (loop $each
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
+      (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+      (v128.store (i32.add (local.get $out) (local.get $o))
+        (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $s) (local.get $o))) (local.get $vd))
+          (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $o))) (local.get $ve))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $each)))
+  (block $done
+    (loop $each
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+      (f32.store (i32.add (local.get $out) (local.get $o))
+        (f32.add (f32.mul (f32.load (i32.add (local.get $s) (local.get $o))) (local.get $d))
+          (f32.mul (f32.load (i32.add (local.get $x) (local.get $o))) (local.get $e))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $each))))

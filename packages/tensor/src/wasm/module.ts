@@ -41,6 +41,8 @@ export interface Kernels extends ElementwiseKernels {
   packB(b: number, dst: number, k: number, n: number, bp: number, bj: number): void;
   /** out[j] = Σᵢ x[i, j] for a float32 x of (rows, cols), accumulated in float64 in row order and rounded once. */
   sumRows(x: number, out: number, rows: number, cols: number): void;
+  /** out = s·d + x·e over n float32 elements (the EMA update, e = 1 − d; see elementwise.wat). */
+  ema(s: number, x: number, out: number, n: number, d: number, e: number): void;
   /** One Adam step over n float32 elements: writes po, mo, vo from p, g, m, v and the ten scalars at `scalars`. */
   adam(p: number, g: number, m: number, v: number, po: number, mo: number, vo: number, n: number, scalars: number): void;
   /**
@@ -91,7 +93,7 @@ export type EachKernel = (typeof EACH_KERNELS)[number];
 
 /** Every export the kernels module must have: the hand-written kernels and those of each `simd` op. */
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
-  'matmul', 'packA', 'packB', 'sumRows', 'adam', 'im2col', 'col2im', 'im2colPanels', 'unpanel', 'convForward', 'convWinograd', 'convInputGrad', 'convWeightGrad', 'convWinogradWeightGrad', 'groupNorm', 'groupNormBackward',
+  'matmul', 'packA', 'packB', 'sumRows', 'adam', 'ema', 'im2col', 'col2im', 'im2colPanels', 'unpanel', 'convForward', 'convWinograd', 'convInputGrad', 'convWeightGrad', 'convWinogradWeightGrad', 'groupNorm', 'groupNormBackward',
   'upsample2x', 'upsample2xGrad', 'sumTrailing', 'winogradFilters', 'winogradFilterGrads',
   ...SIMD_UNARY_OPS.flatMap((op) => [op, `${op}Grad`] as const),
   ...SIMD_BINARY_OPS,
