@@ -18,6 +18,13 @@ const linspace = (a: number, b: number, n: number) => Array.from({ length: n }, 
 
 /** The arcs of make_moons: the first ⌊n/2⌋ points on the outer arc (cos a, sin a), the rest on the inner arc (1 − cos a, 1 − sin a − ½), a evenly spaced in [0, π]. */
 function moonArcs(n: number): Float64Array {
+  // the arcs depend on n only: the last n's are kept (every training step asks for the same batch size), and copied
+  if (lastArcs?.length !== 2 * n) lastArcs = computeArcs(n);
+  return lastArcs.slice();
+}
+let lastArcs: Float64Array | null = null;
+
+function computeArcs(n: number): Float64Array {
   const out = new Float64Array(2 * n);
   const nOut = Math.floor(n / 2);
   linspace(0, Math.PI, nOut).forEach((a, i) => out.set([Math.cos(a), Math.sin(a)], 2 * i));
