@@ -40,6 +40,13 @@ export async function evaluate(v: Values): Promise<number> {
   const m = loadAnyModel('eval', String(v.model), Boolean(v.raw));
   const { config } = m;
   if (m.kind === 'cfm' && isImageModel(m.config)) return evaluateImageModel(v, m.model, m.config);
+  // the guidance flags, checked before any work (the exact W2 of 2000 points alone takes a minute)
+  let ws: number[] | null = null;
+  if (v.guidance !== undefined) {
+    if (m.kind !== 'cfm' || m.model.config.classes === 0) throw new UsageError(`rill eval: --guidance needs a class-conditional model (rill train --cond class); ${v.model} is not one`);
+    ws = String(v.guidance).split(',').map(Number);
+    if (!ws.length || ws.some((w) => !(w >= 0 && w <= 1000))) throw new UsageError(`rill eval: --guidance must be a list of scales in [0, 1000], e.g. 0,1,2,4; got ${String(v.guidance)}`);
+  } else if (v.png !== undefined) throw new UsageError('rill eval: --png draws the guidance grid: it needs --guidance');
   const spec = v.data === undefined ? String(config.data) : String(v.data);
   if (spec === 'custom') throw new UsageError('rill eval: the model says nothing of its training data (a CSV or .npy file, or imported weights); pass the data with --data FILE');
   const n = Number(v.n);
@@ -81,12 +88,7 @@ export async function evaluate(v: Values): Promise<number> {
     nll = { natsPerDim, bitsPerDim: natsPerDim / Math.LN2, nfe, seconds: (performance.now() - start) / 1000 };
   }
   let guidance: ReturnType<typeof guidanceSweep> | null = null;
-  if (v.guidance !== undefined) {
-    if (m.kind !== 'cfm' || m.model.config.classes === 0) throw new UsageError(`rill eval: --guidance needs a class-conditional model (rill train --cond class); ${v.model} is not one`);
-    const ws = String(v.guidance).split(',').map(Number);
-    if (!ws.length || ws.some((w) => !(w >= 0 && w <= 1000))) throw new UsageError(`rill eval: --guidance must be a list of scales in [0, 1000], e.g. 0,1,2,4; got ${String(v.guidance)}`);
-    guidance = guidanceSweep(m.model, m.config, spec, Math.min(n, 1000), Number(v.seed), ws, v.png === undefined ? undefined : String(v.png));
-  } else if (v.png !== undefined) throw new UsageError('rill eval: --png draws the guidance grid: it needs --guidance');
+  if (m.kind === 'cfm' && ws !== null) guidance = guidanceSweep(m.model, m.config, spec, Math.min(n, 1000), Number(v.seed), ws, v.png === undefined ? undefined : String(v.png));
   const report = {
     model: String(v.model),
     kind: m.kind,
