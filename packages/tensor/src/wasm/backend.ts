@@ -42,9 +42,11 @@ export function matmulPart(kernels: Kernels, args: Parameters<Kernels['matmul']>
   // The activation as a second pass over these rows (still in cache), by its own loop: the same $<op>_f on the same
   // numbers as the kernel's epilogue, so the same bits, at half the cost of the epilogue's per-vector dispatch.
   kernels.matmul(a, apacked, b, packed, c, bias, 0, 0, n, k, ai, ap, bp, bj, start, end);
-  const unary = kernels[SIMD_UNARY_OPS[act - 1]] as (x: number, out: number, count: number) => void;
-  unary(c + 4 * start * n, y + 4 * start * n, (end - start) * n);
+  activationKernel(kernels, act)(c + 4 * start * n, y + 4 * start * n, (end - start) * n);
 }
+
+/** The unary kernel out = act(x) over n floats for the activation numbered `act` (ACTIVATION_IDS; not 0). */
+const activationKernel = (kernels: Kernels, act: number) => kernels[SIMD_UNARY_OPS[act - 1]] as (x: number, out: number, n: number) => void;
 /**
  * Runs kernel `name` over the items [0, count) — `args`, then start, end and the part's index are its arguments —
  * possibly split between threads (each part a whole range of items, with its own scratch).
@@ -146,12 +148,14 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
     const [pa, ta] = m < 4 ? [padded(a, transA, m, k, mp, k), false] : [a, transA];
     const [pb, tb] = n < 8 ? [padded(b, transB, k, n, k, np), false] : [b, transB];
     const pbias = bias && n < 8 ? padded(bias, false, 1, n, 1, np) : bias;
-    const pc = padded(0, false, 0, 0, mp, np);
+    const cBlock = heap.alloc(4 * mp * np); // every element written by the product
+    blocks.push(cBlock);
+    const pc = cBlock.ptr;
     product(pa, ta, pb, tb, pc, pbias, 0, 0, mp, np, k);
     const f32 = view();
     const [cs, cd, yd] = [pc >> 2, c >> 2, y >> 2];
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) f32[cd + i * n + j] = f32[cs + i * np + j];
-    if (y && act) (kernels[SIMD_UNARY_OPS[act - 1]] as (x: number, out: number, count: number) => void)(c, y, m * n);
+    if (y && act) activationKernel(kernels, act)(c, y, m * n);
     else if (y) f32.copyWithin(yd, cd, cd + m * n);
     for (const block of blocks) heap.free(block);
   }
