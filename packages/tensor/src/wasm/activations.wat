@@ -21,15 +21,21 @@
   (local.get $k)
   (f32x4.add (local.get $r) (f32x4.mul (f32x4.mul (local.get $r) (local.get $r)) (local.get $p))))
 
-;; 2ᵏ for integer-valued float lanes k ∈ [−126, 127]: k + 127 written into the exponent bits.
+;; 2ᵏ for integer-valued float lanes k ∈ [−126, 127]: k + 127 written into the exponent bits. The float → int conversion
+;; is the "magic number" one: adding 1.5·2²³ + 127 leaves the integer k + 127 (< 2⁹) in the low mantissa bits, and the
+;; shift by 23 moves exactly those into the exponent, the rest out of the word. One add and one shift; V8 lowers
+;; i32x4.trunc_sat_f32x4_s to about ten x86 instructions (its NaN and overflow handling), and the exp's cost is in such.
 (func $pow2 (param $k v128) (result v128)
-  (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+  (i32x4.shl (f32x4.add (local.get $k) (v128.const f32x4 12583039 12583039 12583039 12583039)) (i32.const 23)))
+
+;; The clamps below use pmin/pmax (b < a ? b : a, one SSE instruction each) rather than min/max (NaN- and ±0-exact, about
+;; seven): they agree on every number, and a NaN x gives NaN either way (it passes the clamp and poisons the series).
 
 ;; e^x − 1 for x clamped to [−87, 88]: 2ᵏ·(e^r − 1) + (2ᵏ − 1). For k = 0 that is the series itself, so small x keep
 ;; their full relative precision (the reason for expm1 rather than exp − 1); expm1(±0) = ±0 exactly.
 (func $expm1 (param $x v128) (result v128)
   (local $k v128) (local $p v128) (local $two_k v128)
-  (call $reduce (f32x4.max (f32x4.min (local.get $x) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -87 -87 -87 -87)))
+  (call $reduce (f32x4.pmax (f32x4.pmin (local.get $x) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -87 -87 -87 -87)))
   (local.set $p) (local.set $k)
   (local.set $two_k (call $pow2 (local.get $k)))
   (v128.bitselect (local.get $x)
@@ -41,7 +47,7 @@
 ;; NaN stays NaN (the comparison is false for it).
 (func $exp (param $x v128) (result v128)
   (local $k v128) (local $p v128) (local $k1 v128)
-  (call $reduce (f32x4.max (f32x4.min (local.get $x) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -104 -104 -104 -104)))
+  (call $reduce (f32x4.pmax (f32x4.pmin (local.get $x) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -104 -104 -104 -104)))
   (local.set $p) (local.set $k)
   (local.set $k1 (f32x4.floor (f32x4.mul (local.get $k) (v128.const f32x4 0.5 0.5 0.5 0.5))))
   (v128.bitselect (v128.const f32x4 0 0 0 0)
