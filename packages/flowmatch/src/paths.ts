@@ -163,24 +163,20 @@ export class GaussianPath {
       const v = tv[i];
       if (!(v >= 0 && v <= s.tMax)) throw new T.ValueError('GaussianPath.sample', `t must lie in [0, ${s.tMax}] for the ${s.name} path, got ${v}`);
     }
-    // the coefficients in float64, rounded to t's dtype as T.tensor copies them, each repeated along a row of z: (B, D),
-    // so the products below are elementwise (a (B, 1) operand would broadcast row by row, ~4× slower at D = 2)
-    const d = z.shape[1];
+    // one coefficient per row (its own t), from the float64 formulas; weightedSum rounds them to z's dtype and mixes the
+    // rows in one pass: x_t = α_t z + β_t x0, u_t = α̇_t z + β̇_t x0
     const coef = (f: (t: number) => number) => {
-      const values = new Float64Array(tv.length * d);
-      for (let i = 0; i < tv.length; i++) {
-        const c = f(tv[i]);
-        for (let j = 0; j < d; j++) values[i * d + j] = c;
-      }
-      return T.tensor(values, { shape: [...z.shape], dtype: t.dtype });
+      const out = new Float64Array(tv.length);
+      for (let i = 0; i < tv.length; i++) out[i] = f(tv[i]);
+      return out;
     };
     return T.tidy(() => {
-      let xt = T.add(T.mul(coef(s.alpha), z), T.mul(coef(s.beta), x0));
+      let xt = T.weightedSum(z, coef(s.alpha), x0, coef(s.beta));
       if (this.sigma > 0) {
         if (!generator) throw new T.ValueError('GaussianPath.sample', 'sigma > 0 needs a generator for the noise');
         xt = T.add(xt, T.randn([...z.shape], { std: this.sigma, generator, dtype: z.dtype }));
       }
-      const ut = T.add(T.mul(coef(s.dAlpha), z), T.mul(coef(s.dBeta), x0));
+      const ut = T.weightedSum(z, coef(s.dAlpha), x0, coef(s.dBeta));
       return { xt, ut };
     });
   }

@@ -99,6 +99,12 @@ export interface Backend {
    * storages of the new parameter and state (the inputs' order without the gradient), or null: the op composes it.
    */
   fusedUpdate?(rule: string, tensors: readonly Tensor[], scalars: readonly number[]): unknown[] | null;
+  /**
+   * Storage of weightedSum(x, a, y, b): out[i, …] = a[i]·x[i, …] + b[i]·y[i, …] for x, y of one float shape (B, …) and
+   * B host weights each (already rounded to the dtype), rounded after each multiply and the add as the composite would
+   * be. Absent: the op composes it from mul and add.
+   */
+  weightedSum?(x: Tensor, a: ArrayLike<number>, y: Tensor, b: ArrayLike<number>): unknown;
   /** Storage of upsample2x(x) (N, C, 2H, 2W) for a float32 x (N, C, H, W); null: the host loops (image.ts). */
   upsample2x?(x: Tensor): unknown;
   /** Storage of upsample2xGrad(dy) (N, C, H, W) for a float32 dy (N, C, 2H, 2W); null: the host loops. */

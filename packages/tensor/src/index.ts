@@ -62,6 +62,7 @@ export {
   le,
   eq,
   where,
+  weightedSum,
   sum,
   mean,
   max,

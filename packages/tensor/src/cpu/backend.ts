@@ -5,7 +5,7 @@ import { ArrayPool } from './pool.js';
 import { ValueError, fmt } from '../errors.js';
 import { sizeOf, stridesOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { binaryKernel, unaryGradKernel, unaryKernel, whereKernel } from './elementwise.js';
+import { binaryKernel, unaryGradKernel, unaryKernel, weightedSumKernel, whereKernel } from './elementwise.js';
 import { concatKernel, gatherKernel, scatterAddKernel, stridedCopy } from './layout.js';
 import { matmulBlocked, matmulReference, type MatmulArgs } from './matmul.js';
 import { argReduceKernel, reduceKernel } from './reduce.js';
@@ -68,6 +68,11 @@ export function createJsBackend(matmulKernel: MatmulKernel = matmulBlocked, name
     binary(op, a, b, outShape, outDType) {
       const [out, o] = output(outDType, sizeOf(outShape));
       binaryKernel(op, arr(a), a.shape, arr(b), b.shape, o, outShape);
+      return out;
+    },
+    weightedSum(x, a, y, b) {
+      const [out, o] = output(x.dtype, x.size);
+      weightedSumKernel(arr(x), a, arr(y), b, o, x.size / a.length);
       return out;
     },
     where(cond, a, b, outShape) {

@@ -92,3 +92,19 @@ export function whereKernel(
     }
   });
 }
+
+/**
+ * out[i, j] = a[i]·x[i, j] + b[i]·y[i, j] over rows of `row` elements (weightedSum). A float32 result is rounded after
+ * each product and after the sum, as a mul, mul, add of float32 kernels would be: a product of two float32 numbers is
+ * exact in float64, and rounding a float64 sum of two float32 numbers to float32 equals the float32 sum (53 ≥ 2·24 + 2:
+ * Figueroa, "When is double rounding innocuous?", 1995).
+ */
+export function weightedSumKernel(x: TypedArray, a: ArrayLike<number>, y: TypedArray, b: ArrayLike<number>, out: TypedArray, row: number): void {
+  const single = out instanceof Float32Array;
+  for (let i = 0, k = 0; i < a.length; i++) {
+    const ai = a[i];
+    const bi = b[i];
+    if (single) for (let end = k + row; k < end; k++) out[k] = Math.fround(ai * x[k]) + Math.fround(bi * y[k]);
+    else for (let end = k + row; k < end; k++) out[k] = ai * x[k] + bi * y[k];
+  }
+}
