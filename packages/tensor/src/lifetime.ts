@@ -7,11 +7,10 @@ interface Disposable {
 }
 
 const scopes: Set<Disposable>[] = [];
-const kept = new WeakSet<Disposable>();
 
 /** @internal Called by the Tensor constructor: the innermost open scope owns the new tensor. */
 export function track(t: Disposable): void {
-  if (scopes.length > 0 && !kept.has(t)) scopes[scopes.length - 1].add(t);
+  if (scopes.length > 0) scopes[scopes.length - 1].add(t);
 }
 
 /** @internal Called by Tensor.dispose(). */
@@ -19,9 +18,12 @@ export function untrack(t: Disposable): void {
   for (const s of scopes) s.delete(t);
 }
 
-/** Marks a tensor to survive every enclosing `tidy` scope; returns it. */
+/**
+ * Marks a tensor to survive every enclosing `tidy` scope; returns it. (It leaves every open scope; a tensor is tracked
+ * only when made, so no scope takes it back. NB: no WeakSet of kept tensors: each entry there is an ephemeron, which
+ * V8's garbage collector must revisit, and a training step keeps dozens of tensors.)
+ */
 export function keep<T extends Disposable>(t: T): T {
-  kept.add(t);
   untrack(t);
   return t;
 }
