@@ -3,6 +3,7 @@
 import { getBackend } from './backend.js';
 import { ShapeError, ValueError, fmt } from './errors.js';
 import { input, needFloat, sameDType, wrap } from './internal.js';
+import { sameShape } from './shape.js';
 import { add, div, mul, sqrt, square, sub } from './ops.js';
 import type { Tensor } from './tensor.js';
 
@@ -88,7 +89,7 @@ export function adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, hy
   const ts = [input('adamUpdate', param, 'param'), input('adamUpdate', grad, 'grad'), input('adamUpdate', m, 'm'), input('adamUpdate', v, 'v')];
   const dtype = sameDType('adamUpdate', ...ts);
   needFloat('adamUpdate', ts[0]);
-  if (ts.some((t) => t.shape.join() !== ts[0].shape.join())) {
+  if (ts.some((t) => !sameShape(t.shape, ts[0].shape))) {
     throw new ShapeError('adamUpdate', `param, grad, m and v need one shape, got ${ts.map((t) => fmt(t.shape)).join(', ')}`);
   }
   if (!(Number.isInteger(hyper.step) && hyper.step >= 1)) throw new ValueError('adamUpdate', `step must be an integer ≥ 1, got ${hyper.step}`);

@@ -291,19 +291,19 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const dtype = sameDType('matmul', ta, tb);
   needFloat('matmul', ta);
   // The operands as messages show them, e.g. `[2,3]ᵀ @ [4,5]` (ᵀ marks a transposed operand).
-  const shown = `${fmt(ta.shape)}${transA ? 'ᵀ' : ''} @ ${fmt(tb.shape)}${transB ? 'ᵀ' : ''}`;
+  const shown = () => `${fmt(ta.shape)}${transA ? 'ᵀ' : ''} @ ${fmt(tb.shape)}${transB ? 'ᵀ' : ''}`; // only when throwing
   for (const t of [ta, tb]) {
-    if (t.rank !== 2 && t.rank !== 3) throw new ShapeError('matmul', `needs 2D or 3D tensors, got ${shown}`);
+    if (t.rank !== 2 && t.rank !== 3) throw new ShapeError('matmul', `needs 2D or 3D tensors, got ${shown()}`);
   }
   const [ra, ca] = ta.shape.slice(-2);
   const [rb, cb] = tb.shape.slice(-2);
   const [m, k] = transA ? [ca, ra] : [ra, ca];
   const [kb, n] = transB ? [cb, rb] : [rb, cb];
-  if (k !== kb) throw new ShapeError('matmul', `inner dimensions differ: ${shown}`);
+  if (k !== kb) throw new ShapeError('matmul', `inner dimensions differ: ${shown()}`);
   const batchA = ta.rank === 3 ? ta.shape[0] : 1;
   const batchB = tb.rank === 3 ? tb.shape[0] : 1;
   if (batchA !== batchB && batchA !== 1 && batchB !== 1) {
-    throw new ShapeError('matmul', `batch dimensions differ: ${shown}`);
+    throw new ShapeError('matmul', `batch dimensions differ: ${shown()}`);
   }
   const batch = batchA === 1 ? batchB : batchA; // a batch of 1 broadcasts (also against a batch of 0)
   const shape = ta.rank === 2 && tb.rank === 2 ? [m, n] : [batch, m, n];
