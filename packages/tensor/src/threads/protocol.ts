@@ -34,12 +34,16 @@ export const WASM_SPLIT_JOB = 3;
 export const SPLIT = { kernel: 6, argc: 7, args: 8, steps: 24 } as const;
 
 /**
- * How long a thread polls the control block before it sleeps in Atomics.wait: a wake-up through the kernel (futex)
- * costs ~50 µs on a small VM, more than a 64-wide layer's matmul, while a training step calls kernels every few µs. A
- * worker polls this long after its last job, the main thread this long for the workers to finish (then both sleep: an
- * idle process does not spin). Measured in polls, each an Atomics.load (~5.5 ns measured here): about 0.35 ms.
+ * How long a thread polls the control block before it sleeps in Atomics.wait: ~6 ms, measured in polls, each an
+ * Atomics.load (~5.5 ns here). A sleeping thread's wake-up through the kernel (futex) costs ~50 µs at best on a small
+ * VM and often ~1 ms (the idle vCPU must be scheduled again), more than a 64-wide layer's matmul, while a training step
+ * calls kernels every few µs — with pauses between steps (the optimizer, the next batch, a GC) that outlast a short
+ * poll. Measured over 2000 steps at W = 64 (2 vCPUs): with a 0.35 ms poll, 4 % of the matmul jobs waited ≥ 50 µs for
+ * a sleeping worker (~1 ms at the 99th percentile), 0.22 ms per 0.95 ms step; with 6 ms, 0.09 ms per 0.82 ms step. A
+ * worker polls this long after its last job, the main thread this long for the workers to finish; then both sleep,
+ * so an idle process does not spin.
  */
-export const SPIN_POLLS = 1 << 16;
+export const SPIN_POLLS = 1 << 20;
 
 /**
  * Polls ctrl[at] up to SPIN_POLLS times while it equals `value`, then sleeps until it changes. Returns its new value.
