@@ -71,6 +71,28 @@ describe.each(['wasm', 'js'])('linear on %s (float32) against float64 loops', (b
       expect(T.linear(tx, tw, tb, act).data).toEqual(y.data);
     });
   }
+  it.each(sizes)('linearBackwardProducts: dz·Wᵀ and xᵀ·dz on (%i×%i)·(%i), each only when wanted', (m, k, n) => {
+    T.setBackend(backend);
+    const { x, w, dy: dz, tx, tw, tdy: tdz } = inputs(m * 5 + k, m, k, n);
+    const { dx, dw } = T.linearBackwardProducts(tx, tw, tdz, { x: true, w: true });
+    expect([dx!.shape, dw!.shape]).toEqual([[m, k], [k, n]]);
+    // float64 sums, each within the float32 dot product's bound (K terms rounded: ≤ (K + 1)·ε₃₂·Σ|terms|)
+    const check = (got: ArrayLike<number>, rows: number, cols: number, terms: number, term: (i: number, j: number, p: number) => number) => {
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < cols; j++) {
+          let [s, abs] = [0, 0];
+          for (let p = 0; p < terms; p++) [s, abs] = [s + term(i, j, p), abs + Math.abs(term(i, j, p))];
+          expect(Math.abs(got[i * cols + j] - s)).toBeLessThanOrEqual((terms + 1) * EPS32 * abs);
+        }
+      }
+    };
+    check(dx!.data, m, k, n, (i, j, p) => dz[i * n + p] * w[j * n + p]); // dx[i, j] = Σ_p dz[i, p] W[j, p]
+    check(dw!.data, k, n, m, (i, j, p) => x[p * k + i] * dz[p * n + j]); // dW[i, j] = Σ_p x[p, i] dz[p, j]
+    const onlyW = T.linearBackwardProducts(tx, tw, tdz, { x: false, w: true });
+    expect(onlyW.dx).toBeNull();
+    expect(onlyW.dw!.data).toEqual(dw!.data);
+  });
+
   it('without a bias', () => {
     T.setBackend(backend);
     const { x, w, tx, tw } = inputs(3, 6, 5, 10);
@@ -87,5 +109,6 @@ describe('linear: bad input names the op', () => {
     expect(() => T.linear(x, T.zeros([3, 5], { dtype: 'float64' }))).toThrow(/^linear: dtypes differ/);
     expect(() => T.linear(x, w, null, 'leakyRelu')).toThrow(/^linear: activation 'leakyRelu' takes parameters/);
     expect(() => T.linearBackward('tanh', T.zeros([4, 5]), T.zeros([4, 5]), T.zeros([5, 4]))).toThrow(/^linearBackward: needs z, y and dy of one \(B, Out\) shape/);
+    expect(() => T.linearBackwardProducts(x, w, T.zeros([4, 4]), { x: true, w: true })).toThrow(/^linearBackwardProducts: needs x \(B, In\), w \(In, Out\), dz \(B, Out\), got .* dz \[4,4\]/);
   });
 });

@@ -135,6 +135,35 @@ describe('wasm matmul on worker threads', () => {
     }
   });
 
+  it('a layer\'s backward products (dz·Wᵀ and xᵀ·dz, one per thread where both are of one size): the bits of one thread and of two matmuls', () => {
+    expect(wasm().parts.pair).not.toBe(solo.parts.pair); // the threaded pair runner
+    const rng = testRandom(6);
+    // (B, In, Out): equal products (run as a pair), unequal ones (split one after the other), and a thin output layer
+    for (const [rows, inputs, outputs] of [[256, 64, 64], [130, 67, 61], [256, 64, 200], [256, 64, 2], [256, 3, 64]]) {
+      const x = Float32Array.from(randomValues(rng, rows * inputs));
+      const w = Float32Array.from(randomValues(rng, inputs * outputs));
+      const dz = Float32Array.from(randomValues(rng, rows * outputs));
+      const run = (name: string, alone: boolean) => {
+        T.setBackend(name);
+        const [tx, tw, tdz] = [T.tensor(x, { shape: [rows, inputs] }), T.tensor(w, { shape: [inputs, outputs] }), T.tensor(dz, { shape: [rows, outputs] })];
+        const { dx, dw } = alone
+          ? { dx: T.matmul(tdz, tw, { transB: true }), dw: T.matmul(tx, tdz, { transA: true }) }
+          : T.linearBackwardProducts(tx, tw, tdz, { x: true, w: true });
+        const out = [Float32Array.from(dx!.data), Float32Array.from(dw!.data)];
+        T.dispose([tx, tw, tdz, dx, dw]);
+        T.setBackend('wasm');
+        return out;
+      };
+      const [paired, single, separate] = [run('wasm', false), run('wasm-solo', false), run('wasm', true)];
+      for (const [i, name] of [[0, 'dx'], [1, 'dw']] as const) {
+        expect(firstBitDifference(paired[i], single[i]), `${rows}×${inputs}×${outputs} ${name} vs one thread`).toBe(-1);
+        expect(firstBitDifference(paired[i], separate[i]), `${rows}×${inputs}×${outputs} ${name} vs T.matmul`).toBe(-1);
+      }
+      expectNearFloat64(paired[0], dz, w, 1, 1, rows, inputs, outputs, false, true);
+      expectNearFloat64(paired[1], x, dz, 1, 1, inputs, outputs, rows, true, false);
+    }
+  });
+
   it('after the shared memory grew past its size at initThreads, the workers still read and write the new pages', () => {
     const heap = wasm().parts.heap;
     const before = heap.memory.buffer.byteLength;

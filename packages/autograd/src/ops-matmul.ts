@@ -51,11 +51,8 @@ export const linearOp: OpDef<LinearAttrs, Tensor> = {
   },
   vjp: (dy, { inputs: [x, w, b], output, attrs, needsGrad, saved: z }) => {
     const { dz, db } = T.linearBackward(attrs.activation, z, output, dy);
-    const grads = [
-      needsGrad[0] ? T.matmul(dz, w, { transB: true }) : null,
-      needsGrad[1] ? T.matmul(x, dz, { transA: true }) : null,
-    ];
-    return b === undefined ? grads : [...grads, needsGrad[2] ? db : null];
+    const { dx, dw } = T.linearBackwardProducts(x, w, dz, { x: needsGrad[0], w: needsGrad[1] }); // dz·Wᵀ and xᵀ·dz
+    return b === undefined ? [dx, dw] : [dx, dw, needsGrad[2] ? db : null];
   },
 };
 

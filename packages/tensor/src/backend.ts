@@ -85,6 +85,17 @@ export interface Backend {
     /** Storage of y = act(z), (B, Out): z's own storage without act. */
     y: unknown;
   } | null;
+  /**
+   * Storages of a linear layer's input and weight gradients from dz (B, Out), x (B, In), W (In, Out): dx = dz·Wᵀ (B, In)
+   * when wantX, dW = xᵀ·dz (In, Out) when wantW (null where not wanted), as the two matmuls compute them; null: the op
+   * runs those two matmuls itself.
+   */
+  linearBackwardProducts?(x: Tensor, w: Tensor, dz: Tensor, wantX: boolean, wantW: boolean): {
+    /** Storage of dx = dz·Wᵀ, (B, In), or null. */
+    dx: unknown;
+    /** Storage of dW = xᵀ·dz, (In, Out), or null. */
+    dw: unknown;
+  } | null;
   /** dz = dy · act'(z) (given y = act(z)) and db = Σ over rows of dz, in one pass; dz is null (meaning dy) without act. */
   linearBackward?(activation: UnaryOp | null, z: Tensor, y: Tensor, dy: Tensor): {
     /** Storage of dz = dy · act′(z), (B, Out); null without act (dz is then dy itself). */

@@ -77,7 +77,7 @@ export {
 } from './ops.js';
 export { adamUpdate, adamScalars, type AdamHyper, type AdamScalars } from './adam.js';
 export { emaUpdate } from './ema.js';
-export { linear, linearForward, linearBackward, type LinearOutputs, type LinearGrads } from './linear.js';
+export { linear, linearForward, linearBackward, linearBackwardProducts, type LinearOutputs, type LinearGrads } from './linear.js';
 export { conv2d, conv2dInputGrad, conv2dWeightGrad, convDims, type Conv2dOptions } from './conv.js';
 export { groupNorm, groupNormBackward, type GroupNormResult, type GroupNormGrads } from './norm.js';
 export { upsample2x, upsample2xGrad, maxPool2d, maxPool2dGrad, type MaxPoolResult } from './image.js';

@@ -82,3 +82,42 @@ export function linearBackward(activation: UnaryOp | null, z: Tensor, y: Tensor,
   const dz = activation ? unaryGrad(activation, tz, ty, tdy) : tdy;
   return { dz, db: sum(dz, 0) };
 }
+
+/**
+ * The input and weight gradients of the layer from dz = dy · act′(z) (see linearBackward): dx = dz·Wᵀ (B, In) and
+ * dW = xᵀ·dz (In, Out), each only where `want` asks (else null). Two independent matmuls: on wasm with two threads
+ * each thread computes one of them whole (one hand-off instead of two); elsewhere the two matmuls one after the other.
+ */
+export function linearBackwardProducts(
+  x: Tensor,
+  w: Tensor,
+  dz: Tensor,
+  want: {
+    /** Compute dx. */
+    x: boolean;
+    /** Compute dW. */
+    w: boolean;
+  },
+): {
+  /** dx = dz·Wᵀ, (B, In); null when not wanted. */
+  dx: Tensor | null;
+  /** dW = xᵀ·dz, (In, Out); null when not wanted. */
+  dw: Tensor | null;
+} {
+  const [tx, tw, tdz] = [input('linearBackwardProducts', x, 'x'), input('linearBackwardProducts', w, 'w'), input('linearBackwardProducts', dz, 'dz')];
+  const dtype = sameDType('linearBackwardProducts', tx, tw, tdz);
+  if (tx.rank !== 2 || tw.rank !== 2 || tdz.rank !== 2 || tx.shape[1] !== tw.shape[0] || tdz.shape[0] !== tx.shape[0] || tdz.shape[1] !== tw.shape[1]) {
+    throw new ShapeError('linearBackwardProducts', `needs x (B, In), w (In, Out), dz (B, Out), got x ${fmt(tx.shape)}, w ${fmt(tw.shape)}, dz ${fmt(tdz.shape)}`);
+  }
+  const fused = getBackend().linearBackwardProducts?.(tx, tw, tdz, want.x, want.w);
+  if (fused) {
+    return {
+      dx: fused.dx === null ? null : wrap(fused.dx, tx.shape, dtype),
+      dw: fused.dw === null ? null : wrap(fused.dw, tw.shape, dtype),
+    };
+  }
+  return {
+    dx: want.x ? matmul(tdz, tw, { transB: true }) : null,
+    dw: want.w ? matmul(tx, tdz, { transA: true }) : null,
+  };
+}

@@ -12,9 +12,9 @@ import { registerStarter } from '../ready.js';
 import { createJsBackend } from '../cpu/backend.js';
 import { matmulBlocked, type MatmulArgs } from '../cpu/matmul.js';
 import { BackendError } from '../errors.js';
-import { allOnOneThread, matmulPart, oneThread, unsplit, type EachRunner, type MatmulRows, type SplitRunner, type WasmBackend } from '../wasm/backend.js';
+import { allOnOneThread, matmulPart, oneAfterTheOther, oneThread, unsplit, type EachRunner, type MatmulRows, type PairRunner, type SplitRunner, type WasmBackend } from '../wasm/backend.js';
 import { EACH_KERNELS, KERNEL_NAMES } from '../wasm/module.js';
-import { CTRL_COUNT, EACH, FAILED, GEN, SCRATCH, JS_JOB, PARAM_COUNT, PARAMS, PENDING, SPLIT, WASM_EACH_JOB, WASM_JOB, WASM_SPLIT_JOB, rowsOf, waitWhile } from './protocol.js';
+import { CTRL_COUNT, EACH, FAILED, GEN, SCRATCH, JS_JOB, PARAM_COUNT, PARAMS, PENDING, SPLIT, WASM_EACH_JOB, WASM_JOB, WASM_PAIR_JOB, WASM_SPLIT_JOB, rowsOf, waitWhile } from './protocol.js';
 
 /** Products smaller than this many multiply-adds run on one thread: waking workers costs more than it saves. */
 export const PARALLEL_MIN_WORK = 1 << 21;
@@ -106,6 +106,21 @@ const wasmRows: MatmulRows = (kernels, args, work) => {
   runJob(p, () => matmulPart(kernels, args, start, end));
 };
 
+/**
+ * Two independent wasm matmul calls at once where there are exactly two threads: the main thread runs the first, the
+ * worker the second, each whole (as on one thread: identical results). With more threads, each call is split by rows.
+ */
+const wasmPair: PairRunner = (kernels, first, second) => {
+  if (!pool || !pool.wasm || pool.workers.length !== 1) {
+    for (const args of [first, second]) wasmRows(kernels, args, args[15] * args[8] * args[9]);
+    return;
+  }
+  const p = pool;
+  const [a, apacked, b, packed, c, bias, y, act, n, k, ai, ap, bp, bj, , m] = second;
+  p.params.set([m, n, k, 0, 2, WASM_PAIR_JOB, a, apacked, b, packed, c, bias, y, act, ai, ap, bp, bj]);
+  runJob(p, () => matmulPart(kernels, first, first[14], first[15]));
+};
+
 /** The per-item wasm kernels on all cores: each part runs the kernel on its range of the items, with its own scratch. */
 const wasmEach: EachRunner = (kernels, name, args, count) => {
   if (!pool || !pool.wasm || count < 2) return kernels[name](...args, 0, count, 0);
@@ -171,7 +186,7 @@ export async function initThreads(threads = availableParallelism()): Promise<num
   }
   await Promise.all(ready);
   pool = p;
-  if (wasm) Object.assign(wasm.parts, { rows: wasmRows, each: wasmEach, split: wasmSplit, parts: p.workers.length + 1 });
+  if (wasm) Object.assign(wasm.parts, { rows: wasmRows, pair: wasmPair, each: wasmEach, split: wasmSplit, parts: p.workers.length + 1 });
   registerBackend('js-threads', () => createJsBackend(matmulThreaded, 'js-threads'), 20);
   return p.workers.length + 1;
 }
@@ -181,7 +196,7 @@ export async function stopThreads(): Promise<void> {
   if (!pool) return;
   const p = pool;
   pool = null;
-  if (p.wasm) Object.assign(p.wasm.parts, { rows: oneThread, each: allOnOneThread, split: unsplit, parts: 1 });
+  if (p.wasm) Object.assign(p.wasm.parts, { rows: oneThread, pair: oneAfterTheOther, each: allOnOneThread, split: unsplit, parts: 1 });
   Atomics.store(p.ctrl, GEN, -1);
   Atomics.notify(p.ctrl, GEN);
   await Promise.all(p.workers.map((w) => w.terminate()));

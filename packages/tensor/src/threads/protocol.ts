@@ -31,6 +31,11 @@ export const EACH = { kernel: 6, argc: 7, args: 8 } as const;
  * a broadcast operand); m is n. Each part calls the kernel on its range with its pointers moved there.
  */
 export const WASM_SPLIT_JOB = 3;
+/**
+ * Two independent wasm matmul calls at once (two threads only): the main thread runs the first whole, worker 1 the
+ * second, whose arguments are in params as for WASM_JOB (m, n, k and a … bj).
+ */
+export const WASM_PAIR_JOB = 4;
 export const SPLIT = { kernel: 6, argc: 7, args: 8, steps: 24 } as const;
 
 /**

@@ -5,7 +5,7 @@ import { matmulBlocked } from '../cpu/matmul.js';
 import { wasmApi, type WasmMemory, type WasmModule } from '../wasm/api.js';
 import { matmulPart } from '../wasm/backend.js';
 import { EACH_KERNELS, KERNEL_NAMES, type Kernels } from '../wasm/module.js';
-import { EACH, FAILED, GEN, SCRATCH, PARAMS, PENDING, SPLIT, WASM_EACH_JOB, WASM_JOB, WASM_SPLIT_JOB, rowsOf, waitWhile, type Scratch } from './protocol.js';
+import { EACH, FAILED, GEN, SCRATCH, PARAMS, PENDING, SPLIT, WASM_EACH_JOB, WASM_JOB, WASM_PAIR_JOB, WASM_SPLIT_JOB, rowsOf, waitWhile, type Scratch } from './protocol.js';
 
 const { control, params, index, port, wasm } = workerData as {
   control: SharedArrayBuffer;
@@ -63,8 +63,8 @@ function runPart(): void {
     if (end > start) kernels![EACH_KERNELS[p[EACH.kernel]]](...args, start, end, index);
     return;
   }
-  if (p[PARAMS.kind] === WASM_JOB) {
-    const [start, end] = rowsOf(index, parts, m, 4);
+  if (p[PARAMS.kind] === WASM_JOB || p[PARAMS.kind] === WASM_PAIR_JOB) {
+    const [start, end] = p[PARAMS.kind] === WASM_PAIR_JOB ? [0, m] : rowsOf(index, parts, m, 4);
     if (end > start) {
       const at = (name: keyof typeof PARAMS) => p[PARAMS[name]];
       matmulPart(kernels!, [at('a'), at('apacked'), at('b'), at('packed'), at('c'), at('bias'), at('y'), at('act'), n, k, at('ai'), at('ap'), at('bp'), at('bj'), 0, m], start, end);

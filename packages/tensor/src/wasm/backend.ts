@@ -45,6 +45,16 @@ export function matmulPart(kernels: Kernels, args: Parameters<Kernels['matmul']>
   activationKernel(kernels, act)(c + 4 * start * n, y + 4 * start * n, (end - start) * n);
 }
 
+/**
+ * Runs two independent matmul kernel calls (each as MatmulRows takes it, over all its rows): one after the other by
+ * default; the threads module runs them at once, one per thread, where there are two.
+ */
+export type PairRunner = (kernels: Kernels, first: Parameters<Kernels['matmul']>, second: Parameters<Kernels['matmul']>) => void;
+export const oneAfterTheOther: PairRunner = (kernels, first, second) => {
+  matmulPart(kernels, first, first[14], first[15]);
+  matmulPart(kernels, second, second[14], second[15]);
+};
+
 /** The unary kernel out = act(x) over n floats for the activation numbered `act` (ACTIVATION_IDS; not 0). */
 const activationKernel = (kernels: Kernels, act: number) => kernels[SIMD_UNARY_OPS[act - 1]] as (x: number, out: number, n: number) => void;
 /**
@@ -72,6 +82,8 @@ export interface WasmParts {
   module: WasmModule;
   /** Runs the matmul kernel calls: oneThread by default; the threads module swaps in one that splits rows. */
   rows: MatmulRows;
+  /** Runs two independent matmul calls: oneAfterTheOther by default; the threads module runs them at once. */
+  pair: PairRunner;
   /** Runs the per-item kernels (EACH_KERNELS): allOnOneThread by default; the threads module splits the items. */
   each: EachRunner;
   /** Runs the elementwise kernels: unsplit by default; the threads module splits large ones into ranges. */
@@ -79,6 +91,12 @@ export interface WasmParts {
   /** How many parts `each` may split into (1, or the threads): the scratch each such call must provide for. */
   parts: number;
 }
+
+/** A product's arguments as product() takes them: a, transA, b, transB, c, bias, y, act, m, n, k. */
+type Product = [number, boolean, number, boolean, number, number, number, number, number, number, number];
+
+/** Two products together worth fewer multiply-adds than this run one after the other (the threads' WASM_PARALLEL_MIN_WORK). */
+const PAIR_MIN_WORK = 1 << 19;
 
 /** Memory-bound per-item kernels over fewer elements than this stay on one thread (a wake-up would cost more). */
 const EACH_MIN_ELEMENTS = 1 << 16;
@@ -98,7 +116,7 @@ export type WasmBackend = Backend & {
 export function createWasmBackend(compiled: Compiled = compiledKernels(), name = 'wasm'): WasmBackend {
   const { memory, shared, kernels } = instantiate(compiled);
   const heap = new WasmHeap(memory, shared);
-  const parts: WasmParts = { heap, kernels, module: compiled.module, rows: oneThread, each: allOnOneThread, split: unsplit, parts: 1 };
+  const parts: WasmParts = { heap, kernels, module: compiled.module, rows: oneThread, pair: oneAfterTheOther, each: allOnOneThread, split: unsplit, parts: 1 };
   const scalars = heap.alloc(64); // the Adam kernel's scalars, rewritten by every call
   // NB: the js kernels here are the fallback; they see the same memory through views made after each allocation.
   const base = createJsBackend(matmulBlocked, name, heap);
@@ -112,15 +130,44 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
    * (see packB in matmul.wat), else read in place.
    */
   function product(a: number, transA: boolean, b: number, transB: boolean, c: number, bias: number, y: number, act: number, m: number, n: number, k: number): void {
-    if ((n < 8 || m < 4) && k >= 8) return paddedProduct(a, transA, b, transB, c, bias, y, act, m, n, k);
+    if (isThin(m, n, k)) return paddedProduct(a, transA, b, transB, c, bias, y, act, m, n, k);
+    const call = prepare([a, transA, b, transB, c, bias, y, act, m, n, k]);
+    parts.rows(kernels, call.args, m * n * k);
+    for (const block of call.blocks) heap.free(block);
+  }
+
+  /** Whether product() takes a C this thin to paddedProduct. */
+  const isThin = (m: number, n: number, k: number) => (n < 8 || m < 4) && k >= 8;
+
+  /**
+   * A product's kernel arguments, with op(B) packed into panels when it is transposed or large (see packB in
+   * matmul.wat) and a block for op(A)'s panels of 4 rows (see matmulPart), which the caller frees after the call.
+   */
+  function prepare([a, transA, b, transB, c, bias, y, act, m, n, k]: Product): { args: Parameters<Kernels['matmul']>; blocks: Block[] } {
     const [ai, ap] = transA ? [1, m] : [k, 1];
     const [bp, bj] = transB ? [1, k] : [n, 1];
     const packed = transB || k * n >= PACK_MIN_ELEMENTS ? heap.alloc(4 * k * n) : null;
     if (packed) kernels.packB(b, packed.ptr, k, n, bp, bj);
-    const apacked = heap.alloc(4 * (m - (m % 4)) * k); // the rows of op(A) in panels of 4, for the tiles (see matmulPart)
-    parts.rows(kernels, [a, apacked.ptr, b, packed ? packed.ptr : 0, c, bias, y, act, n, k, ai, ap, bp, bj, 0, m], m * n * k);
-    heap.free(apacked);
-    if (packed) heap.free(packed);
+    const apacked = heap.alloc(4 * (m - (m % 4)) * k);
+    return { args: [a, apacked.ptr, b, packed ? packed.ptr : 0, c, bias, y, act, n, k, ai, ap, bp, bj, 0, m], blocks: packed ? [apacked, packed] : [apacked] };
+  }
+
+  /**
+   * Two independent products (a layer's input and weight gradients): at once, one per thread, where both are of one
+   * size (within 2×), on the tiles and together worth a split (WASM_PARALLEL_MIN_WORK); else one after the other,
+   * each split by rows as product() does. One hand-off instead of two, and no product cut in halves.
+   */
+  function productPair(first: Product, second: Product): void {
+    const work = ([, , , , , , , , m, n, k]: Product) => (isThin(m, n, k) ? 0 : m * n * k);
+    const [w1, w2] = [work(first), work(second)];
+    if (parts.parts !== 2 || w1 === 0 || w2 === 0 || w1 + w2 < PAIR_MIN_WORK || Math.max(w1, w2) > 2 * Math.min(w1, w2)) {
+      product(...first);
+      product(...second);
+      return;
+    }
+    const [one, two] = [prepare(first), prepare(second)];
+    parts.pair(kernels, one.args, two.args);
+    for (const block of [...one.blocks, ...two.blocks]) heap.free(block);
   }
 
   /**
@@ -301,6 +348,19 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
       heap.view(scalars, 'float32', values.length).set(values);
       kernels.adam(ptr(param), ptr(grad), ptr(m), ptr(v), po.ptr, mo.ptr, vo.ptr, param.size, scalars.ptr);
       return [po, mo, vo];
+    },
+
+    linearBackwardProducts(x, w, dz, wantX, wantW) {
+      if (!float32(x, w, dz)) return null;
+      const [rows, inputs, outputs] = [x.shape[0], x.shape[1], w.shape[1]];
+      const dx = wantX ? heap.allocate('float32', rows * inputs) : null;
+      const dw = wantW ? heap.allocate('float32', inputs * outputs) : null;
+      // dx = dz·Wᵀ: (rows × outputs)·(outputs × inputs); dW = xᵀ·dz: (inputs × rows)·(rows × outputs)
+      const forX: Product | null = dx && [ptr(dz), false, ptr(w), true, dx.ptr, 0, 0, 0, rows, inputs, outputs];
+      const forW: Product | null = dw && [ptr(x), true, ptr(dz), false, dw.ptr, 0, 0, 0, inputs, outputs, rows];
+      if (forX && forW) productPair(forX, forW);
+      else if (forX ?? forW) product(...(forX ?? forW)!);
+      return { dx, dw };
     },
 
     linearBackward(activation, z, y, dy) {
