@@ -346,7 +346,8 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
       const [po, mo, vo] = [heap.allocate('float32', param.size), heap.allocate('float32', param.size), heap.allocate('float32', param.size)];
       // The ten scalars in ADAM_SCALAR_ORDER, as the kernel reads them (rounded to float32 as the composite's are).
       heap.view(scalars, 'float32', values.length).set(values);
-      kernels.adam(ptr(param), ptr(grad), ptr(m), ptr(v), po.ptr, mo.ptr, vo.ptr, param.size, scalars.ptr);
+      // split into ranges between the threads when large (each element's update is independent: the same bits)
+      parts.split(kernels, 'adam', [ptr(param), ptr(grad), ptr(m), ptr(v), po.ptr, mo.ptr, vo.ptr, scalars.ptr], [4, 4, 4, 4, 4, 4, 4, 0], param.size);
       return [po, mo, vo];
     },
 

@@ -86,32 +86,44 @@
 ;; One Adam step over n elements, in float32, in the order of the composite in adam.ts:
 ;; g ← g + l2·θ; m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; θ ← θ·decay − lr·(m/bc1)/(√(v/bc2) + ε).
 ;; The new θ, m, v go to po, mo, vo (they may be the inputs themselves: each element is read before it is written).
-(func $adam4 (param $p v128) (param $g v128) (param $m v128) (param $v v128) (param $s i32) (result v128 v128 v128)
+;; k holds the ten scalars, each splat over 4 lanes, in ADAM_SCALAR_ORDER: k0 β₁, k1 1 − β₁, k2 β₂, k3 1 − β₂, k4 bc1,
+;; k5 bc2, k6 ε, k7 lr, k8 l2, k9 decay.
+(func $adam4 (param $p v128) (param $g v128) (param $m v128) (param $v v128)
+    (param $k0 v128) (param $k1 v128) (param $k2 v128) (param $k3 v128) (param $k4 v128) (param $k5 v128) (param $k6 v128)
+    (param $k7 v128) (param $k8 v128) (param $k9 v128) (result v128 v128 v128)
   (local $mn v128) (local $vn v128)
-  (local.set $g (f32x4.add (local.get $g) (f32x4.mul (local.get $p) (v128.load32_splat offset=32 (local.get $s)))))
-  (local.set $mn (f32x4.add (f32x4.mul (local.get $m) (v128.load32_splat (local.get $s)))
-    (f32x4.mul (local.get $g) (v128.load32_splat offset=4 (local.get $s)))))
-  (local.set $vn (f32x4.add (f32x4.mul (local.get $v) (v128.load32_splat offset=8 (local.get $s)))
-    (f32x4.mul (f32x4.mul (local.get $g) (local.get $g)) (v128.load32_splat offset=12 (local.get $s)))))
-  (f32x4.sub (f32x4.mul (local.get $p) (v128.load32_splat offset=36 (local.get $s)))
+  (local.set $g (f32x4.add (local.get $g) (f32x4.mul (local.get $p) (local.get $k8))))
+  (local.set $mn (f32x4.add (f32x4.mul (local.get $m) (local.get $k0)) (f32x4.mul (local.get $g) (local.get $k1))))
+  (local.set $vn (f32x4.add (f32x4.mul (local.get $v) (local.get $k2)) (f32x4.mul (f32x4.mul (local.get $g) (local.get $g)) (local.get $k3))))
+  (f32x4.sub (f32x4.mul (local.get $p) (local.get $k9))
     (f32x4.mul
-      (f32x4.div (f32x4.div (local.get $mn) (v128.load32_splat offset=16 (local.get $s)))
-        (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vn) (v128.load32_splat offset=20 (local.get $s))))
-          (v128.load32_splat offset=24 (local.get $s))))
-      (v128.load32_splat offset=28 (local.get $s))))
+      (f32x4.div (f32x4.div (local.get $mn) (local.get $k4))
+        (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vn) (local.get $k5))) (local.get $k6)))
+      (local.get $k7)))
   (local.get $mn) (local.get $vn))
 
-;; s points at 10 float32 scalars: β₁, 1 − β₁, β₂, 1 − β₂, bc1, bc2, ε, lr, l2, decay (ADAM_SCALAR_ORDER in adam.ts).
+;; s points at 10 float32 scalars: β₁, 1 − β₁, β₂, 1 − β₂, bc1, bc2, ε, lr, l2, decay (ADAM_SCALAR_ORDER in adam.ts),
+;; splat into locals once, before the loop (read inside it, they cost ten loads per vector: the stores to po, mo, vo
+;; could alias s for all the compiler knows). n last, so that the threads can split the elements into ranges.
 (func (export "adam") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $po i32) (param $mo i32) (param $vo i32)
-    (param $n i32) (param $s i32)
+    (param $s i32) (param $n i32)
   (local $i i32) (local $n4 i32) (local $o i32) (local $rp v128) (local $rm v128) (local $rv v128)
+  (local $k0 v128) (local $k1 v128) (local $k2 v128) (local $k3 v128) (local $k4 v128) (local $k5 v128) (local $k6 v128)
+  (local $k7 v128) (local $k8 v128) (local $k9 v128)
+  (local.set $k0 (v128.load32_splat (local.get $s))) (local.set $k1 (v128.load32_splat offset=4 (local.get $s)))
+  (local.set $k2 (v128.load32_splat offset=8 (local.get $s))) (local.set $k3 (v128.load32_splat offset=12 (local.get $s)))
+  (local.set $k4 (v128.load32_splat offset=16 (local.get $s))) (local.set $k5 (v128.load32_splat offset=20 (local.get $s)))
+  (local.set $k6 (v128.load32_splat offset=24 (local.get $s))) (local.set $k7 (v128.load32_splat offset=28 (local.get $s)))
+  (local.set $k8 (v128.load32_splat offset=32 (local.get $s))) (local.set $k9 (v128.load32_splat offset=36 (local.get $s)))
   (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
   (block $done
     (loop $each
       (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
       (local.set $o (i32.shl (local.get $i) (i32.const 2)))
       (call $adam4 (v128.load (i32.add (local.get $p) (local.get $o))) (v128.load (i32.add (local.get $g) (local.get $o)))
-        (v128.load (i32.add (local.get $m) (local.get $o))) (v128.load (i32.add (local.get $v) (local.get $o))) (local.get $s))
+        (v128.load (i32.add (local.get $m) (local.get $o))) (v128.load (i32.add (local.get $v) (local.get $o)))
+        (local.get $k0) (local.get $k1) (local.get $k2) (local.get $k3) (local.get $k4) (local.get $k5) (local.get $k6)
+        (local.get $k7) (local.get $k8) (local.get $k9))
       (local.set $rv) (local.set $rm) (local.set $rp)
       (v128.store (i32.add (local.get $po) (local.get $o)) (local.get $rp))
       (v128.store (i32.add (local.get $mo) (local.get $o)) (local.get $rm))
@@ -124,7 +136,9 @@
       (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
       (local.set $o (i32.shl (local.get $i) (i32.const 2)))
       (call $adam4 (v128.load32_splat (i32.add (local.get $p) (local.get $o))) (v128.load32_splat (i32.add (local.get $g) (local.get $o)))
-        (v128.load32_splat (i32.add (local.get $m) (local.get $o))) (v128.load32_splat (i32.add (local.get $v) (local.get $o))) (local.get $s))
+        (v128.load32_splat (i32.add (local.get $m) (local.get $o))) (v128.load32_splat (i32.add (local.get $v) (local.get $o)))
+        (local.get $k0) (local.get $k1) (local.get $k2) (local.get $k3) (local.get $k4) (local.get $k5) (local.get $k6)
+        (local.get $k7) (local.get $k8) (local.get $k9))
       (local.set $rv) (local.set $rm) (local.set $rp)
       (f32.store (i32.add (local.get $po) (local.get $o)) (f32x4.extract_lane 0 (local.get $rp)))
       (f32.store (i32.add (local.get $mo) (local.get $o)) (f32x4.extract_lane 0 (local.get $rm)))

@@ -44,7 +44,7 @@ export interface Kernels extends ElementwiseKernels {
   /** out = s·d + x·e over n float32 elements (the EMA update, e = 1 − d; see elementwise.wat). */
   ema(s: number, x: number, out: number, n: number, d: number, e: number): void;
   /** One Adam step over n float32 elements: writes po, mo, vo from p, g, m, v and the ten scalars at `scalars`. */
-  adam(p: number, g: number, m: number, v: number, po: number, mo: number, vo: number, n: number, scalars: number): void;
+  adam(p: number, g: number, m: number, v: number, po: number, mo: number, vo: number, scalars: number, n: number): void;
   /**
    * The windows of one image x (C, H, W) as columns: cols[(c, p, q), (i, j)] = x[c, i·sh − ph + p, j·sw − pw + q] (0 in
    * the padding), C·kH·kW rows of Ho·Wo floats, `rowStride` floats apart.
