@@ -225,6 +225,8 @@ describe('wasm elementwise kernels split between threads', () => {
         ['mul by a scalar', () => T.mul(make(xs), 3)],
         ['sub from a scalar', () => T.sub(2, make(ys))],
         ['siluGrad', () => T.unaryGrad('silu', make(xs), T.silu(make(xs)), make(ys))],
+        ['adam (θ)', () => T.adamUpdate(make(xs), make(ys), T.mul(make(ys), 0.1), T.square(make(xs)), { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 3 }).param],
+        ['adam (v)', () => T.adamUpdate(make(xs), make(ys), T.mul(make(ys), 0.1), T.square(make(xs)), { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 3 }).v],
       ];
       for (const [name, fn] of cases) {
         const [threaded, single] = both(fn);
