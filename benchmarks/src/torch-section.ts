@@ -26,12 +26,14 @@ export interface TorchComparison {
 }
 
 /**
- * Steps for about a second (at least 20) before any timing: kernels compiled, blocks in the heap's lists, and V8's
- * wasm tiering done — functions start on the baseline compiler and move to the optimizing one only once hot, which
- * took ~600 steps at W = 64 (the first 300 ran at twice the steady time).
+ * Steps for about three seconds (at least 20) before any timing: kernels compiled, blocks in the heap's lists, and
+ * V8's tiering done, in the main thread and in the worker — functions start on the baseline compilers and move to the
+ * optimizing ones only once hot. Timed in rounds of 400 steps at W = 64 on two threads, the step took 2.0, 1.0, 0.9,
+ * 0.9, 0.7 … ms and settled at ~0.48 only after ~4000 steps (on one thread, after ~800); a one-second warm-up left
+ * the first rounds in that slope.
  */
 export function warm(trainer: F.Trainer): void {
-  const until = performance.now() + 1000;
+  const until = performance.now() + 3000;
   for (let i = 0; i < 20 || performance.now() < until; i++) trainer.trainStep();
 }
 
