@@ -33,7 +33,9 @@ export function debianBlas(): string | null {
  * runs its matmuls on the system BLAS, and a peer on the reference BLAS would flatter Rill tenfold.
  */
 export function findTorchPython(install: boolean): string | null {
-  const candidates = () => [process.env.RILL_PYTHON, 'python3', '/usr/bin/python3'].find((c) => c && spawnSync(c, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) ?? null;
+  // torch.ones, not a bare `import torch`: run from benchmarks/, whose torch/ folder (the scripts) imports as an empty package
+  const importsTorch = (c: string) => spawnSync(c, ['-c', 'import torch; torch.ones(1)'], { encoding: 'utf8' }).status === 0;
+  const candidates = () => [process.env.RILL_PYTHON, 'python3', '/usr/bin/python3'].find((c) => c && importsTorch(c)) ?? null;
   const referenceBlas = () => (debianBlas() ?? '').includes('/blas/');
   const missing = [...(candidates() ? [] : ['python3-torch']), ...(referenceBlas() ? ['libopenblas0'] : [])];
   if (missing.length > 0 && install && process.getuid?.() === 0) {
