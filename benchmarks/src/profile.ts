@@ -11,9 +11,9 @@ export type Category = (typeof CATEGORIES)[number];
 
 /** The backend methods of each category (those a backend lacks are skipped). */
 const METHODS: Partial<Record<Category, string[]>> = {
-  matmul: ['matmul'],
+  matmul: ['matmul', 'linearBackwardProducts'], // a layer's backward products (dz·Wᵀ, xᵀ·dz) are matmuls
   'fused linear': ['linear', 'linearBackward'],
-  elementwise: ['unary', 'unaryGrad', 'binary', 'where', 'cast'],
+  elementwise: ['unary', 'unaryGrad', 'binary', 'where', 'cast', 'weightedSum'],
   reductions: ['reduce', 'argReduce'],
   Adam: ['fusedUpdate'],
   layout: ['transpose', 'broadcastTo', 'slice', 'concat', 'gather', 'scatterAdd'],
