@@ -4,7 +4,7 @@ import { allocate, type DType } from './dtype.js';
 import { AxisError, DTypeError, ShapeError, ValueError, fmt } from './errors.js';
 import { fromArray, input, isInt32, isTensor, needFloat, sameDType, scalarOf, wrap, type TensorLike } from './internal.js';
 import { tidy } from './lifetime.js';
-import { broadcastShapes, normalizeAxes, normalizeAxis, reducedShape, sizeOf } from './shape.js';
+import { broadcastShapes, normalizeAxes, normalizeAxis, reducedShape, sameShape, sizeOf } from './shape.js';
 import { Tensor } from './tensor.js';
 import { UNARY, UNARY_OPS, type UnaryOp } from './unary.js';
 import { BINARY, BINARY_OPS, type BinaryOp } from './binary.js';
@@ -185,7 +185,7 @@ export function weightedSum(x: Tensor, a: ArrayLike<number>, y: Tensor, b: Array
   const [tx, ty] = [input('weightedSum', x, 'x'), input('weightedSum', y, 'y')];
   const dtype = sameDType('weightedSum', tx, ty);
   needFloat('weightedSum', tx);
-  if (tx.rank < 1 || tx.shape.join() !== ty.shape.join()) throw new ShapeError('weightedSum', `needs x and y of one shape (B, …), got ${fmt(tx.shape)} and ${fmt(ty.shape)}`);
+  if (tx.rank < 1 || !sameShape(tx.shape, ty.shape)) throw new ShapeError('weightedSum', `needs x and y of one shape (B, …), got ${fmt(tx.shape)} and ${fmt(ty.shape)}`);
   const rows = tx.shape[0];
   const weights = (w: ArrayLike<number>, name: string) => {
     if (w?.length !== rows) throw new ShapeError('weightedSum', `needs ${rows} weights ${name}, one per row of x, got ${w?.length}`);

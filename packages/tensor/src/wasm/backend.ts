@@ -153,14 +153,15 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
   }
 
   /**
-   * Two independent products (a layer's input and weight gradients): at once, one per thread, where both are of one
-   * size (within 2×), on the tiles and together worth a split (WASM_PARALLEL_MIN_WORK); else one after the other,
-   * each split by rows as product() does. One hand-off instead of two, and no product cut in halves.
+   * Two independent products (a layer's input and weight gradients) through parts.pair — at once, one per thread, on
+   * two threads — where both are of one size (within 2×), on the tiles and together worth a split
+   * (WASM_PARALLEL_MIN_WORK); else one after the other, each as product() runs it. One hand-off instead of two, and no
+   * product cut in halves.
    */
   function productPair(first: Product, second: Product): void {
     const work = ([, , , , , , , , m, n, k]: Product) => (isThin(m, n, k) ? 0 : m * n * k);
     const [w1, w2] = [work(first), work(second)];
-    if (parts.parts !== 2 || w1 === 0 || w2 === 0 || w1 + w2 < PAIR_MIN_WORK || Math.max(w1, w2) > 2 * Math.min(w1, w2)) {
+    if (w1 === 0 || w2 === 0 || w1 + w2 < PAIR_MIN_WORK || Math.max(w1, w2) > 2 * Math.min(w1, w2)) {
       product(...first);
       product(...second);
       return;
