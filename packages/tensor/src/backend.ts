@@ -26,6 +26,12 @@ export interface Backend {
 
   /** Takes ownership of a typed array of the tensor's dtype and returns storage holding it. */
   fromArray(data: TypedArray): unknown;
+  /**
+   * Optional: new storage of `size` elements and a typed array through which the host writes every one of them before
+   * any op reads it (CPU backends: a view of their own memory). Creation ops fill small tensors in place this way,
+   * instead of filling a new typed array that fromArray then takes or copies (see fromHost in internal.ts).
+   */
+  host?(dtype: DType, size: number): { storage: unknown; view: TypedArray };
   /** The elements as a typed array (CPU backends may return their storage itself). */
   read(storage: unknown, dtype: DType, size: number): TypedArray;
   /**

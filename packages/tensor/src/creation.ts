@@ -1,7 +1,7 @@
 // Creating tensors: from nested arrays or typed arrays, constant fills, ranges, identity, and seeded random draws.
 import { allocate, dtypeOfArray, isDType, type DType, type TypedArray } from './dtype.js';
 import { DTypeError, ShapeError, ValueError, fmt } from './errors.js';
-import { fromArray, isInt32 } from './internal.js';
+import { fromArray, fromHost, isInt32 } from './internal.js';
 import { Generator, getGenerator } from './random.js';
 import { checkShape, sizeOf } from './shape.js';
 import type { NestedArray, Tensor } from './tensor.js';
@@ -85,9 +85,7 @@ export function tensor(values: NestedArray | TypedArray, options: CreateOptions 
     }
     shape = options.shape;
   }
-  const data = allocate(dtype, flat.length);
-  fill(data, flat, dtype);
-  return fromArray(data, shape, dtype);
+  return fromHost(shape, dtype, (data) => fill(data, flat, dtype));
 }
 
 /** A constant tensor, with errors naming the public op that asked for it. */
@@ -178,16 +176,16 @@ export function rand(shape: number[], options: RandomOptions & { low?: number; h
   const { low = 0, high = 1 } = options;
   const generator = generatorOf('rand', options);
   if (!(Number.isFinite(low) && Number.isFinite(high) && low < high)) throw new ValueError('rand', `needs finite low < high, got ${low}, ${high}`);
-  const data = allocate(dtype, sizeOf(shape));
   const draw = dtype === 'float32' ? () => generator.uniformFloat32() : () => generator.uniform();
   const store = dtype === 'float32' ? Math.fround : (v: number) => v;
-  for (let i = 0; i < data.length; i++) {
-    // NB: low + (high − low)·u can round up to high itself (u near 1); such a draw is redrawn to keep [low, high).
-    let v = store(low + (high - low) * draw());
-    while (v >= high) v = store(low + (high - low) * draw());
-    data[i] = v;
-  }
-  return fromArray(data, shape, dtype);
+  return fromHost(shape, dtype, (data) => {
+    for (let i = 0; i < data.length; i++) {
+      // NB: low + (high − low)·u can round up to high itself (u near 1); such a draw is redrawn to keep [low, high).
+      let v = store(low + (high - low) * draw());
+      while (v >= high) v = store(low + (high - low) * draw());
+      data[i] = v;
+    }
+  });
 }
 
 /** Normal draws N(mean, std²) (default standard normal), by Box–Muller. */
@@ -197,9 +195,7 @@ export function randn(shape: number[], options: RandomOptions & { mean?: number;
   const { mean = 0, std = 1 } = options;
   const generator = generatorOf('randn', options);
   if (!(Number.isFinite(mean) && Number.isFinite(std) && std >= 0)) throw new ValueError('randn', `needs finite mean and std ≥ 0, got ${mean}, ${std}`);
-  const data = allocate(dtype, sizeOf(shape));
-  generator.fillNormal(data, mean, std);
-  return fromArray(data, shape, dtype);
+  return fromHost(shape, dtype, (data) => generator.fillNormal(data, mean, std));
 }
 
 /** Uniform integers in [low, high), as int32. */

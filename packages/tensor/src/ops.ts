@@ -1,6 +1,6 @@
 // Public elementwise, reduction and matmul ops: validate inputs (clear errors), then dispatch to the backend by op name.
 import { getBackend, type ArgReduceOp, type ReduceOp } from './backend.js';
-import { allocate, type DType } from './dtype.js';
+import { allocate, type DType, type TypedArray } from './dtype.js';
 import { AxisError, DTypeError, ShapeError, ValueError, fmt } from './errors.js';
 import { fromArray, input, isInt32, isTensor, needFloat, sameDType, scalarOf, wrap, type TensorLike } from './internal.js';
 import { tidy } from './lifetime.js';
@@ -175,6 +175,14 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   }
 }
 
+/** weightedSum's reused weight arrays, one per dtype (grown as needed). */
+const weightArrays = new Map<DType, TypedArray>();
+function weightScratch(dtype: DType, size: number): TypedArray {
+  let a = weightArrays.get(dtype);
+  if (!a || a.length < size) weightArrays.set(dtype, (a = allocate(dtype, Math.max(size, 2 * (a?.length ?? 0)))));
+  return a;
+}
+
 /**
  * out[i, …] = a[i]·x[i, …] + b[i]·y[i, …]: two tensors of one float shape (B, …) mixed row by row with B host weights
  * each (rounded to the dtype first) — a flow-matching path's x_t = α_t z + β_t x0, each row at its own t, in one pass
@@ -187,17 +195,21 @@ export function weightedSum(x: Tensor, a: ArrayLike<number>, y: Tensor, b: Array
   needFloat('weightedSum', tx);
   if (tx.rank < 1 || !sameShape(tx.shape, ty.shape)) throw new ShapeError('weightedSum', `needs x and y of one shape (B, …), got ${fmt(tx.shape)} and ${fmt(ty.shape)}`);
   const rows = tx.shape[0];
-  const weights = (w: ArrayLike<number>, name: string) => {
+  const backend = getBackend();
+  // the weights rounded to the dtype: for a backend's kernel, in arrays reused from call to call (it reads them before
+  // it returns; a new typed array costs ~2 µs, more than the pass itself at a training batch); else new ones
+  const store = backend.weightedSum ? weightScratch(dtype, 2 * rows) : allocate(dtype, 2 * rows);
+  const weights = (w: ArrayLike<number>, name: string, at: number) => {
     if (w?.length !== rows) throw new ShapeError('weightedSum', `needs ${rows} weights ${name}, one per row of x, got ${w?.length}`);
-    const out = allocate(dtype, rows);
+    const out = store.subarray(at, at + rows);
     for (let i = 0; i < rows; i++) {
       if (typeof w[i] !== 'number' || !Number.isFinite(w[i])) throw new ValueError('weightedSum', `weight ${name}[${i}] must be a finite number, got ${w[i]}`);
       out[i] = w[i];
     }
     return out;
   };
-  const [wa, wb] = [weights(a, 'a'), weights(b, 'b')];
-  const fused = getBackend().weightedSum?.(tx, wa, ty, wb);
+  const [wa, wb] = [weights(a, 'a', 0), weights(b, 'b', rows)];
+  const fused = backend.weightedSum?.(tx, wa, ty, wb);
   if (fused) return wrap(fused, tx.shape, dtype);
   const column = [rows, ...tx.shape.slice(1).map(() => 1)];
   return tidy(() => add(mul(fromArray(wa, column, dtype), tx), mul(fromArray(wb, column, dtype), ty)));

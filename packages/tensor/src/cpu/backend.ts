@@ -52,6 +52,10 @@ export function createJsBackend(matmulKernel: MatmulKernel = matmulBlocked, name
     name,
     device: 'cpu',
     fromArray: (data) => mem.fromArray(data),
+    host: (dtype, size) => {
+      const [storage, view] = output(dtype, size);
+      return { storage, view };
+    },
     read: (storage, dtype, size) => mem.view(storage, dtype, size),
     dispose: (storage) => mem.free(storage),
 
