@@ -135,7 +135,7 @@ describe('wasm matmul on worker threads', () => {
     }
   });
 
-  it('a layer\'s backward products (dz·Wᵀ and xᵀ·dz, one per thread where both are of one size): the bits of one thread and of two matmuls', () => {
+  it('a layer\'s backward products (dz·Wᵀ and xᵀ·dz, one job whose chunks are the rows of both): the bits of one thread and of two matmuls', () => {
     expect(wasm().parts.pair).not.toBe(solo.parts.pair); // the threaded pair runner
     const rng = testRandom(6);
     // (B, In, Out): equal products (run as a pair), unequal ones (split one after the other), and a thin output layer
@@ -237,5 +237,37 @@ describe('wasm elementwise kernels split between threads', () => {
       const [act] = both(() => T.silu(make(xs)));
       for (const i of [0, n >> 1, n - 1]) expect(Math.abs(act[i] - xs[i] / (1 + Math.exp(-xs[i])))).toBeLessThan(1e-5 * (1 + Math.abs(xs[i])));
     }
+  });
+});
+
+describe('chunks claimed from both ends (the threads\' job protocol)', () => {
+  it('the main thread from the front, workers from the back: every chunk exactly once, then none for either', () => {
+    for (const chunks of [1, 2, 7, I.MAX_CHUNKS]) {
+      const ctrl = new Int32Array(I.CTRL_COUNT);
+      Atomics.store(ctrl, I.CHUNKS, chunks << I.CHUNK_BITS);
+      const claimed: number[] = [];
+      for (let turn = 0; ; turn++) {
+        const c = I.claimChunk(ctrl, turn % 3 !== 2); // two from the front for each one from the back
+        if (c < 0) break;
+        claimed.push(c);
+      }
+      expect([...claimed].sort((a, b) => a - b)).toEqual(Array.from({ length: chunks }, (_, i) => i));
+      expect([I.claimChunk(ctrl, true), I.claimChunk(ctrl, false)]).toEqual([-1, -1]);
+      if (chunks >= 3) expect(claimed.slice(0, 3)).toEqual([0, 1, chunks - 1]);
+    }
+  });
+
+  it('repeated jobs, the worker claiming a different share each time (waking late or early), give one thread\'s bits', () => {
+    // whoever claims a chunk, its rows are computed the same way
+    const rng = testRandom(41);
+    const [m, k, n] = [96, 80, 72];
+    const a = T.tensor(randomValues(rng, m * k, -1, 1), { shape: [m, k] });
+    const b = T.tensor(randomValues(rng, k * n, -1, 1), { shape: [k, n] });
+    const want = Array.from(T.matmul(a, b).data);
+    T.setBackend('wasm-solo');
+    const one = Array.from(T.matmul(a, b).data);
+    T.setBackend('wasm');
+    expect(want).toEqual(one);
+    for (let i = 0; i < 20; i++) expect(Array.from(T.matmul(a, b).data)).toEqual(one);
   });
 });

@@ -14,3 +14,4 @@ export { WASM_UNARY, WASM_BINARY, ACTIVATION_IDS, type WasmParts } from './wasm/
 export { WasmHeap, blockSize } from './wasm/heap.js';
 export { conv2dReference, conv2dInputGradReference, conv2dWeightGradReference, im2col, col2im, type ConvDims } from './cpu/conv.js';
 export { winograd } from './wasm/conv.js';
+export { claimChunk, CHUNKS, CHUNK_BITS, CTRL_COUNT, MAX_CHUNKS } from './threads/protocol.js';

@@ -42,7 +42,8 @@ export class Tensor {
 
   /** @internal Use the creation functions; backends call this with storage they own. */
   constructor(data: unknown, shape: readonly number[], dtype: DType, backend: Backend, shared?: Storage) {
-    this.shape = Object.freeze([...shape]);
+    // a frozen shape (another tensor's) is shared as it is: it cannot change, and a copy per op costs a fresh array
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
     this.dtype = dtype;
     this.size = sizeOf(shape);
     if (shared) {

@@ -13,8 +13,10 @@ import { createJsBackend } from '../cpu/backend.js';
 import { matmulBlocked, type MatmulArgs } from '../cpu/matmul.js';
 import { BackendError } from '../errors.js';
 import { allOnOneThread, matmulPart, oneAfterTheOther, oneThread, unsplit, type EachRunner, type MatmulRows, type PairRunner, type SplitRunner, type WasmBackend } from '../wasm/backend.js';
+import type { Kernels } from '../wasm/module.js';
+import { runChunk } from './chunks.js';
 import { EACH_KERNELS, KERNEL_NAMES } from '../wasm/module.js';
-import { CTRL_COUNT, EACH, FAILED, GEN, SCRATCH, JS_JOB, PARAM_COUNT, PARAMS, PENDING, SPLIT, WASM_EACH_JOB, WASM_JOB, WASM_PAIR_JOB, WASM_SPLIT_JOB, rowsOf, waitWhile } from './protocol.js';
+import { CHUNK_BITS, CHUNKS, CTRL_COUNT, DONE, EACH, FAILED, GEN, MAX_CHUNKS, PAIR, SCRATCH, JS_JOB, PARAM_COUNT, PARAMS, SPLIT, WASM_EACH_JOB, WASM_JOB, WASM_PAIR_JOB, WASM_SPLIT_JOB, claimChunk, waitWhile } from './protocol.js';
 
 /** Products smaller than this many multiply-adds run on one thread: waking workers costs more than it saves. */
 export const PARALLEL_MIN_WORK = 1 << 21;
@@ -54,6 +56,46 @@ function scratch(p: Pool, which: 'a' | 'b' | 'c', size: number): Float32Array {
 }
 
 /**
+ * How many chunks a job over `m` rows (or items) is cut into: about 4 per thread, each at least 8 of `align` rows, so
+ * a thread that falls behind leaves its last chunks to the others (see protocol.ts); at least 1.
+ */
+function chunksFor(p: Pool, m: number, align: number): number {
+  return Math.max(1, Math.min(4 * (p.workers.length + 1), MAX_CHUNKS, Math.floor(m / (8 * align))));
+}
+
+/**
+ * Runs the job in params in `chunks` chunks on every thread: publishes its chunks (after its params), wakes the
+ * workers, claims chunks from the front until none is left, then waits for those the workers claimed.
+ */
+function runJob(p: Pool, chunks: number, kernels: Kernels | null): void {
+  p.params[PARAMS.parts] = chunks;
+  Atomics.store(p.ctrl, DONE, 0);
+  Atomics.store(p.ctrl, CHUNKS, chunks << CHUNK_BITS);
+  Atomics.add(p.ctrl, GEN, 1);
+  Atomics.notify(p.ctrl, GEN);
+  // Chunks claimed here are counted even after one threw (then skipped), so that every chunk is accounted for and no
+  // worker is still in one when the params change.
+  let mine = 0;
+  let error: unknown = null;
+  for (let c = claimChunk(p.ctrl, true); c >= 0; c = claimChunk(p.ctrl, true)) {
+    if (error === null) {
+      try {
+        runChunk(p.params, c, 0, kernels, p);
+      } catch (e) {
+        error = e;
+      }
+    }
+    mine++;
+  }
+  for (let done = Atomics.load(p.ctrl, DONE); done + mine < chunks; ) done = waitWhile(p.ctrl, DONE, done);
+  const failed = Atomics.load(p.ctrl, FAILED) !== 0;
+  const reasons = failed ? p.ports.map((port) => (receiveMessageOnPort(port)?.message as { error?: string } | undefined)?.error).filter(Boolean) : [];
+  if (failed) Atomics.store(p.ctrl, FAILED, 0);
+  if (error !== null) throw error;
+  if (failed) throw new BackendError('threads', `a worker's part of a kernel failed: ${reasons.join('; ') || 'no reason given'}`);
+}
+
+/**
  * C = op(A)·op(B) on all cores: op(A) is copied row-major and B as stored into shared scratch (O(MK + KN), small
  * next to the O(MNK) product), each part computes its rows of C with the blocked kernel, then C is copied out.
  */
@@ -70,25 +112,9 @@ export function matmulThreaded(args: MatmulArgs): void {
   const C = scratch(p, 'c', m * n);
   for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) A[i * k + q] = a[aOffset + (transA ? q * m + i : i * k + q)];
   for (let q = 0; q < k * n; q++) B[q] = b[bOffset + q];
-  const parts = p.workers.length + 1;
-  p.params.set([m, n, k, transB ? 1 : 0, parts, JS_JOB]);
-  const [start, end] = rowsOf(0, parts, m);
-  runJob(p, () => matmulBlocked({ a: A, b: B, c: C, m: end - start, n, k, transA: false, transB, aOffset: start * k, cOffset: start * n }));
+  p.params.set([m, n, k, transB ? 1 : 0, 0, JS_JOB]);
+  runJob(p, chunksFor(p, m, 1), null);
   for (let q = 0; q < m * n; q++) c[cOffset + q] = C[q];
-}
-
-/** Wakes the workers on the job in params, does the main thread's part, waits for the rest. */
-function runJob(p: Pool, ownPart: () => void): void {
-  Atomics.store(p.ctrl, PENDING, p.workers.length);
-  Atomics.add(p.ctrl, GEN, 1);
-  Atomics.notify(p.ctrl, GEN);
-  ownPart();
-  for (let left = Atomics.load(p.ctrl, PENDING); left !== 0; ) left = waitWhile(p.ctrl, PENDING, left);
-  if (Atomics.load(p.ctrl, FAILED) !== 0) {
-    Atomics.store(p.ctrl, FAILED, 0);
-    const reasons = p.ports.map((port) => (receiveMessageOnPort(port)?.message as { error?: string } | undefined)?.error).filter(Boolean);
-    throw new BackendError('threads', `a worker's part of a kernel failed: ${reasons.join('; ') || 'no reason given'}`);
-  }
 }
 
 /**
@@ -100,51 +126,52 @@ const wasmRows: MatmulRows = (kernels, args, work) => {
   const m = row1 - row0;
   if (!pool || !pool.wasm || work < WASM_PARALLEL_MIN_WORK || m < 8 || row0 !== 0) return matmulPart(kernels, args, row0, row1);
   const p = pool;
-  const parts = p.workers.length + 1;
-  p.params.set([m, n, k, 0, parts, WASM_JOB, a, apacked, b, packed, c, bias, y, act, ai, ap, bp, bj]);
-  const [start, end] = rowsOf(0, parts, m, 4);
-  runJob(p, () => matmulPart(kernels, args, start, end));
+  p.params.set([m, n, k, 0, 0, WASM_JOB, a, apacked, b, packed, c, bias, y, act, ai, ap, bp, bj]);
+  runJob(p, chunksFor(p, m, 4), kernels);
 };
 
 /**
- * Two independent wasm matmul calls at once where there are exactly two threads: the main thread runs the first, the
- * worker the second, each whole (as on one thread: identical results). With more threads, each call is split by rows.
+ * Two independent wasm matmul calls in one job (one wake-up instead of two): the rows of both cut into chunks, which
+ * the threads take in turn (as on one thread: identical results).
  */
 const wasmPair: PairRunner = (kernels, first, second) => {
-  if (!pool || !pool.wasm || pool.workers.length !== 1) {
+  if (!pool || !pool.wasm) {
     for (const args of [first, second]) wasmRows(kernels, args, args[15] * args[8] * args[9]);
     return;
   }
   const p = pool;
-  const [a, apacked, b, packed, c, bias, y, act, n, k, ai, ap, bp, bj, , m] = second;
-  p.params.set([m, n, k, 0, 2, WASM_PAIR_JOB, a, apacked, b, packed, c, bias, y, act, ai, ap, bp, bj]);
-  runJob(p, () => matmulPart(kernels, first, first[14], first[15]));
+  const layout = (args: Parameters<Kernels['matmul']>) => {
+    const [a, apacked, b, packed, c, bias, y, act, n, k, ai, ap, bp, bj, , m] = args;
+    return { mnk: [m, n, k], rest: [a, apacked, b, packed, c, bias, y, act, ai, ap, bp, bj] };
+  };
+  const [one, two] = [layout(first), layout(second)];
+  const [c1, c2] = [chunksFor(p, first[15], 4), chunksFor(p, second[15], 4)];
+  p.params.set([...one.mnk, 0, 0, WASM_PAIR_JOB, ...one.rest]);
+  p.params.set([...two.mnk, 0, 0, 0, ...two.rest], PAIR.second);
+  p.params[PAIR.split] = c1;
+  runJob(p, c1 + c2, kernels);
 };
 
-/** The per-item wasm kernels on all cores: each part runs the kernel on its range of the items, with its own scratch. */
+/** The per-item wasm kernels on all cores: chunks of the items, each thread with its own scratch. */
 const wasmEach: EachRunner = (kernels, name, args, count) => {
   if (!pool || !pool.wasm || count < 2) return kernels[name](...args, 0, count, 0);
   const p = pool;
-  const parts = p.workers.length + 1;
-  p.params.set([count, 0, 0, 0, parts, WASM_EACH_JOB]);
+  p.params.set([count, 0, 0, 0, 0, WASM_EACH_JOB]);
   p.params.set([EACH_KERNELS.indexOf(name), args.length, ...args], EACH.kernel);
-  const [start, end] = rowsOf(0, parts, count);
-  runJob(p, () => end > start && kernels[name](...args, start, end, 0));
+  runJob(p, Math.min(count, 4 * (p.workers.length + 1), MAX_CHUNKS), kernels);
 };
 
 /** Elementwise kernels over at least this many elements are split between the threads (below, a wake-up costs more). */
 export const SPLIT_MIN_ELEMENTS = 1 << 16;
 
-/** The elementwise wasm kernels on all cores: each part runs the kernel on its range of the elements (4-aligned). */
+/** The elementwise wasm kernels on all cores: chunks of the elements (4-aligned ranges). */
 const wasmSplit: SplitRunner = (kernels, name, args, steps, n) => {
   if (!pool || !pool.wasm || n < SPLIT_MIN_ELEMENTS) return unsplit(kernels, name, args, steps, n);
   const p = pool;
-  const parts = p.workers.length + 1;
-  p.params.set([n, 0, 0, 0, parts, WASM_SPLIT_JOB, KERNEL_NAMES.indexOf(name), args.length]);
+  p.params.set([n, 0, 0, 0, 0, WASM_SPLIT_JOB, KERNEL_NAMES.indexOf(name), args.length]);
   p.params.set(args, SPLIT.args);
   p.params.set(steps, SPLIT.steps);
-  const [start, end] = rowsOf(0, parts, n, 4);
-  runJob(p, () => end > start && (kernels[name] as (...a: number[]) => void)(...args.map((a, i) => a + steps[i] * start), end - start));
+  runJob(p, 4 * (p.workers.length + 1), kernels);
 };
 
 /** The wasm backend, if it runs here on a shared memory (which the workers can then use too). */
