@@ -31,7 +31,12 @@ export interface Backend {
    * any op reads it (CPU backends: a view of their own memory). Creation ops fill small tensors in place this way,
    * instead of filling a new typed array that fromArray then takes or copies (see fromHost in internal.ts).
    */
-  host?(dtype: DType, size: number): { storage: unknown; view: TypedArray };
+  host?(dtype: DType, size: number): {
+    /** The new storage (the backend's own kind of handle). */
+    storage: unknown;
+    /** Its `size` elements, for the host to write. */
+    view: TypedArray;
+  };
   /** The elements as a typed array (CPU backends may return their storage itself). */
   read(storage: unknown, dtype: DType, size: number): TypedArray;
   /**
