@@ -83,7 +83,7 @@ const binaryDef = (name: string, forward: (a: In, b: In) => Tensor, vjp: BinaryD
 /** The `add` OpDef: y = a + b (broadcasting); d(a + b) = da + db. */
 export const addOp = binaryDef('add', T.add, (dy) => [dy, dy]);
 /** The `sub` OpDef: y = a − b (broadcasting); d(a − b) = da − db. */
-export const subOp = binaryDef('sub', T.sub, (dy) => [dy, T.neg(dy)]);
+export const subOp = binaryDef('sub', T.sub, (dy, { needsGrad: [, gb] }) => [dy, gb ? T.neg(dy) : null]);
 /** The `mul` OpDef: y = a·b elementwise (broadcasting); d(a·b) = b·da + a·db. */
 export const mulOp = binaryDef('mul', T.mul, (dy, { inputs: [a, b], needsGrad: [ga, gb] }) => [ga ? T.mul(dy, b) : null, gb ? T.mul(dy, a) : null]);
 /** The `div` OpDef: y = a / b (broadcasting); d(a/b) = da/b − (a/b²)·db = da/b − (y/b)·db. */
