@@ -56,8 +56,61 @@ export interface Ratio {
 export function writeResults(dir: string, m: Meta, rows: Row[], ratios: Ratio[], extra: Record<string, unknown> = {}): string {
   mkdirSync(dir, { recursive: true });
   const stamp = m.date.slice(0, 19).replace(/:/g, '-');
-  writeFileSync(join(dir, `${stamp}.json`), JSON.stringify({ meta: m, rows, ratios, ...extra }, null, 2));
-  const md = [
+  const data = { meta: m, rows, ratios, ...extra };
+  writeFileSync(join(dir, `${stamp}.json`), JSON.stringify(data, null, 2));
+  const path = join(dir, `${stamp}.md`);
+  writeFileSync(path, resultsMarkdown(data));
+  return path;
+}
+
+/** A PyTorch comparison as the .json keeps it (torch-section.ts's TorchComparison). */
+interface TorchRow {
+  step: string;
+  flops: number;
+  rillMs: number;
+  torchMs: number | null;
+  torchThreads: number | null;
+  ratio: number | null;
+  range: [number, number] | null;
+  efficiency: number;
+  relaxedMs: number | null;
+  relaxedRatio: number | null;
+}
+
+/**
+ * A run's results as Markdown: the targets, then (with `bench --peers torch`) the steps against PyTorch and where the
+ * reference step's time goes, then every figure. Also renders an older run's .json again.
+ */
+export function resultsMarkdown(data: { meta: Meta; rows: Row[]; ratios: Ratio[]; torchSteps?: TorchRow[]; profiles?: Record<string, Record<string, number>> }): string {
+  const { meta: m, rows, ratios, torchSteps, profiles } = data;
+  const torch = torchSteps?.length
+    ? [
+        '## Training steps vs PyTorch CPU (paired rounds; efficiency = the step\'s FLOPs per second / the 1024³ matmul peak)',
+        '',
+        '| step | MFLOP | Rill ms | efficiency | PyTorch ms (threads) | PyTorch / Rill (rounds) | relaxed SIMD ms | PyTorch / relaxed |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- |',
+        ...torchSteps.map((r) => {
+          const vs = r.ratio === null ? '— | —' : `${r.torchMs!.toFixed(2)} (${r.torchThreads}) | ${r.ratio.toFixed(2)}× (${r.range![0].toFixed(2)}–${r.range![1].toFixed(2)})`;
+          const relaxed = r.relaxedMs === null ? '— | —' : `${r.relaxedMs.toFixed(2)} | ${r.relaxedRatio === null ? '—' : `${r.relaxedRatio.toFixed(2)}×`}`;
+          return `| ${r.step} | ${(r.flops / 1e6).toFixed(1)} | ${r.rillMs.toFixed(2)} | ${(100 * r.efficiency).toFixed(1)} % | ${vs} | ${relaxed} |`;
+        }),
+        '',
+      ]
+    : [];
+  const names = Object.keys(profiles ?? {});
+  const categories = names.length ? Object.keys(profiles![names[0]]) : [];
+  const profile = names.length
+    ? [
+        '## Where the reference step\'s time goes (ms per step, wasm on both cores)',
+        '',
+        `| category | ${names.join(' | ')} |`,
+        `| --- | ${names.map(() => '---').join(' | ')} |`,
+        ...categories.map((c) => `| ${c} | ${names.map((n) => profiles![n][c].toFixed(3)).join(' | ')} |`),
+        `| total | ${names.map((n) => Object.values(profiles![n]).reduce((a, b) => a + b, 0).toFixed(3)).join(' | ')} |`,
+        '',
+      ]
+    : [];
+  return [
     `# Rill benchmarks — ${m.date}`,
     '',
     `CPU ${m.cpu} (${m.cores} cores), Node ${m.node}, V8 ${m.v8}, commit ${m.commit}${m.quick ? ', quick mode' : ''}; peers: ${Object.entries(m.peers).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
@@ -68,6 +121,8 @@ export function writeResults(dir: string, m: Meta, rows: Row[], ratios: Ratio[],
     '| --- | --- | --- | --- | --- |',
     ...ratios.map((r) => `| ${r.target} | ${r.rill.toFixed(2)} | ${r.peer.toFixed(2)} | ${r.ratio.toFixed(2)}× | ≥ ${r.goal}× ${r.ratio >= r.goal ? '✓' : '✗'} |`),
     '',
+    ...torch,
+    ...profile,
     '## All figures',
     '',
     '| benchmark | median | min | max | unit | samples |',
@@ -75,7 +130,4 @@ export function writeResults(dir: string, m: Meta, rows: Row[], ratios: Ratio[],
     ...rows.map((r) => `| ${r.name} | ${r.median.toFixed(2)} | ${r.min.toFixed(2)} | ${r.max.toFixed(2)} | ${r.unit} | ${r.samples} |`),
     '',
   ].join('\n');
-  const path = join(dir, `${stamp}.md`);
-  writeFileSync(path, md);
-  return path;
 }
