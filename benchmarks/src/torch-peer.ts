@@ -47,12 +47,12 @@ export function findTorchPython(install: boolean): string | null {
   return candidates();
 }
 
-/** A PyTorch process serving the steps on `threads` threads: `steps(name, k)` runs k and answers their mean seconds. */
+/** A PyTorch process serving the steps on `threads` threads: `steps(name, k, w)` runs w untimed, then k, and answers their mean seconds. */
 export interface TorchServer {
   /** PyTorch's version and thread count, as it reports them. */
   info: { torch: string; threads: number };
-  /** The mean seconds of k steps of `name`. */
-  steps(name: TorchStep, k: number): Promise<number>;
+  /** The mean seconds of k steps of `name`, after w untimed ones (the turn's warm-up). */
+  steps(name: TorchStep, k: number, w?: number): Promise<number>;
   /** Ends the process. */
   close(): void;
 }
@@ -96,7 +96,7 @@ export async function startTorch(python: string, threads: number, folder: string
   const server = serveScript(python, [fileURLToPath(new URL('../torch/mlp_step.py', import.meta.url)), String(threads), folder]);
   try {
     const info = (await server.ask()) as unknown as TorchServer['info'];
-    return { info, steps: async (name, k) => (await server.ask(`${name} ${k}`)).seconds as number, close: server.close };
+    return { info, steps: async (name, k, w = 0) => (await server.ask(`${name} ${k} ${w}`)).seconds as number, close: server.close };
   } catch (e) {
     console.log(`PyTorch (${threads} threads): the script failed (${(e as Error).message})`);
     return null;

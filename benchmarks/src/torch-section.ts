@@ -68,17 +68,21 @@ export async function torchSection(quick: boolean, peak: number, install: boolea
     const t0 = performance.now();
     trainer.trainStep();
     const k = Math.max(3, Math.ceil(250 / (performance.now() - t0))); // steps per turn: ~0.25 s of Rill
+    // Every turn, every peer's, starts with w untimed steps: after the others' turns a peer's caches are cold and
+    // Rill's worker asleep, and its first ~100 steps at W = 64 ran 10–20 % slower than the rest of the turn.
+    const w = Math.ceil(k / 5);
     const rounds = quick ? 3 : 9;
     const rill: number[] = [];
     const peers = new Map<number, number[]>(servers.map(([threads]) => [threads, []]));
     const rillRelaxed: number[] = [];
-    if (relaxed) await relaxed.steps(name, 1); // its trainer made and warmed
+    if (relaxed) await relaxed.steps(name, 1, 0); // its trainer made and warmed
     for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < w; i++) trainer.trainStep();
       const start = performance.now();
       for (let i = 0; i < k; i++) trainer.trainStep();
       rill.push((performance.now() - start) / k);
-      if (relaxed) rillRelaxed.push((1000 * (await relaxed.steps(name, k))) / k);
-      for (const [threads, s] of servers) peers.get(threads)!.push(1000 * (await s.steps(name, k)));
+      if (relaxed) rillRelaxed.push((1000 * (await relaxed.steps(name, k, w))) / k);
+      for (const [threads, s] of servers) peers.get(threads)!.push(1000 * (await s.steps(name, k, w)));
     }
     // PyTorch at its best thread count (by median); the ratio per round against that thread count's turn
     const best = [...peers].sort((a, b) => median(a[1]) - median(b[1]))[0];
@@ -133,13 +137,13 @@ export async function torchSection(quick: boolean, peak: number, install: boolea
  * Rill with relaxed SIMD in a child Node (--experimental-wasm-relaxed-simd), serving steps for the paired rounds; null
  * (and a line) where this Node has no such flag or the child runs the baseline kernels anyway.
  */
-async function startRelaxed(): Promise<{ steps(name: TorchStep, k: number): Promise<number>; close(): void } | null> {
+async function startRelaxed(): Promise<{ steps(name: TorchStep, k: number, w: number): Promise<number>; close(): void } | null> {
   const server = serveScript(process.execPath, ['--experimental-wasm-relaxed-simd', fileURLToPath(new URL('./relaxed-server.js', import.meta.url))]);
   try {
     const info = await server.ask();
     if (info.variant !== 'relaxed-simd') throw new Error(`the child runs ${String(info.variant)}`);
     console.log(`relaxed SIMD: a child Node with --experimental-wasm-relaxed-simd runs the same steps (${String(info.threads)} threads) in the same rounds`);
-    return { steps: async (name, k) => (await server.ask(`${name} ${k}`)).seconds as number, close: server.close };
+    return { steps: async (name, k, w) => (await server.ask(`${name} ${k} ${w}`)).seconds as number, close: server.close };
   } catch (e) {
     console.log(`relaxed SIMD: skipped (${(e as Error).message})`);
     server.close();

@@ -5,7 +5,7 @@
 #                   Adam 1e-3, x_t = t z + (1 − t) x0 + σ ε with σ = 0.01, target z − x0;
 #   checker       — the checkerboard recipe: Meta flow_matching's checkerboard, MLP 3-128-128-128-2 SiLU, batch 512, σ = 0.
 # Serves steps on request for paired rounds: argv[1] threads, argv[2] the folder of <name>.safetensors; prints one JSON
-# line {torch, threads}, then answers each line "<name> <k>" with {"seconds": mean of k steps}.
+# line {torch, threads}, then answers each line "<name> <k> [<w>]" with {"seconds": mean of k steps} (after w untimed ones).
 # Run with OMP_WAIT_POLICY=PASSIVE so idle OpenMP threads do not spin while Rill runs.
 import json, math, struct, sys, time
 import torch
@@ -88,7 +88,10 @@ def build(name):
 steps = {name: build(name) for name in CONFIGS}
 print(json.dumps({"torch": torch.__version__, "threads": threads}), flush=True)
 for line in sys.stdin:
-    name, k = line.split()
+    # "<name> <k> [<w>]": w untimed steps (the turn's warm-up, as every peer's), then k timed ones
+    name, k, *rest = line.split()
+    for _ in range(int(rest[0]) if rest else 0):
+        steps[name]()
     start = time.perf_counter()
     for _ in range(int(k)):
         steps[name]()
