@@ -1,7 +1,7 @@
-// @rill/tensor/threads (Node only): large matmuls of the `wasm` backend, and of `js-threads` (the `js` kernels), split by rows of C
-// between worker threads over shared memory (worker_threads + SharedArrayBuffer + Atomics).
+// @rill/tensor/threads (Node only): large matmuls of the `wasm` backend, and of `js-threads` (the `js` kernels), cut into
+// chunks of rows of C that worker threads claim over shared memory (worker_threads + SharedArrayBuffer + Atomics).
 /**
- * Large matmuls of the `wasm` backend, and of `js-threads` (the `js` kernels), split by rows of C between worker threads over shared memory (worker_threads + SharedArrayBuffer + Atomics).
+ * Large matmuls of the `wasm` backend, and of `js-threads` (the `js` kernels), cut into chunks of rows of C that worker threads claim over shared memory (worker_threads + SharedArrayBuffer + Atomics).
  *
  * @module @rill/tensor/threads
  */
@@ -97,7 +97,7 @@ function runJob(p: Pool, chunks: number, kernels: Kernels | null): void {
 
 /**
  * C = op(A)·op(B) on all cores: op(A) is copied row-major and B as stored into shared scratch (O(MK + KN), small
- * next to the O(MNK) product), each part computes its rows of C with the blocked kernel, then C is copied out.
+ * next to the O(MNK) product), each chunk's rows of C are computed with the blocked kernel, then C is copied out.
  */
 export function matmulThreaded(args: MatmulArgs): void {
   const { m, n, k } = args;

@@ -53,14 +53,14 @@ export const JS_JOB = 0;
 export const WASM_JOB = 1;
 /**
  * A per-item wasm kernel (EACH_KERNELS): params[EACH.kernel] its index there, params[EACH.argc] the argument count,
- * the arguments from EACH.args on; m is the item count, which the parts split evenly.
+ * the arguments from EACH.args on; m is the item count, cut into chunks (each thread with its own scratch).
  */
 export const WASM_EACH_JOB = 2;
 export const EACH = { kernel: 6, argc: 7, args: 8 } as const;
 /**
  * An elementwise wasm kernel over n elements, split into ranges: params[SPLIT.kernel] its index in KERNEL_NAMES, then
  * argc, the arguments before n, and for each the bytes it advances per element (4: an array; 0: a constant, a stride,
- * a broadcast operand); m is n. Each part calls the kernel on its range with its pointers moved there.
+ * a broadcast operand); m is n. Each chunk calls the kernel on its range with its pointers moved there.
  */
 export const WASM_SPLIT_JOB = 3;
 /**

@@ -163,10 +163,10 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
   }
 
   /**
-   * Two independent products (a layer's input and weight gradients) through parts.pair — at once, one per thread, on
-   * two threads — where both are of one size (within 2×), on the tiles and together worth a split
-   * (WASM_PARALLEL_MIN_WORK); else one after the other, each as product() runs it. One hand-off instead of two, and no
-   * product cut in halves.
+   * Two independent products (a layer's input and weight gradients) through parts.pair — on threads one job whose
+   * chunks are both products' rows — where both are of one size (within 2×), on the tiles and together worth a split
+   * (WASM_PARALLEL_MIN_WORK); else one after the other, each as product() runs it. One hand-off instead of two, and
+   * each thread starts on a product of its own.
    */
   function productPair(first: Product, second: Product): void {
     const work = ([, , , , , , , , m, n, k]: Product) => (isThin(m, n, k) ? 0 : m * n * k);
