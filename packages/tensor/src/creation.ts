@@ -85,6 +85,13 @@ export function tensor(values: NestedArray | TypedArray, options: CreateOptions 
     }
     shape = options.shape;
   }
+  // A typed array may be a view of the backend's own memory (another tensor's data), which making the new storage
+  // first could grow and so detach on a non-shared memory: those are copied out before any allocation.
+  if (typed) {
+    const data = allocate(dtype, flat.length);
+    fill(data, flat, dtype);
+    return fromArray(data, shape, dtype);
+  }
   return fromHost(shape, dtype, (data) => fill(data, flat, dtype));
 }
 

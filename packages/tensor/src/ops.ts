@@ -212,7 +212,8 @@ export function weightedSum(x: Tensor, a: ArrayLike<number>, y: Tensor, b: Array
   const fused = backend.weightedSum?.(tx, wa, ty, wb);
   if (fused) return wrap(fused, tx.shape, dtype);
   const column = [rows, ...tx.shape.slice(1).map(() => 1)];
-  return tidy(() => add(mul(fromArray(wa, column, dtype), tx), mul(fromArray(wb, column, dtype), ty)));
+  // copies: the backend's fromArray may keep the array it is given, and wa, wb may be views of the reused ones
+  return tidy(() => add(mul(fromArray(wa.slice(), column, dtype), tx), mul(fromArray(wb.slice(), column, dtype), ty)));
 }
 
 // ---------------------------------------------------------------- reductions

@@ -68,6 +68,8 @@ function chunksFor(p: Pool, m: number, align: number): number {
  * workers, claims chunks from the front until none is left, then waits for those the workers claimed.
  */
 function runJob(p: Pool, chunks: number, kernels: Kernels | null): void {
+  // more would carry one end of ctrl[CHUNKS] into the other (see CHUNK_BITS): a caller's bug, not a run-time condition
+  if (!(chunks >= 1 && chunks <= MAX_CHUNKS)) throw new BackendError('threads', `a job needs 1 to ${MAX_CHUNKS} chunks, got ${chunks}`);
   p.params[PARAMS.parts] = chunks;
   Atomics.store(p.ctrl, DONE, 0);
   Atomics.store(p.ctrl, CHUNKS, chunks << CHUNK_BITS);
@@ -89,7 +91,14 @@ function runJob(p: Pool, chunks: number, kernels: Kernels | null): void {
   }
   for (let done = Atomics.load(p.ctrl, DONE); done + mine < chunks; ) done = waitWhile(p.ctrl, DONE, done);
   const failed = Atomics.load(p.ctrl, FAILED) !== 0;
-  const reasons = failed ? p.ports.map((port) => (receiveMessageOnPort(port)?.message as { error?: string } | undefined)?.error).filter(Boolean) : [];
+  // every message waiting on the ports (a worker posts one per failed chunk), so none is left for a later failure
+  const reasons: string[] = [];
+  for (const port of failed ? p.ports : []) {
+    for (let msg = receiveMessageOnPort(port); msg; msg = receiveMessageOnPort(port)) {
+      const error = (msg.message as { error?: string }).error;
+      if (error && !reasons.includes(error)) reasons.push(error);
+    }
+  }
   if (failed) Atomics.store(p.ctrl, FAILED, 0);
   if (error !== null) throw error;
   if (failed) throw new BackendError('threads', `a worker's part of a kernel failed: ${reasons.join('; ') || 'no reason given'}`);
@@ -145,7 +154,7 @@ const wasmPair: PairRunner = (kernels, first, second) => {
     return { mnk: [m, n, k], rest: [a, apacked, b, packed, c, bias, y, act, ai, ap, bp, bj] };
   };
   const [one, two] = [layout(first), layout(second)];
-  const [c1, c2] = [chunksFor(p, first[15], 4), chunksFor(p, second[15], 4)];
+  const [c1, c2] = [first[15], second[15]].map((m) => Math.min(chunksFor(p, m, 4), MAX_CHUNKS / 2)); // together ≤ MAX_CHUNKS
   p.params.set([...one.mnk, 0, 0, WASM_PAIR_JOB, ...one.rest]);
   p.params.set([...two.mnk, 0, 0, 0, ...two.rest], PAIR.second);
   p.params[PAIR.split] = c1;
@@ -171,7 +180,7 @@ const wasmSplit: SplitRunner = (kernels, name, args, steps, n) => {
   p.params.set([n, 0, 0, 0, 0, WASM_SPLIT_JOB, KERNEL_NAMES.indexOf(name), args.length]);
   p.params.set(args, SPLIT.args);
   p.params.set(steps, SPLIT.steps);
-  runJob(p, 4 * (p.workers.length + 1), kernels);
+  runJob(p, Math.min(4 * (p.workers.length + 1), MAX_CHUNKS), kernels);
 };
 
 /** The wasm backend, if it runs here on a shared memory (which the workers can then use too). */

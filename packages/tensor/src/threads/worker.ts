@@ -37,17 +37,17 @@ function serve(): void {
 function takeChunk(): boolean {
   const c = claimChunk(ctrl, false);
   if (c < 0) return false;
-  copy.set(p);
-  // New scratch buffers arrive on the port before the job that needs them (read only when some were posted).
-  const posted = Atomics.load(ctrl, SCRATCH);
-  if (posted !== scratchSeen) {
-    scratchSeen = posted;
-    for (let msg = receiveMessageOnPort(port); msg; msg = receiveMessageOnPort(port)) {
-      const s = msg.message as Scratch;
-      scratch = { a: new Float32Array(s.a), b: new Float32Array(s.b), c: new Float32Array(s.c) };
-    }
-  }
   try {
+    copy.set(p);
+    // New scratch buffers arrive on the port before the job that needs them (read only when some were posted).
+    const posted = Atomics.load(ctrl, SCRATCH);
+    if (posted !== scratchSeen) {
+      scratchSeen = posted;
+      for (let msg = receiveMessageOnPort(port); msg; msg = receiveMessageOnPort(port)) {
+        const s = msg.message as Scratch;
+        scratch = { a: new Float32Array(s.a), b: new Float32Array(s.b), c: new Float32Array(s.c) };
+      }
+    }
     runChunk(copy, c, index, kernels, scratch);
   } catch (e) {
     // reported, not thrown: a worker that died here would leave the main thread waiting for it forever
