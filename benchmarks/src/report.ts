@@ -3,6 +3,7 @@ import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import type { TorchComparison } from './torch-section.js';
 
 export interface Row {
   name: string;
@@ -63,25 +64,11 @@ export function writeResults(dir: string, m: Meta, rows: Row[], ratios: Ratio[],
   return path;
 }
 
-/** A PyTorch comparison as the .json keeps it (torch-section.ts's TorchComparison). */
-interface TorchRow {
-  step: string;
-  flops: number;
-  rillMs: number;
-  torchMs: number | null;
-  torchThreads: number | null;
-  ratio: number | null;
-  range: [number, number] | null;
-  efficiency: number;
-  relaxedMs: number | null;
-  relaxedRatio: number | null;
-}
-
 /**
  * A run's results as Markdown: the targets, then (with `bench --peers torch`) the steps against PyTorch and where the
  * reference step's time goes, then every figure. Also renders an older run's .json again.
  */
-export function resultsMarkdown(data: { meta: Meta; rows: Row[]; ratios: Ratio[]; torchSteps?: TorchRow[]; profiles?: Record<string, Record<string, number>> }): string {
+export function resultsMarkdown(data: { meta: Meta; rows: Row[]; ratios: Ratio[]; torchSteps?: TorchComparison[]; profiles?: Record<string, Record<string, number>> }): string {
   const { meta: m, rows, ratios, torchSteps, profiles } = data;
   const torch = torchSteps?.length
     ? [
