@@ -296,6 +296,9 @@ describe('growth of a non-shared memory', () => {
       ['where (js)', () => T.where(positive, X, R), Array.from(x, (v, q) => (v > 0 ? v : row[q % 9]))],
       ['cast (js)', () => T.cast(X, 'float64'), Array.from(x)],
       ['silu (wasm kernel)', () => T.silu(X), Array.from(x, (v) => v * sigmoid(v))],
+      // a typed array viewing this very memory (X's data): copied out before the new storage grows it
+      ['tensor of a view of the memory (creation)', () => T.tensor(X.data, { shape: [6, 9] }), Array.from(x)],
+      ['tensor of a float64 view, cast to float32 (creation)', () => T.tensor(X64.data, { shape: [6, 9], dtype: 'float32' }), Array.from(x)],
     ];
     const outs: T.Tensor[] = [];
     for (const [name, op, ref] of cases) {

@@ -29,14 +29,16 @@ export interface Backend {
   /**
    * Optional: new storage of `size` elements and a typed array through which the host writes every one of them before
    * any op reads it (CPU backends: a view of their own memory). Creation ops fill small tensors in place this way,
-   * instead of filling a new typed array that fromArray then takes or copies (see fromHost in internal.ts).
+   * instead of filling a new typed array that fromArray then takes or copies (see fromHost in internal.ts). Undefined
+   * when `source` (what the host will copy in) views this backend's own memory, which making the storage may grow and
+   * so detach: such data is copied out first.
    */
-  host?(dtype: DType, size: number): {
+  host?(dtype: DType, size: number, source?: TypedArray): {
     /** The new storage (the backend's own kind of handle). */
     storage: unknown;
     /** Its `size` elements, for the host to write. */
     view: TypedArray;
-  };
+  } | undefined;
   /** The elements as a typed array (CPU backends may return their storage itself). */
   read(storage: unknown, dtype: DType, size: number): TypedArray;
   /**

@@ -86,13 +86,8 @@ export function tensor(values: NestedArray | TypedArray, options: CreateOptions 
     shape = options.shape;
   }
   // A typed array may be a view of the backend's own memory (another tensor's data), which making the new storage
-  // first could grow and so detach on a non-shared memory: those are copied out before any allocation.
-  if (typed) {
-    const data = allocate(dtype, flat.length);
-    fill(data, flat, dtype);
-    return fromArray(data, shape, dtype);
-  }
-  return fromHost(shape, dtype, (data) => fill(data, flat, dtype));
+  // first could grow and so detach on a non-shared memory: fromHost copies those out before any allocation.
+  return fromHost(shape, dtype, (data) => fill(data, flat, dtype), typed ? (values as TypedArray) : undefined);
 }
 
 /** A constant tensor, with errors naming the public op that asked for it. */
@@ -101,7 +96,7 @@ function constant(op: string, shape: number[], value: number, options: CreateOpt
   const dtype = checkDType(op, options.dtype);
   if (typeof value !== 'number') throw new ValueError(op, `value must be a number, got ${typeof value}`);
   if (dtype === 'int32' && !isInt32(value)) throw new ValueError(op, `value ${value} is not an int32 value`);
-  return fromArray(allocate(dtype, sizeOf(shape)).fill(value), shape, dtype);
+  return fromHost(shape, dtype, (data) => data.fill(value));
 }
 
 /** A tensor of `shape` with every element `value`. */

@@ -4,6 +4,7 @@ import { getBackend } from './backend.js';
 import { ShapeError, ValueError, fmt } from './errors.js';
 import { input, needFloat, sameDType, wrap } from './internal.js';
 import { add, mul } from './ops.js';
+import { sameShape } from './shape.js';
 import type { Tensor } from './tensor.js';
 
 /**
@@ -14,7 +15,7 @@ export function emaUpdate(shadow: Tensor, value: Tensor, decay: number): Tensor 
   const [s, x] = [input('emaUpdate', shadow, 'shadow'), input('emaUpdate', value, 'value')];
   const dtype = sameDType('emaUpdate', s, x);
   needFloat('emaUpdate', s);
-  if (s.shape.join() !== x.shape.join()) throw new ShapeError('emaUpdate', `shadow and value need one shape, got ${fmt(s.shape)} and ${fmt(x.shape)}`);
+  if (!sameShape(s.shape, x.shape)) throw new ShapeError('emaUpdate', `shadow and value need one shape, got ${fmt(s.shape)} and ${fmt(x.shape)}`);
   if (!(decay >= 0 && decay <= 1)) throw new ValueError('emaUpdate', `decay must be in [0, 1], got ${decay}`);
   const fused = getBackend().fusedUpdate?.('ema', [s, x], [decay, 1 - decay]);
   if (fused) return wrap(fused[0], s.shape, dtype);

@@ -44,12 +44,13 @@ const HOST_FILL_MAX = 1 << 16;
 
 /**
  * A new tensor on the active backend whose elements `write` fills (it must write every one): in place in the
- * backend's memory for small tensors on CPU backends, else into a new typed array handed to fromArray.
+ * backend's memory for small tensors on CPU backends, else into a new typed array handed to fromArray. `source`: the
+ * typed array `write` copies from, if any (one that views the backend's own memory goes the second way).
  */
-export function fromHost(shape: readonly number[], dtype: DType, write: (out: TypedArray) => void): Tensor {
+export function fromHost(shape: readonly number[], dtype: DType, write: (out: TypedArray) => void, source?: TypedArray): Tensor {
   const backend = getBackend();
   const size = sizeOf(shape);
-  const host = size <= HOST_FILL_MAX ? backend.host?.(dtype, size) : undefined;
+  const host = size <= HOST_FILL_MAX ? backend.host?.(dtype, size, source) : undefined;
   if (!host) {
     const data = allocate(dtype, size);
     write(data);

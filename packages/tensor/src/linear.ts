@@ -4,6 +4,7 @@ import { getBackend } from './backend.js';
 import { ShapeError, ValueError, fmt } from './errors.js';
 import { input, needFloat, sameDType, wrap } from './internal.js';
 import { add, matmul, sum, unary, unaryGrad } from './ops.js';
+import { sameShape } from './shape.js';
 import type { Tensor } from './tensor.js';
 import { UNARY, type UnaryOp } from './unary.js';
 
@@ -74,7 +75,7 @@ export function linearBackward(activation: UnaryOp | null, z: Tensor, y: Tensor,
   checkActivation(activation);
   const [tz, ty, tdy] = [input('linearBackward', z, 'z'), input('linearBackward', y, 'y'), input('linearBackward', dy, 'dy')];
   const dtype = sameDType('linearBackward', tz, ty, tdy);
-  if (tz.rank !== 2 || [ty, tdy].some((t) => t.shape.join() !== tz.shape.join())) {
+  if (tz.rank !== 2 || !sameShape(ty.shape, tz.shape) || !sameShape(tdy.shape, tz.shape)) {
     throw new ShapeError('linearBackward', `needs z, y and dy of one (B, Out) shape, got ${fmt(tz.shape)}, ${fmt(ty.shape)}, ${fmt(tdy.shape)}`);
   }
   const fused = getBackend().linearBackward?.(activation, tz, ty, tdy);

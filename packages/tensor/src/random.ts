@@ -42,7 +42,8 @@ const rotl = (x: number, k: number) => (x << k) | (x >>> (32 - k));
  * Reference: Blackman & Vigna, "Scrambled linear pseudorandom number generators" (2018), xoshiro128starstar.c.
  */
 export class Generator {
-  #s = new Uint32Array(4);
+  // the four state words as int32 (the same bits as unsigned): loads stay small integers, never heap numbers
+  #s = new Int32Array(4);
 
   /** `seed`: a non-negative safe integer. The same seed gives the same numbers on every run and platform. */
   constructor(seed: number) {
@@ -63,8 +64,16 @@ export class Generator {
 
   /** The next 32-bit output, as an unsigned integer in [0, 2³²). */
   nextUint32(): number {
+    return this.#next() >>> 0;
+  }
+
+  /**
+   * The next output as a signed int32 (the same 32 bits): what uniform() and uniformFloat32() shift, kept signed so that
+   * V8 need not box an unsigned value above 2³¹ − 1 as a heap number when the call is not inlined.
+   */
+  #next(): number {
     const s = this.#s;
-    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
+    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9);
     const t = s[1] << 9;
     s[2] ^= s[0];
     s[3] ^= s[1];
@@ -77,14 +86,14 @@ export class Generator {
 
   /** Uniform in [0, 1) with 53 random bits (two outputs: 27 + 26 bits, as NumPy's random_double). */
   uniform(): number {
-    const hi = this.nextUint32() >>> 5;
-    const lo = this.nextUint32() >>> 6;
+    const hi = this.#next() >>> 5;
+    const lo = this.#next() >>> 6;
     return (hi * 67108864 + lo) / 9007199254740992; // (hi·2²⁶ + lo) / 2⁵³
   }
 
   /** Uniform in [0, 1) with 24 random bits: every value is exactly a float32, so it can never round up to 1. */
   uniformFloat32(): number {
-    return (this.nextUint32() >>> 8) / 16777216; // / 2²⁴
+    return (this.#next() >>> 8) / 16777216; // / 2²⁴
   }
 
   /**
@@ -130,7 +139,7 @@ export class Generator {
 
   /** A copy of the current state: setState(getState()) later continues the stream from this point. */
   getState(): GeneratorState {
-    const [a, b, c, d] = this.#s;
+    const [a, b, c, d] = Array.from(this.#s, (w) => w >>> 0);
     return { algorithm: 'xoshiro128**', state: [a, b, c, d] };
   }
 

@@ -116,5 +116,8 @@ export function reducedShape(shape: Shape, axes: readonly number[], keepdims: bo
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false; // a loop: every() on a frozen shape is a call per axis
+  return true;
 }

@@ -26,6 +26,8 @@ export interface CpuMemory {
   fromArray(data: TypedArray): unknown;
   /** Releases storage made by allocate or fromArray, for reuse. */
   free(storage: unknown): void;
+  /** Optional: whether `data` views this memory itself (one that allocate may grow and so detach); else never. */
+  holds?(data: TypedArray): boolean;
 }
 
 /** Plain typed arrays, reused through a pool. */
@@ -52,7 +54,8 @@ export function createJsBackend(matmulKernel: MatmulKernel = matmulBlocked, name
     name,
     device: 'cpu',
     fromArray: (data) => mem.fromArray(data),
-    host: (dtype, size) => {
+    host: (dtype, size, source) => {
+      if (source && mem.holds?.(source)) return undefined;
       const [storage, view] = output(dtype, size);
       return { storage, view };
     },

@@ -155,6 +155,11 @@ export class WasmHeap implements CpuMemory {
     return new ELEMENT[dtype].View(this.memory.buffer as ArrayBuffer, (storage as Block).ptr, size);
   }
 
+  /** Whether `data` views this memory's current buffer (which growing a non-shared memory would detach). */
+  holds(data: TypedArray): boolean {
+    return data.buffer === this.memory.buffer;
+  }
+
   fromArray(data: TypedArray): Block {
     const dtype: DType = data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : 'int32';
     const block = this.allocate(dtype, data.length);
