@@ -19,8 +19,17 @@ export const WASM_BINARY: ReadonlySet<BinaryOp> = new Set(SIMD_BINARY_OPS);
 const isSimdUnary = (op: UnaryOp | null): op is SimdUnaryOp => op !== null && WASM_UNARY.has(op);
 const isSimdBinary = (op: BinaryOp): op is SimdBinaryOp => WASM_BINARY.has(op);
 
-/** A row-major B of at least this many elements (64 KiB) is packed into panels too: its rows alias in the L1 cache. */
+/**
+ * A row-major B of at least this many elements (64 KiB) and more than PACK_MAX_NARROW columns is packed into panels
+ * too: its rows alias in the L1 cache.
+ */
 export const PACK_MIN_ELEMENTS = 1 << 14;
+/**
+ * A row-major B this narrow is read in place however long: the 128 rows of a block of terms, 4·N ≤ 256 bytes apart,
+ * spread over ≥ 16 of the L1 cache's 64 sets, ≤ 8 rows (its ways) each, so none is evicted, and packing (~2.4 µs for
+ * 256 × 64) would cost more than it saves: a layer's weight gradient xᵀ·dz with 64 outputs −2.7 % ± 1.2 of the W = 64 step.
+ */
+export const PACK_MAX_NARROW = 64;
 
 /** The activations the matmul epilogue applies, by the numbers $activate (formulas.generated.wat) knows them: 0 for
  * none, then 1, 2, … for the SIMD ops in formulas.ts's order. */
@@ -156,7 +165,7 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
   function prepare([a, transA, b, transB, c, bias, y, act, m, n, k]: Product): { args: Parameters<Kernels['matmul']>; blocks: Block[] } {
     const [ai, ap] = transA ? [1, m] : [k, 1];
     const [bp, bj] = transB ? [1, k] : [n, 1];
-    const packed = transB || k * n >= PACK_MIN_ELEMENTS ? heap.alloc(4 * k * n) : null;
+    const packed = transB || (k * n >= PACK_MIN_ELEMENTS && n > PACK_MAX_NARROW) ? heap.alloc(4 * k * n) : null;
     if (packed) kernels.packB(b, packed.ptr, k, n, bp, bj);
     const apacked = heap.alloc(4 * (m - (m % 4)) * k);
     return { args: [a, apacked.ptr, b, packed ? packed.ptr : 0, c, bias, y, act, n, k, ai, ap, bp, bj, 0, m], blocks: packed ? [apacked, packed] : [apacked] };
