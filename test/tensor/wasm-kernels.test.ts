@@ -201,6 +201,7 @@ describe('the exported matmul, packA and packB kernels: bias, activation epilogu
 
   it('has the signature these tests call: matmul(a, apacked, b, packed, c, bias, y, act, n, k, ai, ap, bp, bj, row0, row1), packA(a, dst, m4, k, ai, ap), packB(b, dst, k, n, bp, bj)', () => {
     expect(kernels.matmul.length).toBe(16);
+    expect(kernels.matmulNarrow.length).toBe(12);
     expect(kernels.packA.length).toBe(6);
     expect(kernels.packB.length).toBe(6);
   });
@@ -217,6 +218,8 @@ describe('the exported matmul, packA and packB kernels: bias, activation epilogu
     row0: number;
     row1: number;
     cShift?: number;
+    /** Call matmulNarrow (n ≤ 4, bMode 'rows', act null) instead of matmul. */
+    narrow?: boolean;
   }
 
   /**
@@ -276,8 +279,11 @@ describe('the exported matmul, packA and packB kernels: bias, activation epilogu
     }
     expect(apanels[at.apanels + m4 * k]).toBe(SENTINEL);
     const before = (heap.view(block, 'float32', top) as Float32Array).slice();
-    kernels.matmul(ptr('a'), ptr('apanels'), ptr('b'), bMode === 'rows' ? 0 : ptr('panels'), ptr('c'), t.bias ? ptr('bias') : 0, t.act === null ? 0 : ptr('y'), t.act ?? 0,
-      n, k, ai, ap, bp, bj, row0, row1);
+    if (t.narrow) kernels.matmulNarrow(ptr('a'), ptr('apanels'), ptr('b'), ptr('c'), t.bias ? ptr('bias') : 0, n, k, ai, ap, bp, row0, row1);
+    else {
+      kernels.matmul(ptr('a'), ptr('apanels'), ptr('b'), bMode === 'rows' ? 0 : ptr('panels'), ptr('c'), t.bias ? ptr('bias') : 0, t.act === null ? 0 : ptr('y'), t.act ?? 0,
+        n, k, ai, ap, bp, bj, row0, row1);
+    }
     const after = heap.view(block, 'float32', top) as Float32Array;
     const label = `${JSON.stringify(t)}`;
     // Every element outside rows [row0, row1) of C (and of Y when there is one) is as it was.
@@ -329,6 +335,20 @@ describe('the exported matmul, packA and packB kernels: bias, activation epilogu
         for (const transA of [false, true]) {
           for (const bMode of ['rows', 'packed', 'trans'] as const) {
             for (const bias of [true, false]) run({ m, n, k, transA, bMode, bias, act: null, row0, row1 }, rng);
+          }
+        }
+      }
+    }
+  });
+
+  it('matmulNarrow (n = 1…4, row-major B): the same documented float32 sums, exactly rows [row0, row1), nothing past n columns', () => {
+    const rng = testRandom(102);
+    for (const n of [1, 2, 3, 4]) {
+      for (const [m, k] of [[13, 9], [4, 1], [3, 64], [64, 257], [9, 0], [21, 130]]) {
+        const ranges: [number, number][] = [[0, m], [1, m], [0, m - 1], [2, 3], [m >> 1, m >> 1]];
+        for (const [row0, row1] of ranges) {
+          for (const transA of [false, true]) {
+            for (const bias of [true, false]) run({ m, n, k, transA, bMode: 'rows', bias, act: null, row0, row1, narrow: true, cShift: (m + n) % 4 }, rng);
           }
         }
       }

@@ -68,7 +68,7 @@ const wabt = await wabtInit();
 const body = SOURCES.map((f) => expandTemplates(readFileSync(join(dir, f), 'utf8'))).join('\n');
 
 /**
- * The relaxed-SIMD variant: the matmul tile's multiply-adds c += s·b as f32x4.relaxed_madd, a fused multiply-add where
+ * The relaxed-SIMD variant: the matmul tile's (and matmulNarrow's) multiply-adds c += s·b as f32x4.relaxed_madd, a fused multiply-add where
  * the hardware has one (one rounding instead of two: other bits than the default variant, still deterministic on one
  * machine). Chosen at run time where the engine validates it (browsers; Node 20 behind --experimental-wasm-relaxed-simd).
  */
@@ -78,7 +78,7 @@ function relaxed(text) {
     count++;
     return `(f32x4.relaxed_madd (local.get $s) (local.get ${b}) (local.get ${c}))`;
   });
-  if (count !== 8) throw new Error(`build-kernels: expected the tile's 8 multiply-adds in matmul.wat, found ${count}`);
+  if (count !== 12) throw new Error(`build-kernels: expected the tile's 8 and matmulNarrow's 4 multiply-adds in matmul.wat, found ${count}`);
   return out;
 }
 

@@ -114,6 +114,14 @@ type Product = [number, boolean, number, boolean, number, number, number, number
  */
 const ACTIVATION_WORK = 32;
 
+/** The most columns of C the narrow kernel (matmulNarrow) computes: one vector of sums per row. */
+const NARROW_MAX = 4;
+/**
+ * narrowProduct takes products whose padded tiles (M·8·K multiply-adds) would stay on one thread (the threads'
+ * WASM_PARALLEL_MIN_WORK); larger ones run padded on every thread.
+ */
+const NARROW_MAX_WORK = 1 << 19;
+
 /** Two products together worth fewer multiply-adds than this run one after the other (the threads' WASM_PARALLEL_MIN_WORK). */
 const PAIR_MIN_WORK = 1 << 19;
 
@@ -149,10 +157,33 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
    * (see packB in matmul.wat), else read in place.
    */
   function product(a: number, transA: boolean, b: number, transB: boolean, c: number, bias: number, y: number, act: number, m: number, n: number, k: number): void {
+    if (isNarrow(m, n, k, transB)) return narrowProduct(a, transA, b, c, bias, y, act, m, n, k);
     if (isThin(m, n, k)) return paddedProduct(a, transA, b, transB, c, bias, y, act, m, n, k);
     const call = prepare([a, transA, b, transB, c, bias, y, act, m, n, k]);
     parts.rows(kernels, call.args, m * n * k + (y !== 0 && act !== 0 ? ACTIVATION_WORK * m * n : 0));
     for (const block of call.blocks) heap.free(block);
+  }
+
+  /**
+   * Whether product() takes C to narrowProduct: at most NARROW_MAX columns, a row-major B, and small enough that the
+   * padded tiles would not be split between threads anyway (below, one thread on the narrow kernel beats them).
+   */
+  const isNarrow = (m: number, n: number, k: number, transB: boolean) => n <= NARROW_MAX && !transB && k >= 8 && m * 8 * k < NARROW_MAX_WORK;
+
+  /**
+   * product() for C of n ≤ 4 columns (an output layer's N = 2, its weight gradient hᵀ·dz) on matmulNarrow: op(A)'s
+   * panels packed, then 4 rows' n sums per vector, B read in place — a quarter of the padded tiles' work at n = 2,
+   * and nothing to pad or copy out. The same bits as the tiles (bias, then the terms in order).
+   */
+  function narrowProduct(a: number, transA: boolean, b: number, c: number, bias: number, y: number, act: number, m: number, n: number, k: number): void {
+    const [ai, ap] = transA ? [1, m] : [k, 1];
+    const m4 = m - (m % 4);
+    const apacked = heap.alloc(4 * Math.max(m4, 4) * k);
+    if (m4 > 0) kernels.packA(a, apacked.ptr, m4, k, ai, ap);
+    kernels.matmulNarrow(a, apacked.ptr, b, c, bias, n, k, ai, ap, n, 0, m);
+    heap.free(apacked);
+    if (y && act) activationKernel(kernels, act)(c, y, m * n);
+    else if (y) new Float32Array(heap.memory.buffer).copyWithin(y >> 2, c >> 2, (c >> 2) + m * n);
   }
 
   /** Whether product() takes a C this thin to paddedProduct. */

@@ -125,6 +125,84 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $rows))))
 
+;; The first n ≤ 4 floats at p as a vector, the other lanes 0 (a row of a narrow B or bias; nothing read past them).
+(func $loadNarrow (param $p i32) (param $n i32) (result v128)
+  (if (result v128) (i32.eq (local.get $n) (i32.const 4))
+    (then (v128.load (local.get $p)))
+    (else (if (result v128) (i32.ge_u (local.get $n) (i32.const 2))
+      (then (if (result v128) (i32.eq (local.get $n) (i32.const 3))
+        (then (f32x4.replace_lane 2 (v128.load64_zero (local.get $p)) (f32.load offset=8 (local.get $p))))
+        (else (v128.load64_zero (local.get $p)))))
+      (else (v128.load32_zero (local.get $p)))))))
+
+;; Stores the first n ≤ 4 lanes of v at p (nothing written past them).
+(func $storeNarrow (param $p i32) (param $n i32) (param $v v128)
+  (if (i32.eq (local.get $n) (i32.const 4))
+    (then (v128.store (local.get $p) (local.get $v)))
+    (else
+      (if (i32.ge_u (local.get $n) (i32.const 2))
+        (then (v128.store64_lane 0 (local.get $p) (local.get $v)))
+        (else (v128.store32_lane 0 (local.get $p) (local.get $v))))
+      (if (i32.eq (local.get $n) (i32.const 3))
+        (then (v128.store32_lane offset=8 2 (local.get $p) (local.get $v)))))))
+
+;; C = op(A)·B (+ bias) for a narrow C (N ≤ 4 columns: an output layer's N = 2) and a row-major B (its rows bp floats
+;; apart), rows [row0, row1): the 4×8 tile would spend 3/4 of its work on padding. Here the N sums of a row sit side by
+;; side in one vector; a panel of 4 rows (packA) keeps 4 such vectors, and each step of p loads B's row p once (N
+;; floats) and adds A[i, p]·B[p, ·] to each: 4 multiplies and 4 adds for 4N multiply-adds. Each C[i, j] is still bias
+;; (or 0) plus the terms p = 0…K−1 in order, rounded after each multiply and add: the tile's bits. Rows outside whole
+;; panels are the same dot products as the tile's edges ($dots).
+(func $matmulNarrow (export "matmulNarrow") (param $a i32) (param $apacked i32) (param $b i32) (param $c i32) (param $bias i32)
+    (param $n i32) (param $k i32) (param $ai i32) (param $ap i32) (param $bp i32) (param $row0 i32) (param $row1 i32)
+  (local $i i32) (local $t0 i32) (local $i4 i32) (local $pa i32) (local $pb i32) (local $pend i32) (local $o i32)
+  (local $n4 i32) (local $bs i32) (local $start v128)
+  (local $c00 v128) (local $c10 v128) (local $c20 v128) (local $c30 v128) (local $b0 v128) (local $s v128)
+  (local.set $n4 (i32.shl (local.get $n) (i32.const 2)))
+  (local.set $bs (i32.shl (local.get $bp) (i32.const 2)))
+  (if (local.get $bias) (then (local.set $start (call $loadNarrow (local.get $bias) (local.get $n)))))
+  ;; whole panels of 4 inside [row0, row1), as in $matmul
+  (local.set $t0 (i32.and (i32.add (local.get $row0) (i32.const 3)) (i32.const -4)))
+  (local.set $i4 (i32.and (local.get $row1) (i32.const -4)))
+  (if (i32.lt_u (local.get $i4) (local.get $t0)) (then (local.set $t0 (local.get $row1)) (local.set $i4 (local.get $row1))))
+  (local.set $i (local.get $t0))
+  (block $rows_done
+    (loop $rows
+      (br_if $rows_done (i32.ge_u (local.get $i) (local.get $i4)))
+      (local.set $c00 (local.get $start)) (local.set $c10 (local.get $start))
+      (local.set $c20 (local.get $start)) (local.set $c30 (local.get $start))
+      (local.set $pa (i32.add (local.get $apacked) (i32.mul (i32.shl (local.get $i) (i32.const 2)) (local.get $k))))
+      (local.set $pb (local.get $b))
+      (local.set $pend (i32.add (local.get $b) (i32.mul (local.get $k) (local.get $bs))))
+      (block $terms_done
+        (br_if $terms_done (i32.ge_u (local.get $pb) (local.get $pend)))
+        (loop $terms
+          (local.set $b0 (call $loadNarrow (local.get $pb) (local.get $n)))
+          (local.set $s (v128.load32_splat (local.get $pa)))
+          (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
+          (local.set $s (v128.load32_splat offset=4 (local.get $pa)))
+          (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
+          (local.set $s (v128.load32_splat offset=8 (local.get $pa)))
+          (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
+          (local.set $s (v128.load32_splat offset=12 (local.get $pa)))
+          (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
+          (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
+          (local.set $pb (i32.add (local.get $pb) (local.get $bs)))
+          (br_if $terms (i32.lt_u (local.get $pb) (local.get $pend)))))
+      (local.set $o (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $n4))))
+      (call $storeNarrow (local.get $o) (local.get $n) (local.get $c00))
+      (call $storeNarrow (i32.add (local.get $o) (local.get $n4)) (local.get $n) (local.get $c10))
+      (call $storeNarrow (i32.add (local.get $o) (i32.shl (local.get $n4) (i32.const 1))) (local.get $n) (local.get $c20))
+      (call $storeNarrow (i32.add (local.get $o) (i32.mul (local.get $n4) (i32.const 3))) (local.get $n) (local.get $c30))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $rows)))
+  ;; the rows before and after the panels
+  (call $dots (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (i32.const 0) (i32.const 0)
+    (local.get $n) (local.get $k) (local.get $ai) (local.get $ap) (local.get $bp) (i32.const 1)
+    (local.get $row0) (local.get $t0) (i32.const 0) (local.get $n))
+  (call $dots (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (i32.const 0) (i32.const 0)
+    (local.get $n) (local.get $k) (local.get $ai) (local.get $ap) (local.get $bp) (i32.const 1)
+    (local.get $i4) (local.get $row1) (i32.const 0) (local.get $n)))
+
 ;; C = op(A)·op(B) (+ bias) for rows [row0, row1) of C, and Y = act(C) when y ≠ 0 (the fused linear layer: matmul,
 ;; bias and activation in one pass over C). bias = 0 or y = 0: none (the allocator never hands out address 0).
 ;; apacked: op(A)'s rows in panels of 4 (see packA). packed ≠ 0: the first N − N mod 8 columns of op(B) in panels

@@ -30,6 +30,12 @@ export interface Kernels extends ElementwiseKernels {
     n: number, k: number, ai: number, ap: number, bp: number, bj: number, row0: number, row1: number,
   ): void;
   /**
+   * C (+ bias) = op(A)·B for a narrow C (n ≤ 4 columns) and a row-major B (rows bp floats apart), rows [row0, row1):
+   * the rows' n sums side by side in one vector, 4 rows (a panel of `apacked`, from packA) at a time. The same bits as
+   * matmul (bias, then the terms in order); no activation.
+   */
+  matmulNarrow(a: number, apacked: number, b: number, c: number, bias: number, n: number, k: number, ai: number, ap: number, bp: number, row0: number, row1: number): void;
+  /**
    * Packs the rows [0, m4) of op(A) (m4 a multiple of 4) into panels of 4 rows at `dst`: panel q holds
    * op(A)[4q…4q+3, p] side by side for p = 0…K−1 (16·K bytes per panel).
    */
@@ -93,7 +99,7 @@ export type EachKernel = (typeof EACH_KERNELS)[number];
 
 /** Every export the kernels module must have: the hand-written kernels and those of each `simd` op. */
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
-  'matmul', 'packA', 'packB', 'sumRows', 'adam', 'ema', 'im2col', 'col2im', 'im2colPanels', 'unpanel', 'convForward', 'convWinograd', 'convInputGrad', 'convWeightGrad', 'convWinogradWeightGrad', 'groupNorm', 'groupNormBackward',
+  'matmul', 'matmulNarrow', 'packA', 'packB', 'sumRows', 'adam', 'ema', 'im2col', 'col2im', 'im2colPanels', 'unpanel', 'convForward', 'convWinograd', 'convInputGrad', 'convWeightGrad', 'convWinogradWeightGrad', 'groupNorm', 'groupNormBackward',
   'upsample2x', 'upsample2xGrad', 'sumTrailing', 'winogradFilters', 'winogradFilterGrads',
   ...SIMD_UNARY_OPS.flatMap((op) => [op, `${op}Grad`] as const),
   ...SIMD_BINARY_OPS,
