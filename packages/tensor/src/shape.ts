@@ -6,7 +6,7 @@ export type Shape = readonly number[];
 /** Number of elements: the product of the dimensions (1 for a scalar, shape []). */
 export function sizeOf(shape: Shape): number {
   let n = 1;
-  for (const d of shape) n *= d;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]; // indexed: for…of on a frozen shape goes through an iterator
   return n;
 }
 
