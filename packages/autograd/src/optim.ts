@@ -74,9 +74,10 @@ abstract class Base implements Optimizer {
 
   step(): void {
     this.t++;
-    this.params.forEach((p, i) => {
+    for (let i = 0; i < this.params.length; i++) {
+      const p = this.params[i];
       if (p.grad) p.assign(T.keep(T.tidy(() => this.update(p.value, p.grad!, i))));
-    });
+    }
   }
 
   /** The new value of parameter i, given its value and gradient (runs inside tidy). */
@@ -199,10 +200,11 @@ export class Adam extends Base {
       weightDecay,
       decoupled: this.kind === 'adamw',
     });
-    for (const [name, t] of [['m', next.m], ['v', next.v]] as const) {
-      this.slots[name][i].dispose();
-      this.slots[name][i] = T.keep(t);
-    }
+    const { m, v } = this.slots;
+    m[i].dispose();
+    m[i] = T.keep(next.m);
+    v[i].dispose();
+    v[i] = T.keep(next.v);
     return next.param;
   }
 }

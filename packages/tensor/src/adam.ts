@@ -89,12 +89,14 @@ export function adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, hy
   const ts = [input('adamUpdate', param, 'param'), input('adamUpdate', grad, 'grad'), input('adamUpdate', m, 'm'), input('adamUpdate', v, 'v')];
   const dtype = sameDType('adamUpdate', ...ts);
   needFloat('adamUpdate', ts[0]);
-  if (ts.some((t) => !sameShape(t.shape, ts[0].shape))) {
+  if (!sameShape(ts[1].shape, ts[0].shape) || !sameShape(ts[2].shape, ts[0].shape) || !sameShape(ts[3].shape, ts[0].shape)) {
     throw new ShapeError('adamUpdate', `param, grad, m and v need one shape, got ${ts.map((t) => fmt(t.shape)).join(', ')}`);
   }
   if (!(Number.isInteger(hyper.step) && hyper.step >= 1)) throw new ValueError('adamUpdate', `step must be an integer ≥ 1, got ${hyper.step}`);
   const s = adamScalars(hyper);
-  const fused = getBackend().fusedUpdate?.('adam', ts, ADAM_SCALAR_ORDER.map((k) => s[k]));
+  // in ADAM_SCALAR_ORDER, field by field (ADAM_SCALAR_ORDER.map((k) => s[k]) is ten keyed loads by changing names: slow)
+  const values = [s.beta1, s.oneMinusBeta1, s.beta2, s.oneMinusBeta2, s.bc1, s.bc2, s.eps, s.lr, s.l2, s.decay];
+  const fused = getBackend().fusedUpdate?.('adam', ts, values);
   if (fused) return { param: wrap(fused[0], param.shape, dtype), m: wrap(fused[1], m.shape, dtype), v: wrap(fused[2], v.shape, dtype) };
   // The composite: the same operations in the same order (intermediates are left to the caller's tidy).
   const g = s.l2 ? add(grad, mul(param, s.l2)) : grad;

@@ -12,7 +12,7 @@ import { registerStarter } from '../ready.js';
 import { createJsBackend } from '../cpu/backend.js';
 import { matmulBlocked, type MatmulArgs } from '../cpu/matmul.js';
 import { BackendError } from '../errors.js';
-import { allOnOneThread, matmulPart, oneAfterTheOther, oneThread, unsplit, type EachRunner, type MatmulRows, type PairRunner, type SplitRunner, type WasmBackend } from '../wasm/backend.js';
+import { SPLIT_MIN_ELEMENTS, allOnOneThread, matmulPart, oneAfterTheOther, oneThread, unsplit, type EachRunner, type MatmulRows, type PairRunner, type SplitRunner, type WasmBackend } from '../wasm/backend.js';
 import type { Kernels } from '../wasm/module.js';
 import { runChunk } from './chunks.js';
 import { EACH_KERNELS, KERNEL_NAMES } from '../wasm/module.js';
@@ -170,8 +170,7 @@ const wasmEach: EachRunner = (kernels, name, args, count) => {
   runJob(p, Math.min(count, 4 * (p.workers.length + 1), MAX_CHUNKS), kernels);
 };
 
-/** Elementwise kernels over at least this many elements are split between the threads (below, a wake-up costs more). */
-export const SPLIT_MIN_ELEMENTS = 1 << 16;
+export { SPLIT_MIN_ELEMENTS } from '../wasm/backend.js';
 
 /** The elementwise wasm kernels on all cores: chunks of the elements (4-aligned ranges). */
 const wasmSplit: SplitRunner = (kernels, name, args, steps, n) => {

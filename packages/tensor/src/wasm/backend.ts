@@ -125,6 +125,9 @@ const NARROW_MAX_WORK = 1 << 19;
 /** Two products together worth fewer multiply-adds than this run one after the other (the threads' WASM_PARALLEL_MIN_WORK). */
 const PAIR_MIN_WORK = 1 << 19;
 
+/** Elementwise kernels over at least this many elements are split between the threads (below, a wake-up costs more). */
+export const SPLIT_MIN_ELEMENTS = 1 << 16;
+
 /** Memory-bound per-item kernels over fewer elements than this stay on one thread (a wake-up would cost more). */
 const EACH_MIN_ELEMENTS = 1 << 16;
 
@@ -398,7 +401,9 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
       // The ten scalars in ADAM_SCALAR_ORDER, as the kernel reads them (rounded to float32 as the composite's are).
       heap.view(scalars, 'float32', values.length).set(values);
       // split into ranges between the threads when large (each element's update is independent: the same bits)
-      parts.split(kernels, 'adam', [ptr(param), ptr(grad), ptr(m), ptr(v), po.ptr, mo.ptr, vo.ptr, scalars.ptr], [4, 4, 4, 4, 4, 4, 4, 0], param.size);
+      const args = [ptr(param), ptr(grad), ptr(m), ptr(v), po.ptr, mo.ptr, vo.ptr, scalars.ptr] as const;
+      if (param.size < SPLIT_MIN_ELEMENTS) kernels.adam(...args, param.size);
+      else parts.split(kernels, 'adam', args, [4, 4, 4, 4, 4, 4, 4, 0], param.size);
       return [po, mo, vo];
     },
 
