@@ -781,6 +781,11 @@ describe('sum over leading axes on wasm float32: the float64 sum in row order, r
     for (const b of [1, 2, 7, 64, 300]) for (let n = 1; n <= 13; n++) expectSum(spread(rng, b * n), [b, n], [0]);
   });
 
+  it('sum(x, 0) on (B, N) with N from 16 (16 columns at a time, then 4, then the tail)', () => {
+    const rng = testRandom(13);
+    for (const b of [1, 5, 256]) for (const n of [16, 17, 19, 20, 31, 33, 35, 64]) expectSum(spread(rng, b * n), [b, n], [0]);
+  });
+
   it('sum(x, [0, 1]) on 3-D tensors, keepdims, a full sum, empty batches (zeros), and ±∞ / NaN columns', () => {
     const rng = testRandom(12);
     for (const [a, b, n] of [[3, 5, 7], [2, 9, 4], [1, 1, 9], [4, 33, 3], [5, 2, 1]]) {
