@@ -42,7 +42,8 @@ const rotl = (x: number, k: number) => (x << k) | (x >>> (32 - k));
  * Reference: Blackman & Vigna, "Scrambled linear pseudorandom number generators" (2018), xoshiro128starstar.c.
  */
 export class Generator {
-  // the four state words as int32 (the same bits as unsigned): loads stay small integers, never heap numbers
+  // the four state words as int32 (the same bits as unsigned): in Node, where small integers have 32 bits, loads and
+  // results need no heap numbers (an unsigned word above 2³¹ − 1 would)
   #s = new Int32Array(4);
 
   /** `seed`: a non-negative safe integer. The same seed gives the same numbers on every run and platform. */

@@ -168,21 +168,25 @@ export function createWasmBackend(compiled: Compiled = compiledKernels(), name =
   }
 
   /**
-   * Whether product() takes C to narrowProduct: at most NARROW_MAX columns, a row-major B, and small enough that the
-   * padded tiles would not be split between threads anyway (below, one thread on the narrow kernel beats them).
+   * Whether product() takes C to narrowProduct: 1 to NARROW_MAX columns, at least one panel of 4 rows (fewer would all
+   * be edge dot products, not the tiles' multiply-adds, which the relaxed-SIMD variant fuses), a row-major B, and small
+   * enough that the padded tiles would not be split between threads anyway (below, one thread on the narrow kernel
+   * beats them).
    */
-  const isNarrow = (m: number, n: number, k: number, transB: boolean) => n <= NARROW_MAX && !transB && k >= 8 && m * 8 * k < NARROW_MAX_WORK;
+  const isNarrow = (m: number, n: number, k: number, transB: boolean) =>
+    n >= 1 && n <= NARROW_MAX && m >= 4 && !transB && k >= 8 && m * 8 * k < NARROW_MAX_WORK;
 
   /**
    * product() for C of n ≤ 4 columns (an output layer's N = 2, its weight gradient hᵀ·dz) on matmulNarrow: op(A)'s
-   * panels packed, then 4 rows' n sums per vector, B read in place — a quarter of the padded tiles' work at n = 2,
-   * and nothing to pad or copy out. The same bits as the tiles (bias, then the terms in order).
+   * panels packed, then 4 rows' n sums per vector, B read in place — half the padded tiles' multiplies and adds (4 + 4
+   * per term and panel against 8 + 8), and nothing to pad or copy out. The same bits as the tiles (bias, then the
+   * terms in order), in either kernel variant.
    */
   function narrowProduct(a: number, transA: boolean, b: number, c: number, bias: number, y: number, act: number, m: number, n: number, k: number): void {
     const [ai, ap] = transA ? [1, m] : [k, 1];
     const m4 = m - (m % 4);
-    const apacked = heap.alloc(4 * Math.max(m4, 4) * k);
-    if (m4 > 0) kernels.packA(a, apacked.ptr, m4, k, ai, ap);
+    const apacked = heap.alloc(4 * m4 * k);
+    kernels.packA(a, apacked.ptr, m4, k, ai, ap);
     kernels.matmulNarrow(a, apacked.ptr, b, c, bias, n, k, ai, ap, n, 0, m);
     heap.free(apacked);
     if (y && act) activationKernel(kernels, act)(c, y, m * n);

@@ -154,7 +154,7 @@
         (then (v128.store32_lane offset=8 2 (local.get $p) (local.get $v)))))))
 
 ;; C = op(A)·B (+ bias) for a narrow C (N ≤ 4 columns: an output layer's N = 2) and a row-major B (its rows bp floats
-;; apart), rows [row0, row1): the 4×8 tile would spend 3/4 of its work on padding. Here the N sums of a row sit side by
+;; apart), rows [row0, row1): the 4×8 tile would spend most of its work on padding (3/4 at N = 2). Here the N sums of a row sit side by
 ;; side in one vector; a panel of 4 rows (packA) keeps 4 such vectors, and each step of p loads B's row p once (N
 ;; floats) and adds A[i, p]·B[p, ·] to each: 4 multiplies and 4 adds for 4N multiply-adds. Each C[i, j] is still bias
 ;; (or 0) plus the terms p = 0…K−1 in order, rounded after each multiply and add: the tile's bits. Rows outside whole

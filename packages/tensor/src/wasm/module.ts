@@ -31,8 +31,9 @@ export interface Kernels extends ElementwiseKernels {
   ): void;
   /**
    * C (+ bias) = op(A)·B for a narrow C (n ≤ 4 columns) and a row-major B (rows bp floats apart), rows [row0, row1):
-   * the rows' n sums side by side in one vector, 4 rows (a panel of `apacked`, from packA) at a time. The same bits as
-   * matmul (bias, then the terms in order); no activation.
+   * the rows' n sums side by side in one vector, 4 rows (a panel of `apacked`, from packA) at a time, the rows outside
+   * whole panels as matmul's edge dot products. The same bits as matmul (bias, then the terms in order, fused in the
+   * relaxed-SIMD variant as the tile's are); no activation.
    */
   matmulNarrow(a: number, apacked: number, b: number, c: number, bias: number, n: number, k: number, ai: number, ap: number, bp: number, row0: number, row1: number): void;
   /**
