@@ -204,13 +204,6 @@ function topologicalOrder(root: Var): Var[] {
   return order;
 }
 
-/** Whether two shapes are equal, axis by axis (a loop: join() made two strings per gradient). */
-function sameDims(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * The ONE place broadcasting is undone. If the op broadcast input i, its gradient comes in the broadcast shape and is
  * summed over the axes the input was stretched along (new leading axes, and axes of size 1) back to the input's
@@ -218,7 +211,7 @@ function sameDims(a: readonly number[], b: readonly number[]): boolean {
  */
 function fitToShape(node: Node, grad: Tensor, i: number, parent: Var): Tensor {
   const shape = parent.shape;
-  if (sameDims(grad.shape, shape)) return grad;
+  if (T.sameShape(grad.shape, shape)) return grad;
   const { op, ctx } = node;
   const stretched = op.broadcasts === true ? ctx!.output.shape : op.broadcasts?.(i, ctx!);
   if (stretched && grad.shape.join() === stretched.join()) {
@@ -292,7 +285,7 @@ export class Var {
    */
   assign(value: Tensor, options: { disposePrevious?: boolean } = {}): void {
     if (!this.isLeaf) throw new AutogradError('assign', `only a leaf can be assigned; this Var was made by '${this.op}'`);
-    if (!sameDims(value.shape, this.#value.shape) || value.dtype !== this.#value.dtype) {
+    if (!T.sameShape(value.shape, this.#value.shape) || value.dtype !== this.#value.dtype) {
       throw new AutogradError('assign', `new value is ${value.dtype}[${value.shape}] but the Var holds ${this.dtype}[${this.shape}]`);
     }
     const previous = this.#value;

@@ -56,7 +56,7 @@ export function couple(
   if (!COUPLINGS.includes(name)) throw new T.ValueError('couple', `unknown coupling '${String(name)}' (known: ${COUPLINGS.join(', ')})`);
   const { x0, z } = batch ?? ({} as { x0?: Tensor; z?: Tensor });
   if (!(x0 instanceof T.Tensor) || !(z instanceof T.Tensor)) throw new T.ValueError('couple', 'needs a batch { x0, z } of tensors: x0 the source samples, z the data');
-  if (x0.rank !== 2 || z.rank !== 2 || x0.shape[0] !== z.shape[0] || x0.shape[1] !== z.shape[1]) {
+  if (x0.rank !== 2 || !T.sameShape(x0.shape, z.shape)) {
     throw new T.ShapeError('couple', `needs x0 and z of the same (n, d) shape, got [${x0.shape}] and [${z.shape}]`);
   }
   if (name === 'independent') return { x0, z };

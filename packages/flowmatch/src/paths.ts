@@ -150,7 +150,7 @@ export class GaussianPath {
     if (!(z instanceof T.Tensor) || !(x0 instanceof T.Tensor) || !(t instanceof T.Tensor)) {
       throw new T.ValueError('GaussianPath.sample', 'needs a batch { z, x0, t } of tensors: z the data, x0 the source samples, t the times');
     }
-    if (z.rank !== 2 || x0.rank !== 2 || x0.shape[0] !== z.shape[0] || x0.shape[1] !== z.shape[1] || t.rank !== 2 || t.shape[0] !== z.shape[0] || t.shape[1] !== 1) {
+    if (z.rank !== 2 || !T.sameShape(x0.shape, z.shape) || !T.sameShape(t.shape, [z.shape[0], 1])) {
       throw new T.ShapeError('GaussianPath.sample', `needs z (B, D), x0 (B, D) and t (B, 1), got [${z.shape}], [${x0.shape}], [${t.shape}]`);
     }
     if (z.dtype !== x0.dtype || t.dtype !== z.dtype) {

@@ -99,4 +99,4 @@ export { ready, registerStarter, type BackendChoice, type ReadyOptions, type Rea
 export { initWasm, hasWasmSimd, hasRelaxedSimd, wasmKernelVariant, canShareMemory, type WasmSource, type Compiled } from './wasm/module.js';
 export { createWasmBackend, type WasmBackend } from './wasm/backend.js';
 export { createJsBackend } from './cpu/backend.js';
-export { broadcastShapes, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from './shape.js';
+export { broadcastShapes, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf } from './shape.js';
